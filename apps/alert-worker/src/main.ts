@@ -1,0 +1,17 @@
+import { assertPostgresReachable } from '@eagle-eye/db';
+import { runService } from '@eagle-eye/observability';
+import { assertRedisReachable } from '@eagle-eye/redis';
+import { AlertWorkerConfigSchema } from './config';
+import { AlertWorkerModule } from './alert-worker.module';
+
+void runService({
+  name: 'alert-worker',
+  schema: AlertWorkerConfigSchema,
+  module: (config) => AlertWorkerModule.forRoot(config),
+  httpPort: (config) => config.ALERT_WORKER_HTTP_PORT,
+  httpHost: (config) => config.ALERT_WORKER_HTTP_HOST,
+  preflight: async (config) => {
+    await assertRedisReachable(config.REDIS_URL);
+    await assertPostgresReachable(config.DATABASE_URL);
+  },
+});

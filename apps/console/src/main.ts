@@ -1,0 +1,17 @@
+import { assertPostgresReachable } from '@eagle-eye/db';
+import { runService } from '@eagle-eye/observability';
+import { assertRedisReachable } from '@eagle-eye/redis';
+import { ConsoleConfigSchema } from './config';
+import { ConsoleModule } from './console.module';
+
+void runService({
+  name: 'console',
+  schema: ConsoleConfigSchema,
+  module: (config) => ConsoleModule.forRoot(config),
+  httpPort: (config) => config.CONSOLE_HTTP_PORT,
+  httpHost: (config) => config.CONSOLE_HTTP_HOST,
+  preflight: async (config) => {
+    await assertRedisReachable(config.REDIS_URL);
+    await assertPostgresReachable(config.DATABASE_URL);
+  },
+});

@@ -1,0 +1,17 @@
+import { assertPostgresReachable } from '@eagle-eye/db';
+import { runService } from '@eagle-eye/observability';
+import { assertRedisReachable } from '@eagle-eye/redis';
+import { DetectorConfigSchema } from './config';
+import { DetectorModule } from './detector.module';
+
+void runService({
+  name: 'detector',
+  schema: DetectorConfigSchema,
+  module: (config) => DetectorModule.forRoot(config),
+  httpPort: (config) => config.DETECTOR_HTTP_PORT,
+  httpHost: (config) => config.DETECTOR_HTTP_HOST,
+  preflight: async (config) => {
+    await assertRedisReachable(config.REDIS_URL);
+    await assertPostgresReachable(config.DATABASE_URL);
+  },
+});

@@ -1,0 +1,138 @@
+/**
+ * Alert jobs: apps/detector -> BullMQ -> apps/alert-worker, and the alert as consoles see it.
+ * Queue and job names are string enums with a payload map, so a producer and a consumer cannot
+ * disagree on a name or a shape.
+ */
+export enum QueueName {
+  Alerts = 'alerts',
+}
+
+export enum AlertJobName {
+  /** An answered call with a likely scammer: raised, upgraded, or (post_call) raised after it ended. */
+  VictimOnCall = 'victim-on-call',
+  /** The call behind a victim-on-call alert ended: callEndedAt and talk time. */
+  CallEnded = 'call-ended',
+  /** A caller whose own score crossed the threshold (the carrier must re-verify the SIM). */
+  SuspectNumber = 'suspect-number',
+}
+
+export type AlertKind = 'victim_on_call' | 'post_call' | 'suspect_number';
+export type Severity = 'warning' | 'critical';
+export type AlertState = 'open' | 'claimed' | 'escalated' | 'closed';
+export type AlertOutcome = 'dissuaded' | 'victim_unreachable' | 'false_positive' | 'confirmed_fraud';
+
+/** One rule's contribution to a score, explainable to an operator. */
+export interface AlertReason {
+  /** rule id, for example `fanout` */
+  rule: string;
+  points: number;
+  /** plain words, for example "called 143 different people in the last hour" */
+  text: string;
+  /** true when the rule is report-only: it is shown and counted but did not decide the alert */
+  reportOnly?: boolean;
+}
+
+export interface VictimOnCallJob {
+  kind: 'victim_on_call' | 'post_call';
+  carrierId: string;
+  callId: string;
+  victim: string;
+  suspect: string;
+  region: string;
+  severity: Severity;
+  score: number;
+  reasons: AlertReason[];
+  /** epoch ms */
+  callAnsweredAt: number;
+  /** epoch ms, set for post_call alerts */
+  callEndedAt?: number;
+  talkTimeS?: number;
+  /** the duration step (seconds since answer) that raised or upgraded it, 0 for at-answer */
+  stepS: number;
+  /** event time of the event (or sweep time) that raised it, epoch ms */
+  eventTimeMs: number;
+  /** when ingest accepted the triggering event, epoch ms (for end-to-end latency) */
+  ingestedAtMs?: number;
+  /** when the detector enqueued the job, epoch ms */
+  raisedAt: number;
+}
+
+export interface CallEndedJob {
+  carrierId: string;
+  callId: string;
+  callEndedAt: number;
+  talkTimeS: number;
+  raisedAt: number;
+}
+
+export interface SuspectNumberJob {
+  kind: 'suspect_number';
+  carrierId: string;
+  suspect: string;
+  /** region where most of its recent callees live, when known */
+  region?: string;
+  severity: Severity;
+  score: number;
+  reasons: AlertReason[];
+  eventTimeMs: number;
+  raisedAt: number;
+}
+
+export interface AlertJobPayloads {
+  [AlertJobName.VictimOnCall]: VictimOnCallJob;
+  [AlertJobName.CallEnded]: CallEndedJob;
+  [AlertJobName.SuspectNumber]: SuspectNumberJob;
+}
+
+/**
+ * Deterministic job ids: a re-add of the same fact is ignored by BullMQ, a new fact (an upgrade
+ * to critical, the call's end) gets a new id. BullMQ forbids ':' in custom ids.
+ */
+export function alertJobId<N extends AlertJobName>(name: N, p: AlertJobPayloads[N]): string {
+  switch (name) {
+    case AlertJobName.VictimOnCall: {
+      const j = p as VictimOnCallJob;
+      return `voc|${j.carrierId}|${j.callId}|${j.kind}|${j.severity}|${j.stepS}`;
+    }
+    case AlertJobName.CallEnded: {
+      const j = p as CallEndedJob;
+      return `end|${j.carrierId}|${j.callId}`;
+    }
+    case AlertJobName.SuspectNumber: {
+      const j = p as SuspectNumberJob;
+      return `sus|${j.carrierId}|${j.suspect}|${j.severity}`;
+    }
+    default:
+      throw new Error(`unknown alert job ${String(name)}`);
+  }
+}
+
+/** The alert as the console API and socket.io events carry it. Times are ISO 8601 strings. */
+export interface AlertView {
+  id: string;
+  kind: AlertKind;
+  callId: string | null;
+  carrierId: string;
+  victim: string | null;
+  suspect: string;
+  region: string | null;
+  severity: Severity;
+  score: number;
+  reasons: AlertReason[];
+  callAnsweredAt: string | null;
+  callEndedAt: string | null;
+  talkTimeS: number | null;
+  raisedAt: string;
+  updatedAt: string;
+  state: AlertState;
+  claimedBy: string | null;
+  outcome: AlertOutcome | null;
+  /** monotonically increasing per alert change; clients resume from the last one they saw */
+  seq: number;
+}
+
+/** socket.io events of the `/alerts` namespace, server to client. */
+export interface AlertServerEvents {
+  'alert.created': (alert: AlertView) => void;
+  'alert.updated': (alert: AlertView) => void;
+}

@@ -1,0 +1,85 @@
+/**
+ * The hand-off between apps/ingest and apps/detector: Redis Streams, one per partition.
+ *
+ * - Partition = fnv1a32(carrierId + '/' + callId) % HANDOFF_PARTITIONS, so every event of one call
+ *   lands in one stream, in the order ingest accepted it.
+ * - Stream key: `ee:{h<partition>}:events` (see libs/redis keys.ts); every key ingest's hand-off
+ *   script touches carries the same `{h<partition>}` hash tag.
+ * - One stream entry carries many events of one carrier (one chunk of one gRPC batch): field `c` is
+ *   the carrier id, field `e` is a JSON array of HandoffEvent. Fewer, larger entries keep Redis well
+ *   below its command-rate ceiling at 100k events/s.
+ * - The detector reads with a consumer group (`detector`), acknowledges and deletes an entry once
+ *   every event in it has been applied.
+ */
+export type CallEventKind = 'ATTEMPT' | 'ANSWERED' | 'ENDED';
+export type CallerClassName =
+  'MOBILE' | 'FIXED' | 'VIRTUAL_OPERATOR' | 'INTERNATIONAL' | 'SERVICE' | 'UNKNOWN';
+export type Attestation = 'A' | 'B' | 'C' | 'UNVERIFIED';
+export type AgeBandName = 'UNDER_18' | '18_28' | '29_45' | '46_64' | '65_PLUS' | 'UNKNOWN';
+
+export interface HandoffEvent {
+  /** event id, unique per carrier */
+  id: string;
+  /** call id */
+  call: string;
+  type: CallEventKind;
+  /** event time at the switch, epoch ms */
+  t: number;
+  caller: string;
+  callee: string;
+  cls: CallerClassName;
+  /** ISO 3166-1 alpha-2 */
+  country: string;
+  att: Attestation;
+  /** display mismatch */
+  mis: boolean;
+  region: string;
+  cell?: string;
+  device?: string;
+  age: AgeBandName;
+  /** talk duration in seconds, ENDED only */
+  talk?: number;
+  cause?: string;
+  /** when ingest accepted it, epoch ms: the start of the detection-latency clock */
+  rx: number;
+}
+
+export interface HandoffEntry {
+  carrierId: string;
+  events: HandoffEvent[];
+}
+
+export const HANDOFF_GROUP = 'detector';
+export const HANDOFF_FIELD_CARRIER = 'c';
+export const HANDOFF_FIELD_EVENTS = 'e';
+
+/** 32-bit FNV-1a: cheap, stable across processes and languages. */
+export function fnv1a32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+export function handoffPartition(carrierId: string, callId: string, partitions: number): number {
+  return fnv1a32(`${carrierId}/${callId}`) % partitions;
+}
+
+export function encodeHandoffEvents(events: HandoffEvent[]): string {
+  return JSON.stringify(events);
+}
+
+export function decodeHandoffEntry(fields: string[]): HandoffEntry {
+  let carrierId: string | undefined;
+  let raw: string | undefined;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === HANDOFF_FIELD_CARRIER) carrierId = fields[i + 1];
+    else if (fields[i] === HANDOFF_FIELD_EVENTS) raw = fields[i + 1];
+  }
+  if (carrierId === undefined || raw === undefined) {
+    throw new Error(`hand-off entry lacks field ${carrierId === undefined ? 'c' : 'e'}`);
+  }
+  return { carrierId, events: JSON.parse(raw) as HandoffEvent[] };
+}

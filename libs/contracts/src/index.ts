@@ -1,0 +1,3 @@
+export * from './handoff';
+export * from './alerts';
+export * as ingestV1 from './generated/eagleeye/v1/ingest';

@@ -1,0 +1,30 @@
+import { baseSchema, loadConfig } from '@eagle-eye/config';
+import { assertPostgresReachable, createPool } from './db';
+import { apiKeyFor, DEMO_CARRIERS, DEMO_USERS, seedDemo } from './demo-seed';
+import { migrate } from './migrate';
+
+/** Migrates and seeds the demo tenants; prints the demo credentials. */
+async function main(): Promise<void> {
+  const cfg = loadConfig(baseSchema);
+  await assertPostgresReachable(cfg.DATABASE_URL);
+  const pool = createPool(cfg.DATABASE_URL);
+  try {
+    await migrate(pool, { log: (l) => console.log(`[migrate] ${l}`) });
+    await seedDemo(pool);
+  } finally {
+    await pool.end();
+  }
+  if (process.argv.includes('--quiet')) return;
+  console.log('Demo carriers (gRPC metadata `authorization: Bearer <key>`):');
+  for (const c of DEMO_CARRIERS) console.log(`  ${c.id.padEnd(18)} ${apiKeyFor(c.keyId, c.secret)}`);
+  console.log('Demo console users (username / password / role):');
+  for (const u of DEMO_USERS)
+    console.log(
+      `  ${u.username.padEnd(18)} ${u.password.padEnd(18)} ${u.role}${u.carrierId ? ' ' + u.carrierId : ''}${u.regions.length ? ' ' + u.regions.join(',') : ''}`,
+    );
+}
+
+main().catch((e: Error) => {
+  console.error(`seed: ${e.message}`);
+  process.exit(1);
+});

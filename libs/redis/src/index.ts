@@ -1,0 +1,3 @@
+export * from './keys';
+export * from './redis';
+export * from './redis.module';

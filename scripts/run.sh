@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# `npm run stack`: installs what is missing, starts Redis and PostgreSQL (unless REDIS_URL and
+# DATABASE_URL point at your own), migrates, seeds the demo tenants, starts every app and waits
+# until each is ready. `npm run demo` does the same and streams a live simulated city through it.
+# Ctrl-C stops everything this script started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+MODE=${1:-stack}
+RUN_DIR=${EE_RUN_DIR:-.run/dev}
+mkdir -p "$RUN_DIR/logs"
+ee_ensure_deps
+ee_build
+
+started_services=0
+if [ -n "${REDIS_URL:-}" ] && [ -n "${DATABASE_URL:-}" ]; then
+  ee_say "using REDIS_URL and DATABASE_URL from the environment"
+else
+  if ! redis-cli -p "${EE_REDIS_PORT:-6390}" ping >/dev/null 2>&1; then started_services=1; fi
+  bash scripts/services.sh up
+  export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:${EE_REDIS_PORT:-6390}}
+  export DATABASE_URL=${DATABASE_URL:-postgres://${EE_PG_USER:-eagleeye}:${EE_PG_PASSWORD:-eagleeye-dev}@127.0.0.1:${EE_PG_PORT:-5440}/${EE_PG_DATABASE:-eagleeye}}
+fi
+# A console signing secret that survives restarts of the demo (so sessions stay valid).
+if [ -z "${CONSOLE_JWT_SECRET:-}" ]; then
+  [ -f "$RUN_DIR/console-jwt-secret" ] || head -c 48 /dev/urandom | base64 | tr -d '\n/+=' > "$RUN_DIR/console-jwt-secret"
+  export CONSOLE_JWT_SECRET=$(cat "$RUN_DIR/console-jwt-secret")
+fi
+export LOG_FORMAT=${LOG_FORMAT:-json}
+
+ee_say "migrating and seeding demo tenants"
+node -r ./scripts/register-paths.js dist/libs/db/src/demo-seed.cli.js > "$RUN_DIR/demo-credentials.txt"
+
+APPS=(ingest detector alert-worker console)
+[ "$MODE" = demo ] && APPS+=(simulator)
+declare -A PORTS=([ingest]=${INGEST_HTTP_PORT:-9101} [detector]=${DETECTOR_HTTP_PORT:-9102} [alert-worker]=${ALERT_WORKER_HTTP_PORT:-9103} [console]=${CONSOLE_HTTP_PORT:-8080} [simulator]=${SIMULATOR_HTTP_PORT:-9105})
+PIDS=()
+stopping=0
+stop_all() {
+  [ $stopping = 1 ] && return; stopping=1
+  trap - INT TERM EXIT
+  ee_say "stopping apps"
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ $started_services = 1 ]; then bash scripts/services.sh down; fi
+  ee_say "stopped"
+}
+trap 'stop_all; exit 130' INT TERM
+trap stop_all EXIT
+
+for app in "${APPS[@]}"; do
+  if [ "$app" = simulator ]; then export SIMULATOR_MODE=${SIMULATOR_MODE:-demo}; fi
+  node -r ./scripts/register-paths.js "dist/apps/$app/src/main.js" >>"$RUN_DIR/logs/$app.log" 2>&1 &
+  PIDS+=($!)
+  ee_say "started $app (pid $!, log $RUN_DIR/logs/$app.log)"
+done
+for i in "${!APPS[@]}"; do
+  app=${APPS[$i]}; port=${PORTS[$app]}
+  for _ in $(seq 1 150); do
+    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    kill -0 "${PIDS[$i]}" 2>/dev/null || { ee_say "$app exited; last lines of its log:"; tail -5 "$RUN_DIR/logs/$app.log"; exit 1; }
+    sleep 0.2
+  done
+  curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { ee_say "$app is not ready on :$port"; exit 1; }
+  ee_say "$app ready: http://127.0.0.1:$port/healthz /readyz /metrics"
+done
+
+echo
+ee_say "Eagle Eye is running ($MODE)."
+ee_say "Console: http://127.0.0.1:${PORTS[console]}/   gRPC ingest: 127.0.0.1:${INGEST_GRPC_PORT:-50051}"
+cat "$RUN_DIR/demo-credentials.txt"
+ee_say "Ctrl-C stops everything."
+# Wait for any app to exit (or for Ctrl-C); an app dying takes the stack down loudly.
+wait -n "${PIDS[@]}" || true
+ee_say "an app exited unexpectedly; see $RUN_DIR/logs/"
+exit 1
