@@ -2,7 +2,8 @@
 # `npm test`: installs what is missing, starts its own Redis and PostgreSQL on test ports, runs lint,
 # the proto drift check, the type check, the build and every jest suite (unit, integration,
 # end-to-end), then stops what it started. Extra arguments go to jest (for example a path filter).
-# Environment: EE_TEST_REDIS_PORT (6391), EE_TEST_PG_PORT (5441), EE_TEST_SKIP_LINT=1 to skip lint.
+# Environment: EE_TEST_REDIS_PORT (6391), EE_TEST_PG_PORT (5441), EE_TEST_SKIP_LINT=1 to skip lint,
+# EE_TEST_QUICK=1 for a developer's inner loop: jest only (after a build), no lint or type check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -19,6 +20,11 @@ export REDIS_URL=redis://127.0.0.1:$EE_REDIS_PORT
 export DATABASE_URL=postgres://eagleeye:eagleeye-dev@127.0.0.1:$EE_PG_PORT/eagleeye_test
 export NODE_ENV=test
 
+if [ "${EE_TEST_QUICK:-0}" = 1 ]; then
+  ee_build || ee_say "build reported errors (quick mode goes on)"
+  ee_say "jest (quick mode)"
+  exec npx --no-install jest "$@"
+fi
 if [ "${EE_TEST_SKIP_LINT:-0}" != 1 ]; then
   ee_say "lint (eslint, prettier)"
   npx --no-install eslint . --max-warnings=0
