@@ -4,8 +4,10 @@ ee_say() { printf '[eagle-eye] %s\n' "$*"; }
 # Installs npm packages when node_modules is missing or older than the lock file.
 ee_ensure_deps() {
   if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    ee_say "installing npm packages (npm ci)"
-    npm ci --no-audit --no-fund --loglevel=error
+    # `npm install` from the lock file rather than `npm ci`: the registry mirror lacks some other
+    # platforms' optional binaries (buf, msgpackr-extract), which npm ci counts as lock drift.
+    ee_say "installing npm packages"
+    npm install --no-audit --no-fund --loglevel=error
   fi
 }
 
