@@ -1,6 +1,8 @@
 // Unit specs sit beside the code (*.spec.ts); integration (*.int-spec.ts) and end-to-end
 // (*.e2e-spec.ts) tests talk to the real Redis and PostgreSQL that scripts/test.sh starts.
 // Type errors are caught by `tsc --noEmit` in the same run, so ts-jest only transpiles.
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
 const { compilerOptions } = require('./tsconfig.json');
 
 const moduleNameMapper = Object.fromEntries(
@@ -10,7 +12,9 @@ const moduleNameMapper = Object.fromEntries(
 module.exports = {
   testEnvironment: 'node',
   rootDir: __dirname,
-  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/load-tests', '<rootDir>/scripts'],
+  roots: ['apps', 'libs', 'load-tests', 'scripts']
+    .filter((d) => existsSync(join(__dirname, d)))
+    .map((d) => `<rootDir>/${d}`),
   testMatch: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
   // NestJS 12 ships ES modules only; Node 20 loads them through require(esm), jest does not, so
   // jest transpiles them (and the few other ESM-only dependencies) to CommonJS like our own code.
