@@ -83,3 +83,6 @@ export function decodeHandoffEntry(fields: string[]): HandoffEntry {
   }
   return { carrierId, events: JSON.parse(raw) as HandoffEvent[] };
 }
+
+/** Partition count when HANDOFF_PARTITIONS is not set; ingest and detector must agree on it. */
+export const HANDOFF_DEFAULT_PARTITIONS = 16;
