@@ -21,4 +21,52 @@ export class RedisKeys {
   bullPrefix(): string {
     return `${this.prefix}:bull`;
   }
+
+  // --- detector (apps/detector). Per-number keys carry `{n:<token>}`, per-device `{d:<token>}`,
+  // so each detector script (caller, callee, device) touches one slot.
+
+  /** caller windows: bucketed counters, watermark, first-seen (hash) */
+  numWindows(token: string): string {
+    return `${this.prefix}:{n:${token}}:w`;
+  }
+
+  /** caller's calls seen recently: call fingerprint -> applied event types (hash, dedupe) */
+  numCalls(token: string): string {
+    return `${this.prefix}:{n:${token}}:k`;
+  }
+
+  /** distinct callees of one UTC day (HyperLogLog) */
+  numDistinct(token: string, day: number): string {
+    return `${this.prefix}:{n:${token}}:x${day}`;
+  }
+
+  /** familiarity: counterpart fingerprint -> bits (1 = this number called it, 2 = they talked) */
+  numFamiliar(token: string): string {
+    return `${this.prefix}:{n:${token}}:f`;
+  }
+
+  /** callee state: calls in progress, alert state, suspect callers, cooldowns (hash) */
+  numCallee(token: string): string {
+    return `${this.prefix}:{n:${token}}:v`;
+  }
+
+  /** black/gray/white list mirror: scope ('*' or carrier id) -> `list|expiresAtMs|reason` (hash) */
+  numLists(token: string): string {
+    return `${this.prefix}:{n:${token}}:l`;
+  }
+
+  /** distinct SIMs (caller tokens) seen on one device (HyperLogLog) */
+  deviceSims(token: string): string {
+    return `${this.prefix}:{d:${token}}:s`;
+  }
+
+  /** duration-step due checks of calls in progress, one sorted set per shard */
+  detectorDue(shard: number): string {
+    return `${this.prefix}:{due${shard}}:z`;
+  }
+
+  /** event-time offset (max event time - wall clock) last seen on a hand-off partition */
+  detectorWatermark(partition: number): string {
+    return `${this.prefix}:{h${partition}}:wm`;
+  }
 }
