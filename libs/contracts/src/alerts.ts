@@ -136,3 +136,58 @@ export interface AlertServerEvents {
   'alert.created': (alert: AlertView) => void;
   'alert.updated': (alert: AlertView) => void;
 }
+
+// --- alert-worker internals and console extras (additive; the detector need not use them) ---
+
+/**
+ * Options every producer of alert jobs should pass to `Queue.add`: retries with exponential
+ * backoff, completed jobs kept for a while (a deterministic re-add within that time is ignored),
+ * failed jobs kept until the worker has copied them to the dead-letter queue.
+ */
+export const ALERT_JOB_OPTIONS = {
+  attempts: 8,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 24 * 3600, count: 100000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+} as const;
+
+/** Jobs the alert worker schedules for itself on the alerts queue. */
+export enum AlertTimerJobName {
+  /** fires when an alert has not been claimed by a carrier operator in time: route it to police */
+  EscalateUnclaimed = 'escalate-unclaimed',
+}
+
+export interface EscalateUnclaimedJob {
+  alertId: string;
+}
+
+/** Deterministic id: one escalation timer per alert. */
+export function escalationJobId(alertId: string): string {
+  return `esc|${alertId}`;
+}
+
+/** Alert jobs that exhausted their retries, copied here for SREs (same job id as the original). */
+export const ALERTS_DEAD_LETTER_QUEUE = 'alerts-dead-letter';
+
+export interface DeadLetterJob {
+  name: string;
+  data: unknown;
+  originalJobId: string | null;
+  failedReason: string;
+  attemptsMade: number;
+  failedAt: number;
+}
+
+/** socket.io rooms of the `/alerts` namespace. */
+export const AlertRooms = {
+  carrier: (carrierId: string) => `carrier:${carrierId}`,
+  region: (region: string) => `region:${region}`,
+  /** supervisors and admins */
+  all: 'all',
+} as const;
+
+/** Sent once after a (re)connect's replay of missed alerts: `seq` is the newest replayed. */
+export interface AlertReplayDone {
+  seq: number;
+  count: number;
+}

@@ -69,4 +69,11 @@ export class RedisKeys {
   detectorWatermark(partition: number): string {
     return `${this.prefix}:{h${partition}}:wm`;
   }
+
+  // --- alerts (apps/alert-worker -> apps/console)
+
+  /** socket.io Redis adapter/emitter channel prefix shared by the worker and every console replica */
+  socketIoChannel(): string {
+    return `${this.prefix}:sio`;
+  }
 }
