@@ -1,1 +1,3 @@
-export {};
+export * from './rule-catalog';
+export * from './rules.repository';
+export * from './rules.module';

@@ -1,0 +1,48 @@
+--[[
+  Claims the right to raise (or upgrade) one victim alert, once, across replicas and redeliveries.
+
+  KEYS[1] {n:victim}:v   callee state hash (see callee-event-2.lua)
+
+  ARGV[1] call fingerprint
+  ARGV[2] suspect (caller) fingerprint
+  ARGV[3] severity level: 1 warning, 2 critical
+  ARGV[4] duration step, seconds
+  ARGV[5] event time, epoch ms
+  ARGV[6] cooldown of the (victim, suspect) pair, ms
+  ARGV[7] mode: 'live' (call in progress) or 'post' (the call has ended)
+
+  Returns 1 claimed (raise it), 2 this exact alert was claimed before (re-adding its job is safe),
+  0 nothing to raise (already at this level, or the pair is cooling down), -1 no such call.
+]]
+local call, suspect = ARGV[1], ARGV[2]
+local level, step, t = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local cool = 'o' .. suspect
+
+local function cooling(first)
+  if not first then return false end
+  local until_ = tonumber(redis.call('HGET', KEYS[1], cool) or '0')
+  return until_ > t
+end
+
+if ARGV[7] == 'live' then
+  local a = redis.call('HGET', KEYS[1], 'a' .. call)
+  if not a then return -1 end
+  local l, s, at = string.match(a, '^(%d+)|(%-?%d+)|(%d+)$')
+  l, s = tonumber(l), tonumber(s)
+  if l == level and s == step then return 2 end
+  if l >= level then return 0 end
+  if cooling(l == 0) then return 0 end
+  redis.call('HSET', KEYS[1], 'a' .. call, level .. '|' .. step .. '|' .. at, cool, t + tonumber(ARGV[6]))
+  return 1
+end
+
+local z = redis.call('HGET', KEYS[1], 'z' .. call)
+if not z then return -1 end
+local te, tk, l = string.match(z, '^(%d+)|(%d+)|(%d+)$')
+l = tonumber(l)
+if l == 3 then return 2 end
+if l > 0 then return 0 end
+if cooling(true) then return 0 end
+-- level 3 marks "post-call alert raised" on the tombstone
+redis.call('HSET', KEYS[1], 'z' .. call, te .. '|' .. tk .. '|3', cool, t + tonumber(ARGV[6]))
+return 1
