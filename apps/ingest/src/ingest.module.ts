@@ -2,7 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DbModule } from '@eagle-eye/db';
 import { ObservabilityModule } from '@eagle-eye/observability';
 import { RedisModule } from '@eagle-eye/redis';
+import { CarrierAuthenticator } from './auth/carrier.authenticator';
+import { CarrierCredentialsRepository } from './auth/carrier-credentials.repository';
 import { IngestConfig, INGEST_CONFIG } from './config';
+import { IngestGrpcServer } from './grpc/ingest.grpc-server';
+import { BacklogMonitor } from './handoff/backlog.monitor';
+import { HandoffRepository } from './handoff/handoff.repository';
+import { IngestService } from './ingest.service';
 
 @Module({})
 export class IngestModule {
@@ -14,7 +20,16 @@ export class IngestModule {
         RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }),
         DbModule.forRoot({ url: config.DATABASE_URL }),
       ],
-      providers: [{ provide: INGEST_CONFIG, useValue: config }],
+      providers: [
+        { provide: INGEST_CONFIG, useValue: config },
+        CarrierCredentialsRepository,
+        CarrierAuthenticator,
+        HandoffRepository,
+        BacklogMonitor,
+        IngestService,
+        IngestGrpcServer,
+      ],
+      exports: [IngestGrpcServer],
     };
   }
 }

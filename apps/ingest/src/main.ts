@@ -2,6 +2,7 @@ import { assertPostgresReachable } from '@eagle-eye/db';
 import { runService } from '@eagle-eye/observability';
 import { assertRedisReachable } from '@eagle-eye/redis';
 import { IngestConfigSchema } from './config';
+import { IngestGrpcServer } from './grpc/ingest.grpc-server';
 import { IngestModule } from './ingest.module';
 
 void runService({
@@ -13,5 +14,16 @@ void runService({
   preflight: async (config) => {
     await assertRedisReachable(config.REDIS_URL);
     await assertPostgresReachable(config.DATABASE_URL);
+  },
+  // The gRPC server starts once HTTP (health, metrics) listens; it stops first on shutdown.
+  afterListen: async (app, config) => {
+    try {
+      await app.get(IngestGrpcServer).start();
+    } catch (e) {
+      process.stderr.write(
+        `[ingest] cannot listen for gRPC on ${config.INGEST_GRPC_HOST}:${config.INGEST_GRPC_PORT}: ${(e as Error).message}\n`,
+      );
+      process.exit(4);
+    }
   },
 });

@@ -1,0 +1,108 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { PeerCertificate } from 'node:tls';
+import { Inject, Injectable } from '@nestjs/common';
+import { IngestConfig, INGEST_CONFIG } from '../config';
+import { ApiKeyRecord, CarrierCredentialsRepository } from './carrier-credentials.repository';
+
+export class AuthenticationError extends Error {
+  constructor(
+    /** metric label */
+    readonly reason:
+      | 'missing'
+      | 'malformed'
+      | 'unknown_key'
+      | 'bad_secret'
+      | 'revoked'
+      | 'no_certificate'
+      | 'unknown_carrier',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AuthenticationError';
+  }
+}
+
+const BEARER = /^Bearer eek_([A-Za-z0-9]{1,64})_(\S{1,256})$/;
+/** SAN URI naming the carrier in a client certificate; the subject CN is the fallback */
+const SAN_URI = /(?:^|,\s*)URI:urn:eagleeye:carrier:([a-z0-9][a-z0-9-]{1,31})(?=,|$)/;
+const CARRIER_ID = /^[a-z0-9][a-z0-9-]{1,31}$/;
+
+interface CacheEntry<T> {
+  value: T;
+  expires: number;
+}
+
+/**
+ * Turns credentials into a carrier id. API keys: `authorization: Bearer eek_<keyId>_<secret>`, the
+ * key looked up by id, SHA-256(secret) compared in constant time, revocation respected. Lookups
+ * (including "no such key") are cached for INGEST_AUTH_CACHE_TTL_MS, so revocation takes effect
+ * within that time and a flood of bad keys does not reach Postgres.
+ */
+@Injectable()
+export class CarrierAuthenticator {
+  private readonly keyCache = new Map<string, CacheEntry<ApiKeyRecord | undefined>>();
+  private readonly carrierCache = new Map<string, CacheEntry<boolean>>();
+
+  constructor(
+    private readonly repo: CarrierCredentialsRepository,
+    @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
+  ) {}
+
+  async fromAuthorization(header: string | undefined, now = Date.now()): Promise<string> {
+    if (!header)
+      throw new AuthenticationError(
+        'missing',
+        'missing authorization metadata (Bearer eek_<keyId>_<secret>)',
+      );
+    const m = BEARER.exec(header);
+    if (!m) throw new AuthenticationError('malformed', 'authorization must be "Bearer eek_<keyId>_<secret>"');
+    const [, keyId, secret] = m;
+    const record = await this.cached(this.keyCache, keyId, now, () => this.repo.findApiKey(keyId));
+    // Hash even for unknown keys so timing does not tell which key ids exist.
+    const given = createHash('sha256').update(secret, 'utf8').digest();
+    if (!record) throw new AuthenticationError('unknown_key', 'invalid API key');
+    if (record.secretSha256.length !== given.length || !timingSafeEqual(record.secretSha256, given)) {
+      throw new AuthenticationError('bad_secret', 'invalid API key');
+    }
+    if (record.revoked) throw new AuthenticationError('revoked', 'API key revoked');
+    return record.carrierId;
+  }
+
+  /** mTLS: the carrier id from the verified client certificate (SAN URI urn:eagleeye:carrier:<id>, else CN). */
+  async fromCertificate(cert: PeerCertificate | undefined, now = Date.now()): Promise<string> {
+    if (!cert || !cert.subject)
+      throw new AuthenticationError('no_certificate', 'a client certificate is required');
+    const san = cert.subjectaltname ? SAN_URI.exec(cert.subjectaltname) : null;
+    const cn = typeof cert.subject.CN === 'string' ? cert.subject.CN : '';
+    const carrierId = san ? san[1] : cn;
+    if (!CARRIER_ID.test(carrierId)) {
+      throw new AuthenticationError(
+        'malformed',
+        'the client certificate names no carrier (SAN URI urn:eagleeye:carrier:<id> or CN)',
+      );
+    }
+    const exists = await this.cached(this.carrierCache, carrierId, now, () =>
+      this.repo.carrierExists(carrierId),
+    );
+    if (!exists)
+      throw new AuthenticationError('unknown_carrier', 'the client certificate names an unknown carrier');
+    return carrierId;
+  }
+
+  private async cached<T>(
+    cache: Map<string, CacheEntry<T>>,
+    key: string,
+    now: number,
+    load: () => Promise<T>,
+  ): Promise<T> {
+    const hit = cache.get(key);
+    if (hit && hit.expires > now) return hit.value;
+    const value = await load();
+    if (this.config.INGEST_AUTH_CACHE_TTL_MS > 0) {
+      // bounded: a flood of random key ids must not grow memory without limit
+      if (cache.size >= 10000) cache.clear();
+      cache.set(key, { value, expires: now + this.config.INGEST_AUTH_CACHE_TTL_MS });
+    }
+    return value;
+  }
+}

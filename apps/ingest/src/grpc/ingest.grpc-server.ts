@@ -1,0 +1,291 @@
+import { readFileSync } from 'node:fs';
+import {
+  Metadata,
+  Server,
+  ServerCredentials,
+  ServerDuplexStream,
+  ServerUnaryCall,
+  sendUnaryData,
+  status,
+  ServiceError,
+} from '@grpc/grpc-js';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { ingestV1 } from '@eagle-eye/contracts';
+import { ReadinessRegistry } from '@eagle-eye/observability';
+import { AuthenticationError, CarrierAuthenticator } from '../auth/carrier.authenticator';
+import { IngestConfig, INGEST_CONFIG } from '../config';
+import { ingestMetrics } from '../ingest.metrics';
+import { BatchRefusedError, IngestService, PreparedBatch } from '../ingest.service';
+import { addHealthAndReflection, GrpcHealth } from './health-reflection';
+
+type Batch = ingestV1.CallEventBatch;
+type Ack = ingestV1.BatchAck;
+
+function grpcError(code: status, details: string, metadata?: Metadata): Partial<ServiceError> {
+  return { code, details, message: details, metadata: metadata ?? new Metadata() };
+}
+
+/** One open StreamCallEvents call: in-order, pipelined processing with bounded memory. */
+class StreamSession {
+  private inFlight = 0;
+  private issue: Promise<void> = Promise.resolve();
+  private acks: Promise<void> = Promise.resolve();
+  private failed = false;
+  private halfClosed = false;
+  private draining = false;
+  private readonly settled: Promise<void>;
+  private settle!: () => void;
+
+  constructor(
+    private readonly call: ServerDuplexStream<Batch, Ack>,
+    private readonly carrierId: string,
+    private readonly service: IngestService,
+    private readonly maxInFlight: number,
+    private readonly logger: Logger,
+  ) {
+    this.settled = new Promise((r) => (this.settle = r));
+  }
+
+  start(): void {
+    this.call.on('data', (batch: Batch) => this.onBatch(batch));
+    this.call.on('end', () => {
+      this.halfClosed = true;
+      this.maybeFinish();
+    });
+    this.call.on('cancelled', () => {
+      this.failed = true;
+      this.settle();
+    });
+    this.call.on('error', () => {
+      this.failed = true;
+      this.settle();
+    });
+  }
+
+  /** Stops reading, lets in-flight batches ack, then ends the call so the carrier resends elsewhere. */
+  drain(): Promise<void> {
+    if (!this.draining) {
+      this.draining = true;
+      this.call.pause();
+      this.maybeFinish();
+    }
+    return this.settled;
+  }
+
+  private onBatch(batch: Batch): void {
+    if (this.failed || this.draining) return;
+    const receivedAt = Date.now();
+    this.inFlight++;
+    if (this.inFlight >= this.maxInFlight) this.call.pause();
+    let result: Promise<Ack>;
+    try {
+      const prepared: PreparedBatch = this.service.prepare(this.carrierId, batch, receivedAt);
+      // Batches reach Redis in arrival order: each waits for the previous one to be issued.
+      const ready = this.issue.then(() => this.service.awaitCapacity(prepared));
+      result = ready.then(() => this.service.handOff(prepared));
+      this.issue = ready.then(
+        () => undefined,
+        () => undefined,
+      );
+    } catch (e) {
+      result = Promise.reject(e as Error);
+    }
+    // Acks go out in sequence order, each once its hand-off is durable.
+    this.acks = this.acks.then(async () => {
+      let ack: Ack;
+      try {
+        ack = await result;
+      } catch (e) {
+        this.fail(e as Error);
+        return;
+      }
+      if (this.failed) return;
+      this.call.write(ack);
+      ingestMetrics.ackLatency.observe((Date.now() - receivedAt) / 1000);
+      this.inFlight--;
+      if (this.inFlight < this.maxInFlight && !this.draining) this.call.resume();
+      this.maybeFinish();
+    });
+  }
+
+  private fail(e: Error): void {
+    if (this.failed) return;
+    this.failed = true;
+    if (e instanceof BatchRefusedError) {
+      this.call.emit('error', grpcError(e.code, e.message, e.trailers));
+    } else {
+      this.logger.error(`hand-off failed for carrier ${this.carrierId}: ${e.message}`);
+      ingestMetrics.batchesRefused.inc({ code: 'UNAVAILABLE' });
+      this.call.emit(
+        'error',
+        grpcError(status.UNAVAILABLE, 'hand-off to the detector failed; resend from the last acked sequence'),
+      );
+    }
+    this.settle();
+  }
+
+  private maybeFinish(): void {
+    if (this.failed || this.inFlight > 0) return;
+    if (this.halfClosed) {
+      this.call.end();
+      this.settle();
+    } else if (this.draining) {
+      this.failed = true;
+      this.call.emit(
+        'error',
+        grpcError(
+          status.UNAVAILABLE,
+          'server shutting down; reconnect and resend from the last acked sequence',
+        ),
+      );
+      this.settle();
+    }
+  }
+}
+
+/**
+ * The carriers' gRPC endpoint: a raw grpc-js server (generated ts-proto codecs, direct control of
+ * flow control) with the standard health service and reflection, owned by Nest's lifecycle.
+ */
+@Injectable()
+export class IngestGrpcServer implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('IngestGrpc');
+  private server?: Server;
+  private health?: GrpcHealth;
+  private readonly sessions = new Set<StreamSession>();
+  boundPort = 0;
+
+  constructor(
+    @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
+    private readonly service: IngestService,
+    private readonly auth: CarrierAuthenticator,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
+  async start(): Promise<number> {
+    const server = new Server({
+      'grpc.max_receive_message_length': this.config.INGEST_MAX_MESSAGE_BYTES,
+      'grpc.keepalive_time_ms': 30000,
+      'grpc.keepalive_permit_without_calls': 1,
+    });
+    server.addService(ingestV1.CallRecordIngestService, {
+      streamCallEvents: (call: ServerDuplexStream<Batch, Ack>) => void this.onStream(call),
+      submitCallEvents: (call: ServerUnaryCall<Batch, Ack>, cb: sendUnaryData<Ack>) =>
+        void this.onUnary(call, cb),
+    });
+    this.health = addHealthAndReflection(server, this.readiness, this.config.INGEST_HEALTH_POLL_MS);
+    const address = `${this.config.INGEST_GRPC_HOST}:${this.config.INGEST_GRPC_PORT}`;
+    this.boundPort = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(address, this.credentials(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
+    this.server = server;
+    this.logger.log(`gRPC listening on ${address} (auth ${this.config.INGEST_AUTH_MODE})`);
+    return this.boundPort;
+  }
+
+  private credentials(): ServerCredentials {
+    const c = this.config;
+    if (!c.INGEST_TLS_CERT_FILE || !c.INGEST_TLS_KEY_FILE) return ServerCredentials.createInsecure();
+    const ca = c.INGEST_TLS_CA_FILE ? readFileSync(c.INGEST_TLS_CA_FILE) : null;
+    return ServerCredentials.createSsl(
+      ca,
+      [
+        {
+          cert_chain: readFileSync(c.INGEST_TLS_CERT_FILE),
+          private_key: readFileSync(c.INGEST_TLS_KEY_FILE),
+        },
+      ],
+      c.INGEST_AUTH_MODE === 'mtls',
+    );
+  }
+
+  private async authenticate(
+    call: ServerDuplexStream<Batch, Ack> | ServerUnaryCall<Batch, Ack>,
+  ): Promise<string> {
+    if (this.config.INGEST_AUTH_MODE === 'mtls') {
+      return this.auth.fromCertificate(call.getAuthContext().sslPeerCertificate);
+    }
+    const header = call.metadata.get('authorization')[0];
+    return this.auth.fromAuthorization(typeof header === 'string' ? header : undefined);
+  }
+
+  /** Maps an authentication or lookup failure to the call's status. */
+  private authFailure(e: unknown): Partial<ServiceError> {
+    if (e instanceof AuthenticationError) {
+      ingestMetrics.authFailures.inc({ cause: e.reason });
+      return grpcError(status.UNAUTHENTICATED, e.message);
+    }
+    this.logger.error(`credential lookup failed: ${(e as Error).message}`);
+    return grpcError(status.UNAVAILABLE, 'credential lookup unavailable; retry');
+  }
+
+  private async onStream(call: ServerDuplexStream<Batch, Ack>): Promise<void> {
+    let carrierId: string;
+    try {
+      carrierId = await this.authenticate(call);
+    } catch (e) {
+      call.emit('error', this.authFailure(e));
+      return;
+    }
+    const session = new StreamSession(
+      call,
+      carrierId,
+      this.service,
+      this.config.INGEST_STREAM_MAX_IN_FLIGHT,
+      this.logger,
+    );
+    this.sessions.add(session);
+    ingestMetrics.openStreams.inc();
+    session.start();
+    await new Promise<void>((resolve) => {
+      const done = (): void => resolve();
+      call.once('finish', done);
+      call.once('cancelled', done);
+      call.once('error', done);
+      call.once('close', done);
+    });
+    this.sessions.delete(session);
+    ingestMetrics.openStreams.dec();
+  }
+
+  private async onUnary(call: ServerUnaryCall<Batch, Ack>, cb: sendUnaryData<Ack>): Promise<void> {
+    const receivedAt = Date.now();
+    let carrierId: string;
+    try {
+      carrierId = await this.authenticate(call);
+    } catch (e) {
+      cb(this.authFailure(e));
+      return;
+    }
+    try {
+      const prepared = this.service.prepare(carrierId, call.request, receivedAt);
+      await this.service.awaitCapacity(prepared);
+      const ack = await this.service.handOff(prepared);
+      ingestMetrics.ackLatency.observe((Date.now() - receivedAt) / 1000);
+      cb(null, ack);
+    } catch (e) {
+      if (e instanceof BatchRefusedError) {
+        cb(grpcError(e.code, e.message, e.trailers));
+      } else {
+        this.logger.error(`hand-off failed for carrier ${carrierId}: ${(e as Error).message}`);
+        cb(grpcError(status.UNAVAILABLE, 'hand-off to the detector failed; resend the batch'));
+      }
+    }
+  }
+
+  /**
+   * Graceful stop: no new calls, every open stream stops reading, acks what it has in flight and is
+   * ended with UNAVAILABLE (the carrier reconnects and resends from its last ack). Runs before the
+   * Redis and Postgres connections close, so in-flight hand-offs complete.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    this.health?.stop();
+    const stopped = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    await Promise.all([...this.sessions].map((s) => s.drain()));
+    const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
+    if ((await Promise.race([stopped, timeout])) === 'timeout') server.forceShutdown();
+  }
+}

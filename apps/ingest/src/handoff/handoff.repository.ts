@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
+import { HandoffEvent, handoffPartition } from '@eagle-eye/contracts';
+import { REDIS, RedisKeys } from '@eagle-eye/redis';
+import { IngestConfig, INGEST_CONFIG } from '../config';
+import { HANDOFF_SCRIPT_FILE, loadLua } from '../lua/scripts';
+
+/** One Lua call: events of one carrier in one partition. */
+export interface HandoffChunk {
+  partition: number;
+  events: HandoffEvent[];
+}
+
+export interface HandoffOutcome {
+  accepted: number;
+  duplicates: number;
+}
+
+type HandoffReply = [string, string];
+type RedisWithHandoff = Redis & {
+  eeHandoff(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<HandoffReply>;
+};
+
+/**
+ * The durable, idempotent hand-off to the detector (see libs/contracts handoff.ts): one Redis
+ * Streams entry per partition chunk, written by a Lua script that also records each event id in
+ * its call's dedupe hash, so a redelivered event never reaches the stream twice.
+ */
+@Injectable()
+export class HandoffRepository {
+  private readonly redis: RedisWithHandoff;
+
+  constructor(
+    @Inject(REDIS) redis: Redis,
+    private readonly keys: RedisKeys,
+    @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
+  ) {
+    // ioredis sends EVALSHA and falls back to EVAL only on NOSCRIPT.
+    redis.defineCommand('eeHandoff', { lua: loadLua(HANDOFF_SCRIPT_FILE) });
+    this.redis = redis as RedisWithHandoff;
+  }
+
+  /** Groups events by partition (call order kept inside each) and splits large groups. */
+  plan(carrierId: string, events: readonly HandoffEvent[]): HandoffChunk[] {
+    const byPartition = new Map<number, HandoffEvent[]>();
+    const partitions = this.config.HANDOFF_PARTITIONS;
+    for (const ev of events) {
+      const p = handoffPartition(carrierId, ev.call, partitions);
+      let list = byPartition.get(p);
+      if (!list) byPartition.set(p, (list = []));
+      list.push(ev);
+    }
+    const max = this.config.INGEST_HANDOFF_CHUNK_EVENTS;
+    const chunks: HandoffChunk[] = [];
+    for (const [partition, list] of byPartition) {
+      for (let i = 0; i < list.length; i += max) chunks.push({ partition, events: list.slice(i, i + max) });
+    }
+    return chunks;
+  }
+
+  /**
+   * Runs every chunk's script. The calls are issued synchronously, in order, on one connection, so
+   * Redis applies them in the order batches arrived. Resolves once every XADD has succeeded.
+   */
+  async execute(carrierId: string, chunks: readonly HandoffChunk[]): Promise<HandoffOutcome> {
+    const replies = await Promise.all(chunks.map((c) => this.runChunk(carrierId, c)));
+    let accepted = 0;
+    let duplicates = 0;
+    for (const [, flags] of replies) {
+      for (let i = 0; i < flags.length; i++) {
+        if (flags.charCodeAt(i) === 49 /* '1' */) duplicates++;
+        else accepted++;
+      }
+    }
+    return { accepted, duplicates };
+  }
+
+  private runChunk(carrierId: string, chunk: HandoffChunk): Promise<HandoffReply> {
+    const keys: string[] = [this.keys.handoffStream(chunk.partition)];
+    const keyIndex = new Map<string, number>();
+    const args: (string | number)[] = [this.config.INGEST_DEDUPE_TTL_S, carrierId, chunk.events.length];
+    for (const ev of chunk.events) {
+      let k = keyIndex.get(ev.call);
+      if (k === undefined) {
+        keys.push(this.keys.handoffDedupe(chunk.partition, carrierId, ev.call));
+        k = keys.length; // Lua KEYS are 1-based
+        keyIndex.set(ev.call, k);
+      }
+      args.push(k, ev.id, JSON.stringify(ev));
+    }
+    return this.redis.eeHandoff(keys.length, ...keys, ...args);
+  }
+}

@@ -1,0 +1,76 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { metricsRegistry } from '@eagle-eye/observability';
+
+/** Ingest metrics, all on the shared registry (served at /metrics). Counted per batch, not per event. */
+export const ingestMetrics = {
+  accepted: new Counter({
+    name: 'eagleeye_ingest_events_accepted_total',
+    help: 'Events handed to the detector for the first time',
+    labelNames: ['carrier'],
+    registers: [metricsRegistry],
+  }),
+  rejected: new Counter({
+    name: 'eagleeye_ingest_events_rejected_total',
+    help: 'Events refused by validation, by reason',
+    labelNames: ['carrier', 'reason'],
+    registers: [metricsRegistry],
+  }),
+  duplicates: new Counter({
+    name: 'eagleeye_ingest_events_duplicate_total',
+    help: 'Redelivered events (event id already handed over)',
+    labelNames: ['carrier'],
+    registers: [metricsRegistry],
+  }),
+  batchEvents: new Histogram({
+    name: 'eagleeye_ingest_batch_events',
+    help: 'Events per received batch',
+    buckets: [1, 10, 50, 100, 250, 500, 1000, 2000, 5000],
+    registers: [metricsRegistry],
+  }),
+  ackLatency: new Histogram({
+    name: 'eagleeye_ingest_ack_latency_seconds',
+    help: 'From batch receipt to its ack (validation, backpressure wait, durable hand-off)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [metricsRegistry],
+  }),
+  batchesRefused: new Counter({
+    name: 'eagleeye_ingest_batches_refused_total',
+    help: 'Batches or calls refused as a whole, by gRPC status',
+    labelNames: ['code'],
+    registers: [metricsRegistry],
+  }),
+  authFailures: new Counter({
+    name: 'eagleeye_ingest_auth_failures_total',
+    help: 'Calls refused as UNAUTHENTICATED, by cause',
+    labelNames: ['cause'],
+    registers: [metricsRegistry],
+  }),
+  rateLimited: new Counter({
+    name: 'eagleeye_ingest_rate_limited_total',
+    help: 'Batches refused by the per-carrier rate limit',
+    labelNames: ['carrier'],
+    registers: [metricsRegistry],
+  }),
+  openStreams: new Gauge({
+    name: 'eagleeye_ingest_open_streams',
+    help: 'StreamCallEvents calls currently open',
+    registers: [metricsRegistry],
+  }),
+  backlog: new Gauge({
+    name: 'eagleeye_ingest_handoff_backlog_entries',
+    help: 'Entries in a hand-off partition stream (not yet deleted by the detector)',
+    labelNames: ['partition'],
+    registers: [metricsRegistry],
+  }),
+  lag: new Gauge({
+    name: 'eagleeye_ingest_handoff_lag_entries',
+    help: 'Entries of a partition stream not yet delivered to the detector group (XINFO GROUPS lag)',
+    labelNames: ['partition'],
+    registers: [metricsRegistry],
+  }),
+  backpressureWaits: new Counter({
+    name: 'eagleeye_ingest_backpressure_waits_total',
+    help: 'Batches held back because a partition backlog was over the limit',
+    registers: [metricsRegistry],
+  }),
+};
