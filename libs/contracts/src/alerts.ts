@@ -129,6 +129,10 @@ export interface AlertView {
   outcome: AlertOutcome | null;
   /** monotonically increasing per alert change; clients resume from the last one they saw */
   seq: number;
+  /** routed to the police room of its region (critical, suspect number, unclaimed in time, escalated) */
+  routedToPolice?: boolean;
+  /** why it reached police: `critical`, `suspect_number`, `unclaimed`, `escalated` */
+  policeReason?: string | null;
 }
 
 /** socket.io events of the `/alerts` namespace, server to client. */
