@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import Redis from 'ioredis';
+import { loadConfig } from '@eagle-eye/config';
+import { decodeHandoffEntry, HandoffEvent, handoffPartition } from '@eagle-eye/contracts';
+import { createRedis, RedisKeys } from '@eagle-eye/redis';
+import { connectTestRedis, dropRedisPrefix, testRedisUrl, uniqueId } from '@eagle-eye/testing';
+import { IngestConfigSchema } from '../config';
+import { HANDOFF_SCRIPT_FILE, loadLua } from '../lua/scripts';
+import { callEvents } from '../testing/call-events';
+import { validateBatch } from '../validation/call-event.validator';
+import { HandoffRepository } from './handoff.repository';
+
+// Changing the script is a contract change: update the pin deliberately.
+const HANDOFF_SHA = '54eef01c106e6479a4d569e273c461b00238cae6';
+
+describe('HandoffRepository (real Redis)', () => {
+  let admin: Redis;
+  let client: Redis;
+  let prefix: string;
+  let keys: RedisKeys;
+  let repo: HandoffRepository;
+  const config = loadConfig(IngestConfigSchema, {
+    HANDOFF_PARTITIONS: '4',
+    INGEST_HANDOFF_CHUNK_EVENTS: '50',
+  });
+
+  beforeEach(async () => {
+    admin = await connectTestRedis();
+    client = createRedis(testRedisUrl());
+    prefix = uniqueId('ee');
+    keys = new RedisKeys(prefix);
+    repo = new HandoffRepository(client, keys, config);
+  });
+  afterEach(async () => {
+    await dropRedisPrefix(admin, prefix);
+    admin.disconnect();
+    client.disconnect();
+  });
+
+  it('pins the script SHA, and Redis computes the same one', async () => {
+    const lua = loadLua(HANDOFF_SCRIPT_FILE);
+    const sha = createHash('sha1').update(lua).digest('hex');
+    expect(sha).toBe(HANDOFF_SHA);
+    expect(await admin.script('LOAD', lua)).toBe(HANDOFF_SHA);
+    expect(lua).toMatch(/KEYS\[1\][\s\S]*ARGV\[1\]/); // the header documents keys and arguments
+  });
+
+  async function readAll(): Promise<Array<{ carrierId: string; partition: number; events: HandoffEvent[] }>> {
+    const out = [];
+    for (let p = 0; p < config.HANDOFF_PARTITIONS; p++) {
+      const entries = await admin.xrange(keys.handoffStream(p), '-', '+');
+      for (const [, fields] of entries) out.push({ ...decodeHandoffEntry(fields), partition: p });
+    }
+    return out;
+  }
+
+  it('writes one entry per partition chunk, every event once, in order per call', async () => {
+    const now = Date.now();
+    const { valid } = validateBatch(callEvents('b1', 0, 300), now, {
+      maxFutureSkewMs: 1000,
+      maxAgeMs: 60_000,
+    });
+    expect(valid).toHaveLength(300);
+    const chunks = repo.plan('carrier-a', valid);
+    expect(new Set(chunks.map((c) => c.partition)).size).toBeLessThanOrEqual(4);
+    expect(chunks.every((c) => c.events.length <= 50)).toBe(true);
+    expect(await repo.execute('carrier-a', chunks)).toEqual({ accepted: 300, duplicates: 0 });
+
+    const entries = await readAll();
+    expect(entries).toHaveLength(chunks.length);
+    const seen = entries.flatMap((e) => {
+      expect(e.carrierId).toBe('carrier-a');
+      for (const ev of e.events) expect(handoffPartition('carrier-a', ev.call, 4)).toBe(e.partition);
+      return e.events.map((ev) => ev.id);
+    });
+    expect(seen.sort()).toEqual(valid.map((v) => v.id).sort());
+    // events of one call stay in order
+    const byCall = new Map<string, string[]>();
+    for (const e of entries)
+      for (const ev of e.events) byCall.set(ev.call, [...(byCall.get(ev.call) ?? []), ev.type]);
+    for (const types of byCall.values()) expect(types).toEqual(['ATTEMPT', 'ANSWERED', 'ENDED']);
+
+    const dedupeKey = keys.handoffDedupe(handoffPartition('carrier-a', 'b1-c0', 4), 'carrier-a', 'b1-c0');
+    expect(await admin.hlen(dedupeKey)).toBe(3);
+    const ttl = await admin.ttl(dedupeKey);
+    expect(ttl).toBeGreaterThan(config.INGEST_DEDUPE_TTL_S - 10);
+  });
+
+  it('counts redelivered events as duplicates and adds nothing for them', async () => {
+    const now = Date.now();
+    const limits = { maxFutureSkewMs: 1000, maxAgeMs: 60_000 };
+    const first = validateBatch(callEvents('b2', 0, 30), now, limits).valid;
+    await repo.execute('carrier-a', repo.plan('carrier-a', first));
+    const before = (await readAll()).length;
+    // all old: no entry at all
+    expect(await repo.execute('carrier-a', repo.plan('carrier-a', first))).toEqual({
+      accepted: 0,
+      duplicates: 30,
+    });
+    expect((await readAll()).length).toBe(before);
+    // half old, half new: only the new ones are written
+    const mixed = validateBatch(callEvents('b2', 15, 30), now, limits).valid;
+    expect(await repo.execute('carrier-a', repo.plan('carrier-a', mixed))).toEqual({
+      accepted: 15,
+      duplicates: 15,
+    });
+    const ids = (await readAll()).flatMap((e) => e.events.map((ev) => ev.id));
+    expect(ids).toHaveLength(45);
+    expect(new Set(ids).size).toBe(45);
+    // the same ids from another carrier are that carrier's own events
+    expect(await repo.execute('carrier-b', repo.plan('carrier-b', first))).toEqual({
+      accepted: 30,
+      duplicates: 0,
+    });
+  });
+});
