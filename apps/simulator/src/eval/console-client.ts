@@ -1,0 +1,127 @@
+import { io, Socket } from 'socket.io-client';
+import type { AlertView } from '@eagle-eye/contracts';
+
+export interface ConsoleClientOptions {
+  /** http://host:port of the console */
+  baseUrl: string;
+  username: string;
+  password: string;
+  /** REST path listing alerts (paged) */
+  alertsPath?: string;
+}
+
+export interface SeenAlert {
+  view: AlertView;
+  firstSeenWallMs: number;
+}
+
+/**
+ * Watches alerts the way an operator's console does: logs in over REST, listens on the socket.io
+ * `/alerts` namespace, and can list alerts over REST to pick up anything the socket missed.
+ */
+export class ConsoleClient {
+  private token?: string;
+  private socket?: Socket;
+  readonly alerts = new Map<string, SeenAlert>();
+  private lastSeq = 0;
+  connected = false;
+  lastError?: string;
+  onAlert?: (a: SeenAlert, created: boolean) => void;
+
+  constructor(private readonly o: ConsoleClientOptions) {}
+
+  async login(): Promise<string> {
+    const res = await fetch(new URL('/api/auth/login', this.o.baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: this.o.username, password: this.o.password }),
+    });
+    if (!res.ok) throw new Error(`console login as ${this.o.username} failed: HTTP ${res.status}`);
+    const body = (await res.json()) as { token?: string };
+    if (!body.token) throw new Error('console login answered without a token');
+    this.token = body.token;
+    return body.token;
+  }
+
+  /** Connects the socket; resolves on the first successful connect, rejects on a refused one. */
+  async connect(timeoutMs = 10_000): Promise<void> {
+    if (!this.token) await this.login();
+    const socket = io(new URL('/alerts', this.o.baseUrl).toString(), {
+      auth: (cb) => cb({ token: this.token, lastSeq: this.lastSeq }),
+      transports: ['websocket'],
+      reconnectionDelayMax: 2000,
+    });
+    this.socket = socket;
+    socket.on('alert.created', (a: AlertView) => this.seen(a));
+    socket.on('alert.updated', (a: AlertView) => this.seen(a));
+    socket.on('disconnect', () => (this.connected = false));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no socket.io connection to ${this.o.baseUrl} /alerts`)), timeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        this.connected = true;
+        socket.on('connect', () => (this.connected = true));
+        resolve();
+      });
+      socket.once('connect_error', (e: Error) => {
+        this.lastError = e.message;
+        if (!socket.active) {
+          clearTimeout(timer);
+          reject(new Error(`console refused the socket: ${e.message}`));
+        }
+      });
+    });
+  }
+
+  private seen(a: AlertView): void {
+    if (!a || typeof a.id !== 'string') return;
+    if (typeof a.seq === 'number') this.lastSeq = Math.max(this.lastSeq, a.seq);
+    const prev = this.alerts.get(a.id);
+    if (prev) {
+      if ((a.seq ?? 0) >= (prev.view.seq ?? 0)) prev.view = a;
+      this.onAlert?.(prev, false);
+      return;
+    }
+    const s = { view: a, firstSeenWallMs: Date.now() };
+    this.alerts.set(a.id, s);
+    this.onAlert?.(s, true);
+  }
+
+  /**
+   * Lists alerts over REST (every page) and adds the ones the socket did not deliver; those get
+   * their raise time as the time first seen. Accepts a bare array or `{ items | alerts | data }`.
+   */
+  async sweep(maxPages = 200): Promise<number> {
+    if (!this.token) await this.login();
+    const path = this.o.alertsPath ?? '/api/alerts';
+    let added = 0;
+    let cursor: string | undefined;
+    for (let page = 0; page < maxPages; page++) {
+      const url = new URL(path, this.o.baseUrl);
+      url.searchParams.set('limit', '500');
+      if (cursor) url.searchParams.set('cursor', cursor);
+      else if (page > 0) url.searchParams.set('offset', String(page * 500));
+      const res = await fetch(url, { headers: { authorization: `Bearer ${this.token}` } });
+      if (!res.ok) throw new Error(`GET ${url.pathname} answered HTTP ${res.status}`);
+      const body = (await res.json()) as unknown;
+      const o = body as { items?: AlertView[]; alerts?: AlertView[]; data?: AlertView[]; nextCursor?: string | null };
+      const items = Array.isArray(body) ? (body as AlertView[]) : (o.items ?? o.alerts ?? o.data ?? []);
+      for (const a of items) {
+        if (!this.alerts.has(a.id)) {
+          const raised = Date.parse(a.raisedAt);
+          this.alerts.set(a.id, { view: a, firstSeenWallMs: Number.isFinite(raised) ? raised : Date.now() });
+          added++;
+        } else this.seen(a);
+      }
+      cursor = Array.isArray(body) ? undefined : (o.nextCursor ?? undefined);
+      if (items.length < 500 && !cursor) break;
+    }
+    return added;
+  }
+
+  close(): void {
+    this.socket?.close();
+    this.socket = undefined;
+    this.connected = false;
+  }
+}
