@@ -195,3 +195,13 @@ export interface AlertReplayDone {
   seq: number;
   count: number;
 }
+
+/**
+ * The rooms an alert goes to: its carrier's desk and supervisors always, the police of its region
+ * once it is routed to police (critical, suspect number, unclaimed in time, escalated by hand).
+ */
+export function roomsForAlert(view: Pick<AlertView, 'carrierId' | 'region' | 'routedToPolice'>): string[] {
+  const rooms: string[] = [AlertRooms.carrier(view.carrierId), AlertRooms.all];
+  if (view.routedToPolice && view.region) rooms.push(AlertRooms.region(view.region));
+  return rooms;
+}
