@@ -1,9 +1,39 @@
+import { hostname } from 'node:os';
 import { baseSchema, env, z } from '@eagle-eye/config';
+import { HANDOFF_DEFAULT_PARTITIONS } from '@eagle-eye/contracts';
 
 export const DetectorConfigSchema = baseSchema.extend({
   DETECTOR_HTTP_PORT: env.port(9102),
   DETECTOR_HTTP_HOST: env.string('127.0.0.1'),
   REDIS_KEY_PREFIX: env.string('ee'),
+  /** hand-off stream partitions; must equal ingest's */
+  HANDOFF_PARTITIONS: env.int(HANDOFF_DEFAULT_PARTITIONS, 1, 1024),
+  /** consumer name in the hand-off group: stable per replica, so a restart resumes its pending entries */
+  DETECTOR_CONSUMER_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .default(`${hostname()}-${process.env.DETECTOR_HTTP_PORT ?? '9102'}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64)),
+  /** read and apply the hand-off streams (off: only the HTTP endpoints, for tools) */
+  DETECTOR_CONSUME: env.bool(true),
+  /** stream entries read per partition per round */
+  DETECTOR_READ_COUNT: env.int(100, 1, 10000),
+  /** entries pending this long on a consumer are taken over (the consumer is presumed dead) */
+  DETECTOR_CLAIM_IDLE_MS: env.int(30000, 1000, 3600000),
+  /** events older than a number's watermark minus this are counted and dropped */
+  DETECTOR_LATENESS_MS: env.int(120000, 0, 86400000),
+  /** how often the duration-step sweep runs */
+  DETECTOR_SWEEP_INTERVAL_MS: env.int(200, 20, 60000),
+  DETECTOR_DUE_SHARDS: env.int(16, 1, 1024),
+  /** a claimed due check is retried after this long if its replica died */
+  DETECTOR_DUE_LEASE_MS: env.int(5000, 100, 600000),
+  /** safety-net rule version check, besides LISTEN/NOTIFY */
+  DETECTOR_RULES_CHECK_MS: env.int(30000, 200, 3600000),
+  /** re-mirror the number lists from PostgreSQL into Redis */
+  DETECTOR_LIST_RESYNC_MS: env.int(6 * 3600000, 60000, 7 * 86400000),
+  /** TTL of a number's window keys, seconds (24-hour window + lateness) */
+  DETECTOR_WINDOW_TTL_S: env.int(26 * 3600, 3600, 30 * 86400),
+  /** how long familiarity (who called or talked with whom) is remembered, seconds */
+  DETECTOR_FAMILIAR_TTL_S: env.int(30 * 86400, 3600, 365 * 86400),
 });
 export type DetectorConfig = z.infer<typeof DetectorConfigSchema>;
 export const DETECTOR_CONFIG = Symbol('DETECTOR_CONFIG');

@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DbModule } from '@eagle-eye/db';
 import { ObservabilityModule } from '@eagle-eye/observability';
 import { RedisModule } from '@eagle-eye/redis';
+import { RulesModule } from '@eagle-eye/rules';
 import { DetectorConfig, DETECTOR_CONFIG } from './config';
+import { DetectorRuntime } from './detector.runtime';
 
 @Module({})
 export class DetectorModule {
@@ -13,8 +15,10 @@ export class DetectorModule {
         ObservabilityModule,
         RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }),
         DbModule.forRoot({ url: config.DATABASE_URL }),
+        RulesModule,
       ],
-      providers: [{ provide: DETECTOR_CONFIG, useValue: config }],
+      providers: [{ provide: DETECTOR_CONFIG, useValue: config }, DetectorRuntime],
+      exports: [DetectorRuntime],
     };
   }
 }

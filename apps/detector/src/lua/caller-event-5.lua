@@ -25,7 +25,7 @@
   A bucket counts while any part of it lies inside the window, so a window is W to W + bucket.
 
   Returns { status, wm, fs, a10, a60, u60, s60, d60, tt60, e60, a1440, u1440, d1440, lists_global,
-            lists_carrier, distinct_regions, region }
+            lists_carrier, distinct_regions, region, mask of the call's applied event types }
   status: 0 applied, 1 duplicate (no change), 2 late (older than watermark - lateness, dropped), 3 read
 ]]
 local op = ARGV[1]
@@ -38,6 +38,7 @@ local W = { m = 600000, h = 3600000, d = 86400000 }
 
 local wm = tonumber(redis.call('HGET', KEYS[1], 'wm') or '0')
 local status = 3
+local applied = 0
 
 if op == 'a' then
   if wm > 0 and t < wm - late then
@@ -51,9 +52,11 @@ if op == 'a' then
     local m, f = string.match(prior, '^(%d+):(%d+)$')
     mask, last = tonumber(m), tonumber(f)
   end
+  applied = mask
   if math.floor(mask / bit) % 2 == 1 then
     status = 1
   else
+    applied = mask + bit
     status = 0
     redis.call('HSET', KEYS[2], ARGV[4], (mask + bit) .. ':' .. math.max(last, t))
     redis.call('EXPIRE', KEYS[2], ttl)
@@ -152,4 +155,4 @@ for _ in string.gmatch(dr, '[^,]+') do nr = nr + 1 end
 local lg = redis.call('HGET', KEYS[5], '*') or ''
 local lc = redis.call('HGET', KEYS[5], ARGV[10]) or ''
 local m, h, d = sums.m, sums.h, sums.d
-return { status, wm, fs, m[1], h[1], h[2], h[3], h[4], h[5], h[6], d[1], d[2], d[4], lg, lc, nr, rg }
+return { status, wm, fs, m[1], h[1], h[2], h[3], h[4], h[5], h[6], d[1], d[2], d[4], lg, lc, nr, rg, applied }

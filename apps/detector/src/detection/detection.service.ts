@@ -1,0 +1,596 @@
+import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
+import {
+  AgeBandName,
+  AlertJobName,
+  Attestation,
+  CallerClassName,
+  fnv1a32,
+  HandoffEntry,
+  HandoffEvent,
+  Severity,
+  SuspectNumberJob,
+  VictimOnCallJob,
+} from '@eagle-eye/contracts';
+import { RedisKeys } from '@eagle-eye/redis';
+import { list, num, ResolvedRules } from '@eagle-eye/rules';
+import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
+import { alertsRaised, detectionLatency, eventsProcessed, ruleHits, sweepLag } from '../metrics';
+import {
+  CallerWindows,
+  CallFacts,
+  isSuspect,
+  Score,
+  scoreCall,
+  scoreCaller,
+  stepReached,
+  suspectSeverity,
+  victimSeverity,
+} from '../scoring/score';
+import { AlertJob } from './alert.publisher';
+import { callFp, numberFp } from './fingerprint';
+
+export interface DetectionOptions {
+  latenessMs: number;
+  windowTtlS: number;
+  familiarTtlS: number;
+  dueShards: number;
+  dueLeaseMs: number;
+  partitions: number;
+}
+
+export interface RuleSource {
+  forCarrier(carrierId: string): ResolvedRules;
+}
+
+export interface AlertSink {
+  publish(jobs: AlertJob[]): Promise<void>;
+}
+
+export interface BatchStats {
+  applied: number;
+  duplicate: number;
+  late: number;
+  malformed: number;
+  alerts: number;
+}
+
+/** Call context stored on the callee's key while the call runs (what the sweep needs to re-score). */
+interface StoredCall {
+  car: string;
+  call: string;
+  ca: string;
+  ce: string;
+  rg: string;
+  age: AgeBandName;
+  cls: CallerClassName;
+  co: string;
+  att: Attestation;
+  mis: boolean;
+  sims: number;
+}
+
+interface Work {
+  carrierId: string;
+  ev: HandoffEvent;
+  rules: ResolvedRules;
+  callFp: string;
+  callerFp: string;
+  calleeFp: string;
+  status: number;
+  mask: number;
+  windows?: CallerWindows;
+  sims: number;
+  caller?: Score;
+}
+
+const TYPE_CODE = { ATTEMPT: 'A', ANSWERED: 'N', ENDED: 'E' } as const;
+const LEVEL: Record<Severity, number> = { warning: 1, critical: 2 };
+
+function toWindows(r: unknown[], at?: number): CallerWindows {
+  const n = (i: number) => Number(r[i] ?? 0);
+  return {
+    at: at ?? n(1),
+    firstSeen: n(2),
+    attempts10m: n(3),
+    attempts1h: n(4),
+    answered1h: n(5),
+    shortAnswered1h: n(6),
+    distinct1h: n(7),
+    talk1h: n(8),
+    ended1h: n(9),
+    attempts24h: n(10),
+    answered24h: n(11),
+    distinct24h: n(12),
+    listGlobal: String(r[13] ?? ''),
+    listCarrier: String(r[14] ?? ''),
+    distinctRegions: n(15),
+    region: String(r[16] ?? ''),
+  };
+}
+
+function malformed(ev: HandoffEvent): boolean {
+  return (
+    typeof ev !== 'object' ||
+    ev === null ||
+    !(ev.type in TYPE_CODE) ||
+    !Number.isFinite(ev.t) ||
+    typeof ev.caller !== 'string' ||
+    typeof ev.callee !== 'string' ||
+    typeof ev.call !== 'string' ||
+    !ev.caller ||
+    !ev.callee ||
+    !ev.call
+  );
+}
+
+/**
+ * Applies hand-off events to the Redis windows and raises alerts. A batch goes through at most
+ * three pipelined round trips: caller (and device) scripts for every event, callee scripts for the
+ * answered and ended calls, then alert claims and due-time updates. Scores are computed here, in
+ * TypeScript, from what the scripts return; each script touches the keys of one number or device.
+ */
+export class DetectionService {
+  private readonly logger = new Logger('Detection');
+  /** suspect alerts already raised by this replica: skips re-adding the same job id */
+  private readonly suspectsRaised = new Set<string>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly scripts: DetectorScripts,
+    private readonly rules: RuleSource,
+    private readonly alerts: AlertSink,
+    private readonly opts: DetectionOptions,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async process(entries: HandoffEntry[]): Promise<BatchStats> {
+    const stats: BatchStats = { applied: 0, duplicate: 0, late: 0, malformed: 0, alerts: 0 };
+    const works: Work[] = [];
+    for (const entry of entries) {
+      const rules = this.rules.forCarrier(entry.carrierId);
+      for (const ev of entry.events) {
+        if (malformed(ev)) {
+          stats.malformed++;
+          continue;
+        }
+        works.push({
+          carrierId: entry.carrierId,
+          ev,
+          rules,
+          callFp: callFp(entry.carrierId, ev.call),
+          callerFp: numberFp(ev.caller),
+          calleeFp: numberFp(ev.callee),
+          status: 0,
+          mask: 0,
+          sims: 0,
+        });
+      }
+    }
+    if (!works.length) {
+      this.count(stats);
+      return stats;
+    }
+    const jobs: AlertJob[] = [];
+    const suspectKeys: string[] = [];
+
+    // 1. caller windows and device SIMs
+    const p1: ScriptCall[] = [];
+    const deviceAt: number[] = [];
+    for (const w of works) {
+      p1.push(this.callerCall('a', w.ev.t, w, TYPE_CODE[w.ev.type]));
+      if (w.ev.device) {
+        deviceAt.push(p1.length);
+        p1.push({
+          script: 'device-sims',
+          keys: [this.keys.deviceSims(w.ev.device)],
+          args: [w.ev.type === 'ATTEMPT' ? w.callerFp : '', 7 * 86400],
+        });
+      } else deviceAt.push(-1);
+    }
+    const r1 = await this.scripts.run(p1);
+    let j = 0;
+    for (let i = 0; i < works.length; i++) {
+      const w = works[i];
+      const r = r1[j++] as unknown[];
+      if (deviceAt[i] >= 0) w.sims = Number(r1[j++]);
+      w.status = Number(r[0]);
+      if (w.status === 2) {
+        stats.late++;
+        continue;
+      }
+      if (w.status === 1) stats.duplicate++;
+      else stats.applied++;
+      w.mask = Number(r[17] ?? 0);
+      w.windows = toWindows(r);
+      w.caller = scoreCaller(w.rules, w.windows, this.facts(w));
+      const sev = suspectSeverity(w.rules, w.caller);
+      if (sev) this.suspectJob(w, sev, jobs, suspectKeys);
+    }
+
+    // 2. callee side of answered and ended calls
+    const calleeWork = works.filter(
+      (w) =>
+        w.status !== 2 &&
+        (w.ev.type === 'ANSWERED' || (w.ev.type === 'ENDED' && ((w.ev.talk ?? 0) > 0 || (w.mask & 2) !== 0))),
+    );
+    const r2 = await this.scripts.run(
+      calleeWork.map((w) => {
+        const stored: StoredCall = {
+          car: w.carrierId,
+          call: w.ev.call,
+          ca: w.ev.caller,
+          ce: w.ev.callee,
+          rg: w.ev.region,
+          age: w.ev.age,
+          cls: w.ev.cls,
+          co: w.ev.country,
+          att: w.ev.att,
+          mis: w.ev.mis,
+          sims: w.sims,
+        };
+        return this.calleeCall('a', w.ev.t, w, TYPE_CODE[w.ev.type], {
+          talk: w.ev.talk ?? 0,
+          suspect: w.caller && isSuspect(w.rules, w.caller) ? 1 : 0,
+          ctx: w.ev.type === 'ANSWERED' ? JSON.stringify(stored) : '',
+        });
+      }),
+    );
+
+    // 3. alert claims and due-time bookkeeping, in event order
+    const claims: ScriptCall[] = [];
+    const onClaim: ((res: number) => void)[] = [];
+    const due = this.redis.pipeline();
+    let dueOps = 0;
+    calleeWork.forEach((w, i) => {
+      const r = r2[i] as unknown[];
+      const [status, familiar, suspectCallers] = [Number(r[0]), Number(r[1]), Number(r[2])];
+      const [level, answeredAt, ended, talk] = [Number(r[4]), Number(r[6]), Number(r[7]), Number(r[8])];
+      if (status === 2) return;
+      const member = this.dueMember(w.carrierId, w.ev.callee, w.ev.caller, w.ev.call);
+      const dueKey = this.keys.detectorDue(this.dueShard(w.ev.callee));
+      const rules = w.rules;
+      const caller = w.caller as Score;
+      if (w.ev.type === 'ANSWERED') {
+        if (ended) return;
+        const next = this.nextStep(rules, 0);
+        if (next !== null) {
+          due.zadd(dueKey, 'NX', answeredAt + next * 1000, member);
+          dueOps++;
+        }
+        const score = scoreCall(rules, caller, { familiar, suspectCallers, durationS: 0, age: w.ev.age });
+        const sev = victimSeverity(rules, score);
+        if (!sev) return;
+        claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, rules, 'live'));
+        onClaim.push((res) => {
+          if (res === 1 || res === 2) {
+            jobs.push(this.victimJob('victim_on_call', w.carrierId, w.ev, answeredAt, sev, score, 0, w.ev.t, w.ev.rx));
+          }
+        });
+        return;
+      }
+      // ENDED
+      due.zrem(dueKey, member);
+      dueOps++;
+      if (level === 1 || level === 2) {
+        jobs.push({
+          name: AlertJobName.CallEnded,
+          data: { carrierId: w.carrierId, callId: w.ev.call, callEndedAt: w.ev.t, talkTimeS: talk, raisedAt: this.clock() },
+        });
+        return;
+      }
+      if (talk < num(rules.alert_policy, 'postCallMinTalkS')) return;
+      const score = scoreCall(rules, caller, { familiar, suspectCallers, durationS: talk, age: w.ev.age });
+      const sev = victimSeverity(rules, score);
+      if (!sev) return;
+      const step = stepReached(rules, talk);
+      claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, step, w.ev.t, rules, 'post'));
+      onClaim.push((res) => {
+        if (res === 1 || res === 2) {
+          const started = answeredAt > 0 ? answeredAt : w.ev.t - talk * 1000;
+          const job = this.victimJob('post_call', w.carrierId, w.ev, started, sev, score, step, w.ev.t, w.ev.rx);
+          job.data.callEndedAt = w.ev.t;
+          job.data.talkTimeS = talk;
+          jobs.push(job);
+        }
+      });
+    });
+    const [r3] = await Promise.all([this.scripts.run(claims), dueOps ? due.exec() : Promise.resolve(null)]);
+    r3.forEach((res, i) => onClaim[i](Number(res)));
+
+    await this.alerts.publish(jobs);
+    if (this.suspectsRaised.size > 100_000) this.suspectsRaised.clear();
+    for (const k of suspectKeys) this.suspectsRaised.add(k);
+    stats.alerts = jobs.length;
+    this.observe(jobs);
+    this.count(stats);
+    return stats;
+  }
+
+  /**
+   * Duration-step checks of calls in progress whose next event has not arrived: claims due checks
+   * (leased, so one replica each), re-scores the call at `now` (event time) and raises or upgrades
+   * its alert. Returns how many checks ran.
+   */
+  async sweep(now?: number, limit = 500): Promise<number> {
+    const at = now ?? (await this.eventNow());
+    const shards = Array.from({ length: this.opts.dueShards }, (_, s) => s);
+    const claimed = await this.scripts.run(
+      shards.map((s) => ({
+        script: 'due-claim' as const,
+        keys: [this.keys.detectorDue(s)],
+        args: [at, this.opts.dueLeaseMs, limit],
+      })),
+    );
+    const items: { shard: number; member: string; dueAt: number; parts: string[] }[] = [];
+    claimed.forEach((r, s) => {
+      const flat = r as string[];
+      for (let i = 0; i < flat.length; i += 2) {
+        items.push({ shard: s, member: flat[i], dueAt: Number(flat[i + 1]), parts: flat[i].split('\t') });
+      }
+    });
+    if (!items.length) return 0;
+    const reads: ScriptCall[] = [];
+    const ws: Work[] = [];
+    for (const it of items) {
+      sweepLag.observe(Math.max(0, at - it.dueAt) / 1000);
+      const [carrierId, callee, caller, callId] = it.parts;
+      const w: Work = {
+        carrierId,
+        ev: { call: callId, caller, callee, t: at } as HandoffEvent,
+        rules: this.rules.forCarrier(carrierId),
+        callFp: callFp(carrierId, callId),
+        callerFp: numberFp(caller),
+        calleeFp: numberFp(callee),
+        status: 3,
+        mask: 0,
+        sims: 0,
+      };
+      ws.push(w);
+      reads.push(this.calleeCall('r', at, w, 'N', { talk: 0, suspect: 0, ctx: '' }));
+      reads.push(this.callerCall('r', at, w, 'A'));
+    }
+    const rr = await this.scripts.run(reads);
+    const claims: ScriptCall[] = [];
+    const onClaim: ((res: number) => void)[] = [];
+    const jobs: AlertJob[] = [];
+    const p = this.redis.pipeline();
+    ws.forEach((w, i) => {
+      const it = items[i];
+      const dueKey = this.keys.detectorDue(it.shard);
+      const callee = rr[2 * i] as unknown[];
+      const ctxRaw = String(callee[3] ?? '');
+      const answeredAt = Number(callee[6]);
+      if (!ctxRaw || Number(callee[7]) === 1) {
+        p.zrem(dueKey, it.member);
+        return;
+      }
+      const ctx = JSON.parse(ctxRaw) as StoredCall;
+      const rules = w.rules;
+      const windows = toWindows(rr[2 * i + 1] as unknown[], at);
+      const caller = scoreCaller(rules, windows, {
+        cls: ctx.cls,
+        country: ctx.co,
+        att: ctx.att,
+        mis: ctx.mis,
+        age: ctx.age,
+        sims: ctx.sims,
+      });
+      const durationS = Math.max(0, Math.floor((at - answeredAt) / 1000));
+      const score = scoreCall(rules, caller, {
+        familiar: Number(callee[1]),
+        suspectCallers: Number(callee[2]),
+        durationS,
+        age: ctx.age,
+      });
+      const next = this.nextStep(rules, durationS);
+      if (next === null) p.zrem(dueKey, it.member);
+      else p.zadd(dueKey, 'XX', answeredAt + next * 1000, it.member);
+      const sev = victimSeverity(rules, score);
+      if (!sev) return;
+      const step = stepReached(rules, durationS);
+      claims.push(this.claimCall(ctx.ce, w.callFp, w.callerFp, sev, step, at, rules, 'live'));
+      onClaim.push((res) => {
+        if (res === 1 || res === 2) {
+          const ev = { call: ctx.call, caller: ctx.ca, callee: ctx.ce, region: ctx.rg } as HandoffEvent;
+          jobs.push(this.victimJob('victim_on_call', ctx.car, ev, answeredAt, sev, score, step, at, undefined));
+        }
+      });
+    });
+    // claim before rescheduling: a crash in between leaves the lease to expire and the check to rerun
+    const r3 = await this.scripts.run(claims);
+    r3.forEach((res, i) => onClaim[i](Number(res)));
+    await this.alerts.publish(jobs);
+    await p.exec();
+    this.observe(jobs);
+    return items.length;
+  }
+
+  /**
+   * "Now" in event time for the sweep: the largest (event time - wall clock) offset recently seen
+   * on any hand-off partition, added to the wall clock. Event time thus advances with the wall
+   * clock between events, and a carrier whose switch clock runs behind does not fire steps early.
+   */
+  async eventNow(): Promise<number> {
+    const p = this.redis.pipeline();
+    for (let i = 0; i < this.opts.partitions; i++) p.get(this.keys.detectorWatermark(i));
+    const res = (await p.exec()) ?? [];
+    const offsets = res.map(([, v]) => (v === null || v === undefined ? NaN : Number(v))).filter(Number.isFinite);
+    return this.clock() + (offsets.length ? Math.max(...offsets) : 0);
+  }
+
+  /** Records the newest event time seen on a partition (as an offset to the wall clock). */
+  async noteWatermarks(maxByPartition: Map<number, number>): Promise<void> {
+    if (!maxByPartition.size) return;
+    const p = this.redis.pipeline();
+    const wall = this.clock();
+    for (const [part, t] of maxByPartition) p.set(this.keys.detectorWatermark(part), String(t - wall), 'PX', 3600_000);
+    await p.exec();
+  }
+
+  private facts(w: Work): CallFacts {
+    return { cls: w.ev.cls, country: w.ev.country, att: w.ev.att, mis: w.ev.mis, age: w.ev.age, sims: w.sims };
+  }
+
+  private callerCall(op: 'a' | 'r', t: number, w: Work, type: string): ScriptCall {
+    const k = this.keys;
+    const tok = w.ev.caller;
+    return {
+      script: 'caller-event',
+      keys: [k.numWindows(tok), k.numCalls(tok), k.numDistinct(tok, Math.floor(t / 86400_000)), k.numFamiliar(tok), k.numLists(tok)],
+      args: [
+        op,
+        t,
+        type,
+        w.callFp,
+        w.calleeFp,
+        this.opts.latenessMs,
+        w.ev.talk ?? 0,
+        num(w.rules.alert_policy, 'shortCallS'),
+        this.opts.windowTtlS,
+        w.carrierId,
+        w.ev.region ?? '',
+        this.opts.familiarTtlS,
+        num(w.rules.familiar, 'minTalkS'),
+      ],
+    };
+  }
+
+  private calleeCall(
+    op: 'a' | 'r',
+    t: number,
+    w: Work,
+    type: string,
+    x: { talk: number; suspect: number; ctx: string },
+  ): ScriptCall {
+    const tok = w.ev.callee;
+    return {
+      script: 'callee-event',
+      keys: [this.keys.numCallee(tok), this.keys.numFamiliar(tok)],
+      args: [
+        op,
+        t,
+        type,
+        w.callFp,
+        w.callerFp,
+        this.opts.latenessMs,
+        x.talk,
+        x.suspect,
+        x.ctx,
+        this.opts.windowTtlS,
+        num(w.rules.ring_relay, 'windowS') * 1000,
+        num(w.rules.familiar, 'minTalkS'),
+        this.opts.familiarTtlS,
+      ],
+    };
+  }
+
+  private claimCall(
+    victim: string,
+    call: string,
+    suspectFp: string,
+    sev: Severity,
+    step: number,
+    t: number,
+    rules: ResolvedRules,
+    mode: 'live' | 'post',
+  ): ScriptCall {
+    return {
+      script: 'alert-claim',
+      keys: [this.keys.numCallee(victim)],
+      args: [call, suspectFp, LEVEL[sev], step, t, num(rules.alert_policy, 'cooldownS') * 1000, mode],
+    };
+  }
+
+  private nextStep(rules: ResolvedRules, durationS: number): number | null {
+    const next = list<number>(rules.long_call, 'stepsS')
+      .filter((s) => s > durationS)
+      .sort((a, b) => a - b)[0];
+    return next ?? null;
+  }
+
+  private dueShard(callee: string): number {
+    return fnv1a32(callee) % this.opts.dueShards;
+  }
+
+  private dueMember(carrierId: string, callee: string, caller: string, callId: string): string {
+    return `${carrierId}\t${callee}\t${caller}\t${callId}`;
+  }
+
+  private victimJob(
+    kind: 'victim_on_call' | 'post_call',
+    carrierId: string,
+    ev: Pick<HandoffEvent, 'call' | 'caller' | 'callee' | 'region'>,
+    answeredAt: number,
+    severity: Severity,
+    score: Score,
+    stepS: number,
+    eventTimeMs: number,
+    ingestedAtMs: number | undefined,
+  ): AlertJob & { data: VictimOnCallJob } {
+    const data: VictimOnCallJob = {
+      kind,
+      carrierId,
+      callId: ev.call,
+      victim: ev.callee,
+      suspect: ev.caller,
+      region: ev.region,
+      severity,
+      score: score.score,
+      reasons: score.reasons,
+      callAnsweredAt: answeredAt,
+      stepS,
+      eventTimeMs,
+      raisedAt: this.clock(),
+    };
+    if (ingestedAtMs !== undefined) data.ingestedAtMs = ingestedAtMs;
+    return { name: AlertJobName.VictimOnCall, data };
+  }
+
+  private suspectJob(w: Work, severity: Severity, jobs: AlertJob[], raised: string[]): void {
+    const key = `${w.carrierId}|${w.ev.caller}|${severity}`;
+    if (this.suspectsRaised.has(key) || raised.includes(key)) return;
+    raised.push(key);
+    const caller = w.caller as Score;
+    const data: SuspectNumberJob = {
+      kind: 'suspect_number',
+      carrierId: w.carrierId,
+      suspect: w.ev.caller,
+      severity,
+      score: caller.score,
+      reasons: caller.reasons,
+      eventTimeMs: w.ev.t,
+      raisedAt: this.clock(),
+    };
+    if (w.windows?.region) data.region = w.windows.region;
+    jobs.push({ name: AlertJobName.SuspectNumber, data });
+  }
+
+  private observe(jobs: AlertJob[]): void {
+    for (const j of jobs) {
+      if (j.name === AlertJobName.CallEnded) {
+        alertsRaised.inc({ kind: 'call_ended', severity: 'none' });
+        continue;
+      }
+      const d = j.data as VictimOnCallJob | SuspectNumberJob;
+      alertsRaised.inc({ kind: d.kind, severity: d.severity });
+      for (const r of d.reasons) {
+        ruleHits.inc({ rule: r.rule, severity: d.severity, report_only: r.reportOnly ? 'true' : 'false' });
+      }
+      const rx = (d as VictimOnCallJob).ingestedAtMs;
+      if (rx !== undefined) detectionLatency.observe({ kind: d.kind }, Math.max(0, d.raisedAt - rx) / 1000);
+    }
+  }
+
+  private count(s: BatchStats): void {
+    if (s.applied) eventsProcessed.inc({ result: 'applied' }, s.applied);
+    if (s.duplicate) eventsProcessed.inc({ result: 'duplicate' }, s.duplicate);
+    if (s.late) eventsProcessed.inc({ result: 'late' }, s.late);
+    if (s.malformed) eventsProcessed.inc({ result: 'malformed' }, s.malformed);
+  }
+
+  get log(): Logger {
+    return this.logger;
+  }
+}

@@ -1,0 +1,116 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+import { PG_POOL } from '@eagle-eye/db';
+import { ReadinessRegistry } from '@eagle-eye/observability';
+import { createRedis, REDIS, RedisKeys } from '@eagle-eye/redis';
+import { RulesRepository } from '@eagle-eye/rules';
+import { DetectorConfig, DETECTOR_CONFIG } from './config';
+import { AlertPublisher } from './detection/alert.publisher';
+import { DetectionService } from './detection/detection.service';
+import { HandoffConsumer } from './handoff/handoff.consumer';
+import { DetectorScripts } from './lua/detector-scripts';
+import { callsInProgress, redisMemory } from './metrics';
+import { RulesCache } from './rules/rules-cache';
+
+/**
+ * Wires the detector: scripts, hot-reloaded rules, the alert queue, the hand-off consumer, the
+ * duration-step sweep and the periodic gauges. Starts after every module is ready, stops the
+ * loops before the connections close.
+ */
+@Injectable()
+export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Detector');
+  readonly scripts: DetectorScripts;
+  readonly rules: RulesCache;
+  readonly publisher: AlertPublisher;
+  readonly detection: DetectionService;
+  readonly consumer: HandoffConsumer;
+  private readonly bullConnection: Redis;
+  private timers: NodeJS.Timeout[] = [];
+  private sweeping: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(DETECTOR_CONFIG) private readonly config: DetectorConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(PG_POOL) pool: Pool,
+    private readonly keys: RedisKeys,
+    private readonly repo: RulesRepository,
+    readiness: ReadinessRegistry,
+  ) {
+    this.scripts = new DetectorScripts(redis);
+    this.rules = new RulesCache(repo, pool, config.DETECTOR_RULES_CHECK_MS);
+    this.bullConnection = createRedis(config.REDIS_URL, { maxRetriesPerRequest: null, enableAutoPipelining: false });
+    this.publisher = new AlertPublisher(this.bullConnection, keys.bullPrefix());
+    this.detection = new DetectionService(redis, keys, this.scripts, this.rules, this.publisher, {
+      latenessMs: config.DETECTOR_LATENESS_MS,
+      windowTtlS: config.DETECTOR_WINDOW_TTL_S,
+      familiarTtlS: config.DETECTOR_FAMILIAR_TTL_S,
+      dueShards: config.DETECTOR_DUE_SHARDS,
+      dueLeaseMs: config.DETECTOR_DUE_LEASE_MS,
+      partitions: config.HANDOFF_PARTITIONS,
+    });
+    this.consumer = new HandoffConsumer(redis, keys, this.detection, {
+      partitions: config.HANDOFF_PARTITIONS,
+      consumer: config.DETECTOR_CONSUMER_NAME,
+      readCount: config.DETECTOR_READ_COUNT,
+      claimIdleMs: config.DETECTOR_CLAIM_IDLE_MS,
+    });
+    readiness.register('rules', () =>
+      this.rules.version > 0 ? Promise.resolve() : Promise.reject(new Error('rule set not loaded')),
+    );
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.scripts.load();
+    await this.rules.start();
+    const n = await this.repo.syncListsToRedis();
+    this.logger.log(`mirrored ${n} list entries into Redis`);
+    if (!this.config.DETECTOR_CONSUME) return;
+    await this.consumer.start();
+    this.every(this.config.DETECTOR_SWEEP_INTERVAL_MS, () => this.sweepOnce());
+    this.every(5000, () => this.gauges());
+    this.every(this.config.DETECTOR_LIST_RESYNC_MS, async () => {
+      await this.repo.syncListsToRedis();
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.consumer.stop();
+    await this.sweeping;
+    await this.rules.stop();
+    await this.publisher.close().catch(() => undefined);
+    await this.bullConnection.quit().catch(() => this.bullConnection.disconnect());
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    const t = setInterval(() => {
+      if (this.stopped) return;
+      fn().catch((e: Error) => this.logger.warn(`${fn.name || 'periodic task'} failed: ${e.message}`));
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private async sweepOnce(): Promise<void> {
+    if (this.sweeping) return; // the previous sweep is still running
+    this.sweeping = (async () => {
+      while (!this.stopped && (await this.detection.sweep()) >= 500);
+    })().finally(() => (this.sweeping = null));
+    await this.sweeping;
+  }
+
+  private async gauges(): Promise<void> {
+    const p = this.redis.pipeline();
+    for (let s = 0; s < this.config.DETECTOR_DUE_SHARDS; s++) p.zcard(this.keys.detectorDue(s));
+    const res = (await p.exec()) ?? [];
+    callsInProgress.set(res.reduce((n, [, v]) => n + Number(v ?? 0), 0));
+    const info = await this.redis.info('memory');
+    const m = /used_memory:(\d+)/.exec(info);
+    if (m) redisMemory.set(Number(m[1]));
+    await this.consumer.updateLag();
+  }
+}

@@ -1,0 +1,192 @@
+import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
+import { decodeHandoffEntry, HANDOFF_GROUP, HandoffEntry } from '@eagle-eye/contracts';
+import { RedisKeys } from '@eagle-eye/redis';
+import { DetectionService } from '../detection/detection.service';
+import { eventsProcessed, streamLag } from '../metrics';
+
+export interface ConsumerOptions {
+  partitions: number;
+  consumer: string;
+  readCount: number;
+  claimIdleMs: number;
+}
+
+type StreamReply = [string, [string, string[] | null][]][] | null;
+
+/**
+ * Reads every hand-off partition through the consumer group, applies the entries, then XACK+XDEL
+ * them. Nothing is acknowledged before it is applied, so a crash redelivers: this replica's own
+ * pending entries on restart (same consumer name), another replica's through XAUTOCLAIM once they
+ * have been idle for `claimIdleMs`. Applying twice changes nothing (the scripts deduplicate).
+ */
+export class HandoffConsumer {
+  private readonly logger = new Logger('HandoffConsumer');
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private lastClaim = 0;
+  private readonly maxT = new Map<number, number>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly detection: DetectionService,
+    private readonly opts: ConsumerOptions,
+  ) {}
+
+  async ensureGroups(): Promise<void> {
+    for (let p = 0; p < this.opts.partitions; p++) {
+      try {
+        await this.redis.xgroup('CREATE', this.keys.handoffStream(p), HANDOFF_GROUP, '0', 'MKSTREAM');
+      } catch (e) {
+        if (!String((e as Error).message).includes('BUSYGROUP')) throw e;
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.ensureGroups();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /** One round over all partitions; returns how many entries were applied. */
+  async poll(id: '>' | '0' = '>'): Promise<number> {
+    const p = this.redis.pipeline();
+    for (let i = 0; i < this.opts.partitions; i++) {
+      p.xreadgroup(
+        'GROUP',
+        HANDOFF_GROUP,
+        this.opts.consumer,
+        'COUNT',
+        this.opts.readCount,
+        'STREAMS',
+        this.keys.handoffStream(i),
+        id,
+      );
+    }
+    const res = (await p.exec()) ?? [];
+    const batches: { partition: number; ids: string[]; entries: HandoffEntry[] }[] = [];
+    res.forEach(([err, reply], partition) => {
+      if (err) throw err;
+      const streams = reply as StreamReply;
+      const rows = streams?.[0]?.[1] ?? [];
+      if (rows.length) batches.push(this.decode(partition, rows));
+    });
+    return this.apply(batches);
+  }
+
+  /** Takes over entries another consumer left pending for longer than claimIdleMs. */
+  async claimStale(): Promise<number> {
+    const p = this.redis.pipeline();
+    for (let i = 0; i < this.opts.partitions; i++) {
+      p.xautoclaim(
+        this.keys.handoffStream(i),
+        HANDOFF_GROUP,
+        this.opts.consumer,
+        this.opts.claimIdleMs,
+        '0-0',
+        'COUNT',
+        this.opts.readCount,
+      );
+    }
+    const res = (await p.exec()) ?? [];
+    const batches: { partition: number; ids: string[]; entries: HandoffEntry[] }[] = [];
+    res.forEach(([err, reply], partition) => {
+      if (err) throw err;
+      const rows = (reply as [string, [string, string[] | null][]])[1] ?? [];
+      if (rows.length) {
+        this.logger.warn(`took over ${rows.length} stale entries of partition ${partition}`);
+        batches.push(this.decode(partition, rows));
+      }
+    });
+    return this.apply(batches);
+  }
+
+  async updateLag(): Promise<void> {
+    const p = this.redis.pipeline();
+    for (let i = 0; i < this.opts.partitions; i++) p.xinfo('GROUPS', this.keys.handoffStream(i));
+    const res = (await p.exec()) ?? [];
+    res.forEach(([err, reply], i) => {
+      if (err) return;
+      for (const g of reply as unknown[][]) {
+        const m = new Map<string, unknown>();
+        for (let k = 0; k + 1 < g.length; k += 2) m.set(String(g[k]), g[k + 1]);
+        if (m.get('name') === HANDOFF_GROUP) streamLag.set({ partition: String(i) }, Number(m.get('lag') ?? 0));
+      }
+    });
+  }
+
+  private decode(partition: number, rows: [string, string[] | null][]): { partition: number; ids: string[]; entries: HandoffEntry[] } {
+    const ids: string[] = [];
+    const entries: HandoffEntry[] = [];
+    for (const [id, fields] of rows) {
+      ids.push(id);
+      if (!fields) continue; // deleted after it was delivered: only the acknowledgement is missing
+      try {
+        const entry = decodeHandoffEntry(fields);
+        if (!Array.isArray(entry.events)) throw new Error('field e is not a JSON array');
+        entries.push(entry);
+        let m = this.maxT.get(partition) ?? 0;
+        for (const ev of entry.events) if (Number.isFinite(ev?.t) && ev.t > m) m = ev.t;
+        this.maxT.set(partition, m);
+      } catch (e) {
+        // A malformed entry can never succeed: count it, log it (without its content), drop it.
+        eventsProcessed.inc({ result: 'malformed' });
+        this.logger.error(`dropping malformed hand-off entry ${id} of partition ${partition}: ${(e as Error).message}`);
+      }
+    }
+    return { partition, ids, entries };
+  }
+
+  private async apply(batches: { partition: number; ids: string[]; entries: HandoffEntry[] }[]): Promise<number> {
+    if (!batches.length) return 0;
+    await this.detection.process(batches.flatMap((b) => b.entries));
+    const p = this.redis.pipeline();
+    for (const b of batches) {
+      const key = this.keys.handoffStream(b.partition);
+      p.xack(key, HANDOFF_GROUP, ...b.ids);
+      p.xdel(key, ...b.ids);
+    }
+    await p.exec();
+    const seen = new Map<number, number>();
+    for (const b of batches) seen.set(b.partition, this.maxT.get(b.partition) ?? 0);
+    await this.detection.noteWatermarks(seen);
+    return batches.reduce((n, b) => n + b.ids.length, 0);
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 0;
+    // first our own entries left pending by a previous run of this replica
+    let pendingFirst = true;
+    while (this.running) {
+      try {
+        if (pendingFirst) {
+          while (this.running && (await this.poll('0')) > 0);
+          pendingFirst = false;
+        }
+        const n = await this.poll('>');
+        if (Date.now() - this.lastClaim > this.opts.claimIdleMs / 2) {
+          this.lastClaim = Date.now();
+          await this.claimStale();
+        }
+        backoff = 0;
+        if (n === 0) await sleep(10);
+      } catch (e) {
+        backoff = Math.min(backoff ? backoff * 2 : 100, 5000);
+        pendingFirst = true; // what was read but not applied is in our pending list
+        this.logger.error(`hand-off processing failed, retrying in ${backoff} ms: ${(e as Error).message}`);
+        await sleep(backoff);
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

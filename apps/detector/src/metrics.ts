@@ -1,0 +1,99 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { metricsRegistry } from '@eagle-eye/observability';
+
+function once<T>(name: string, make: () => T): T {
+  return (metricsRegistry.getSingleMetric(name) as T | undefined) ?? make();
+}
+
+export const eventsProcessed = once(
+  'eagleeye_detector_events_total',
+  () =>
+    new Counter({
+      name: 'eagleeye_detector_events_total',
+      help: 'Hand-off events by outcome: applied, duplicate, late (dropped), malformed',
+      labelNames: ['result'],
+      registers: [metricsRegistry],
+    }),
+);
+
+export const detectionLatency = once(
+  'eagleeye_detector_detection_latency_seconds',
+  () =>
+    new Histogram({
+      name: 'eagleeye_detector_detection_latency_seconds',
+      help: 'From ingest accepting the triggering event to the alert job being enqueued',
+      labelNames: ['kind'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [metricsRegistry],
+    }),
+);
+
+export const alertsRaised = once(
+  'eagleeye_detector_alerts_total',
+  () =>
+    new Counter({
+      name: 'eagleeye_detector_alerts_total',
+      help: 'Alert jobs raised by kind and severity',
+      labelNames: ['kind', 'severity'],
+      registers: [metricsRegistry],
+    }),
+);
+
+export const ruleHits = once(
+  'eagleeye_detector_rule_hits_total',
+  () =>
+    new Counter({
+      name: 'eagleeye_detector_rule_hits_total',
+      help: 'Rules contributing to raised alerts, by rule, severity and report-only',
+      labelNames: ['rule', 'severity', 'report_only'],
+      registers: [metricsRegistry],
+    }),
+);
+
+export const callsInProgress = once(
+  'eagleeye_detector_calls_in_progress',
+  () =>
+    new Gauge({
+      name: 'eagleeye_detector_calls_in_progress',
+      help: 'Answered calls with a pending duration-step check',
+      registers: [metricsRegistry],
+    }),
+);
+
+export const sweepLag = once(
+  'eagleeye_detector_sweep_lag_seconds',
+  () =>
+    new Histogram({
+      name: 'eagleeye_detector_sweep_lag_seconds',
+      help: 'How late (event time) a duration-step check ran after it was due',
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+      registers: [metricsRegistry],
+    }),
+);
+
+export const redisMemory = once(
+  'eagleeye_detector_redis_memory_bytes',
+  () =>
+    new Gauge({ name: 'eagleeye_detector_redis_memory_bytes', help: 'Redis used_memory', registers: [metricsRegistry] }),
+);
+
+export const streamLag = once(
+  'eagleeye_detector_stream_lag_entries',
+  () =>
+    new Gauge({
+      name: 'eagleeye_detector_stream_lag_entries',
+      help: 'Hand-off entries not yet delivered to the detector group, per partition',
+      labelNames: ['partition'],
+      registers: [metricsRegistry],
+    }),
+);
+
+export const ruleSetVersion = once(
+  'eagleeye_detector_rule_set_version',
+  () =>
+    new Gauge({
+      name: 'eagleeye_detector_rule_set_version',
+      help: 'Version of the rule set this replica scores with',
+      registers: [metricsRegistry],
+    }),
+);

@@ -1,0 +1,210 @@
+import type { AgeBandName, AlertReason, Attestation, CallerClassName, Severity } from '@eagle-eye/contracts';
+import { list, num, ResolvedRules, RuleConfig, RuleId, str } from '@eagle-eye/rules';
+
+/** What the caller script returns about the calling number, windows read at its watermark. */
+export interface CallerWindows {
+  /** event time the windows were read at */
+  at: number;
+  firstSeen: number;
+  attempts10m: number;
+  attempts1h: number;
+  answered1h: number;
+  shortAnswered1h: number;
+  distinct1h: number;
+  talk1h: number;
+  ended1h: number;
+  attempts24h: number;
+  answered24h: number;
+  distinct24h: number;
+  /** list mirror entries `list|expiresAtMs|reason`, global and the carrier's */
+  listGlobal: string;
+  listCarrier: string;
+  distinctRegions: number;
+  region: string;
+}
+
+/** Facts of the call itself, from the event. */
+export interface CallFacts {
+  cls: CallerClassName;
+  country: string;
+  att: Attestation;
+  mis: boolean;
+  age: AgeBandName;
+  /** distinct SIMs seen on the caller's handset, 0 when unknown */
+  sims: number;
+}
+
+export interface Score {
+  /** points of the rules that may alert */
+  score: number;
+  /** points including report-only rules */
+  total: number;
+  reasons: AlertReason[];
+}
+
+function add(out: Score, rule: RuleConfig, points: number, text: string): void {
+  if (!rule.enabled || points === 0) return;
+  const r: AlertReason = { rule: rule.id, points, text };
+  if (rule.reportOnly) r.reportOnly = true;
+  else out.score += points;
+  out.total += points;
+  out.reasons.push(r);
+}
+
+function activeEntry(raw: string, at: number): { list: string; reason: string } | null {
+  if (!raw) return null;
+  const [l, exp, ...rest] = raw.split('|');
+  const e = Number(exp);
+  if (e > 0 && e <= at) return null;
+  return { list: l, reason: rest.join('|') };
+}
+
+const AGE_WORDS: Record<AgeBandName, string> = {
+  UNDER_18: 'under 18',
+  '18_28': '18-28',
+  '29_45': '29-45',
+  '46_64': '46-64',
+  '65_PLUS': '65 or older',
+  UNKNOWN: 'unknown',
+};
+
+/** Rules about the calling number alone: lists, fan-out, call-centre pattern, spoofing, device. */
+export function scoreCaller(rules: ResolvedRules, w: CallerWindows, f: CallFacts): Score {
+  const out: Score = { score: 0, total: 0, reasons: [] };
+  const entries = [activeEntry(w.listCarrier, w.at), activeEntry(w.listGlobal, w.at)].filter((e) => e !== null);
+  const on = (l: string) => entries.find((e) => e.list === l);
+  const black = on('black');
+  if (black) add(out, rules.blacklist, rules.blacklist.points, `number is on the blacklist: ${black.reason}`);
+  const gray = on('gray');
+  if (gray) add(out, rules.graylist, rules.graylist.points, `number is on the graylist: ${gray.reason}`);
+  const white = on('white');
+  if (white) add(out, rules.whitelist, rules.whitelist.points, `number is whitelisted: ${white.reason}`);
+
+  const fan = rules.fanout;
+  const perCallee = w.distinct24h > 0 ? w.attempts24h / w.distinct24h : Infinity;
+  if (w.distinct1h >= num(fan, 'distinct1h')) {
+    add(out, fan, fan.points, `called ${w.distinct1h} different people in the last hour`);
+  } else if (w.distinct24h >= num(fan, 'distinct24h') && perCallee <= num(fan, 'maxCallsPerCallee')) {
+    add(
+      out,
+      fan,
+      fan.points,
+      `called ${w.distinct24h} different people in 24 hours, ${perCallee.toFixed(2)} calls each`,
+    );
+  }
+
+  const cc = rules.call_centre;
+  const busy = w.attempts1h >= num(cc, 'attempts1h') || w.attempts10m >= num(cc, 'attempts10m');
+  const answerRate = w.attempts1h > 0 ? w.answered1h / w.attempts1h : 0;
+  const shortShare = w.answered1h > 0 ? w.shortAnswered1h / w.answered1h : 0;
+  if (busy && (answerRate <= num(cc, 'maxAnswerRate') || shortShare >= num(cc, 'minShortShare'))) {
+    add(
+      out,
+      cc,
+      cc.points,
+      `call-centre pattern: ${w.attempts1h} calls in the last hour (${w.attempts10m} in 10 minutes), ` +
+        `${Math.round(answerRate * 100)} % answered, ${Math.round(shortShare * 100)} % of answered ones short`,
+    );
+  }
+
+  const home = str(rules.spoofed_origin, 'homeCountry');
+  if (f.country && f.country !== home && f.cls !== 'INTERNATIONAL') {
+    add(
+      out,
+      rules.spoofed_origin,
+      rules.spoofed_origin.points,
+      `call entered from ${f.country} but displays a domestic number`,
+    );
+  }
+  if (f.att === 'C' || f.att === 'UNVERIFIED') {
+    add(out, rules.unverified_caller_id, rules.unverified_caller_id.points, 'caller id could not be verified by the network');
+  }
+  if (f.mis) {
+    add(out, rules.display_mismatch, rules.display_mismatch.points, 'displayed number differs from the real one');
+  }
+  if (f.cls === 'VIRTUAL_OPERATOR') {
+    add(out, rules.virtual_operator, rules.virtual_operator.points, 'number belongs to a virtual operator');
+  }
+  const ageH = (w.at - w.firstSeen) / 3600_000;
+  if (w.firstSeen > 0 && ageH < num(rules.new_number, 'maxAgeH')) {
+    add(out, rules.new_number, rules.new_number.points, `number first seen ${Math.max(0, Math.floor(ageH))} hours ago`);
+  }
+  if (f.sims >= num(rules.sim_farm, 'sims')) {
+    add(out, rules.sim_farm, rules.sim_farm.points, `caller's handset used with ${f.sims} different SIMs this week`);
+  }
+  return out;
+}
+
+/** What the callee side knows about this call. */
+export interface CallContext {
+  /** familiarity bits: 1 the callee called this number before, 2 they talked at length */
+  familiar: number;
+  /** distinct suspect callers that reached the callee in the ring window */
+  suspectCallers: number;
+  /** seconds since answer (0 at answer) */
+  durationS: number;
+  age: AgeBandName;
+}
+
+/** The largest duration step reached, 0 before the first. */
+export function stepReached(rules: ResolvedRules, durationS: number): number {
+  let s = 0;
+  for (const step of list<number>(rules.long_call, 'stepsS')) if (durationS >= step && step > s) s = step;
+  return s;
+}
+
+export function isSuspect(rules: ResolvedRules, caller: Score): boolean {
+  return caller.score >= num(rules.alert_policy, 'suspectCaller');
+}
+
+/** The call's score: the caller's, plus what this call adds (ring relay, duration, age, familiarity). */
+export function scoreCall(rules: ResolvedRules, caller: Score, c: CallContext): Score {
+  const out: Score = { score: caller.score, total: caller.total, reasons: [...caller.reasons] };
+  const suspect = isSuspect(rules, caller);
+  if (suspect) {
+    const rr = rules.ring_relay;
+    if (c.suspectCallers >= num(rr, 'suspectCallers')) {
+      add(out, rr, rr.points, `${c.suspectCallers} different suspect numbers reached this person within the hour`);
+    }
+    const lc = rules.long_call;
+    const steps = list<number>(lc, 'stepsS');
+    const pts = list<number>(lc, 'stepPoints');
+    let p = 0;
+    let reached = 0;
+    steps.forEach((s, i) => {
+      if (c.durationS >= s && (pts[i] ?? 0) >= p) {
+        p = pts[i] ?? 0;
+        reached = s;
+      }
+    });
+    if (p) add(out, lc, p, `on the phone with a suspect stranger for over ${formatDuration(reached)}`);
+    const bands = list<string>(rules.vulnerable_age, 'bands');
+    if (bands.includes(c.age)) {
+      add(out, rules.vulnerable_age, rules.vulnerable_age.points, `callee is aged ${AGE_WORDS[c.age]}, a band scammers target`);
+    }
+  }
+  const fam = rules.familiar;
+  if (c.familiar & 1) add(out, fam, fam.points, 'callee has called this number before');
+  else if (c.familiar & 2) add(out, fam, num(fam, 'talkedPoints'), 'callee has talked with this number before');
+  return out;
+}
+
+export function victimSeverity(rules: ResolvedRules, s: Score): Severity | null {
+  if (s.score >= num(rules.alert_policy, 'victimCritical')) return 'critical';
+  if (s.score >= num(rules.alert_policy, 'victimWarning')) return 'warning';
+  return null;
+}
+
+export function suspectSeverity(rules: ResolvedRules, s: Score): Severity | null {
+  if (s.score >= num(rules.alert_policy, 'suspectCritical')) return 'critical';
+  if (s.score >= num(rules.alert_policy, 'suspectWarning')) return 'warning';
+  return null;
+}
+
+export function formatDuration(s: number): string {
+  return s % 60 === 0 && s >= 60 ? `${s / 60} minute${s === 60 ? '' : 's'}` : `${s} seconds`;
+}
+
+export function ruleIdsOf(s: Score): RuleId[] {
+  return s.reasons.map((r) => r.rule as RuleId);
+}
