@@ -17,6 +17,15 @@ export class RedisKeys {
     return `${this.prefix}:{h${partition}}:dedupe:${carrierId}:${callId}`;
   }
 
+  /**
+   * ingest dedupe set: ids of one carrier's events handed over in one partition whose event time
+   * falls in one bucket (event time / bucket length), so a redelivery finds its original in one
+   * lookup per chunk rather than one per call
+   */
+  handoffSeen(partition: number, carrierId: string, bucket: number): string {
+    return `${this.prefix}:{h${partition}}:seen:${carrierId}:${bucket}`;
+  }
+
   /** BullMQ prefix, so queues of different deployments/tests never collide */
   bullPrefix(): string {
     return `${this.prefix}:bull`;
