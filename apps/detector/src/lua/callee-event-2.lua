@@ -99,7 +99,7 @@ local n = 0
 local now = t
 if op == 'a' then now = wm end
 local all = redis.call('HGETALL', KEYS[1])
-local prune = op == 'a' and #all > 48
+local prune = status == 0 and #all > 48
 for i = 1, #all, 2 do
   local f = all[i]
   local kind = string.sub(f, 1, 1)

@@ -139,7 +139,7 @@ for i = 1, #all, 2 do
       local acc = sums[g]
       acc[1] = acc[1] + a; acc[2] = acc[2] + u; acc[3] = acc[3] + s
       acc[4] = acc[4] + d; acc[5] = acc[5] + tt; acc[6] = acc[6] + e
-    elseif op == 'a' and k < math.floor((wm - W[g] - late) / size) then
+    elseif status == 0 and k < math.floor((wm - W[g] - late) / size) then
       redis.call('HDEL', KEYS[1], f)
     end
   elseif f == 'fs' then

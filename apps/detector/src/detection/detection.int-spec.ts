@@ -1,0 +1,272 @@
+import { AlertJobName, SuspectNumberJob, VictimOnCallJob } from '@eagle-eye/contracts';
+import { AlertJob } from './alert.publisher';
+import { call, ev, fanout, Harness, snapshot, startHarness, T0, token } from '../test/harness';
+
+const victimJobs = (jobs: AlertJob[]) =>
+  jobs.filter((j) => j.name === AlertJobName.VictimOnCall).map((j) => j.data as VictimOnCallJob);
+
+describe('detection on real Redis and PostgreSQL', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  /** The police-impersonation scenario: a fan-out number reaches an elderly victim who answers. */
+  function policeCall(scammer: string, victim: string, extra = {}) {
+    const id = 'police-1';
+    return {
+      id,
+      before: fanout(scammer, T0, 30, extra),
+      attempt: ev('ATTEMPT', id, scammer, victim, T0, { age: '65_PLUS', ...extra }),
+      answered: ev('ANSWERED', id, scammer, victim, T0 + 8000, { age: '65_PLUS', ...extra }),
+      ended: (talk: number) =>
+        ev('ENDED', id, scammer, victim, T0 + 8000 + talk * 1000, { age: '65_PLUS', talk, ...extra }),
+    };
+  }
+
+  it('alerts a police-impersonation call from a fan-out number while it runs, and upgrades it', async () => {
+    const scammer = token();
+    const victim = token();
+    const s = policeCall(scammer, victim);
+    await h.detection.process([h.entry([...s.before, s.attempt, s.answered])]);
+
+    const atAnswer = victimJobs(h.sink.jobs);
+    expect(atAnswer).toHaveLength(1);
+    expect(atAnswer[0]).toMatchObject({
+      kind: 'victim_on_call',
+      severity: 'warning',
+      victim,
+      suspect: scammer,
+      callId: s.id,
+      stepS: 0,
+      callAnsweredAt: T0 + 8000,
+      region: '510100',
+    });
+    expect(atAnswer[0].reasons.map((r) => r.rule)).toEqual(
+      expect.arrayContaining(['fanout', 'call_centre', 'vulnerable_age']),
+    );
+    expect(atAnswer[0].reasons.find((r) => r.rule === 'fanout')?.text).toBe(
+      'called 31 different people in the last hour',
+    );
+    expect(atAnswer[0].ingestedAtMs).toBeGreaterThan(0);
+    // the caller itself crossed the suspect-number threshold
+    const suspect = h.sink.jobs.filter((j) => j.name === AlertJobName.SuspectNumber).map((j) => j.data as SuspectNumberJob);
+    expect(suspect).toEqual([expect.objectContaining({ suspect: scammer, severity: 'warning', carrierId: h.carrier })]);
+
+    // no next event arrives: the sweep fires the duration steps on (event) time
+    h.sink.jobs = [];
+    expect(await h.detection.sweep(T0 + 8000 + 59_000)).toBe(0);
+    expect(await h.detection.sweep(T0 + 8000 + 60_500)).toBe(1); // 60 s: still warning, nothing new
+    expect(victimJobs(h.sink.jobs)).toHaveLength(0);
+    await h.detection.sweep(T0 + 8000 + 180_200);
+    const upgraded = victimJobs(h.sink.jobs);
+    expect(upgraded).toEqual([expect.objectContaining({ severity: 'critical', stepS: 180, callId: s.id })]);
+    expect(upgraded[0].reasons.find((r) => r.rule === 'long_call')?.text).toBe(
+      'on the phone with a suspect stranger for over 3 minutes',
+    );
+    // a second sweep at the same time claims nothing more
+    h.sink.jobs = [];
+    await h.detection.sweep(T0 + 8000 + 180_300);
+    expect(h.sink.jobs).toHaveLength(0);
+
+    // the call ends: CallEnded with the talk time
+    await h.detection.process([h.entry([s.ended(900)])]);
+    expect(h.sink.jobs).toEqual([
+      { name: AlertJobName.CallEnded, data: expect.objectContaining({ callId: s.id, talkTimeS: 900, callEndedAt: T0 + 908_000 }) },
+    ]);
+    expect(await h.redis.zcard(h.keys.detectorDue(0)) + (await h.redis.zcard(h.keys.detectorDue(1))) + (await h.redis.zcard(h.keys.detectorDue(2))) + (await h.redis.zcard(h.keys.detectorDue(3)))).toBe(0);
+  });
+
+  it('does not alert the same pattern from a whitelisted courier', async () => {
+    const courier = token();
+    const victim = token();
+    await h.repo.addListEntry({
+      list: 'white',
+      numberToken: courier,
+      scope: '*',
+      reason: 'parcel delivery company',
+      actor: 'admin',
+      actorRole: 'admin',
+    });
+    const s = policeCall(courier, victim);
+    await h.detection.process([h.entry([...s.before, s.attempt, s.answered])]);
+    await h.detection.sweep(T0 + 8000 + 700_000);
+    await h.detection.process([h.entry([s.ended(800)])]);
+    expect(h.sink.jobs).toEqual([]);
+  });
+
+  it('does not alert a long call with a number the callee has called before', async () => {
+    const scammerLike = token();
+    const person = token();
+    // yesterday the person called this number
+    await h.detection.process([h.entry(call(person, scammerLike, T0 - 20 * 3600_000, 120))]);
+    const s = policeCall(scammerLike, person);
+    await h.detection.process([h.entry([...s.before, s.attempt, s.answered])]);
+    await h.detection.sweep(T0 + 8000 + 700_000);
+    await h.detection.process([h.entry([s.ended(1500)])]);
+    expect(victimJobs(h.sink.jobs)).toEqual([]);
+  });
+
+  it('catches a ring relay: two suspect numbers reaching one victim within the hour', async () => {
+    const victim = token();
+    const [s1, s2] = [token(), token()];
+    // each dials 22 strangers over the past 110 minutes: suspect (fan-out over the day, new
+    // number) but neither a burst in the last hour nor a call centre
+    const spread = (s: string) =>
+      Array.from({ length: 22 }, (_, i) => call(s, token(), T0 - (22 - i) * 5 * 60_000, 0)).flat();
+    await h.detection.process([h.entry([...spread(s1), ...spread(s2)])]);
+    await h.detection.process([h.entry(call(s1, victim, T0 + 60_000, 40))]);
+    expect(victimJobs(h.sink.jobs)).toEqual([]); // one suspect number alone: not enough
+    await h.detection.process([h.entry(call(s2, victim, T0 + 10 * 60_000, 400).slice(0, 2))]);
+    const jobs = victimJobs(h.sink.jobs);
+    expect(jobs).toEqual([expect.objectContaining({ suspect: s2, victim, severity: 'warning' })]);
+    expect(jobs[0].reasons.find((r) => r.rule === 'ring_relay')?.text).toBe(
+      '2 different suspect numbers reached this person within the hour',
+    );
+  });
+
+  it('raises a post-call alert for a high-score call that ended before it was alerted', async () => {
+    const scammer = token();
+    const victim = token();
+    // below the threshold at answer (victim not in a targeted age band), the call ends within a
+    // batch before any sweep: the long talk makes it alert-worthy after the fact
+    const events = [...fanout(scammer, T0, 30), ...call(scammer, victim, T0, 400)];
+    await h.detection.process([h.entry(events)]);
+    const jobs = victimJobs(h.sink.jobs);
+    expect(jobs).toEqual([
+      expect.objectContaining({ kind: 'post_call', victim, suspect: scammer, talkTimeS: 400, stepS: 180 }),
+    ]);
+  });
+
+  it('gives the same result for events out of order within lateness, and drops older ones', async () => {
+    const scammer = token();
+    const victim = token();
+    const s = policeCall(scammer, victim);
+    const ordered = [...s.before, s.attempt, s.answered];
+    // swap neighbours: each event moves by about a minute, well inside the 2-minute lateness
+    const shuffled = [...ordered];
+    for (let i = 0; i + 3 < shuffled.length; i += 4) {
+      [shuffled[i], shuffled[i + 3]] = [shuffled[i + 3], shuffled[i]];
+    }
+    const other = await startHarness({}, { schema: h.schema });
+    try {
+      const a = await h.detection.process([h.entry(ordered)]);
+      const b = await other.detection.process([other.entry(shuffled)]);
+      expect(b).toEqual(a);
+      expect(b.late).toBe(0);
+      const strip = (jobs: AlertJob[]) =>
+        jobs.map((j) => ({ name: j.name, data: { ...j.data, raisedAt: 0, ingestedAtMs: 0, eventTimeMs: 0 } }));
+      expect(strip(other.sink.jobs).filter((j) => j.name === AlertJobName.VictimOnCall)).toEqual(
+        strip(h.sink.jobs).filter((j) => j.name === AlertJobName.VictimOnCall),
+      );
+      const [wa, wb] = [await snapshot(h.redis, h.keys.prefix), await snapshot(other.redis, other.keys.prefix)];
+      const windows = (snap: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(snap).filter(([k]) => k.endsWith(':w') || k.includes(':x')));
+      expect(windows(wb)).toEqual(windows(wa));
+
+      // an event older than the watermark minus lateness is counted and dropped
+      const tooOld = call(scammer, token(), T0 - 10 * 60_000, 0);
+      const r = await other.detection.process([other.entry(tooOld)]);
+      expect(r.late).toBe(2);
+      expect(windows(await snapshot(other.redis, other.keys.prefix))).toEqual(windows(wb));
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('changes nothing when events are replayed', async () => {
+    const scammer = token();
+    const victim = token();
+    const s = policeCall(scammer, victim);
+    const entries = [h.entry([...s.before, s.attempt, s.answered])];
+    const first = await h.detection.process(entries);
+    await h.detection.sweep(T0 + 8000 + 200_000);
+    const before = await snapshot(h.redis, h.keys.prefix);
+    const ids = new Set(h.sink.ids());
+    const again = await h.detection.process(entries);
+    // recent events are recognised as duplicates, the fan-out half an hour back is past lateness
+    expect(again.applied).toBe(0);
+    expect(again.duplicate).toBeGreaterThan(0);
+    expect(again.duplicate + again.late).toBe(first.applied);
+    expect(await snapshot(h.redis, h.keys.prefix)).toEqual(before);
+    // anything re-published carries an id that was already published (BullMQ ignores it)
+    for (const id of h.sink.ids()) expect(ids.has(id)).toBe(true);
+  });
+
+  it('never alerts on a report-only rule, but shows it', async () => {
+    const fraud = token();
+    const victim = token();
+    await h.repo.addListEntry({
+      list: 'black',
+      numberToken: fraud,
+      scope: '*',
+      reason: 'confirmed by police case 2026-118',
+      actor: 'officer',
+      actorRole: 'police_officer',
+    });
+    await h.repo.updateRule({
+      ruleId: 'blacklist',
+      scope: h.carrier,
+      reportOnly: true,
+      actor: 'admin',
+      actorRole: 'admin',
+      reason: 'trial of the new blacklist feed',
+    });
+    await h.rules.reload();
+    await h.detection.process([h.entry(call(fraud, victim, T0, 900))]);
+    expect(h.sink.jobs).toEqual([]);
+
+    // the same call on another carrier, where the rule is live, alerts
+    const other = token();
+    const id = 'b-call';
+    const events = [ev('ATTEMPT', id, fraud, other, T0 + 3600_000), ev('ANSWERED', id, fraud, other, T0 + 3600_000 + 5000)];
+    await h.detection.process([{ carrierId: 'carrier-b', events }]);
+    const jobs = victimJobs(h.sink.jobs);
+    expect(jobs).toEqual([expect.objectContaining({ carrierId: 'carrier-b', severity: 'critical' })]);
+    expect(jobs[0].reasons[0]).toEqual({
+      rule: 'blacklist',
+      points: 100,
+      text: 'number is on the blacklist: confirmed by police case 2026-118',
+    });
+  });
+
+  it('picks up a rule change in a running detector within a second, without restart', async () => {
+    const scammer = token();
+    const victim = token();
+    await h.repo.updateRule({
+      ruleId: 'alert_policy',
+      scope: '*',
+      params: { victimWarning: 500, victimCritical: 600 },
+      actor: 'admin',
+      actorRole: 'admin',
+      reason: 'quiet period',
+    });
+    const t0 = Date.now();
+    while (victimWarning() !== 500 && Date.now() - t0 < 1000) await new Promise((r) => setTimeout(r, 20));
+    expect(victimWarning()).toBe(500);
+    const s = policeCall(scammer, victim);
+    await h.detection.process([h.entry([...s.before, s.attempt, s.answered])]);
+    expect(victimJobs(h.sink.jobs)).toEqual([]);
+
+    await h.repo.updateRule({
+      ruleId: 'alert_policy',
+      scope: '*',
+      params: { victimWarning: 60, victimCritical: 90 },
+      actor: 'admin',
+      actorRole: 'admin',
+      reason: 'back to normal',
+    });
+    const t1 = Date.now();
+    while (victimWarning() !== 60 && Date.now() - t1 < 1000) await new Promise((r) => setTimeout(r, 20));
+    expect(Date.now() - t1).toBeLessThan(1000);
+    await h.detection.sweep(T0 + 8000 + 61_000);
+    expect(victimJobs(h.sink.jobs)).toEqual([expect.objectContaining({ severity: 'warning', stepS: 60 })]);
+
+    function victimWarning(): unknown {
+      return h.rules.forCarrier(h.carrier).alert_policy.params.victimWarning;
+    }
+  });
+});

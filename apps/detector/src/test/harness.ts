@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import Redis from 'ioredis';
+import { alertJobId, HandoffEntry, HandoffEvent } from '@eagle-eye/contracts';
+import { RedisKeys } from '@eagle-eye/redis';
+import { RulesRepository } from '@eagle-eye/rules';
+import { connectTestRedis, createTestSchema, dropRedisPrefix, TestSchema, uniqueId } from '@eagle-eye/testing';
+import { AlertJob } from '../detection/alert.publisher';
+import { DetectionOptions, DetectionService } from '../detection/detection.service';
+import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
+import { RulesCache } from '../rules/rules-cache';
+
+/** A well-formed pseudonym token (random digest). */
+export function token(): string {
+  return `p1.t.${randomBytes(16).toString('base64url').slice(0, 22)}`;
+}
+
+export const T0 = Date.UTC(2026, 10, 24, 9, 0, 0);
+
+let seq = 0;
+export function ev(
+  type: HandoffEvent['type'],
+  call: string,
+  caller: string,
+  callee: string,
+  t: number,
+  extra: Partial<HandoffEvent> = {},
+): HandoffEvent {
+  return {
+    id: `e${++seq}-${type}`,
+    call,
+    type,
+    t,
+    caller,
+    callee,
+    cls: 'MOBILE',
+    country: 'CN',
+    att: 'A',
+    mis: false,
+    region: '510100',
+    age: '29_45',
+    rx: Date.now(),
+    ...extra,
+  };
+}
+
+/** A call: attempt, then answered after 5 s and ended after `talk` s (talk 0: never answered). */
+export function call(
+  caller: string,
+  callee: string,
+  t: number,
+  talk: number,
+  extra: Partial<HandoffEvent> = {},
+): HandoffEvent[] {
+  const id = uniqueId('c');
+  const out = [ev('ATTEMPT', id, caller, callee, t, extra)];
+  if (talk > 0) {
+    out.push(ev('ANSWERED', id, caller, callee, t + 5000, extra));
+    out.push(ev('ENDED', id, caller, callee, t + 5000 + talk * 1000, { ...extra, talk }));
+  } else out.push(ev('ENDED', id, caller, callee, t + 20000, { ...extra, talk: 0 }));
+  return out;
+}
+
+/**
+ * A fan-out number's last half hour before `t`: `n` calls to distinct strangers, one a minute,
+ * none answered (the police-impersonation call centre).
+ */
+export function fanout(caller: string, t: number, n = 30, extra: Partial<HandoffEvent> = {}): HandoffEvent[] {
+  const out: HandoffEvent[] = [];
+  for (let i = 0; i < n; i++) out.push(...call(caller, token(), t - (n - i) * 60_000, 0, extra));
+  return out;
+}
+
+export class MemorySink {
+  jobs: AlertJob[] = [];
+  async publish(jobs: AlertJob[]): Promise<void> {
+    this.jobs.push(...jobs);
+  }
+  ids(): string[] {
+    return this.jobs.map((j) => alertJobId(j.name, j.data as never));
+  }
+}
+
+/** Records every script call (to check hash slots) while running it. */
+export class RecordingScripts extends DetectorScripts {
+  readonly calls: ScriptCall[] = [];
+  override async run(calls: ScriptCall[]): Promise<unknown[]> {
+    this.calls.push(...calls);
+    return super.run(calls);
+  }
+}
+
+export interface Harness {
+  redis: Redis;
+  keys: RedisKeys;
+  schema: TestSchema;
+  repo: RulesRepository;
+  rules: RulesCache;
+  scripts: RecordingScripts;
+  sink: MemorySink;
+  detection: DetectionService;
+  carrier: string;
+  entry(events: HandoffEvent[]): HandoffEntry;
+  close(): Promise<void>;
+}
+
+export async function startHarness(opts: Partial<DetectionOptions> = {}, shared?: { schema: TestSchema }): Promise<Harness> {
+  const schema = shared?.schema ?? (await createTestSchema());
+  const redis = await connectTestRedis();
+  const keys = new RedisKeys(uniqueId('ee'));
+  const repo = new RulesRepository(schema.pool, redis, keys);
+  const scripts = new RecordingScripts(redis);
+  await scripts.load();
+  const rules = new RulesCache(repo, schema.pool, 60_000);
+  await rules.start();
+  const sink = new MemorySink();
+  const detection = new DetectionService(redis, keys, scripts, rules, sink, {
+    latenessMs: 120_000,
+    windowTtlS: 26 * 3600,
+    familiarTtlS: 30 * 86400,
+    dueShards: 4,
+    dueLeaseMs: 5000,
+    partitions: 4,
+    ...opts,
+  });
+  const carrier = 'carrier-a';
+  return {
+    redis,
+    keys,
+    schema,
+    repo,
+    rules,
+    scripts,
+    sink,
+    detection,
+    carrier,
+    entry: (events) => ({ carrierId: carrier, events }),
+    async close() {
+      await rules.stop();
+      await dropRedisPrefix(redis, keys.prefix);
+      redis.disconnect();
+      if (!shared) await schema.drop();
+    },
+  };
+}
+
+/** Every key under the prefix with its content, to compare states. */
+export async function snapshot(redis: Redis, prefix: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const k of keys) {
+      const type = await redis.type(k);
+      const name = k.slice(prefix.length);
+      if (type === 'hash') out[name] = await redis.hgetall(k);
+      else if (type === 'zset') out[name] = await redis.call('ZRANGE', k, '0', '-1', 'WITHSCORES');
+      else if (type === 'string') out[name] = (await redis.getBuffer(k))?.toString('base64');
+      else out[name] = type;
+    }
+  } while (cursor !== '0');
+  return out;
+}
