@@ -2,7 +2,13 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DbModule } from '@eagle-eye/db';
 import { ObservabilityModule } from '@eagle-eye/observability';
 import { RedisModule } from '@eagle-eye/redis';
+import { AlertProcessor } from './alert.processor';
+import { AlertPublisher } from './alert.publisher';
+import { AlertQueues } from './alert.queues';
+import { AlertRepository } from './alert.repository';
+import { AlertService } from './alert.service';
 import { AlertWorkerConfig, ALERT_WORKER_CONFIG } from './config';
+import { EscalationScheduler } from './escalation.scheduler';
 
 @Module({})
 export class AlertWorkerModule {
@@ -14,7 +20,15 @@ export class AlertWorkerModule {
         RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }),
         DbModule.forRoot({ url: config.DATABASE_URL }),
       ],
-      providers: [{ provide: ALERT_WORKER_CONFIG, useValue: config }],
+      providers: [
+        { provide: ALERT_WORKER_CONFIG, useValue: config },
+        AlertQueues,
+        AlertRepository,
+        AlertPublisher,
+        EscalationScheduler,
+        AlertService,
+        AlertProcessor,
+      ],
     };
   }
 }

@@ -3,6 +3,7 @@ import { runService } from '@eagle-eye/observability';
 import { assertRedisReachable } from '@eagle-eye/redis';
 import { ConsoleConfigSchema } from './config';
 import { ConsoleModule } from './console.module';
+import { buildOpenApi } from './openapi';
 
 void runService({
   name: 'console',
@@ -13,5 +14,9 @@ void runService({
   preflight: async (config) => {
     await assertRedisReachable(config.REDIS_URL);
     await assertPostgresReachable(config.DATABASE_URL);
+  },
+  afterListen: (app) => {
+    buildOpenApi(app);
+    return Promise.resolve();
   },
 });

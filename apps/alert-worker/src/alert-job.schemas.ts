@@ -1,0 +1,87 @@
+import { z } from '@eagle-eye/config';
+import {
+  AlertJobName,
+  AlertTimerJobName,
+  CallEndedJob,
+  EscalateUnclaimedJob,
+  SuspectNumberJob,
+  VictimOnCallJob,
+} from '@eagle-eye/contracts';
+import { redactPhoneNumbers } from '@eagle-eye/observability';
+import { classifyPseudonym } from '@eagle-eye/pseudonym';
+
+/**
+ * Alert jobs are validated again here: the queue is a trust boundary of its own, and nothing that
+ * is not a pseudonym token may reach the alerts table (no clear numbers, ever).
+ */
+const token = z.string().refine((v) => classifyPseudonym(v) === 'ok', {
+  message: 'must be a pseudonym token (p1.<keyId>.<digest>)',
+});
+const carrierId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,31}$/);
+const callId = z.string().min(1).max(128);
+const region = z.string().regex(/^[A-Za-z0-9-]{1,16}$/);
+const epochMs = z.number().int().min(0).max(8.64e15);
+const reason = z.object({
+  rule: z.string().min(1).max(64),
+  points: z.number().finite(),
+  text: z
+    .string()
+    .max(500)
+    .transform((t) => redactPhoneNumbers(t)),
+  reportOnly: z.boolean().optional(),
+});
+const severity = z.enum(['warning', 'critical']);
+
+export const victimOnCallSchema = z.object({
+  kind: z.enum(['victim_on_call', 'post_call']),
+  carrierId,
+  callId,
+  victim: token,
+  suspect: token,
+  region,
+  severity,
+  score: z.number().finite(),
+  reasons: z.array(reason).max(50),
+  callAnsweredAt: epochMs,
+  callEndedAt: epochMs.optional(),
+  talkTimeS: z.number().int().min(0).optional(),
+  stepS: z.number().int().min(0),
+  eventTimeMs: epochMs,
+  ingestedAtMs: epochMs.optional(),
+  raisedAt: epochMs,
+}) satisfies z.ZodType<VictimOnCallJob>;
+
+export const callEndedSchema = z.object({
+  carrierId,
+  callId,
+  callEndedAt: epochMs,
+  talkTimeS: z.number().int().min(0),
+  raisedAt: epochMs,
+}) satisfies z.ZodType<CallEndedJob>;
+
+export const suspectNumberSchema = z.object({
+  kind: z.literal('suspect_number'),
+  carrierId,
+  suspect: token,
+  region: region.optional(),
+  severity,
+  score: z.number().finite(),
+  reasons: z.array(reason).max(50),
+  eventTimeMs: epochMs,
+  raisedAt: epochMs,
+}) satisfies z.ZodType<SuspectNumberJob>;
+
+export const escalateSchema = z.object({
+  alertId: z.string().regex(/^\d{1,18}$/),
+}) satisfies z.ZodType<EscalateUnclaimedJob>;
+
+export type WorkerJobName = AlertJobName | AlertTimerJobName;
+export const WORKER_JOB_NAMES: WorkerJobName[] = [
+  ...Object.values(AlertJobName),
+  ...Object.values(AlertTimerJobName),
+];
+
+/** Problems as one line: `victim: must be a pseudonym token; score: ...` (values never echoed). */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
+}

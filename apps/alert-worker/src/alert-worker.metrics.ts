@@ -1,0 +1,53 @@
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { metricsRegistry } from '@eagle-eye/observability';
+
+const registers = [metricsRegistry];
+
+export const alertsPersisted = new Counter({
+  name: 'eagleeye_alerts_persisted_total',
+  help: 'Alert rows created or changed by the worker, by kind of change',
+  labelNames: ['change'] as const,
+  registers,
+});
+
+export const alertJobs = new Counter({
+  name: 'eagleeye_alert_jobs_total',
+  help: 'Alert jobs processed, by job name and result (ok, noop, retry, dead_letter)',
+  labelNames: ['name', 'result'] as const,
+  registers,
+});
+
+export const alertDeadLetters = new Counter({
+  name: 'eagleeye_alert_dead_letters_total',
+  help: 'Alert jobs moved to the dead-letter queue after their last attempt',
+  labelNames: ['name'] as const,
+  registers,
+});
+
+export const alertPublishSeconds = new Histogram({
+  name: 'eagleeye_alert_publish_seconds',
+  help: 'From the commit of an alert change to its publication to the console rooms',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers,
+});
+
+export const alertEndToEndSeconds = new Histogram({
+  name: 'eagleeye_alert_end_to_end_seconds',
+  help: 'From the call event time that raised an alert to its emission to consoles',
+  labelNames: ['from'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300],
+  registers,
+});
+
+export const alertEscalations = new Counter({
+  name: 'eagleeye_alert_escalations_total',
+  help: 'Alerts routed to police because no carrier operator claimed them in time',
+  registers,
+});
+
+export const alertQueueJobs = new Gauge({
+  name: 'eagleeye_alert_queue_jobs',
+  help: 'Jobs in the alerts queue and its dead-letter queue, by queue and state',
+  labelNames: ['queue', 'state'] as const,
+  registers,
+});

@@ -1,0 +1,164 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { AlertJobName, AlertTimerJobName, DeadLetterJob, QueueName } from '@eagle-eye/contracts';
+import { ReadinessRegistry } from '@eagle-eye/observability';
+import { RedisKeys } from '@eagle-eye/redis';
+import { z } from '@eagle-eye/config';
+import {
+  callEndedSchema,
+  describeIssues,
+  escalateSchema,
+  suspectNumberSchema,
+  victimOnCallSchema,
+  WORKER_JOB_NAMES,
+  WorkerJobName,
+} from './alert-job.schemas';
+import { AlertQueues } from './alert.queues';
+import { AlertService, JobRun } from './alert.service';
+import { ALERT_WORKER_CONFIG, AlertWorkerConfig } from './config';
+import { alertDeadLetters, alertJobs, alertQueueJobs } from './alert-worker.metrics';
+
+type Handler = (data: unknown, run: JobRun) => Promise<number>;
+
+function validated<S extends z.ZodType>(
+  schema: S,
+  fn: (job: z.infer<S>, run: JobRun) => Promise<number>,
+): Handler {
+  return (data, run) => {
+    const parsed = schema.safeParse(data);
+    // a malformed payload will not get better on retry: straight to the dead-letter queue
+    if (!parsed.success) throw new UnrecoverableError(`invalid payload: ${describeIssues(parsed.error)}`);
+    return fn(parsed.data, run);
+  };
+}
+
+/** Postgres errors that a retry cannot fix (unknown carrier, a value out of range). */
+function isPermanentDbError(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23)/.test(code);
+}
+
+/**
+ * The BullMQ consumer of the alerts queue. Handlers are registered by job name; a job name without
+ * a handler stops start-up. Failed jobs retry with exponential backoff (the producer's options);
+ * after the last attempt they are copied to the dead-letter queue for SREs.
+ */
+@Injectable()
+export class AlertProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('AlertProcessor');
+  private worker?: Worker;
+  private depthTimer?: NodeJS.Timeout;
+  readonly handlers: Record<WorkerJobName, Handler>;
+
+  constructor(
+    private readonly service: AlertService,
+    private readonly queues: AlertQueues,
+    private readonly keys: RedisKeys,
+    readiness: ReadinessRegistry,
+    @Inject(ALERT_WORKER_CONFIG) private readonly config: AlertWorkerConfig,
+  ) {
+    this.handlers = {
+      [AlertJobName.VictimOnCall]: validated(victimOnCallSchema, (j, r) => this.service.victimOnCall(j, r)),
+      [AlertJobName.CallEnded]: validated(callEndedSchema, (j, r) => this.service.callEnded(j, r)),
+      [AlertJobName.SuspectNumber]: validated(suspectNumberSchema, (j, r) =>
+        this.service.suspectNumber(j, r),
+      ),
+      [AlertTimerJobName.EscalateUnclaimed]: validated(escalateSchema, (j, r) =>
+        this.service.escalateUnclaimed(j, r),
+      ),
+    };
+    assertEveryJobHasAHandler(this.handlers);
+    readiness.register('alert-worker', () =>
+      Promise.resolve().then(() => {
+        if (!this.worker?.isRunning()) throw new Error('alerts worker not running');
+      }),
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker(QueueName.Alerts, (job: Job) => this.process(job), {
+      connection: this.queues.connection.duplicate(),
+      prefix: this.keys.bullPrefix(),
+      concurrency: this.config.ALERT_WORKER_CONCURRENCY,
+      lockDuration: this.config.ALERT_WORKER_LOCK_MS,
+      stalledInterval: this.config.ALERT_WORKER_STALLED_INTERVAL_MS,
+      // a job whose worker died twice in a row is retried, not failed: the write is idempotent
+      maxStalledCount: 5,
+    });
+    this.worker.on('failed', (job, err) => {
+      if (job) void this.onFailed(job, err);
+    });
+    this.worker.on('error', (err) => this.logger.error(`worker error: ${err.message}`));
+    this.depthTimer = setInterval(() => void this.sampleDepth(), 5000);
+    this.depthTimer.unref();
+    void this.sampleDepth();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.depthTimer) clearInterval(this.depthTimer);
+    // waits for the jobs in hand to finish, takes no new ones
+    await this.worker?.close();
+  }
+
+  async process(job: Job): Promise<number> {
+    const handler = this.handlers[job.name as WorkerJobName] as Handler | undefined;
+    if (!handler) throw new UnrecoverableError(`no handler for alert job "${job.name}"`);
+    const run: JobRun = { retry: job.attemptsStarted > 1 || job.attemptsMade > 0 || job.stalledCounter > 0 };
+    try {
+      const changed = await handler(job.data, run);
+      alertJobs.inc({ name: job.name, result: changed ? 'ok' : 'noop' });
+      return changed;
+    } catch (e) {
+      if (isPermanentDbError(e))
+        throw new UnrecoverableError(`rejected by the database: ${(e as Error).message}`);
+      throw e;
+    }
+  }
+
+  private async onFailed(job: Job, err: Error): Promise<void> {
+    const attempts = job.opts.attempts ?? 1;
+    const final =
+      err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= attempts;
+    if (!final) {
+      alertJobs.inc({ name: job.name, result: 'retry' });
+      this.logger.warn(`alert job ${job.id} (${job.name}) failed, will retry: ${err.message}`);
+      return;
+    }
+    alertJobs.inc({ name: job.name, result: 'dead_letter' });
+    alertDeadLetters.inc({ name: job.name });
+    this.logger.error(
+      `alert job ${job.id} (${job.name}) dead-lettered after ${job.attemptsMade} attempts: ${err.message}`,
+    );
+    const dead: DeadLetterJob = {
+      name: job.name,
+      data: job.data,
+      originalJobId: job.id ?? null,
+      failedReason: err.message,
+      attemptsMade: job.attemptsMade,
+      failedAt: Date.now(),
+    };
+    try {
+      await this.queues.deadLetter.add(job.name, dead, job.id ? { jobId: job.id } : {});
+    } catch (e) {
+      this.logger.error(`cannot record dead letter ${job.id}: ${(e as Error).message}`);
+    }
+  }
+
+  private async sampleDepth(): Promise<void> {
+    try {
+      const [alerts, dead] = await Promise.all([
+        this.queues.alerts.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+        this.queues.deadLetter.getJobCounts('waiting'),
+      ]);
+      for (const [state, n] of Object.entries(alerts)) alertQueueJobs.set({ queue: 'alerts', state }, n);
+      alertQueueJobs.set({ queue: 'dead_letter', state: 'waiting' }, dead.waiting ?? 0);
+    } catch {
+      // Redis away: readiness says so; the gauge keeps its last value
+    }
+  }
+}
+
+export function assertEveryJobHasAHandler(handlers: Partial<Record<string, unknown>>): void {
+  const missing = WORKER_JOB_NAMES.filter((n) => typeof handlers[n] !== 'function');
+  if (missing.length) throw new Error(`alert worker: no handler for job(s) ${missing.join(', ')}`);
+}

@@ -1,0 +1,100 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { CallEndedJob, EscalateUnclaimedJob, SuspectNumberJob, VictimOnCallJob } from '@eagle-eye/contracts';
+import { AlertChange, AlertRepository } from './alert.repository';
+import { AlertPublisher } from './alert.publisher';
+import { ALERT_WORKER_CONFIG, AlertWorkerConfig } from './config';
+import { EscalationScheduler } from './escalation.scheduler';
+import {
+  alertEndToEndSeconds,
+  alertEscalations,
+  alertPublishSeconds,
+  alertsPersisted,
+} from './alert-worker.metrics';
+
+/** Whether this run of a job is a retry (after an error or a crash), when a publication may have been lost. */
+export interface JobRun {
+  retry: boolean;
+}
+
+/**
+ * One method per job: persist (exactly once, by the table's unique keys), then schedule the
+ * escalation timer and publish what the database now holds. A retry whose write finds nothing to
+ * change still schedules and publishes, because the run that wrote it may have died before doing
+ * so (consoles drop an event whose seq they already have).
+ */
+@Injectable()
+export class AlertService {
+  private readonly logger = new Logger('AlertService');
+
+  constructor(
+    private readonly repo: AlertRepository,
+    private readonly publisher: AlertPublisher,
+    private readonly escalations: EscalationScheduler,
+    @Inject(ALERT_WORKER_CONFIG) private readonly config: AlertWorkerConfig,
+  ) {}
+
+  async victimOnCall(job: VictimOnCallJob, run: JobRun): Promise<number> {
+    const changes = await this.repo.upsertCallAlert(job);
+    const touched =
+      changes.length || !run.retry
+        ? changes
+        : await this.repo.findCallAlerts(job.carrierId, job.callId, job.kind);
+    return this.afterCommit(touched, changes, {
+      eventTimeMs: job.eventTimeMs,
+      ingestedAtMs: job.ingestedAtMs,
+    });
+  }
+
+  async suspectNumber(job: SuspectNumberJob, run: JobRun): Promise<number> {
+    const changes = await this.repo.upsertSuspectAlert(job);
+    const touched =
+      changes.length || !run.retry ? changes : await this.repo.findSuspectAlert(job.carrierId, job.suspect);
+    return this.afterCommit(touched, changes, { eventTimeMs: job.eventTimeMs });
+  }
+
+  async callEnded(job: CallEndedJob, run: JobRun): Promise<number> {
+    const changes = await this.repo.recordCallEnded(job);
+    const touched =
+      changes.length || !run.retry ? changes : await this.repo.findCallAlerts(job.carrierId, job.callId);
+    return this.afterCommit(touched, changes, {});
+  }
+
+  async escalateUnclaimed(job: EscalateUnclaimedJob, run: JobRun): Promise<number> {
+    const changes = await this.repo.escalateUnclaimed(job.alertId);
+    if (changes.length) {
+      alertEscalations.inc();
+      this.logger.log(
+        `alert ${job.alertId} unclaimed after ${this.config.ALERT_ESCALATE_AFTER_S} s: routed to police`,
+      );
+    }
+    const touched = changes.length || !run.retry ? changes : [{ alertId: job.alertId, created: false }];
+    return this.afterCommit(touched, changes, {});
+  }
+
+  private async afterCommit(
+    touched: AlertChange[],
+    changes: AlertChange[],
+    times: { eventTimeMs?: number; ingestedAtMs?: number },
+  ): Promise<number> {
+    for (const ch of changes) alertsPersisted.inc({ change: ch.created ? 'created' : 'updated' });
+    const committedAt = Date.now();
+    if (this.config.NODE_ENV === 'test' && this.config.ALERT_WORKER_TEST_PAUSE_AFTER_COMMIT_MS > 0) {
+      await new Promise((r) => setTimeout(r, this.config.ALERT_WORKER_TEST_PAUSE_AFTER_COMMIT_MS));
+    }
+    const alerts = await this.repo.loadForPublish(touched.map((c) => c.alertId));
+    for (const a of alerts) {
+      // a deterministic job id: scheduling again (a retry) is a no-op
+      if (a.view.state === 'open') await this.escalations.schedule(a.view.id, a.view.raisedAt);
+      this.publisher.publish(a);
+      const now = Date.now();
+      alertPublishSeconds.observe((now - committedAt) / 1000);
+      if (a.created && times.eventTimeMs !== undefined) {
+        alertEndToEndSeconds.observe({ from: 'event_time' }, Math.max(0, now - times.eventTimeMs) / 1000);
+      }
+      if (a.created && times.ingestedAtMs !== undefined) {
+        alertEndToEndSeconds.observe({ from: 'ingested' }, Math.max(0, now - times.ingestedAtMs) / 1000);
+      }
+    }
+    return changes.length;
+  }
+}

@@ -1,0 +1,109 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { AlertView } from '@eagle-eye/contracts';
+import { z } from '@eagle-eye/config';
+import { redactPhoneNumbers } from '@eagle-eye/observability';
+import { CurrentUser, Roles } from '../auth/auth.guard';
+import { Principal } from '../auth/principal';
+import { idParam, parseInput } from '../validation';
+import { AlertDetail, AlertPage } from './alerts.repository';
+import { AlertsService } from './alerts.service';
+
+const STATES = ['open', 'claimed', 'escalated', 'closed'] as const;
+const listQuery = z.object({
+  state: z
+    .string()
+    .optional()
+    .transform((s) => (s ? s.split(',') : undefined))
+    .pipe(z.array(z.enum(STATES)).optional()),
+  severity: z.enum(['warning', 'critical']).optional(),
+  kind: z.enum(['victim_on_call', 'post_call', 'suspect_number']).optional(),
+  region: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,16}$/)
+    .optional(),
+  carrierId: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,31}$/)
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).max(100000).default(0),
+});
+
+/** Free text from operators: bounded, and never a phone number (the system holds pseudonyms only). */
+const freeText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((t) => redactPhoneNumbers(t) === t, { message: 'must not contain phone numbers' });
+
+const outcomeBody = z.object({
+  outcome: z.enum(['dissuaded', 'victim_unreachable', 'false_positive', 'confirmed_fraud']),
+  note: freeText(2000).optional(),
+});
+const escalateBody = z.object({ reason: freeText(500).default('escalated from the console') });
+const noteBody = z.object({ text: freeText(2000) });
+
+const WORKERS = ['carrier_operator', 'police_officer', 'supervisor'] as const;
+
+@ApiTags('alerts')
+@ApiBearerAuth()
+@Controller('api/alerts')
+export class AlertsController {
+  constructor(private readonly alerts: AlertsService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Alerts in your scope, open first, then most severe and newest first (paged)' })
+  @ApiQuery({ name: 'state', required: false, description: 'comma-separated: open,claimed,escalated,closed' })
+  @ApiQuery({ name: 'severity', required: false })
+  @ApiQuery({ name: 'kind', required: false })
+  @ApiQuery({ name: 'region', required: false })
+  @ApiQuery({ name: 'carrierId', required: false })
+  @ApiQuery({ name: 'limit', required: false })
+  @ApiQuery({ name: 'offset', required: false })
+  list(@CurrentUser() p: Principal, @Query() query: unknown): Promise<AlertPage> {
+    return this.alerts.list(p, parseInput(listQuery, query));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One alert with its history and notes (404 outside your scope)' })
+  get(@CurrentUser() p: Principal, @Param('id') id: string): Promise<AlertDetail> {
+    return this.alerts.get(p, parseInput(idParam, id));
+  }
+
+  @Post(':id/claim')
+  @HttpCode(200)
+  @Roles(...WORKERS)
+  @ApiOperation({ summary: 'Take the alert: you will call the victim (409 if someone else has it)' })
+  claim(@CurrentUser() p: Principal, @Param('id') id: string): Promise<AlertView> {
+    return this.alerts.claim(p, parseInput(idParam, id));
+  }
+
+  @Post(':id/outcome')
+  @HttpCode(200)
+  @Roles(...WORKERS)
+  @ApiOperation({
+    summary: 'Record how it ended: dissuaded, victim_unreachable, false_positive, confirmed_fraud',
+  })
+  outcome(@CurrentUser() p: Principal, @Param('id') id: string, @Body() body: unknown): Promise<AlertView> {
+    const b = parseInput(outcomeBody, body);
+    return this.alerts.outcome(p, parseInput(idParam, id), b.outcome, b.note);
+  }
+
+  @Post(':id/escalate')
+  @HttpCode(200)
+  @Roles('carrier_operator', 'supervisor')
+  @ApiOperation({ summary: 'Hand the alert to the police of its region' })
+  escalate(@CurrentUser() p: Principal, @Param('id') id: string, @Body() body: unknown): Promise<AlertView> {
+    return this.alerts.escalate(p, parseInput(idParam, id), parseInput(escalateBody, body).reason);
+  }
+
+  @Post(':id/notes')
+  @Roles(...WORKERS)
+  @ApiOperation({ summary: 'Add a note (no phone numbers)' })
+  note(@CurrentUser() p: Principal, @Param('id') id: string, @Body() body: unknown): Promise<{ id: string }> {
+    return this.alerts.addNote(p, parseInput(idParam, id), parseInput(noteBody, body).text);
+  }
+}

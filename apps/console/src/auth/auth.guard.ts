@@ -1,0 +1,52 @@
+import {
+  CanActivate,
+  createParamDecorator,
+  ExecutionContext,
+  ForbiddenException,
+  Injectable,
+  SetMetadata,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AuthService } from './auth.service';
+import { Principal, Role } from './principal';
+
+const PUBLIC = 'ee:public';
+const ROLES_KEY = 'ee:roles';
+
+/** No session needed (login, health, the web UI's files). */
+export const Public = () => SetMetadata(PUBLIC, true);
+/** Only these roles; everyone else gets 403. */
+export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+
+type AuthedRequest = Request & { principal?: Principal };
+
+export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
+  const p = ctx.switchToHttp().getRequest<AuthedRequest>().principal;
+  if (!p) throw new Error('CurrentUser used on a public route');
+  return p;
+});
+
+/** Every route needs a valid session (401) and, where declared, one of its roles (403). */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    if (ctx.getType() !== 'http') return true;
+    const targets = [ctx.getHandler(), ctx.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, targets)) return true;
+    const req = ctx.switchToHttp().getRequest<AuthedRequest>();
+    const header = req.header('authorization');
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    req.principal = await this.auth.verify(token);
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
+    if (roles && !roles.includes(req.principal.role)) {
+      throw new ForbiddenException(`role ${req.principal.role} may not do this`);
+    }
+    return true;
+  }
+}
