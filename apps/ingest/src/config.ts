@@ -31,10 +31,15 @@ export const IngestConfigSchema = baseSchema
     INGEST_MAX_FUTURE_SKEW_MS: env.int(5 * 60 * 1000, 0),
     /** how old an event may be, ms (a carrier replaying after an outage) */
     INGEST_MAX_EVENT_AGE_MS: env.int(24 * 3600 * 1000, 1000),
-    /** how long an event id is remembered per call for deduplication, seconds */
-    INGEST_DEDUPE_TTL_S: env.int(48 * 3600, 60),
+    /**
+     * how long a handed-over event id is remembered, seconds (after the last new event of its
+     * bucket): a carrier must resend within it. Redis memory is about 70 bytes x events/s x TTL.
+     */
+    INGEST_DEDUPE_TTL_S: env.int(3600, 60),
+    /** event-time bucket of the dedupe sets, seconds */
+    INGEST_DEDUPE_BUCKET_S: env.int(600, 1, 86400),
     /** events per hand-off stream entry (one Lua call each); a partition chunk is split above it */
-    INGEST_HANDOFF_CHUNK_EVENTS: env.int(500, 1, 10000),
+    INGEST_HANDOFF_CHUNK_EVENTS: env.int(500, 1, 5000),
     /** batches one stream may have between receipt and ack (pipelining depth) */
     INGEST_STREAM_MAX_IN_FLIGHT: env.int(8, 1, 256),
     /** entries in one partition stream above which carriers are slowed down (detector lagging) */

@@ -18,13 +18,14 @@ export interface HandoffOutcome {
 
 type HandoffReply = [string, string];
 type RedisWithHandoff = Redis & {
-  eeHandoff(numKeys: number, ...keysAndArgs: (string | number)[]): Promise<HandoffReply>;
+  eeHandoff(numKeys: number, ...keysAndArgs: (string | number | Buffer)[]): Promise<HandoffReply>;
 };
 
 /**
  * The durable, idempotent hand-off to the detector (see libs/contracts handoff.ts): one Redis
- * Streams entry per partition chunk, written by a Lua script that also records each event id in
- * its call's dedupe hash, so a redelivered event never reaches the stream twice.
+ * Streams entry per partition chunk, written by a Lua script that also records each event id in a
+ * dedupe set (per partition, carrier and event-time bucket: a redelivered event has the same event
+ * time, so it meets its original there), so a redelivered event never reaches the stream twice.
  */
 @Injectable()
 export class HandoffRepository {
@@ -77,17 +78,39 @@ export class HandoffRepository {
 
   private runChunk(carrierId: string, chunk: HandoffChunk): Promise<HandoffReply> {
     const keys: string[] = [this.keys.handoffStream(chunk.partition)];
-    const keyIndex = new Map<string, number>();
-    const args: (string | number)[] = [this.config.INGEST_DEDUPE_TTL_S, carrierId, chunk.events.length];
-    for (const ev of chunk.events) {
-      let k = keyIndex.get(ev.call);
+    const keyIndex = new Map<number, number>();
+    const bucketMs = this.config.INGEST_DEDUPE_BUCKET_S * 1000;
+    const n = chunk.events.length;
+    const json = new Array<string>(n);
+    const lengths = new Array<number>(n);
+    const keyOf = new Array<number>(n);
+    const ids = new Array<string>(n);
+    for (let i = 0; i < n; i++) {
+      const ev = chunk.events[i];
+      const bucket = Math.floor(ev.t / bucketMs);
+      let k = keyIndex.get(bucket);
       if (k === undefined) {
-        keys.push(this.keys.handoffDedupe(chunk.partition, carrierId, ev.call));
+        keys.push(this.keys.handoffSeen(chunk.partition, carrierId, bucket));
         k = keys.length; // Lua KEYS are 1-based
-        keyIndex.set(ev.call, k);
+        if (k > 255) throw new Error('a hand-off chunk spans more than 254 dedupe buckets');
+        keyIndex.set(bucket, k);
       }
-      args.push(k, ev.id, JSON.stringify(ev));
+      // Every field is validated ASCII, so string length equals byte length.
+      const s = JSON.stringify(ev);
+      json[i] = s;
+      lengths[i] = s.length;
+      keyOf[i] = k;
+      ids[i] = ev.id;
     }
-    return this.redis.eeHandoff(keys.length, ...keys, ...args);
+    return this.redis.eeHandoff(
+      keys.length,
+      ...keys,
+      this.config.INGEST_DEDUPE_TTL_S,
+      carrierId,
+      `[${json.join(',')}]`,
+      lengths.join(','),
+      Buffer.from(keyOf), // raw bytes: one per event
+      ...ids,
+    );
   }
 }
