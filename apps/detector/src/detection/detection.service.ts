@@ -172,6 +172,9 @@ export class DetectionService {
       this.count(stats);
       return stats;
     }
+    // Entries of several partitions arrive together: apply them in event-time order (stable, so
+    // the events of one call keep ingest's order when their times tie).
+    works.sort((a, b) => a.ev.t - b.ev.t);
     const jobs: AlertJob[] = [];
     const suspectKeys: string[] = [];
 

@@ -1,0 +1,159 @@
+import { Job, Queue } from 'bullmq';
+import {
+  AlertJobName,
+  encodeHandoffEvents,
+  HANDOFF_FIELD_CARRIER,
+  HANDOFF_FIELD_EVENTS,
+  HANDOFF_GROUP,
+  handoffPartition,
+  HandoffEvent,
+  QueueName,
+  VictimOnCallJob,
+} from '@eagle-eye/contracts';
+import { connectTestRedis } from '@eagle-eye/testing';
+import Redis from 'ioredis';
+import { AlertPublisher } from '../detection/alert.publisher';
+import { DetectionService } from '../detection/detection.service';
+import { ev, fanout, Harness, startHarness, T0, token } from '../test/harness';
+import { HandoffConsumer } from './handoff.consumer';
+
+const PARTITIONS = 4;
+
+describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
+  let h: Harness;
+  let bull: Redis;
+  let publisher: AlertPublisher;
+  let detection: DetectionService;
+  beforeEach(async () => {
+    h = await startHarness();
+    bull = await connectTestRedis();
+    publisher = new AlertPublisher(bull, h.keys.bullPrefix());
+    detection = new DetectionService(h.redis, h.keys, h.scripts, h.rules, publisher, {
+      latenessMs: 120_000,
+      windowTtlS: 26 * 3600,
+      familiarTtlS: 30 * 86400,
+      dueShards: 4,
+      dueLeaseMs: 5000,
+      partitions: PARTITIONS,
+    });
+  });
+  afterEach(async () => {
+    await publisher.close();
+    bull.disconnect();
+    await h.close();
+  });
+
+  async function handOver(events: HandoffEvent[]): Promise<void> {
+    // like ingest: each call's events in its partition, in order, a few events per entry
+    const byPart = new Map<number, HandoffEvent[]>();
+    for (const e of events) {
+      const p = handoffPartition(h.carrier, e.call, PARTITIONS);
+      byPart.set(p, [...(byPart.get(p) ?? []), e]);
+    }
+    // the fan-out happened before the victim's call: hand it all over at once (MULTI), not
+    // partition by partition while the consumer is already reading
+    const tx = h.redis.multi();
+    for (const [p, evs] of byPart) {
+      for (let i = 0; i < evs.length; i += 7) {
+        tx.xadd(
+          h.keys.handoffStream(p),
+          '*',
+          HANDOFF_FIELD_CARRIER,
+          h.carrier,
+          HANDOFF_FIELD_EVENTS,
+          encodeHandoffEvents(evs.slice(i, i + 7)),
+        );
+      }
+    }
+    await tx.exec();
+  }
+
+  async function until<T>(fn: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = await fn();
+      if (v !== undefined) return v;
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  it('alerts a victim on a call through the real stream, consumer group and queue, and acks everything', async () => {
+    const consumer = new HandoffConsumer(h.redis, h.keys, detection, {
+      partitions: PARTITIONS,
+      consumer: 'replica-1',
+      readCount: 50,
+      claimIdleMs: 60_000,
+    });
+    await consumer.start();
+    try {
+      const scammer = token();
+      const victim = token();
+      const now = Date.now();
+      await handOver([
+        ...fanout(scammer, now - 10_000, 30),
+        ev('ATTEMPT', 'live-1', scammer, victim, now - 9000, { age: '65_PLUS' }),
+        ev('ANSWERED', 'live-1', scammer, victim, now - 8000, { age: '65_PLUS' }),
+      ]);
+      const queue = new Queue(QueueName.Alerts, { connection: bull, prefix: h.keys.bullPrefix() });
+      const job = await until(async () => {
+        const jobs = (await queue.getJobs(['waiting'])) as Job<VictimOnCallJob>[];
+        return jobs.find((j) => j.name === AlertJobName.VictimOnCall);
+      });
+      expect(job.id).toBe(`voc|${h.carrier}|live-1|victim_on_call|warning|0`);
+      expect(job.data).toMatchObject({ victim, suspect: scammer, severity: 'warning' });
+      expect(job.data.raisedAt).toBeGreaterThanOrEqual(job.data.ingestedAtMs ?? Infinity);
+      expect(job.opts.removeOnComplete).toEqual({ age: 86400, count: 200000 });
+      // every entry acknowledged and deleted
+      await until(async () => {
+        let left = 0;
+        for (let p = 0; p < PARTITIONS; p++) left += await h.redis.xlen(h.keys.handoffStream(p));
+        return left === 0 ? true : undefined;
+      });
+      for (let p = 0; p < PARTITIONS; p++) {
+        const pending = (await h.redis.xpending(h.keys.handoffStream(p), HANDOFF_GROUP)) as [number];
+        expect(pending[0]).toBe(0);
+      }
+      // the partition watermark gives the sweep its event-time now
+      expect(Math.abs((await detection.eventNow()) - now)).toBeLessThan(60_000);
+      await queue.close();
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('takes over the entries of a consumer that died before acknowledging them', async () => {
+    const dead = new HandoffConsumer(h.redis, h.keys, detection, {
+      partitions: PARTITIONS,
+      consumer: 'dead',
+      readCount: 50,
+      claimIdleMs: 60_000,
+    });
+    await dead.ensureGroups();
+    const scammer = token();
+    const victim = token();
+    await handOver([
+      ...fanout(scammer, T0, 30),
+      ev('ATTEMPT', 'c-1', scammer, victim, T0, { age: '65_PLUS' }),
+      ev('ANSWERED', 'c-1', scammer, victim, T0 + 1000, { age: '65_PLUS' }),
+    ]);
+    // 'dead' reads the entries and crashes before applying them
+    for (let p = 0; p < PARTITIONS; p++) {
+      await h.redis.xreadgroup('GROUP', HANDOFF_GROUP, 'dead', 'COUNT', 1000, 'STREAMS', h.keys.handoffStream(p), '>');
+    }
+    await new Promise((r) => setTimeout(r, 1100));
+    const rescuer = new HandoffConsumer(h.redis, h.keys, detection, {
+      partitions: PARTITIONS,
+      consumer: 'rescuer',
+      readCount: 100,
+      claimIdleMs: 1000,
+    });
+    expect(await rescuer.poll()).toBe(0); // nothing new
+    const n = await rescuer.claimStale();
+    expect(n).toBeGreaterThan(0);
+    const queue = new Queue(QueueName.Alerts, { connection: bull, prefix: h.keys.bullPrefix() });
+    const job = await queue.getJob(`voc|${h.carrier}|c-1|victim_on_call|warning|0`);
+    expect(job?.data).toMatchObject({ victim });
+    await queue.close();
+  });
+});

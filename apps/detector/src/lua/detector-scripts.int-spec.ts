@@ -1,0 +1,90 @@
+import { AlertJobName } from '@eagle-eye/contracts';
+import { call, ev, fanout, Harness, startHarness, T0, token } from '../test/harness';
+import { loadScripts } from './detector-scripts';
+
+/** CRC16/XMODEM of the hash tag, mod 16384: the Redis Cluster slot of a key. */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  let s = key;
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) s = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(s)) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
+// Changing a script changes its SHA: update the pin deliberately, together with the script.
+const PINNED: Record<string, string> = {
+  'alert-claim-1.lua': 'da8fa389e29af51dfa96919956c1cdb64e4ca585',
+  'callee-event-2.lua': 'd7a6a065a72436748f366d467f7ab989780eff35',
+  'caller-event-5.lua': 'bcbc1688ba69369211166300be19276ada03d4eb',
+  'device-sims-1.lua': '1307b920c2be3d004e45a008cc58cf6ba5df1083',
+  'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
+};
+
+describe('detector Lua scripts', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('computes slots like Redis does (reference values from the CLUSTER KEYSLOT docs)', () => {
+    expect(keySlot('foo')).toBe(12182);
+    expect(keySlot('somekey')).toBe(11058);
+    expect(keySlot('foo{hash_tag}')).toBe(2515);
+    expect(keySlot('bar{hash_tag}')).toBe(2515);
+    expect(keySlot('ee:{n:p1.t.a}:w')).toBe(keySlot('other:{n:p1.t.a}:l'));
+  });
+
+  it('pins every script SHA on real Redis and documents KEYS and ARGV in a header', async () => {
+    const scripts = loadScripts();
+    expect([...scripts.values()].map((s) => s.file).sort()).toEqual(Object.keys(PINNED).sort());
+    for (const s of scripts.values()) {
+      expect(await h.redis.script('LOAD', s.source)).toBe(PINNED[s.file]);
+      expect(s.sha).toBe(PINNED[s.file]);
+      expect(s.source.startsWith('--[[')).toBe(true);
+      for (let i = 1; i <= s.numKeys; i++) expect(s.source).toContain(`KEYS[${i}]`);
+      expect(s.source).not.toContain(`KEYS[${s.numKeys + 1}]`);
+    }
+  });
+
+  it('falls back from EVALSHA to loading the scripts when Redis lost them', async () => {
+    await h.redis.script('FLUSH');
+    const r = await h.scripts.one({ script: 'device-sims', keys: [h.keys.deviceSims(token())], args: ['x', 60] });
+    expect(r).toBe(1);
+  });
+
+  it('calls every script with keys of one hash slot, across all scenarios', async () => {
+    h.scripts.calls.length = 0;
+    const scammer = token();
+    const victim = token();
+    const device = token();
+    const extra = { device };
+    await h.repo.addListEntry({ list: 'gray', numberToken: scammer, scope: h.carrier, reason: 'reported', actor: 'a', actorRole: 'admin' });
+    await h.detection.process([
+      h.entry([
+        ...fanout(scammer, T0, 30, extra),
+        ev('ATTEMPT', 'x1', scammer, victim, T0, extra),
+        ev('ANSWERED', 'x1', scammer, victim, T0 + 1000, extra),
+      ]),
+    ]);
+    await h.detection.sweep(T0 + 700_000);
+    await h.detection.process([h.entry([ev('ENDED', 'x1', scammer, victim, T0 + 800_000, { ...extra, talk: 799 })])]);
+    await h.detection.process([h.entry(call(scammer, token(), T0 + 900_000, 300, extra))]);
+    expect(h.sink.jobs.some((j) => j.name === AlertJobName.CallEnded)).toBe(true);
+    const used = new Set(h.scripts.calls.map((c) => c.script));
+    expect([...used].sort()).toEqual(['alert-claim', 'callee-event', 'caller-event', 'device-sims', 'due-claim']);
+    for (const c of h.scripts.calls) {
+      const slots = new Set(c.keys.map(keySlot));
+      expect({ script: c.script, slots: slots.size }).toEqual({ script: c.script, slots: 1 });
+    }
+  });
+});
