@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import express from 'express';
 import { DbModule } from '@eagle-eye/db';
 import { ObservabilityModule } from '@eagle-eye/observability';
@@ -41,7 +40,7 @@ export class ConsoleModule implements NestModule {
       controllers: [AuthController, AlertsController, AdminController, ListsController, OpenApiController],
       providers: [
         { provide: CONSOLE_CONFIG, useValue: config },
-        { provide: APP_GUARD, useClass: AuthGuard },
+        AuthGuard,
         AuthService,
         AuditRepository,
         AlertsRepository,

@@ -10,6 +10,7 @@ import {
   Patch,
   Post,
   Query,
+  UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Queue } from 'bullmq';
@@ -21,7 +22,7 @@ import { z } from '@eagle-eye/config';
 import { PG_POOL } from '@eagle-eye/db';
 import { createRedis, RedisKeys } from '@eagle-eye/redis';
 import { AuditEntry, AuditRepository } from '../audit/audit.repository';
-import { CurrentUser, Roles } from '../auth/auth.guard';
+import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
 import { Principal, ROLES } from '../auth/principal';
 import { CONSOLE_CONFIG, ConsoleConfig } from '../config';
 import { idParam, parseInput } from '../validation';
@@ -75,6 +76,7 @@ const USER_COLS = `id::text, username, role, carrier_id AS "carrierId", regions,
 
 @ApiTags('admin')
 @ApiBearerAuth()
+@UseGuards(AuthGuard)
 @Controller('api')
 export class AdminController implements OnApplicationShutdown {
   private readonly deadLetters: Queue;

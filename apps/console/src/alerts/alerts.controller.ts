@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AlertView } from '@eagle-eye/contracts';
 import { z } from '@eagle-eye/config';
 import { redactPhoneNumbers } from '@eagle-eye/observability';
-import { CurrentUser, Roles } from '../auth/auth.guard';
+import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { idParam, parseInput } from '../validation';
 import { AlertDetail, AlertPage } from './alerts.repository';
@@ -50,6 +50,7 @@ const WORKERS = ['carrier_operator', 'police_officer', 'supervisor'] as const;
 
 @ApiTags('alerts')
 @ApiBearerAuth()
+@UseGuards(AuthGuard)
 @Controller('api/alerts')
 export class AlertsController {
   constructor(private readonly alerts: AlertsService) {}

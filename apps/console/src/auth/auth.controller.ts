@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from '@eagle-eye/config';
 import { AuditRepository } from '../audit/audit.repository';
 import { parseInput } from '../validation';
-import { CurrentUser, Public } from './auth.guard';
+import { AuthGuard, CurrentUser, Public } from './auth.guard';
 import { AuthService } from './auth.service';
 import { Principal } from './principal';
 
@@ -13,6 +13,7 @@ const loginBody = z.object({
 });
 
 @ApiTags('auth')
+@UseGuards(AuthGuard)
 @Controller('api/auth')
 export class AuthController {
   constructor(

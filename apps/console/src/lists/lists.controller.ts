@@ -10,6 +10,7 @@ import {
   Patch,
   Post,
   Query,
+  UseGuards,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from '@eagle-eye/config';
@@ -24,7 +25,7 @@ import {
 } from '@eagle-eye/rules';
 import { AlertsRepository } from '../alerts/alerts.repository';
 import { AuditRepository } from '../audit/audit.repository';
-import { CurrentUser, Roles } from '../auth/auth.guard';
+import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { parseInput } from '../validation';
 
@@ -61,6 +62,7 @@ const ruleBody = z.object({
 /** The detector's lists and rules, through libs/rules (versioned, audited, mirrored to Redis). */
 @ApiTags('lists and rules')
 @ApiBearerAuth()
+@UseGuards(AuthGuard)
 @Controller('api')
 export class ListsController {
   constructor(
