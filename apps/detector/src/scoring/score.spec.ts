@@ -1,0 +1,88 @@
+import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
+import { CallerWindows, CallFacts, scoreCall, scoreCaller, stepReached, suspectSeverity, victimSeverity } from './score';
+
+const rules = (): ResolvedRules => Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
+const AT = 1_800_000_000_000;
+const quiet: CallerWindows = {
+  at: AT,
+  firstSeen: AT - 30 * 86400_000,
+  attempts10m: 0,
+  attempts1h: 1,
+  answered1h: 1,
+  shortAnswered1h: 0,
+  distinct1h: 1,
+  talk1h: 60,
+  ended1h: 1,
+  attempts24h: 4,
+  answered24h: 3,
+  distinct24h: 2,
+  listGlobal: '',
+  listCarrier: '',
+  distinctRegions: 1,
+  region: '510100',
+};
+const plain: CallFacts = { cls: 'MOBILE', country: 'CN', att: 'A', mis: false, age: '29_45', sims: 1 };
+
+describe('scoring', () => {
+  it('gives an ordinary subscriber nothing', () => {
+    expect(scoreCaller(rules(), quiet, plain)).toEqual({ score: 0, total: 0, reasons: [] });
+  });
+
+  it('scores spoofing, virtual operators and SIM farms with plain-word reasons', () => {
+    const s = scoreCaller(rules(), quiet, { ...plain, country: 'KH', att: 'C', mis: true, cls: 'VIRTUAL_OPERATOR', sims: 7 });
+    expect(s.score).toBe(35 + 15 + 30 + 15 + 30);
+    expect(s.reasons.map((r) => r.text)).toEqual([
+      'call entered from KH but displays a domestic number',
+      'caller id could not be verified by the network',
+      'displayed number differs from the real one',
+      'number belongs to a virtual operator',
+      "caller's handset used with 7 different SIMs this week",
+    ]);
+    // an honestly international call is not spoofing
+    expect(scoreCaller(rules(), quiet, { ...plain, country: 'KH', cls: 'INTERNATIONAL' }).score).toBe(0);
+  });
+
+  it('recognises the slow fan-out by calls per counterpart over the day', () => {
+    const w = { ...quiet, distinct24h: 22, attempts24h: 27 }; // 1.23 calls each, like the fraud median
+    expect(scoreCaller(rules(), w, plain).reasons[0].text).toBe('called 22 different people in 24 hours, 1.23 calls each');
+    expect(scoreCaller(rules(), { ...w, attempts24h: 150 }, plain).score).toBe(0); // 6.8 each: a busy normal number
+  });
+
+  it('counts report-only rules in the total and the reasons, never in the alerting score', () => {
+    const r = rules();
+    r.blacklist = { ...r.blacklist, reportOnly: true };
+    const s = scoreCaller(r, { ...quiet, listGlobal: 'black|0|case 17' }, plain);
+    expect(s).toEqual({
+      score: 0,
+      total: 100,
+      reasons: [{ rule: 'blacklist', points: 100, text: 'number is on the blacklist: case 17', reportOnly: true }],
+    });
+    expect(victimSeverity(r, s)).toBeNull();
+  });
+
+  it('ignores expired list entries and lets the whitelist subtract', () => {
+    expect(scoreCaller(rules(), { ...quiet, listCarrier: `black|${AT - 1}|old` }, plain).score).toBe(0);
+    expect(scoreCaller(rules(), { ...quiet, listCarrier: 'white|0|courier' }, plain).score).toBe(-100);
+  });
+
+  it('adds duration steps, ring relay and age only for suspect callers; familiarity subtracts', () => {
+    const suspect = { score: 55, total: 55, reasons: [] };
+    const ctx = { familiar: 0, suspectCallers: 1, durationS: 0, age: '65_PLUS' as const };
+    expect(scoreCall(rules(), suspect, ctx).score).toBe(65);
+    expect(scoreCall(rules(), suspect, { ...ctx, durationS: 200 }).score).toBe(85);
+    expect(scoreCall(rules(), suspect, { ...ctx, durationS: 601, suspectCallers: 2 }).score).toBe(135);
+    expect(scoreCall(rules(), suspect, { ...ctx, familiar: 1 }).score).toBe(5);
+    expect(scoreCall(rules(), suspect, { ...ctx, familiar: 2 }).score).toBe(40);
+    const harmless = { score: 10, total: 10, reasons: [] };
+    expect(scoreCall(rules(), harmless, { ...ctx, durationS: 3600, suspectCallers: 5 }).score).toBe(10);
+  });
+
+  it('maps scores to severities and duration to steps', () => {
+    const r = rules();
+    expect(victimSeverity(r, { score: 59, total: 59, reasons: [] })).toBeNull();
+    expect(victimSeverity(r, { score: 60, total: 60, reasons: [] })).toBe('warning');
+    expect(victimSeverity(r, { score: 90, total: 90, reasons: [] })).toBe('critical');
+    expect(suspectSeverity(r, { score: 85, total: 85, reasons: [] })).toBe('critical');
+    expect([0, 59, 60, 179, 180, 599, 600, 5000].map((d) => stepReached(r, d))).toEqual([0, 0, 60, 60, 180, 180, 600, 600]);
+  });
+});
