@@ -335,4 +335,19 @@ describe('ingest flow control (built app)', () => {
     expect(retry).toBeGreaterThan(0);
     expect(retry).toBeLessThanOrEqual(1000);
   });
+
+  it('shuts down promptly while backpressured: the stream ends UNAVAILABLE with nothing acked', async () => {
+    const stream = env.keys.handoffStream(0);
+    await env.redis.xtrim(stream, 'MAXLEN', 0);
+    for (let i = 0; i < 4; i++) await env.redis.xadd(stream, '*', 'c', 'carrier-a', 'e', '[]');
+    await new Promise((r) => setTimeout(r, 100));
+    const done = streamBatches(client, bearer(KEY_A), [batch(1, callEvents('sd', 0, 3))]);
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    expect(await env.app.stop()).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+    const result = await done;
+    expect(result.acks).toEqual([]);
+    expect(result.code).toBe(status.UNAVAILABLE);
+  });
 });

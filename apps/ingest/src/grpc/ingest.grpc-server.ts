@@ -14,6 +14,7 @@ import { ingestV1 } from '@eagle-eye/contracts';
 import { ReadinessRegistry } from '@eagle-eye/observability';
 import { AuthenticationError, CarrierAuthenticator } from '../auth/carrier.authenticator';
 import { IngestConfig, INGEST_CONFIG } from '../config';
+import { BacklogMonitor } from '../handoff/backlog.monitor';
 import { ingestMetrics } from '../ingest.metrics';
 import { BatchRefusedError, IngestService, PreparedBatch } from '../ingest.service';
 import { addHealthAndReflection, GrpcHealth } from './health-reflection';
@@ -31,6 +32,9 @@ class StreamSession {
   private issue: Promise<void> = Promise.resolve();
   private acks: Promise<void> = Promise.resolve();
   private failed = false;
+  /** arrival number of the first batch refused or failed: later batches must not overtake it */
+  private stopAfter = Infinity;
+  private arrivals = 0;
   private halfClosed = false;
   private draining = false;
   private readonly settled: Promise<void>;
@@ -73,7 +77,8 @@ class StreamSession {
   }
 
   private onBatch(batch: Batch): void {
-    if (this.failed || this.draining) return;
+    const arrival = ++this.arrivals;
+    if (this.failed || this.draining || arrival > this.stopAfter) return;
     const receivedAt = Date.now();
     this.inFlight++;
     if (this.inFlight >= this.maxInFlight) this.call.pause();
@@ -82,12 +87,19 @@ class StreamSession {
       const prepared: PreparedBatch = this.service.prepare(this.carrierId, batch, receivedAt);
       // Batches reach Redis in arrival order: each waits for the previous one to be issued.
       const ready = this.issue.then(() => this.service.awaitCapacity(prepared));
-      result = ready.then(() => this.service.handOff(prepared));
+      result = ready.then(() => {
+        if (arrival > this.stopAfter) throw new Error('an earlier batch of this stream failed');
+        return this.service.handOff(prepared).catch((e: Error) => {
+          this.stopAfter = Math.min(this.stopAfter, arrival);
+          throw e;
+        });
+      });
       this.issue = ready.then(
         () => undefined,
         () => undefined,
       );
     } catch (e) {
+      this.stopAfter = Math.min(this.stopAfter, arrival);
       result = Promise.reject(e as Error);
     }
     // Acks go out in sequence order, each once its hand-off is durable.
@@ -160,6 +172,7 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
     private readonly service: IngestService,
     private readonly auth: CarrierAuthenticator,
     private readonly readiness: ReadinessRegistry,
+    private readonly backlog: BacklogMonitor,
   ) {}
 
   async start(): Promise<number> {
@@ -167,6 +180,8 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
       'grpc.max_receive_message_length': this.config.INGEST_MAX_MESSAGE_BYTES,
       'grpc.keepalive_time_ms': 30000,
       'grpc.keepalive_permit_without_calls': 1,
+      // bounds the unary calls (one batch each) a single connection can hold in memory
+      'grpc.max_concurrent_streams': 100,
     });
     server.addService(ingestV1.CallRecordIngestService, {
       streamCallEvents: (call: ServerDuplexStream<Batch, Ack>) => void this.onStream(call),
@@ -283,6 +298,7 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
     if (!server) return;
     this.server = undefined;
     this.health?.stop();
+    this.backlog.close();
     const stopped = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
     await Promise.all([...this.sessions].map((s) => s.drain()));
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());

@@ -17,6 +17,7 @@ export class BacklogMonitor implements OnModuleInit, OnApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private waiters: Array<() => void> = [];
   private polling = false;
+  private closed = false;
   private lastError = '';
 
   constructor(
@@ -34,9 +35,15 @@ export class BacklogMonitor implements OnModuleInit, OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
+    this.close();
+  }
+
+  /** Shutting down: batches waiting for capacity fail (unacked, so the carrier resends them). */
+  close(): void {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
-    // release waiters so in-flight batches can finish or fail instead of hanging the shutdown
-    this.release(true);
+    this.timer = undefined;
+    this.release();
   }
 
   isOver(partition: number): boolean {
@@ -48,13 +55,13 @@ export class BacklogMonitor implements OnModuleInit, OnApplicationShutdown {
     const list = [...partitions];
     if (!list.some((p) => this.isOver(p))) return;
     ingestMetrics.backpressureWaits.inc();
-    while (this.timer && list.some((p) => this.isOver(p))) {
+    while (list.some((p) => this.isOver(p))) {
+      if (this.closed) throw new Error('shutting down while the hand-off backlog is over its limit');
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
 
-  private release(all = false): void {
-    if (!all && this.waiters.length === 0) return;
+  private release(): void {
     const w = this.waiters;
     this.waiters = [];
     for (const resolve of w) resolve();
