@@ -2,7 +2,9 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { DbModule } from '@eagle-eye/db';
 import { ObservabilityModule } from '@eagle-eye/observability';
 import { RedisModule } from '@eagle-eye/redis';
+import { RulesModule } from '@eagle-eye/rules';
 import { SimulatorConfig, SIMULATOR_CONFIG } from './config';
+import { SimulatorService } from './simulator.service';
 
 @Module({})
 export class SimulatorModule {
@@ -13,8 +15,9 @@ export class SimulatorModule {
         ObservabilityModule,
         RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }),
         DbModule.forRoot({ url: config.DATABASE_URL }),
+        RulesModule,
       ],
-      providers: [{ provide: SIMULATOR_CONFIG, useValue: config }],
+      providers: [{ provide: SIMULATOR_CONFIG, useValue: config }, SimulatorService],
     };
   }
 }

@@ -56,7 +56,10 @@ export class ConsoleClient {
     socket.on('alert.updated', (a: AlertView) => this.seen(a));
     socket.on('disconnect', () => (this.connected = false));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no socket.io connection to ${this.o.baseUrl} /alerts`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no socket.io connection to ${this.o.baseUrl} /alerts`)),
+        timeoutMs,
+      );
       socket.once('connect', () => {
         clearTimeout(timer);
         this.connected = true;
@@ -104,7 +107,12 @@ export class ConsoleClient {
       const res = await fetch(url, { headers: { authorization: `Bearer ${this.token}` } });
       if (!res.ok) throw new Error(`GET ${url.pathname} answered HTTP ${res.status}`);
       const body = (await res.json()) as unknown;
-      const o = body as { items?: AlertView[]; alerts?: AlertView[]; data?: AlertView[]; nextCursor?: string | null };
+      const o = body as {
+        items?: AlertView[];
+        alerts?: AlertView[];
+        data?: AlertView[];
+        nextCursor?: string | null;
+      };
       const items = Array.isArray(body) ? (body as AlertView[]) : (o.items ?? o.alerts ?? o.data ?? []);
       for (const a of items) {
         if (!this.alerts.has(a.id)) {

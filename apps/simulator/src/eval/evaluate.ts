@@ -199,7 +199,8 @@ export function evaluate(gt: GroundTruth, alerts: ObservedAlert[], o: EvaluateOp
       alertsTotal: alerts.length,
       simulatedHours,
       operators: o.operators,
-      alertsPerOperatorHour: simulatedHours > 0 && o.operators > 0 ? alerts.length / (o.operators * simulatedHours) : null,
+      alertsPerOperatorHour:
+        simulatedHours > 0 && o.operators > 0 ? alerts.length / (o.operators * simulatedHours) : null,
     },
     alertsByRule,
     alertsByKind,

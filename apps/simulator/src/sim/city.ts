@@ -64,7 +64,8 @@ export class City {
     if (!Number.isInteger(size) || size < 1000 || size >= EXTERNAL_BASE)
       throw new Error(`city size must be an integer in [1000, ${EXTERNAL_BASE})`);
     this.seedHash = mix32(seed, 0x5eed);
-    for (const c of CARRIERS) this.pseudonymisers.set(c.id, new Pseudonymiser(simulatorKey(keySalt, c.id), c.keyId));
+    for (const c of CARRIERS)
+      this.pseudonymisers.set(c.id, new Pseudonymiser(simulatorKey(keySalt, c.id), c.keyId));
     this.offsets = [];
     const used = new Set<number>();
     for (let k = 0; k < NORMAL.contactsMax; k++) {

@@ -14,7 +14,7 @@ import {
   TrapKind,
   TRAPS,
 } from './model';
-import { mix32, Prng } from './prng';
+import { hash32, mix32, Prng } from './prng';
 import { ScenarioConfig } from './scenarios';
 
 const { CallEventType, CallerClass, CallerIdVerification, AgeBand } = ingestV1;
@@ -120,6 +120,8 @@ export class Generator {
   private readonly events = new MinHeap<SimEvent>();
   private readonly horizonMs: number;
   private callSeq = 0;
+  /** scam numbers are new in every run (the city and its bulk callers stay the same per seed) */
+  readonly scamBase: number;
   private readonly seenSuspects = new Set<string>();
   private finished = false;
   readonly stats = {
@@ -139,6 +141,7 @@ export class Generator {
     if (!/^[A-Za-z0-9-]{1,20}$/.test(opts.runId)) throw new Error('runId: 1-20 of [A-Za-z0-9-]');
     this.city = new City(opts.subscribers, opts.seed, opts.keySalt ?? String(opts.seed));
     this.horizonMs = opts.startMs + opts.durationMs;
+    this.scamBase = EXTERNAL_BASE + 100_000_000 + (hash32(opts.runId) % 400) * 200_000;
     sink({
       type: 'run',
       scenario: opts.scenario.name,
@@ -150,16 +153,19 @@ export class Generator {
     });
     const root = new Prng(mix32(opts.seed, 0xca11));
     const t0 = opts.startMs;
-    this.schedule(t0, new NormalTraffic(this, root.fork('normal')));
+    if (opts.scenario.normalTraffic !== false)
+      this.schedule(t0, new NormalTraffic(this, root.fork('normal')));
     if (opts.scenario.traps)
       TRAPS.forEach((k, i) => this.schedule(t0, new TrapTraffic(this, root.fork(`trap-${k.kind}`), k, i)));
     const sc = opts.scenario;
     const groups: ScamGroup[] = [];
     let g = 0;
-    for (let i = 0; i < sc.fanoutRings; i++) groups.push(new RingGroup(this, root.fork(`ring-${i}`), 'fanout', g++));
+    for (let i = 0; i < sc.fanoutRings; i++)
+      groups.push(new RingGroup(this, root.fork(`ring-${i}`), 'fanout', g++));
     for (let i = 0; i < sc.overseasGroups; i++)
       groups.push(new RingGroup(this, root.fork(`overseas-${i}`), 'overseas', g++));
-    for (let i = 0; i < sc.simFarms; i++) groups.push(new RingGroup(this, root.fork(`farm-${i}`), 'simfarm', g++));
+    for (let i = 0; i < sc.simFarms; i++)
+      groups.push(new RingGroup(this, root.fork(`farm-${i}`), 'simfarm', g++));
     for (let i = 0; i < sc.wangiriNumbers; i++)
       groups.push(new WangiriGroup(this, root.fork(`wangiri-${i}`), g++));
     for (let i = 0; i < sc.romanceScammers; i++)
@@ -236,7 +242,8 @@ export class Generator {
     const answered = spec.talkS > 0;
     const answeredMs = answered ? attemptMs + Math.round(spec.ringS * 1000) : null;
     const talkS = Math.round(spec.talkS);
-    const endedMs = answeredMs !== null ? answeredMs + talkS * 1000 : attemptMs + Math.round(spec.ringS * 1000);
+    const endedMs =
+      answeredMs !== null ? answeredMs + talkS * 1000 : attemptMs + Math.round(spec.ringS * 1000);
     const common: Omit<CallEvent, 'eventId' | 'type' | 'eventTimeMs' | 'talkDurationS' | 'releaseCause'> = {
       callId: id,
       caller,
@@ -247,14 +254,23 @@ export class Generator {
       callerDisplayMismatch: spec.mismatch,
       calleeRegion: spec.region,
       calleeCell: '',
-      callerDevice: spec.device ? this.city.deviceToken(spec.carrierId, spec.device.index, spec.device.n) : '',
+      callerDevice: spec.device
+        ? this.city.deviceToken(spec.carrierId, spec.device.index, spec.device.n)
+        : '',
       calleeAgeBand: AGE[spec.age],
     };
     const c = spec.carrierId;
     const ev = (type: ingestV1.CallEventType, suffix: string, t: number, talk = 0, cause = ''): void =>
       this.events.push(t, {
         carrierId: c,
-        event: { ...common, eventId: `${id}.${suffix}`, type, eventTimeMs: t, talkDurationS: talk, releaseCause: cause },
+        event: {
+          ...common,
+          eventId: `${id}.${suffix}`,
+          type,
+          eventTimeMs: t,
+          talkDurationS: talk,
+          releaseCause: cause,
+        },
       });
     ev(CallEventType.CALL_ATTEMPT, 'a', attemptMs);
     if (answeredMs !== null) ev(CallEventType.CALL_ANSWERED, 'n', answeredMs);
@@ -313,6 +329,40 @@ export class Generator {
   }
 }
 
+/** One ordinary call decision; shared by the generator and the calibration (which skips tokens). */
+export interface NormalCall {
+  caller: Subscriber;
+  callee: Subscriber;
+  device: number;
+  ringS: number;
+  /** 0 when unanswered */
+  talkS: number;
+}
+
+/** Candidate call starts per ms at the peak hour for the most active subscriber (thinned after). */
+export function normalCandidatesPerMs(city: City): number {
+  return (city.size * NORMAL.activityCap * NORMAL.outgoingPerDay * HOUR_PROFILE_MAX) / 86_400_000;
+}
+
+/** Draws one candidate at time t: a call, or null when thinning rejects it. */
+export function drawNormalCall(city: City, rng: Prng, t: number): NormalCall | null {
+  const caller = city.subscriber(rng.int(city.size));
+  const accept = (caller.activity / NORMAL.activityCap) * (HOUR_PROFILE[localHour(t)] / HOUR_PROFILE_MAX);
+  if (rng.next() >= accept) return null;
+  const calleeIndex = rng.chance(NORMAL.strangerShare)
+    ? rng.int(city.size)
+    : city.contact(caller.index, city.contactRank(caller.contacts, rng.next()), rng.chance(0.5) ? 1 : 0);
+  if (calleeIndex === caller.index) return null;
+  const answered = rng.chance(NORMAL.answerRate);
+  return {
+    caller,
+    callee: city.subscriber(calleeIndex),
+    device: rng.int(caller.devices),
+    ringS: answered ? rng.range(3, 15) : rng.range(15, 40),
+    talkS: answered ? Math.max(1, Math.round(rng.lognormal(NORMAL.talkMedianS, NORMAL.talkSigma))) : 0,
+  };
+}
+
 /** Ordinary subscribers calling their contacts, with the city's daily rhythm. */
 class NormalTraffic implements Task {
   private readonly candidatesPerMs: number;
@@ -321,40 +371,28 @@ class NormalTraffic implements Task {
     private readonly gen: Generator,
     private readonly rng: Prng,
   ) {
-    // candidate call starts at the peak rate of the most active subscriber; thinning accepts them
-    this.candidatesPerMs =
-      (gen.city.size * NORMAL.activityCap * NORMAL.outgoingPerDay * HOUR_PROFILE_MAX) / 86_400_000;
+    this.candidatesPerMs = normalCandidatesPerMs(gen.city);
   }
 
   fire(t: number): number {
-    const rng = this.rng;
-    const caller = this.gen.randomSubscriber(rng);
-    const accept = (caller.activity / NORMAL.activityCap) * (HOUR_PROFILE[localHour(t)] / HOUR_PROFILE_MAX);
-    if (rng.next() < accept) {
-      let calleeIndex: number;
-      if (rng.chance(NORMAL.strangerShare)) calleeIndex = rng.int(this.gen.city.size);
-      else calleeIndex = this.gen.city.contact(caller.index, this.gen.city.contactRank(caller.contacts, rng.next()), rng.chance(0.5) ? 1 : 0);
-      if (calleeIndex !== caller.index) {
-        const callee = this.gen.subscriber(calleeIndex);
-        const answered = rng.chance(NORMAL.answerRate);
-        this.gen.legitCall({
-          carrierId: callee.carrierId,
-          caller: { index: caller.index },
-          callee: { index: callee.index },
-          cls: 'MOBILE',
-          country: 'CN',
-          att: 'A',
-          mismatch: false,
-          region: callee.region,
-          age: callee.ageBand,
-          device: { index: caller.index, n: rng.int(caller.devices) },
-          attemptMs: t,
-          ringS: answered ? rng.range(3, 15) : rng.range(15, 40),
-          talkS: answered ? Math.max(1, rng.lognormal(NORMAL.talkMedianS, NORMAL.talkSigma)) : 0,
-        });
-      }
-    }
-    return t + rng.exp(1 / this.candidatesPerMs);
+    const c = drawNormalCall(this.gen.city, this.rng, t);
+    if (c)
+      this.gen.legitCall({
+        carrierId: c.callee.carrierId,
+        caller: { index: c.caller.index },
+        callee: { index: c.callee.index },
+        cls: 'MOBILE',
+        country: 'CN',
+        att: 'A',
+        mismatch: false,
+        region: c.callee.region,
+        age: c.callee.ageBand,
+        device: { index: c.caller.index, n: c.device },
+        attemptMs: t,
+        ringS: c.ringS,
+        talkS: c.talkS,
+      });
+    return t + this.rng.exp(1 / this.candidatesPerMs);
   }
 }
 
@@ -364,6 +402,15 @@ function nextOpenTime(t: number, firstHour: number, lastHour: number): number {
   const hourStart = t - (t % 3_600_000);
   const ahead = (firstHour - h + 24) % 24 || 24;
   return hourStart + ahead * 3_600_000;
+}
+
+/** How many numbers a bulk-caller kind has in a city of `size`, and the city index of the j-th. */
+export function trapNumbers(
+  size: number,
+  kindIndex: number,
+): { count: number; index: (j: number) => number } {
+  const count = Math.max(1, Math.round((TRAPS[kindIndex].per100k * size) / 100_000));
+  return { count, index: (j) => EXTERNAL_BASE + 10_000_000 * (kindIndex + 1) + j };
 }
 
 /** Couriers, banks, hospitals, hotlines, telemarketing, ride-hailing: many distinct short calls. */
@@ -377,7 +424,7 @@ class TrapTraffic implements Task {
     private readonly kind: TrapKind,
     private readonly kindIndex: number,
   ) {
-    this.numbers = Math.max(1, Math.round((kind.per100k * gen.city.size) / 100_000));
+    this.numbers = trapNumbers(gen.city.size, kindIndex).count;
     this.perMs = (this.numbers * kind.callsPerDay) / ((kind.lastHour - kind.firstHour) * 3_600_000);
   }
 
@@ -386,7 +433,7 @@ class TrapTraffic implements Task {
     if (open > t) return open;
     const rng = this.rng;
     const k = this.kind;
-    const number = EXTERNAL_BASE + 10_000_000 * (this.kindIndex + 1) + rng.int(this.numbers);
+    const number = trapNumbers(this.gen.city.size, this.kindIndex).index(rng.int(this.numbers));
     const callee = this.gen.randomSubscriber(rng);
     const answered = rng.chance(k.answerRate);
     const out = this.gen.legitCall({
@@ -447,16 +494,18 @@ class RingGroup implements ScamGroup {
     groupIndex: number,
   ) {
     this.id = `${kind}-${groupIndex}`;
-    this.deviceIndex = EXTERNAL_BASE + 98_000_000 + groupIndex;
-    this.nextNumberIndex = EXTERNAL_BASE + 100_000_000 + groupIndex * 100_000;
+    this.deviceIndex = gen.scamBase + 150_000 + groupIndex;
+    this.nextNumberIndex = gen.scamBase + groupIndex * 1000;
     this.country = kind === 'overseas' ? rng.pick(OVERSEAS_COUNTRIES) : 'CN';
     this.devices = kind === 'simfarm' ? 1 : rng.range(FRAUD.devicesPerRing[0], FRAUD.devicesPerRing[1]);
-    const size = kind === 'simfarm' ? rng.range(20, 50) : kind === 'overseas' ? rng.range(4, 10) : rng.range(3, 6);
+    const size =
+      kind === 'simfarm' ? rng.range(20, 50) : kind === 'overseas' ? rng.range(4, 10) : rng.range(3, 6);
     for (let i = 0; i < size; i++) this.numbers.push(this.newNumber());
     const sc = gen.scenario;
     // a SIM farm spreads one centre's volume over its SIMs; a ring's numbers each dial at the CSV's rate
     const hourly =
-      (rng.lognormal(FRAUD.attemptsPerDayMedian, FRAUD.attemptsPerDaySigma) / (FRAUD.lastHour - FRAUD.firstHour)) *
+      (rng.lognormal(FRAUD.attemptsPerDayMedian, FRAUD.attemptsPerDaySigma) /
+        (FRAUD.lastHour - FRAUD.firstHour)) *
       sc.attemptRateScale;
     this.perMs = ((kind === 'simfarm' ? Math.min(size, 8) : size) * hourly) / 3_600_000;
   }
@@ -466,7 +515,10 @@ class RingGroup implements ScamGroup {
     const index = this.nextNumberIndex++;
     const lifetime = Math.max(
       10,
-      Math.round(rng.lognormal(this.gen.scenario.numberLifetimeAttempts, this.kind === 'simfarm' ? 0.5 : 0.7) / (this.kind === 'simfarm' ? 5 : 1)),
+      Math.round(
+        rng.lognormal(this.gen.scenario.numberLifetimeAttempts, this.kind === 'simfarm' ? 0.5 : 0.7) /
+          (this.kind === 'simfarm' ? 5 : 1),
+      ),
     );
     switch (this.kind) {
       case 'fanout': {
@@ -476,15 +528,28 @@ class RingGroup implements ScamGroup {
           country: '86',
           cls: virtual ? 'VIRTUAL_OPERATOR' : 'MOBILE',
           att: virtual ? 'B' : 'A',
-          device: { index: this.deviceIndex, n: rng.int(this.devices) },
+          device: { index: this.deviceIndex, n: 0 },
           attemptsLeft: lifetime,
         };
       }
       case 'overseas':
         // the display is a domestic-looking number; the network knows the call came from abroad
-        return { index, country: '86', cls: 'INTERNATIONAL', att: rng.chance(0.6) ? 'C' : 'UNVERIFIED', attemptsLeft: lifetime };
+        return {
+          index,
+          country: '86',
+          cls: 'INTERNATIONAL',
+          att: rng.chance(0.6) ? 'C' : 'UNVERIFIED',
+          attemptsLeft: lifetime,
+        };
       case 'simfarm':
-        return { index, country: '86', cls: 'MOBILE', att: 'A', device: { index: this.deviceIndex, n: 0 }, attemptsLeft: lifetime };
+        return {
+          index,
+          country: '86',
+          cls: 'MOBILE',
+          att: 'A',
+          device: { index: this.deviceIndex, n: 0 },
+          attemptsLeft: lifetime,
+        };
       default: {
         const never: never = this.kind;
         throw new Error(`unknown ring kind ${String(never)}`);
@@ -514,12 +579,38 @@ class RingGroup implements ScamGroup {
     const victim = this.gen.randomSubscriber(rng);
     const forced = this.forced > 0;
     const answered = forced || rng.chance(FRAUD.answerRate);
-    const hooked = forced || (answered && rng.chance(Math.min(1, sc.hookRate * HOOK_SUSCEPTIBILITY[victim.ageBand])));
+    const hooked =
+      forced || (answered && rng.chance(Math.min(1, sc.hookRate * HOOK_SUSCEPTIBILITY[victim.ageBand])));
     if (forced) this.forced--;
     if (hooked) this.hook(t, num, victim);
     else {
-      const talk = answered ? Math.min(240, Math.max(2, rng.lognormal(FRAUD.nuisanceTalkMedianS, FRAUD.nuisanceTalkSigma))) : 0;
-      const out = this.gen.scamCall(this.kind, this.id, this.spec(num, victim, t, answered ? rng.range(3, 10) : rng.range(3, 5), talk), false);
+      const talk = answered
+        ? Math.min(240, Math.max(2, rng.lognormal(FRAUD.nuisanceTalkMedianS, FRAUD.nuisanceTalkSigma)))
+        : 0;
+      const out = this.gen.scamCall(
+        this.kind,
+        this.id,
+        this.spec(num, victim, t, answered ? rng.range(3, 10) : rng.range(3, 5), talk),
+        false,
+      );
+      if (out.answeredMs !== null && rng.chance(FRAUD.redialShare)) {
+        // the same number tries the same person again later ("we were cut off")
+        const again = rng.chance(FRAUD.answerRate);
+        this.gen.scamCall(
+          this.kind,
+          this.id,
+          this.spec(
+            num,
+            victim,
+            out.endedMs + rng.range(10, 180) * 60_000,
+            again ? rng.range(3, 10) : rng.range(3, 5),
+            again
+              ? Math.min(240, Math.max(2, rng.lognormal(FRAUD.nuisanceTalkMedianS, FRAUD.nuisanceTalkSigma)))
+              : 0,
+          ),
+          false,
+        );
+      }
       if (out.answeredMs !== null && rng.chance(FRAUD.callbackShare)) {
         // the callee rings back to ask who called: a short call the other way round
         this.gen.scamCall(
@@ -559,7 +650,11 @@ class RingGroup implements ScamGroup {
       mismatch: this.kind === 'overseas' ? this.rng.chance(0.7) : false,
       region: victim.region,
       age: victim.ageBand,
-      device: num.device,
+      // ring members swap handsets (CSV: a median 2 IMEIs per fraud number); a farm has one
+      device: num.device && {
+        index: num.device.index,
+        n: this.kind === 'fanout' ? this.rng.int(this.devices) : 0,
+      },
       attemptMs: t,
       ringS,
       talkS,
@@ -576,8 +671,18 @@ class RingGroup implements ScamGroup {
     const legs = 1 + (rng.chance(0.7) ? 1 : 0) + (rng.chance(0.3) ? 1 : 0);
     for (let leg = 0; leg < legs; leg++) {
       const talk = leg === 0 ? rng.range(8 * 60, 30 * 60) : rng.range(10 * 60, 40 * 60);
-      const out = this.gen.scamCall(this.kind, this.id, this.spec(num, victim, at, rng.range(3, 10), talk), true);
-      calls.push({ callId: out.callId, suspect: out.caller, answeredMs: out.answeredMs!, endedMs: out.endedMs });
+      const out = this.gen.scamCall(
+        this.kind,
+        this.id,
+        this.spec(num, victim, at, rng.range(3, 10), talk),
+        true,
+      );
+      calls.push({
+        callId: out.callId,
+        suspect: out.caller,
+        answeredMs: out.answeredMs!,
+        endedMs: out.endedMs,
+      });
       victimToken = out.callee;
       at = out.endedMs + rng.range(15, 90) * 1000;
       if (this.numbers.length > 1) {
@@ -615,7 +720,7 @@ class WangiriGroup implements ScamGroup {
     groupIndex: number,
   ) {
     this.id = `callback-${groupIndex}`;
-    this.index = EXTERNAL_BASE + 150_000_000 + groupIndex;
+    this.index = gen.scamBase + 160_000 + groupIndex;
     const [country, dial] = rng.pick(PREMIUM_COUNTRIES);
     this.country = country;
     this.dial = dial;
@@ -685,7 +790,9 @@ class WangiriGroup implements ScamGroup {
           ageBand: victim.ageBand,
           answeredMs: out.answeredMs!,
           endedMs: out.endedMs,
-          calls: [{ callId: out.callId, suspect: out.callee, answeredMs: out.answeredMs!, endedMs: out.endedMs }],
+          calls: [
+            { callId: out.callId, suspect: out.callee, answeredMs: out.answeredMs!, endedMs: out.endedMs },
+          ],
         });
     }
     return t + rng.exp(1 / this.perMs);
@@ -707,7 +814,7 @@ class RomanceGroup implements ScamGroup {
     groupIndex: number,
   ) {
     this.id = `romance-${groupIndex}`;
-    this.index = EXTERNAL_BASE + 160_000_000 + groupIndex;
+    this.index = gen.scamBase + 170_000 + groupIndex;
     const n = rng.range(1, 3);
     for (let i = 0; i < n; i++) this.victims.push(gen.randomSubscriber(rng));
   }

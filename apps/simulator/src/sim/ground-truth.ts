@@ -84,12 +84,7 @@ export interface SummaryRecord {
 }
 
 export type GroundTruthRecord =
-  | RunRecord
-  | ScammerRecord
-  | TrapRecord
-  | ScamCallRecord
-  | HookedRecord
-  | SummaryRecord;
+  RunRecord | ScammerRecord | TrapRecord | ScamCallRecord | HookedRecord | SummaryRecord;
 
 export interface GroundTruth {
   run?: RunRecord;
@@ -162,7 +157,7 @@ export async function readGroundTruth(path: string): Promise<GroundTruth> {
     try {
       addRecord(gt, JSON.parse(line) as GroundTruthRecord);
     } catch (e) {
-      throw new Error(`${path}:${n}: ${(e as Error).message}`);
+      throw new Error(`${path}:${n}: ${(e as Error).message}`, { cause: e });
     }
   }
   return gt;

@@ -61,22 +61,22 @@ export function localHour(tMs: number): number {
 /** Normal subscribers (label 0 in the CSV). */
 export const NORMAL = {
   /** outgoing calls per day of a subscriber of median activity (CSV: 463 calls in ~243 days, in+out) */
-  outgoingPerDay: 0.8,
+  outgoingPerDay: 1.0,
   /** log-normal spread of personal activity, capped so rejection sampling stays cheap */
-  activitySigma: 0.75,
-  activityCap: 12,
+  activitySigma: 0.55,
+  activityCap: 6,
   /** answered share of call attempts */
   answerRate: 0.86,
   /** talk time of answered calls: median 34 s, mean 81 s (raw voice table) */
   talkMedianS: 34,
   talkSigma: lognormalSigma(34, 81),
   /** contacts are ranked; rank k is called with weight 1/(k+1)^zipf */
-  contactsMedian: 45,
+  contactsMedian: 28,
   contactsSigma: 0.6,
   contactsMax: 220,
-  zipf: 1.05,
+  zipf: 1.15,
   /** share of calls to someone outside the contact list */
-  strangerShare: 0.06,
+  strangerShare: 0.03,
   /** share of subscribers with a second handset (CSV imeis: median 1) */
   secondDeviceShare: 0.2,
 };
@@ -98,6 +98,10 @@ export const FRAUD = {
   lastHour: 20,
   /** share of answered calls followed by the callee calling back (CSV: 96-97 % outgoing) */
   callbackShare: 0.05,
+  /** share of answered calls the same number dials again later (CSV: 1.24 calls per counterpart) */
+  redialShare: 0.35,
+  /** share of answered calls that turn into a long scam call in the wild (the evaluation boosts it) */
+  hookRate: 0.01,
   /** handsets per fan-out number (CSV imeis: median 2) */
   devicesPerRing: [1, 3] as const,
 };
@@ -120,10 +124,82 @@ export interface TrapKind {
 }
 
 export const TRAPS: readonly TrapKind[] = [
-  { kind: 'courier', per100k: 120, callsPerDay: 80, callerClass: 'MOBILE', attestation: 'A', answerRate: 0.8, talkMedianS: 22, talkSigma: 0.7, whitelisted: false, firstHour: 8, lastHour: 20 },
-  { kind: 'bank', per100k: 8, callsPerDay: 500, callerClass: 'SERVICE', attestation: 'A', answerRate: 0.6, talkMedianS: 70, talkSigma: 0.9, whitelisted: true, firstHour: 9, lastHour: 18 },
-  { kind: 'hospital', per100k: 6, callsPerDay: 150, callerClass: 'FIXED', attestation: 'A', answerRate: 0.75, talkMedianS: 50, talkSigma: 0.8, whitelisted: true, firstHour: 8, lastHour: 18 },
-  { kind: 'hotline', per100k: 4, callsPerDay: 300, callerClass: 'SERVICE', attestation: 'A', answerRate: 0.7, talkMedianS: 90, talkSigma: 1.0, whitelisted: true, firstHour: 8, lastHour: 21 },
-  { kind: 'telemarketing', per100k: 25, callsPerDay: 300, callerClass: 'FIXED', attestation: 'B', answerRate: 0.3, talkMedianS: 15, talkSigma: 0.9, whitelisted: false, firstHour: 9, lastHour: 20 },
-  { kind: 'ride_hailing', per100k: 20, callsPerDay: 200, callerClass: 'VIRTUAL_OPERATOR', attestation: 'A', answerRate: 0.85, talkMedianS: 30, talkSigma: 0.6, whitelisted: true, firstHour: 6, lastHour: 23 },
+  {
+    kind: 'courier',
+    per100k: 120,
+    callsPerDay: 80,
+    callerClass: 'MOBILE',
+    attestation: 'A',
+    answerRate: 0.8,
+    talkMedianS: 22,
+    talkSigma: 0.7,
+    whitelisted: false,
+    firstHour: 8,
+    lastHour: 20,
+  },
+  {
+    kind: 'bank',
+    per100k: 8,
+    callsPerDay: 500,
+    callerClass: 'SERVICE',
+    attestation: 'A',
+    answerRate: 0.6,
+    talkMedianS: 70,
+    talkSigma: 0.9,
+    whitelisted: true,
+    firstHour: 9,
+    lastHour: 18,
+  },
+  {
+    kind: 'hospital',
+    per100k: 6,
+    callsPerDay: 150,
+    callerClass: 'FIXED',
+    attestation: 'A',
+    answerRate: 0.75,
+    talkMedianS: 50,
+    talkSigma: 0.8,
+    whitelisted: true,
+    firstHour: 8,
+    lastHour: 18,
+  },
+  {
+    kind: 'hotline',
+    per100k: 4,
+    callsPerDay: 300,
+    callerClass: 'SERVICE',
+    attestation: 'A',
+    answerRate: 0.7,
+    talkMedianS: 90,
+    talkSigma: 1.0,
+    whitelisted: true,
+    firstHour: 8,
+    lastHour: 21,
+  },
+  {
+    kind: 'telemarketing',
+    per100k: 25,
+    callsPerDay: 300,
+    callerClass: 'FIXED',
+    attestation: 'B',
+    answerRate: 0.3,
+    talkMedianS: 15,
+    talkSigma: 0.9,
+    whitelisted: false,
+    firstHour: 9,
+    lastHour: 20,
+  },
+  {
+    kind: 'ride_hailing',
+    per100k: 20,
+    callsPerDay: 200,
+    callerClass: 'VIRTUAL_OPERATOR',
+    attestation: 'A',
+    answerRate: 0.85,
+    talkMedianS: 30,
+    talkSigma: 0.6,
+    whitelisted: true,
+    firstHour: 6,
+    lastHour: 23,
+  },
 ];

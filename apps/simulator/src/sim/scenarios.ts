@@ -24,6 +24,8 @@ export interface ScenarioConfig {
   workingHoursOnly: boolean;
   /** legitimate high-volume callers (the false-positive traps) */
   traps: boolean;
+  /** ordinary subscribers calling each other (off only for the calibration of scam numbers) */
+  normalTraffic?: boolean;
   /** force a hooked call at these offsets from the start, then every `everyS` (the demo) */
   forcedHooks?: { firstAtS: number; everyS: number; kinds: ScamKind[] };
 }

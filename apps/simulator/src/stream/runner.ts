@@ -54,6 +54,8 @@ export interface RunOptions {
   /** per-event hook (the tests record what was sent) */
   onEvent?: (carrierId: string, e: ingestV1.CallEvent) => void;
   signal?: AbortSignal;
+  /** updated live: how far behind schedule the sender is, and the simulated time it reached */
+  live?: { lagMs: number; simMs: number };
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -134,6 +136,7 @@ export async function streamRun(gen: Generator, o: RunOptions): Promise<RunProgr
     if (due > now) {
       // ahead of schedule: send what is buffered, then sleep in short steps (so aborts are quick)
       lagMs = 0;
+      if (o.live) o.live.lagMs = 0;
       await flushAll(due - now > flushMs);
       maybeProgress();
       await sleep(Math.min(due - Date.now(), flushMs));
@@ -142,6 +145,10 @@ export async function streamRun(gen: Generator, o: RunOptions): Promise<RunProgr
     lagMs = now - due;
     const e = gen.next()!;
     lastSim = e.event.eventTimeMs;
+    if (o.live) {
+      o.live.lagMs = lagMs;
+      o.live.simMs = lastSim;
+    }
     let b = buffers.get(e.carrierId);
     if (!b) buffers.set(e.carrierId, (b = { events: [], since: now }));
     b.events.push(e.event);

@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { ingestV1 } from '@eagle-eye/contracts';
+import { classifyPseudonym } from '@eagle-eye/pseudonym';
+import { Generator, SimEvent } from './generator';
+import { GroundTruthRecord, HookedRecord, ScamCallRecord } from './ground-truth';
+import { SCENARIOS } from './scenarios';
+
+const T0 = Date.UTC(2026, 0, 5, 2, 0, 0); // 10:00 in Chengdu
+
+function run(seed: number, minutes = 20, scenario = SCENARIOS.default, subscribers = 20_000) {
+  const records: GroundTruthRecord[] = [];
+  const events: SimEvent[] = [];
+  const gen = new Generator(
+    { seed, runId: 't1', subscribers, scenario, startMs: T0, durationMs: minutes * 60_000 },
+    (r) => records.push(r),
+  );
+  for (let e = gen.next(); e; e = gen.next()) events.push(e);
+  return { gen, records, events };
+}
+
+function digest(events: SimEvent[]): string {
+  const h = createHash('sha256');
+  for (const e of events) h.update(e.carrierId + JSON.stringify(ingestV1.CallEvent.toJSON(e.event)));
+  return h.digest('hex');
+}
+
+describe('Generator', () => {
+  const a = run(7);
+
+  it('is deterministic for a seed and differs across seeds', () => {
+    const b = run(7);
+    expect(b.events.length).toBe(a.events.length);
+    expect(digest(b.events)).toBe(digest(a.events));
+    expect(JSON.stringify(b.records)).toBe(JSON.stringify(a.records));
+    expect(digest(run(8).events)).not.toBe(digest(a.events));
+  });
+
+  it('emits events in event-time order with unique ids and only pseudonym tokens', () => {
+    const ids = new Set<string>();
+    let last = 0;
+    for (const { event: e } of a.events) {
+      expect(e.eventTimeMs).toBeGreaterThanOrEqual(last);
+      last = e.eventTimeMs;
+      expect(ids.has(e.eventId)).toBe(false);
+      ids.add(e.eventId);
+      expect(e.eventId).toMatch(/^[A-Za-z0-9._:-]{1,64}$/);
+      expect(classifyPseudonym(e.caller)).toBe('ok');
+      expect(classifyPseudonym(e.callee)).toBe('ok');
+      if (e.callerDevice) expect(classifyPseudonym(e.callerDevice)).toBe('ok');
+      expect(e.caller).not.toBe(e.callee);
+    }
+    // a city of normal callers, bulk callers and scams: every kind is present
+    const kinds = new Set(
+      a.records.filter((r): r is ScamCallRecord => r.type === 'scam_call').map((r) => r.scenario),
+    );
+    expect([...kinds].sort()).toEqual(['callback', 'fanout', 'overseas', 'romance', 'simfarm']);
+    expect(a.records.some((r) => r.type === 'trap')).toBe(true);
+  });
+
+  it('writes ground truth that matches the emitted events', () => {
+    const byCall = new Map<string, ingestV1.CallEvent[]>();
+    for (const { carrierId, event } of a.events) {
+      const k = `${carrierId}/${event.callId}`;
+      byCall.set(k, [...(byCall.get(k) ?? []), event]);
+    }
+    const scamCalls = a.records.filter((r): r is ScamCallRecord => r.type === 'scam_call');
+    expect(scamCalls.length).toBeGreaterThan(50);
+    for (const c of scamCalls) {
+      const evs = byCall.get(`${c.carrierId}/${c.callId}`);
+      expect(evs).toBeDefined();
+      const attempt = evs!.find((e) => e.type === ingestV1.CallEventType.CALL_ATTEMPT)!;
+      const answered = evs!.find((e) => e.type === ingestV1.CallEventType.CALL_ANSWERED);
+      const ended = evs!.find((e) => e.type === ingestV1.CallEventType.CALL_ENDED)!;
+      expect(attempt.caller).toBe(c.caller);
+      expect(attempt.callee).toBe(c.callee);
+      expect(attempt.eventTimeMs).toBe(c.attemptMs);
+      expect(answered?.eventTimeMs ?? null).toBe(c.answeredMs);
+      expect(ended.eventTimeMs).toBe(c.endedMs);
+      expect(ended.talkDurationS).toBe(c.talkS);
+      expect([c.caller, c.callee]).toContain(c.victim);
+      expect([c.caller, c.callee]).toContain(c.suspect);
+    }
+    const scammers = new Set(
+      a.records
+        .filter((r) => r.type === 'scammer')
+        .map((r) => (r.type === 'scammer' ? `${r.carrierId}/${r.token}` : '')),
+    );
+    for (const c of scamCalls) expect(scammers.has(`${c.carrierId}/${c.suspect}`)).toBe(true);
+
+    const hooked = a.records.filter((r): r is HookedRecord => r.type === 'hooked');
+    expect(hooked.length).toBeGreaterThan(3);
+    const scamById = new Map(scamCalls.map((c) => [`${c.carrierId}/${c.callId}`, c]));
+    for (const h of hooked) {
+      expect(h.answeredMs).toBe(h.calls[0].answeredMs);
+      for (const call of h.calls) {
+        const c = scamById.get(`${h.carrierId}/${call.callId}`)!;
+        expect(c.hooked).toBe(true);
+        expect(c.victim).toBe(h.victim);
+        expect(c.answeredMs).toBe(call.answeredMs);
+        // hooked victims stay on the line for minutes
+        expect(c.talkS).toBeGreaterThanOrEqual(120);
+        expect(c.endedMs).toBe(call.endedMs);
+      }
+    }
+    const summary = a.records.find((r) => r.type === 'summary');
+    expect(summary).toMatchObject({
+      events: a.events.length,
+      scamCalls: scamCalls.length,
+      hookedEpisodes: hooked.length,
+    });
+  });
+
+  it('hands a hooked fan-out victim over between numbers of one ring', () => {
+    const { records } = run(3, 60, SCENARIOS.fanout);
+    const multi = records.filter((r): r is HookedRecord => r.type === 'hooked' && r.calls.length > 1);
+    expect(multi.length).toBeGreaterThan(0);
+    for (const h of multi) expect(new Set(h.calls.map((c) => c.suspect)).size).toBeGreaterThan(1);
+  });
+
+  it('marks overseas calls as international, unverified and mostly mismatched', () => {
+    const { events, records } = run(5, 20, SCENARIOS.overseas);
+    // the scammers' own calls (not the call-backs of curious callees)
+    const calls = new Set(
+      records
+        .filter((r): r is ScamCallRecord => r.type === 'scam_call' && r.caller === r.suspect)
+        .map((r) => r.callId),
+    );
+    const attempts = events.filter(
+      (e) => calls.has(e.event.callId) && e.event.type === ingestV1.CallEventType.CALL_ATTEMPT,
+    );
+    expect(attempts.length).toBeGreaterThan(20);
+    for (const { event: e } of attempts) {
+      expect(e.callerClass).toBe(ingestV1.CallerClass.INTERNATIONAL);
+      expect(e.callerCountry).not.toBe('CN');
+      expect([
+        ingestV1.CallerIdVerification.ATTESTATION_C,
+        ingestV1.CallerIdVerification.UNVERIFIED,
+      ]).toContain(e.callerIdVerified);
+    }
+    const mismatched = attempts.filter((a) => a.event.callerDisplayMismatch).length / attempts.length;
+    expect(mismatched).toBeGreaterThan(0.5);
+  });
+
+  it('runs a SIM farm: one handset seen with many SIMs', () => {
+    const { events, records } = run(9, 30, SCENARIOS.simfarm);
+    const calls = new Set(
+      records
+        .filter((r): r is ScamCallRecord => r.type === 'scam_call' && r.caller === r.suspect)
+        .map((r) => r.callId),
+    );
+    const simsPerDevice = new Map<string, Set<string>>();
+    for (const { carrierId, event: e } of events)
+      if (calls.has(e.callId) && e.callerDevice) {
+        const k = `${carrierId}/${e.callerDevice}`;
+        simsPerDevice.set(k, (simsPerDevice.get(k) ?? new Set()).add(e.caller));
+      }
+    expect(Math.max(...[...simsPerDevice.values()].map((s) => s.size))).toBeGreaterThanOrEqual(10);
+  });
+
+  it('keeps memory bounded: pending events are the calls in progress, not the city', () => {
+    const gen = new Generator({
+      seed: 1,
+      runId: 'big',
+      subscribers: 5_000_000,
+      scenario: SCENARIOS.default,
+      startMs: T0,
+      durationMs: 2 * 60_000,
+    });
+    let n = 0;
+    for (let e = gen.next(); e; e = gen.next()) n++;
+    expect(n).toBeGreaterThan(1000);
+    expect(gen.stats.legitCalls).toBeGreaterThan(500);
+  });
+});
