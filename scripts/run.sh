@@ -40,6 +40,7 @@ stop_all() {
   [ $stopping = 1 ] && return; stopping=1
   trap - INT TERM EXIT
   ee_say "stopping apps"
+  if [ -n "${TAIL_PID:-}" ]; then kill -TERM "$TAIL_PID" 2>/dev/null || true; fi
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   if [ $started_services = 1 ]; then bash scripts/services.sh down; fi
@@ -49,7 +50,16 @@ trap 'stop_all; exit 130' INT TERM
 trap stop_all EXIT
 
 for app in "${APPS[@]}"; do
-  if [ "$app" = simulator ]; then export SIMULATOR_MODE=${SIMULATOR_MODE:-demo}; fi
+  if [ "$app" = simulator ]; then
+    # the demo city streams through the public gRPC contract with the demo carriers' keys; its
+    # progress line (events/s, alerts, lag) goes to a plain file this terminal follows below
+    export SIMULATOR_MODE=${SIMULATOR_MODE:-demo}
+    export SIMULATOR_INGEST_URL=${SIMULATOR_INGEST_URL:-127.0.0.1:${INGEST_GRPC_PORT:-50051}}
+    export SIMULATOR_CONSOLE_URL=${SIMULATOR_CONSOLE_URL:-http://127.0.0.1:${CONSOLE_HTTP_PORT:-8080}}
+    export SIMULATOR_PROGRESS_FILE=${SIMULATOR_PROGRESS_FILE:-$RUN_DIR/logs/simulator-progress.log}
+    export SIMULATOR_GROUND_TRUTH=${SIMULATOR_GROUND_TRUTH:-$RUN_DIR/demo-ground-truth.jsonl}
+    : > "$SIMULATOR_PROGRESS_FILE"
+  fi
   node -r ./scripts/register-paths.js "dist/apps/$app/src/main.js" >>"$RUN_DIR/logs/$app.log" 2>&1 &
   PIDS+=($!)
   ee_say "started $app (pid $!, log $RUN_DIR/logs/$app.log)"
@@ -70,6 +80,11 @@ ee_say "Eagle Eye is running ($MODE)."
 ee_say "Console: http://127.0.0.1:${PORTS[console]}/   gRPC ingest: 127.0.0.1:${INGEST_GRPC_PORT:-50051}"
 cat "$RUN_DIR/demo-credentials.txt"
 ee_say "Ctrl-C stops everything."
+if [ "$MODE" = demo ]; then
+  ee_say "simulator progress (also in $SIMULATOR_PROGRESS_FILE; ground truth in $SIMULATOR_GROUND_TRUTH):"
+  tail -n +1 -F "$SIMULATOR_PROGRESS_FILE" 2>/dev/null &
+  TAIL_PID=$!
+fi
 # Wait for any app to exit (or for Ctrl-C); an app dying takes the stack down loudly.
 wait -n "${PIDS[@]}" || true
 ee_say "an app exited unexpectedly; see $RUN_DIR/logs/"
