@@ -34,14 +34,9 @@ export class RedisKeys {
   // --- detector (apps/detector). Per-number keys carry `{n:<token>}`, per-device `{d:<token>}`,
   // so each detector script (caller, callee, device) touches one slot.
 
-  /** caller windows: bucketed counters, watermark, first-seen (hash) */
+  /** caller windows: bucketed counters, calls seen (replay guard), watermark, first-seen (hash) */
   numWindows(token: string): string {
     return `${this.prefix}:{n:${token}}:w`;
-  }
-
-  /** caller's calls seen recently: call fingerprint -> applied event types (hash, dedupe) */
-  numCalls(token: string): string {
-    return `${this.prefix}:{n:${token}}:k`;
   }
 
   /** distinct callees of one UTC day (HyperLogLog) */
@@ -49,7 +44,7 @@ export class RedisKeys {
     return `${this.prefix}:{n:${token}}:x${day}`;
   }
 
-  /** familiarity: counterpart fingerprint -> bits (1 = this number called it, 2 = they talked) */
+  /** familiarity: `<counterpart>` = this number called it, `t<counterpart>` = they talked (hash) */
   numFamiliar(token: string): string {
     return `${this.prefix}:{n:${token}}:f`;
   }

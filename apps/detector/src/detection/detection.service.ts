@@ -216,7 +216,9 @@ export class DetectionService {
     const calleeWork = works.filter(
       (w) =>
         w.status !== 2 &&
-        (w.ev.type === 'ANSWERED' || (w.ev.type === 'ENDED' && ((w.ev.talk ?? 0) > 0 || (w.mask & 2) !== 0))),
+        // an answer whose call already ended (events out of order) starts nothing
+        ((w.ev.type === 'ANSWERED' && (w.mask & 4) === 0) ||
+          (w.ev.type === 'ENDED' && ((w.ev.talk ?? 0) > 0 || (w.mask & 2) !== 0))),
     );
     const r2 = await this.scripts.run(
       calleeWork.map((w) => {
@@ -441,7 +443,7 @@ export class DetectionService {
     const tok = w.ev.caller;
     return {
       script: 'caller-event',
-      keys: [k.numWindows(tok), k.numCalls(tok), k.numDistinct(tok, Math.floor(t / 86400_000)), k.numFamiliar(tok), k.numLists(tok)],
+      keys: [k.numWindows(tok), k.numDistinct(tok, Math.floor(t / 86400_000)), k.numFamiliar(tok), k.numLists(tok)],
       args: [
         op,
         t,
@@ -502,7 +504,7 @@ export class DetectionService {
     return {
       script: 'alert-claim',
       keys: [this.keys.numCallee(victim)],
-      args: [call, suspectFp, LEVEL[sev], step, t, num(rules.alert_policy, 'cooldownS') * 1000, mode],
+      args: [call, suspectFp, LEVEL[sev], step, t, num(rules.alert_policy, 'cooldownS') * 1000, mode, this.opts.windowTtlS],
     };
   }
 

@@ -10,6 +10,7 @@
   ARGV[5] event time, epoch ms
   ARGV[6] cooldown of the (victim, suspect) pair, ms
   ARGV[7] mode: 'live' (call in progress) or 'post' (the call has ended)
+  ARGV[8] TTL of the state key, seconds
 
   Returns 1 claimed (raise it), 2 this exact alert was claimed before (re-adding its job is safe),
   0 nothing to raise (already at this level, or the pair is cooling down), -1 no such call.
@@ -17,12 +18,7 @@
 local call, suspect = ARGV[1], ARGV[2]
 local level, step, t = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local cool = 'o' .. suspect
-
-local function cooling(first)
-  if not first then return false end
-  local until_ = tonumber(redis.call('HGET', KEYS[1], cool) or '0')
-  return until_ > t
-end
+local untilT = t + tonumber(ARGV[6])
 
 if ARGV[7] == 'live' then
   local a = redis.call('HGET', KEYS[1], 'a' .. call)
@@ -31,18 +27,17 @@ if ARGV[7] == 'live' then
   l, s = tonumber(l), tonumber(s)
   if l == level and s == step then return 2 end
   if l >= level then return 0 end
-  if cooling(l == 0) then return 0 end
-  redis.call('HSET', KEYS[1], 'a' .. call, level .. '|' .. step .. '|' .. at, cool, t + tonumber(ARGV[6]))
+  -- the first alert of a call respects the pair's cooldown; its upgrades do not
+  if l == 0 and tonumber(redis.call('HGET', KEYS[1], cool) or '0') > t then return 0 end
+  redis.call('HSET', KEYS[1], 'a' .. call, level .. '|' .. step .. '|' .. at, cool, untilT)
   return 1
 end
 
-local z = redis.call('HGET', KEYS[1], 'z' .. call)
-if not z then return -1 end
-local te, tk, l = string.match(z, '^(%d+)|(%d+)|(%d+)$')
-l = tonumber(l)
-if l == 3 then return 2 end
-if l > 0 then return 0 end
-if cooling(true) then return 0 end
--- level 3 marks "post-call alert raised" on the tombstone
-redis.call('HSET', KEYS[1], 'z' .. call, te .. '|' .. tk .. '|3', cool, t + tonumber(ARGV[6]))
+-- post-call: the call is over and was never alerted; the cooldown entry set by this very claim
+-- (same end time) marks it as raised
+local c = tonumber(redis.call('HGET', KEYS[1], cool) or '0')
+if c == untilT then return 2 end
+if c > t then return 0 end
+redis.call('HSET', KEYS[1], cool, untilT)
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[8]))
 return 1

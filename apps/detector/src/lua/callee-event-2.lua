@@ -1,13 +1,13 @@
 --[[
   Callee side of one answered or ended call: the calls this number is on, who reached it.
 
-  KEYS[1] {n:callee}:v   callee state hash:
-                           `wm` watermark; `c<call>` call context (opaque JSON, while in progress);
+  KEYS[1] {n:callee}:v   callee state hash (empty, hence gone, when nothing is going on):
+                           `c<call>` call context (opaque JSON) while the call is in progress;
                            `a<call>` "level|step|answeredAt" alert state of a call in progress;
-                           `z<call>` "endedAt|talk|level" tombstone of an ended call;
+                           `z<call>` "endedAt|talk|level" an alerted call that ended (kept for lateness);
                            `s<caller>` last time a suspect caller reached this number;
                            `o<caller>` cooldown: no new alert for this pair before this time
-  KEYS[2] {n:callee}:f   familiarity: caller fingerprint -> bits (1 callee called it, 2 they talked)
+  KEYS[2] {n:callee}:f   familiarity: `<caller>` = 1 the callee called it, `t<caller>` = 1 they talked
 
   ARGV[1] op: 'a' apply, 'r' read (the sweep)
   ARGV[2] event time, epoch ms (read: the sweep's event-time now)
@@ -23,9 +23,11 @@
   ARGV[12] minimum talk seconds that make a pair familiar
   ARGV[13] familiarity TTL, seconds
 
-  Returns { status, familiarity bits, distinct suspect callers in the ring window, context or '',
-            alert level, alert step, answeredAt, ended (0/1), talk }
-  status: 0 applied, 1 duplicate, 2 late (dropped), 3 read
+  Late events never get here: the caller script of the same event drops them first.
+
+  Returns { status, familiarity bits (1 called before, 2 talked before), distinct suspect callers in
+            the ring window, context or '', alert level, alert step, answeredAt, ended (0/1), talk }
+  status: 0 applied, 1 duplicate, 3 read
 ]]
 local op = ARGV[1]
 local t = tonumber(ARGV[2])
@@ -34,26 +36,26 @@ local call = ARGV[4]
 local caller = ARGV[5]
 local ring = tonumber(ARGV[11])
 
-local wm = tonumber(redis.call('HGET', KEYS[1], 'wm') or '0')
+local h = {}
+local flat = redis.call('HGETALL', KEYS[1])
+for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
 local status = 3
-local ctx = redis.call('HGET', KEYS[1], 'c' .. call) or ''
+local ctx = h['c' .. call] or ''
 local level, step, answered = 0, -1, 0
-local a = redis.call('HGET', KEYS[1], 'a' .. call)
-if a then
-  local l, s, at = string.match(a, '^(%d+)|(%-?%d+)|(%d+)$')
+if h['a' .. call] then
+  local l, s, at = string.match(h['a' .. call], '^(%d+)|(%-?%d+)|(%d+)$')
   level, step, answered = tonumber(l), tonumber(s), tonumber(at)
 end
 local ended, talk = 0, 0
-local z = redis.call('HGET', KEYS[1], 'z' .. call)
-if z then
-  local te, tk, l = string.match(z, '^(%d+)|(%d+)|(%d+)$')
+if h['z' .. call] then
+  local _, tk, l = string.match(h['z' .. call], '^(%d+)|(%d+)|(%d+)$')
   ended, talk, level = 1, tonumber(tk), tonumber(l)
 end
+local fam = redis.call('HMGET', KEYS[2], caller, 't' .. caller)
+local bits = ((fam[1] and 1) or 0) + ((fam[2] and 2) or 0)
+local set, drop = {}, {}
 
 if op == 'a' then
-  if wm > 0 and t < wm - late then
-    return { 2, 0, 0, '', 0, -1, 0, 0, 0 }
-  end
   if ARGV[3] == 'N' then
     if ctx ~= '' or ended == 1 then
       status = 1
@@ -61,66 +63,60 @@ if op == 'a' then
       status = 0
       ctx = ARGV[9]
       answered = t
-      redis.call('HSET', KEYS[1], 'c' .. call, ctx, 'a' .. call, '0|-1|' .. t)
-      if ARGV[8] == '1' then
-        local prev = tonumber(redis.call('HGET', KEYS[1], 's' .. caller) or '0')
-        if t > prev then redis.call('HSET', KEYS[1], 's' .. caller, t) end
+      set = { 'c' .. call, ctx, 'a' .. call, '0|-1|' .. t }
+      if ARGV[8] == '1' and t > tonumber(h['s' .. caller] or '0') then
+        set[#set + 1] = 's' .. caller
+        set[#set + 1] = t
+        h['s' .. caller] = tostring(t)
       end
     end
+  elseif ended == 1 then
+    status = 1
   else
-    if ended == 1 then
-      status = 1
-    else
-      status = 0
-      ended = 1
-      talk = tonumber(ARGV[7])
-      redis.call('HSET', KEYS[1], 'z' .. call, t .. '|' .. talk .. '|' .. level)
-      redis.call('HDEL', KEYS[1], 'c' .. call, 'a' .. call)
-      -- A long call makes the pair familiar, unless it was alerted: a scammer's call must not
-      -- whitelist the scammer for the next one.
-      if talk >= tonumber(ARGV[12]) and level == 0 then
-        local fam = tonumber(redis.call('HGET', KEYS[2], caller) or '0')
-        if math.floor(fam / 2) % 2 == 0 then redis.call('HSET', KEYS[2], caller, fam + 2) end
-        redis.call('EXPIRE', KEYS[2], tonumber(ARGV[13]))
-      end
+    status = 0
+    ended = 1
+    talk = tonumber(ARGV[7])
+    if ctx ~= '' then
+      drop = { 'c' .. call, 'a' .. call }
+      h['c' .. call], h['a' .. call] = nil, nil
+      -- only an alerted call needs remembering after its end (CallEnded, no post-call alert)
+      if level > 0 then set = { 'z' .. call, t .. '|' .. talk .. '|' .. level } end
     end
-  end
-  if status == 0 then
-    if t > wm then
-      wm = t
-      redis.call('HSET', KEYS[1], 'wm', t)
+    -- A long call makes the pair familiar, unless it was alerted: a scammer's call must not
+    -- whitelist the scammer for the next one.
+    if talk >= tonumber(ARGV[12]) and level == 0 then
+      redis.call('HSETNX', KEYS[2], 't' .. caller, 1)
+      redis.call('EXPIRE', KEYS[2], tonumber(ARGV[13]))
     end
-    redis.call('EXPIRE', KEYS[1], tonumber(ARGV[10]))
   end
 end
 
--- One pass: count distinct suspect callers in the ring window; on apply, drop what has expired.
+-- Count distinct suspect callers in the ring window; on apply, drop what has expired.
 local n = 0
-local now = t
-if op == 'a' then now = wm end
-local all = redis.call('HGETALL', KEYS[1])
-local prune = status == 0 and #all > 48
-for i = 1, #all, 2 do
-  local f = all[i]
+for f, v in pairs(h) do
   local kind = string.sub(f, 1, 1)
   if kind == 's' then
-    local ts = tonumber(all[i + 1])
-    if ts >= now - ring and ts <= now + late then
+    local ts = tonumber(v)
+    if ts >= t - ring and ts <= t + late then
       n = n + 1
-    elseif prune and ts < wm - ring - late then
-      redis.call('HDEL', KEYS[1], f)
+    elseif status == 0 and ts < t - ring - late then
+      drop[#drop + 1] = f
     end
-  elseif prune and kind == 'z' then
-    local te = tonumber(string.match(all[i + 1], '^(%d+)'))
-    if te < wm - late then redis.call('HDEL', KEYS[1], f) end
-  elseif prune and kind == 'o' then
-    if tonumber(all[i + 1]) < wm then redis.call('HDEL', KEYS[1], f) end
-  elseif prune and kind == 'a' then
-    local at = tonumber(string.match(all[i + 1], '(%d+)$'))
-    if at < wm - 21600000 then
-      redis.call('HDEL', KEYS[1], f, 'c' .. string.sub(f, 2))
+  elseif status == 0 and kind == 'z' then
+    if tonumber(string.match(v, '^(%d+)')) < t - late then drop[#drop + 1] = f end
+  elseif status == 0 and kind == 'o' then
+    if tonumber(v) < t - late then drop[#drop + 1] = f end
+  elseif status == 0 and kind == 'a' then
+    -- a call whose end never arrived
+    if tonumber(string.match(v, '(%d+)$')) < t - 21600000 then
+      drop[#drop + 1] = f
+      drop[#drop + 1] = 'c' .. string.sub(f, 2)
     end
   end
 end
-local fam = tonumber(redis.call('HGET', KEYS[2], caller) or '0')
-return { status, fam, n, ctx, level, step, answered, ended, talk }
+if status == 0 then
+  if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
+  if #drop > 0 then redis.call('HDEL', KEYS[1], unpack(drop)) end
+  if #set > 0 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[10])) end
+end
+return { status, bits, n, ctx, level, step, answered, ended, talk }

@@ -20,9 +20,9 @@ export function keySlot(key: string): number {
 
 // Changing a script changes its SHA: update the pin deliberately, together with the script.
 const PINNED: Record<string, string> = {
-  'alert-claim-1.lua': 'da8fa389e29af51dfa96919956c1cdb64e4ca585',
-  'callee-event-2.lua': 'd7a6a065a72436748f366d467f7ab989780eff35',
-  'caller-event-5.lua': 'bcbc1688ba69369211166300be19276ada03d4eb',
+  'alert-claim-1.lua': '94546399723bf2c201cfbe479cf1a917097166b7',
+  'callee-event-2.lua': 'a976aa390228858342eca4e97b7bf5adea304664',
+  'caller-event-4.lua': 'c4aca4a7ac525151272c2637080342da66c73a07',
   'device-sims-1.lua': '1307b920c2be3d004e45a008cc58cf6ba5df1083',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };

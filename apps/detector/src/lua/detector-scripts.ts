@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 // .lua files, so the build falls back to the sources.
 export const LUA_DIR =
   [__dirname, join(__dirname, '..', '..', '..', '..', '..', 'apps', 'detector', 'src', 'lua')].find((d) =>
-    existsSync(join(d, 'caller-event-5.lua')),
+    existsSync(join(d, 'caller-event-4.lua')),
   ) ?? __dirname;
 
 export type ScriptName = 'caller-event' | 'callee-event' | 'device-sims' | 'alert-claim' | 'due-claim';

@@ -1,0 +1,90 @@
+/**
+ * Detector throughput and memory on a real Redis:
+ *   npm run build && REDIS_URL=redis://127.0.0.1:6402 \
+ *     node -r ./scripts/register-paths.js dist/apps/detector/src/bench/detector.bench.js [events]
+ * Drives synthetic traffic (ordinary subscribers plus fan-out numbers) through the detection
+ * service in hand-off sized batches, with the default rules and an alert sink that only counts
+ * (the queue is measured in the benchmark issue), then prints events/s and Redis memory per
+ * active number. Everything it writes lives under a random key prefix and is deleted at the end.
+ */
+import { randomBytes } from 'node:crypto';
+import { HandoffEntry } from '@eagle-eye/contracts';
+import { createRedis, RedisKeys } from '@eagle-eye/redis';
+import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
+import { AlertJob } from '../detection/alert.publisher';
+import { DetectionService } from '../detection/detection.service';
+import { DetectorScripts } from '../lua/detector-scripts';
+import { syntheticTraffic } from './synthetic-traffic';
+
+async function main(): Promise<void> {
+  const target = Number(process.argv[2] ?? 200_000);
+  const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390');
+  const keys = new RedisKeys(`bench${randomBytes(3).toString('hex')}`);
+  const scripts = new DetectorScripts(redis);
+  await scripts.load();
+  const rules = Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
+  let alerts = 0;
+  const detection = new DetectionService(
+    redis,
+    keys,
+    scripts,
+    { forCarrier: () => rules },
+    { publish: async (jobs: AlertJob[]) => void (alerts += jobs.length) },
+    { latenessMs: 120_000, windowTtlS: 26 * 3600, familiarTtlS: 30 * 86400, dueShards: 16, dueLeaseMs: 5000, partitions: 16 },
+  );
+  // about 2.6 events per call; 3 calls per subscriber
+  const subscribers = Math.max(1000, Math.floor(target / 8));
+  const events = syntheticTraffic({
+    subscribers,
+    callsPerSubscriber: 3,
+    scammers: Math.max(1, Math.floor(subscribers / 2000)),
+    callsPerScammer: 300,
+    start: Date.UTC(2026, 10, 24, 8),
+    spanMs: 3600_000,
+  });
+  const numbers = new Set(events.flatMap((e) => [e.caller, e.callee])).size;
+  const batch = 2000;
+  const concurrency = 4;
+  const before = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
+  const t0 = process.hrtime.bigint();
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next;
+      next += batch;
+      if (i >= events.length) return;
+      const entry: HandoffEntry = { carrierId: 'carrier-a', events: events.slice(i, i + batch) };
+      await detection.process([entry]);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const after = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
+
+  let cursor = '0';
+  let bytes = 0;
+  let nkeys = 0;
+  do {
+    const [c, ks] = await redis.scan(cursor, 'MATCH', `${keys.prefix}:*`, 'COUNT', 2000);
+    cursor = c;
+    const p = redis.pipeline();
+    for (const k of ks) p.memory('USAGE', k, 'SAMPLES', '0');
+    for (const [, v] of (await p.exec()) ?? []) bytes += Number(v ?? 0);
+    nkeys += ks.length;
+    if (ks.length) await redis.del(...ks);
+  } while (cursor !== '0');
+  console.log(
+    [
+      `events: ${events.length} in ${secs.toFixed(2)} s = ${Math.round(events.length / secs)} events/s ` +
+        `(batches of ${batch}, ${concurrency} in flight, one Node process, alerts counted: ${alerts})`,
+      `active numbers: ${numbers}, keys: ${nkeys}, MEMORY USAGE sum: ${bytes} B = ${Math.round(bytes / numbers)} B per active number`,
+      `used_memory grew by ${after - before} B = ${Math.round((after - before) / numbers)} B per active number`,
+    ].join('\n'),
+  );
+  redis.disconnect();
+}
+
+main().catch((e: Error) => {
+  console.error(`bench: ${e.message}`);
+  process.exit(1);
+});

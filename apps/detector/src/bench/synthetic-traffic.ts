@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { HandoffEvent } from '@eagle-eye/contracts';
+
+/** Deterministic-enough synthetic traffic for measurements: ordinary subscribers and fan-out numbers. */
+export function tokenOf(i: number, salt: string): string {
+  return `p1.b.${Buffer.from(`${salt}:${i}`).toString('base64url').padEnd(22, 'A').slice(-22)}`;
+}
+
+export interface TrafficOptions {
+  subscribers: number;
+  callsPerSubscriber: number;
+  scammers: number;
+  callsPerScammer: number;
+  start: number;
+  /** spread of the calls, ms */
+  spanMs: number;
+}
+
+/** The events of the traffic, in event-time order. */
+export function syntheticTraffic(o: TrafficOptions): HandoffEvent[] {
+  const salt = randomBytes(4).toString('hex');
+  const subs = Array.from({ length: o.subscribers }, (_, i) => tokenOf(i, salt));
+  const out: HandoffEvent[] = [];
+  let n = 0;
+  const push = (caller: string, callee: string, t: number, talk: number) => {
+    const call = `b${n++}`;
+    const base = {
+      call,
+      caller,
+      callee,
+      cls: 'MOBILE' as const,
+      country: 'CN',
+      att: 'A' as const,
+      mis: false,
+      region: '510100',
+      age: '29_45' as const,
+      rx: 0,
+    };
+    out.push({ ...base, id: `${call}a`, type: 'ATTEMPT', t });
+    if (talk > 0) out.push({ ...base, id: `${call}n`, type: 'ANSWERED', t: t + 6000 });
+    out.push({ ...base, id: `${call}e`, type: 'ENDED', t: t + 6000 + talk * 1000, talk });
+  };
+  for (let i = 0; i < o.subscribers; i++) {
+    for (let c = 0; c < o.callsPerSubscriber; c++) {
+      const callee = subs[(i * 7 + c * 13 + 1) % o.subscribers];
+      const answered = (i + c) % 5 !== 0;
+      push(subs[i], callee, o.start + Math.floor(((i * 31 + c * 977) % 1000) / 1000 * o.spanMs), answered ? 20 + ((i + c) % 200) : 0);
+    }
+  }
+  for (let s = 0; s < o.scammers; s++) {
+    const scammer = tokenOf(1_000_000 + s, salt);
+    for (let c = 0; c < o.callsPerScammer; c++) {
+      const callee = subs[(s * 101 + c * 17) % o.subscribers];
+      push(scammer, callee, o.start + Math.floor((c / o.callsPerScammer) * o.spanMs), c % 10 === 0 ? 8 : 0);
+    }
+  }
+  return out.sort((a, b) => a.t - b.t);
+}
