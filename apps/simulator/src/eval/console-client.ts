@@ -47,7 +47,9 @@ export class ConsoleClient {
   async connect(timeoutMs = 10_000): Promise<void> {
     if (!this.token) await this.login();
     const socket = io(new URL('/alerts', this.o.baseUrl).toString(), {
-      auth: (cb) => cb({ token: this.token, lastSeq: this.lastSeq }),
+      // resume from the last change seen after a reconnect; the first connect wants live alerts only
+      auth: (cb) =>
+        cb(this.lastSeq > 0 ? { token: this.token, lastSeq: this.lastSeq } : { token: this.token }),
       transports: ['websocket'],
       reconnectionDelayMax: 2000,
     });
@@ -91,29 +93,22 @@ export class ConsoleClient {
   }
 
   /**
-   * Lists alerts over REST (every page) and adds the ones the socket did not deliver; those get
-   * their raise time as the time first seen. Accepts a bare array or `{ items | alerts | data }`.
+   * Lists alerts over REST (`GET /api/alerts`, every page of `{ items, total }`) and adds the ones
+   * the socket did not deliver; those get their raise time as the time first seen.
    */
-  async sweep(maxPages = 200): Promise<number> {
+  async sweep(maxAlerts = 100_000): Promise<number> {
     if (!this.token) await this.login();
     const path = this.o.alertsPath ?? '/api/alerts';
+    const pageSize = 200;
     let added = 0;
-    let cursor: string | undefined;
-    for (let page = 0; page < maxPages; page++) {
+    for (let offset = 0; offset < maxAlerts; offset += pageSize) {
       const url = new URL(path, this.o.baseUrl);
-      url.searchParams.set('limit', '500');
-      if (cursor) url.searchParams.set('cursor', cursor);
-      else if (page > 0) url.searchParams.set('offset', String(page * 500));
+      url.searchParams.set('limit', String(pageSize));
+      url.searchParams.set('offset', String(offset));
       const res = await fetch(url, { headers: { authorization: `Bearer ${this.token}` } });
       if (!res.ok) throw new Error(`GET ${url.pathname} answered HTTP ${res.status}`);
-      const body = (await res.json()) as unknown;
-      const o = body as {
-        items?: AlertView[];
-        alerts?: AlertView[];
-        data?: AlertView[];
-        nextCursor?: string | null;
-      };
-      const items = Array.isArray(body) ? (body as AlertView[]) : (o.items ?? o.alerts ?? o.data ?? []);
+      const page = (await res.json()) as { items?: AlertView[]; total?: number };
+      const items = page.items ?? [];
       for (const a of items) {
         if (!this.alerts.has(a.id)) {
           const raised = Date.parse(a.raisedAt);
@@ -121,8 +116,7 @@ export class ConsoleClient {
           added++;
         } else this.seen(a);
       }
-      cursor = Array.isArray(body) ? undefined : (o.nextCursor ?? undefined);
-      if (items.length < 500 && !cursor) break;
+      if (items.length < pageSize || (page.total !== undefined && offset + pageSize >= page.total)) break;
     }
     return added;
   }

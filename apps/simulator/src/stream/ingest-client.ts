@@ -30,7 +30,12 @@ export interface PendingBatch {
 export class IngestAuthError extends Error {}
 
 /** gRPC status codes that retrying cannot fix. */
-const FATAL = new Set<number>([status.UNAUTHENTICATED, status.PERMISSION_DENIED, status.UNIMPLEMENTED]);
+const FATAL = new Set<number>([
+  status.UNAUTHENTICATED,
+  status.PERMISSION_DENIED,
+  status.UNIMPLEMENTED,
+  status.INVALID_ARGUMENT,
+]);
 
 /**
  * A carrier's side of `StreamCallEvents`: numbered batches, one ack per batch in order, a window of
