@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import express from 'express';
+import { DynamicModule, Module } from '@nestjs/common';
 import { DbModule } from '@eagle-eye/db';
 import { ObservabilityModule } from '@eagle-eye/observability';
 import { RedisModule } from '@eagle-eye/redis';
@@ -18,16 +15,10 @@ import { AuthService } from './auth/auth.service';
 import { ConsoleConfig, CONSOLE_CONFIG } from './config';
 import { ListsController } from './lists/lists.controller';
 import { OpenApiController } from './openapi';
-
-// The web UI's files stay in apps/console/public (no build step); found from source or from dist.
-export const PUBLIC_DIR =
-  [
-    join(__dirname, '..', 'public'),
-    join(__dirname, '..', '..', '..', '..', 'apps', 'console', 'public'),
-  ].find((d) => existsSync(d)) ?? join(__dirname, '..', 'public');
+import { WebUiController } from './web-ui.controller';
 
 @Module({})
-export class ConsoleModule implements NestModule {
+export class ConsoleModule {
   static forRoot(config: ConsoleConfig): DynamicModule {
     return {
       module: ConsoleModule,
@@ -37,7 +28,14 @@ export class ConsoleModule implements NestModule {
         DbModule.forRoot({ url: config.DATABASE_URL }),
         RulesModule,
       ],
-      controllers: [AuthController, AlertsController, AdminController, ListsController, OpenApiController],
+      controllers: [
+        AuthController,
+        AlertsController,
+        AdminController,
+        ListsController,
+        OpenApiController,
+        WebUiController,
+      ],
       providers: [
         { provide: CONSOLE_CONFIG, useValue: config },
         AuthGuard,
@@ -48,9 +46,5 @@ export class ConsoleModule implements NestModule {
         AlertsGateway,
       ],
     };
-  }
-
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: 0 })).forRoutes('*path');
   }
 }
