@@ -12,7 +12,11 @@ export const DetectorConfigSchema = baseSchema.extend({
   DETECTOR_CONSUMER_NAME: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,64}$/)
-    .default(`${hostname()}-${process.env.DETECTOR_HTTP_PORT ?? '9102'}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64)),
+    .default(
+      `${hostname()}-${process.env.DETECTOR_HTTP_PORT ?? '9102'}`
+        .replace(/[^A-Za-z0-9._-]/g, '-')
+        .slice(0, 64),
+    ),
   /** read and apply the hand-off streams (off: only the HTTP endpoints, for tools) */
   DETECTOR_CONSUME: env.bool(true),
   /** stream entries read per partition per round */

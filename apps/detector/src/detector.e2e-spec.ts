@@ -83,18 +83,34 @@ describe('the built detector', () => {
       // a rule change reaches the running process within a second
       const before = await metric('eagleeye_detector_rule_set_version');
       const repo = new RulesRepository(db.pool, redis, keys);
-      await repo.updateRule({ ruleId: 'fanout', scope: '*', points: 31, actor: 'e2e', actorRole: 'admin', reason: 'test' });
+      await repo.updateRule({
+        ruleId: 'fanout',
+        scope: '*',
+        points: 31,
+        actor: 'e2e',
+        actorRole: 'admin',
+        reason: 'test',
+      });
       const version = await repo.currentVersion();
       const t0 = Date.now();
-      while (!(await metric('eagleeye_detector_rule_set_version')).includes(` ${version}`) && Date.now() - t0 < 1000) {
+      while (
+        !(await metric('eagleeye_detector_rule_set_version')).includes(` ${version}`) &&
+        Date.now() - t0 < 1000
+      ) {
         await new Promise((r) => setTimeout(r, 20));
       }
       expect(await metric('eagleeye_detector_rule_set_version')).toContain(` ${version}`);
       expect(before).not.toContain(` ${version}`);
 
-      expect(await metric('eagleeye_detector_events_total')).toMatch(/result="applied",service="detector"} 62/);
-      expect(await metric('eagleeye_detector_alerts_total')).toContain('kind="victim_on_call",severity="warning",service="detector"} 1');
-      expect(await metric('eagleeye_detector_detection_latency_seconds_count')).toContain(`kind="victim_on_call"} 1`);
+      expect(await metric('eagleeye_detector_events_total')).toMatch(
+        /result="applied",service="detector"} 62/,
+      );
+      expect(await metric('eagleeye_detector_alerts_total')).toContain(
+        'kind="victim_on_call",severity="warning",service="detector"} 1',
+      );
+      expect(await metric('eagleeye_detector_detection_latency_seconds_count')).toContain(
+        `kind="victim_on_call"} 1`,
+      );
       expect(app.output()).not.toContain(victim);
     } finally {
       await queue.close();

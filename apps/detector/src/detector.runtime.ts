@@ -1,4 +1,10 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { PG_POOL } from '@eagle-eye/db';
@@ -41,7 +47,10 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
   ) {
     this.scripts = new DetectorScripts(redis);
     this.rules = new RulesCache(repo, pool, config.DETECTOR_RULES_CHECK_MS);
-    this.bullConnection = createRedis(config.REDIS_URL, { maxRetriesPerRequest: null, enableAutoPipelining: false });
+    this.bullConnection = createRedis(config.REDIS_URL, {
+      maxRetriesPerRequest: null,
+      enableAutoPipelining: false,
+    });
     this.publisher = new AlertPublisher(this.bullConnection, keys.bullPrefix());
     this.detection = new DetectionService(redis, keys, this.scripts, this.rules, this.publisher, {
       latenessMs: config.DETECTOR_LATENESS_MS,

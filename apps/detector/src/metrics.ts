@@ -74,7 +74,11 @@ export const sweepLag = once(
 export const redisMemory = once(
   'eagleeye_detector_redis_memory_bytes',
   () =>
-    new Gauge({ name: 'eagleeye_detector_redis_memory_bytes', help: 'Redis used_memory', registers: [metricsRegistry] }),
+    new Gauge({
+      name: 'eagleeye_detector_redis_memory_bytes',
+      help: 'Redis used_memory',
+      registers: [metricsRegistry],
+    }),
 );
 
 export const streamLag = once(

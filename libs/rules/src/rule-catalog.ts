@@ -133,7 +133,9 @@ export function validateParams(id: RuleId, params: Record<string, unknown>): Rul
   for (const [k, v] of Object.entries(params)) {
     if (!(k in defaults)) throw new Error(`rule ${id} has no parameter ${k}`);
     if (!sameKind(defaults[k], v)) {
-      throw new Error(`rule ${id} parameter ${k} must be ${Array.isArray(defaults[k]) ? 'a list like' : 'a'} ${JSON.stringify(defaults[k])}`);
+      throw new Error(
+        `rule ${id} parameter ${k} must be ${Array.isArray(defaults[k]) ? 'a list like' : 'a'} ${JSON.stringify(defaults[k])}`,
+      );
     }
     out[k] = v as ParamValue;
   }
@@ -142,7 +144,15 @@ export function validateParams(id: RuleId, params: Record<string, unknown>): Rul
 
 export function defaultRule(id: RuleId): RuleConfig {
   const d: RuleDefault = RULE_CATALOG[id];
-  return { id, scope: '*', version: 0, enabled: true, reportOnly: false, points: d.points, params: { ...d.params } };
+  return {
+    id,
+    scope: '*',
+    version: 0,
+    enabled: true,
+    reportOnly: false,
+    points: d.points,
+    params: { ...d.params },
+  };
 }
 
 export function num(rule: RuleConfig, name: string): number {

@@ -151,7 +151,9 @@ export class RulesRepository {
   ) {}
 
   async currentVersion(): Promise<number> {
-    const { rows } = await this.pool.query<{ v: string | null }>('SELECT max(id) AS v FROM detection_rule_versions');
+    const { rows } = await this.pool.query<{ v: string | null }>(
+      'SELECT max(id) AS v FROM detection_rule_versions',
+    );
     return Number(rows[0].v ?? 0);
   }
 
@@ -180,7 +182,8 @@ export class RulesRepository {
   /** Writes a new version of one rule (global or a carrier override) and its audit row. */
   async updateRule(change: RuleChange): Promise<RuleVersion> {
     if (!isRuleId(change.ruleId)) throw new RuleValidationError(`unknown rule ${change.ruleId}`);
-    if (!SCOPE.test(change.scope)) throw new RuleValidationError(`bad scope ${change.scope}: '*' or a carrier id`);
+    if (!SCOPE.test(change.scope))
+      throw new RuleValidationError(`bad scope ${change.scope}: '*' or a carrier id`);
     if (!change.reason?.trim()) throw new RuleValidationError('a reason for the change is required');
     if (change.points !== undefined && (!Number.isInteger(change.points) || Math.abs(change.points) > 1000)) {
       throw new RuleValidationError('points must be an integer between -1000 and 1000');
@@ -223,11 +226,21 @@ export class RulesRepository {
       const row = rows[0];
       await this.audit(c, change, 'rule.update', 'detection_rule', `${id}@${change.scope}`, change.scope, {
         version: row.version,
-        from: { enabled: base.enabled, reportOnly: base.reportOnly, points: base.points, params: base.params },
+        from: {
+          enabled: base.enabled,
+          reportOnly: base.reportOnly,
+          points: base.points,
+          params: base.params,
+        },
         to: { enabled: row.enabled, reportOnly: row.report_only, points: row.points, params: row.params },
         reason: row.change_reason,
       });
-      return { ...toRule(row), changedBy: row.changed_by, changedAt: row.changed_at, changeReason: row.change_reason };
+      return {
+        ...toRule(row),
+        changedBy: row.changed_by,
+        changedAt: row.changed_at,
+        changeReason: row.change_reason,
+      };
     });
   }
 
@@ -237,18 +250,32 @@ export class RulesRepository {
        ORDER BY scope, version DESC`,
       [ruleId, scope ?? null],
     );
-    return rows.map((r) => ({ ...toRule(r), changedBy: r.changed_by, changedAt: r.changed_at, changeReason: r.change_reason }));
+    return rows.map((r) => ({
+      ...toRule(r),
+      changedBy: r.changed_by,
+      changedAt: r.changed_at,
+      changeReason: r.change_reason,
+    }));
   }
 
   async addListEntry(
-    entry: Actor & { list: ListName; numberToken: string; scope: string; reason: string; expiresAt?: Date | null },
+    entry: Actor & {
+      list: ListName;
+      numberToken: string;
+      scope: string;
+      reason: string;
+      expiresAt?: Date | null;
+    },
   ): Promise<ListEntry> {
     if (!LIST_NAMES.includes(entry.list)) throw new RuleValidationError(`unknown list ${entry.list}`);
-    if (!SCOPE.test(entry.scope)) throw new RuleValidationError(`bad scope ${entry.scope}: '*' or a carrier id`);
+    if (!SCOPE.test(entry.scope))
+      throw new RuleValidationError(`bad scope ${entry.scope}: '*' or a carrier id`);
     const verdict = classifyPseudonym(entry.numberToken);
     if (verdict !== 'ok') {
       throw new RuleValidationError(
-        verdict === 'clear_number' ? 'number must be a pseudonym token, never a clear number' : 'malformed number token',
+        verdict === 'clear_number'
+          ? 'number must be a pseudonym token, never a clear number'
+          : 'malformed number token',
       );
     }
     if (!entry.reason?.trim()) throw new RuleValidationError('a reason is required');
@@ -261,11 +288,20 @@ export class RulesRepository {
         ({ rows } = await c.query<ListRow>(
           `INSERT INTO number_lists (list, number_token, scope, reason, added_by, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-          [entry.list, entry.numberToken, entry.scope, entry.reason.trim(), entry.actor, entry.expiresAt ?? null],
+          [
+            entry.list,
+            entry.numberToken,
+            entry.scope,
+            entry.reason.trim(),
+            entry.actor,
+            entry.expiresAt ?? null,
+          ],
         ));
       } catch (e) {
         if ((e as { code?: string }).code === '23505') {
-          throw new RuleValidationError(`number is already on a list in scope ${entry.scope}; remove it first`);
+          throw new RuleValidationError(
+            `number is already on a list in scope ${entry.scope}; remove it first`,
+          );
         }
         throw e;
       }
@@ -301,14 +337,26 @@ export class RulesRepository {
   }
 
   async listEntries(
-    filter: { scope?: string; list?: ListName; numberToken?: string; includeRemoved?: boolean; limit?: number } = {},
+    filter: {
+      scope?: string;
+      list?: ListName;
+      numberToken?: string;
+      includeRemoved?: boolean;
+      limit?: number;
+    } = {},
   ): Promise<ListEntry[]> {
     const { rows } = await this.pool.query<ListRow>(
       `SELECT * FROM number_lists
        WHERE ($1::text IS NULL OR scope = $1) AND ($2::text IS NULL OR list = $2)
          AND ($3::text IS NULL OR number_token = $3) AND ($4 OR removed_at IS NULL)
        ORDER BY added_at DESC, id DESC LIMIT $5`,
-      [filter.scope ?? null, filter.list ?? null, filter.numberToken ?? null, filter.includeRemoved ?? false, Math.min(filter.limit ?? 500, 5000)],
+      [
+        filter.scope ?? null,
+        filter.list ?? null,
+        filter.numberToken ?? null,
+        filter.includeRemoved ?? false,
+        Math.min(filter.limit ?? 500, 5000),
+      ],
     );
     return rows.map(toEntry);
   }
@@ -344,7 +392,11 @@ export class RulesRepository {
   private mirrorInto(p: ReturnType<Redis['pipeline']>, e: ListEntry): void {
     const key = this.keys.numLists(e.numberToken);
     // reason without '|' so the script's split stays simple
-    p.hset(key, e.scope, `${e.list}|${e.expiresAt?.getTime() ?? 0}|${e.reason.replace(/\|/g, '/').slice(0, 120)}`);
+    p.hset(
+      key,
+      e.scope,
+      `${e.list}|${e.expiresAt?.getTime() ?? 0}|${e.reason.replace(/\|/g, '/').slice(0, 120)}`,
+    );
     p.pexpire(key, LIST_MIRROR_TTL_MS, 'GT');
     p.pexpire(key, LIST_MIRROR_TTL_MS, 'NX');
   }
@@ -361,7 +413,15 @@ export class RulesRepository {
     await c.query(
       `INSERT INTO audit_log (actor, actor_role, action, object_type, object_id, carrier_id, detail)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [who.actor, who.actorRole, action, objectType, objectId, scope === '*' ? null : scope, JSON.stringify(detail)],
+      [
+        who.actor,
+        who.actorRole,
+        action,
+        objectType,
+        objectId,
+        scope === '*' ? null : scope,
+        JSON.stringify(detail),
+      ],
     );
   }
 

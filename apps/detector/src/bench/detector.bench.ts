@@ -30,7 +30,14 @@ async function main(): Promise<void> {
     scripts,
     { forCarrier: () => rules },
     { publish: async (jobs: AlertJob[]) => void (alerts += jobs.length) },
-    { latenessMs: 120_000, windowTtlS: 26 * 3600, familiarTtlS: 30 * 86400, dueShards: 16, dueLeaseMs: 5000, partitions: 16 },
+    {
+      latenessMs: 120_000,
+      windowTtlS: 26 * 3600,
+      familiarTtlS: 30 * 86400,
+      dueShards: 16,
+      dueLeaseMs: 5000,
+      partitions: 16,
+    },
   );
   // about 2.6 events per call; 3 calls per subscriber
   const subscribers = Math.max(1000, Math.floor(target / 8));

@@ -44,7 +44,12 @@ export function syntheticTraffic(o: TrafficOptions): HandoffEvent[] {
     for (let c = 0; c < o.callsPerSubscriber; c++) {
       const callee = subs[(i * 7 + c * 13 + 1) % o.subscribers];
       const answered = (i + c) % 5 !== 0;
-      push(subs[i], callee, o.start + Math.floor(((i * 31 + c * 977) % 1000) / 1000 * o.spanMs), answered ? 20 + ((i + c) % 200) : 0);
+      push(
+        subs[i],
+        callee,
+        o.start + Math.floor((((i * 31 + c * 977) % 1000) / 1000) * o.spanMs),
+        answered ? 20 + ((i + c) % 200) : 0,
+      );
     }
   }
   for (let s = 0; s < o.scammers; s++) {

@@ -53,8 +53,12 @@ describe('detection on real Redis and PostgreSQL', () => {
     );
     expect(atAnswer[0].ingestedAtMs).toBeGreaterThan(0);
     // the caller itself crossed the suspect-number threshold
-    const suspect = h.sink.jobs.filter((j) => j.name === AlertJobName.SuspectNumber).map((j) => j.data as SuspectNumberJob);
-    expect(suspect).toEqual([expect.objectContaining({ suspect: scammer, severity: 'warning', carrierId: h.carrier })]);
+    const suspect = h.sink.jobs
+      .filter((j) => j.name === AlertJobName.SuspectNumber)
+      .map((j) => j.data as SuspectNumberJob);
+    expect(suspect).toEqual([
+      expect.objectContaining({ suspect: scammer, severity: 'warning', carrierId: h.carrier }),
+    ]);
 
     // no next event arrives: the sweep fires the duration steps on (event) time
     h.sink.jobs = [];
@@ -75,9 +79,17 @@ describe('detection on real Redis and PostgreSQL', () => {
     // the call ends: CallEnded with the talk time
     await h.detection.process([h.entry([s.ended(900)])]);
     expect(h.sink.jobs).toEqual([
-      { name: AlertJobName.CallEnded, data: expect.objectContaining({ callId: s.id, talkTimeS: 900, callEndedAt: T0 + 908_000 }) },
+      {
+        name: AlertJobName.CallEnded,
+        data: expect.objectContaining({ callId: s.id, talkTimeS: 900, callEndedAt: T0 + 908_000 }),
+      },
     ]);
-    expect(await h.redis.zcard(h.keys.detectorDue(0)) + (await h.redis.zcard(h.keys.detectorDue(1))) + (await h.redis.zcard(h.keys.detectorDue(2))) + (await h.redis.zcard(h.keys.detectorDue(3)))).toBe(0);
+    expect(
+      (await h.redis.zcard(h.keys.detectorDue(0))) +
+        (await h.redis.zcard(h.keys.detectorDue(1))) +
+        (await h.redis.zcard(h.keys.detectorDue(2))) +
+        (await h.redis.zcard(h.keys.detectorDue(3))),
+    ).toBe(0);
   });
 
   it('does not alert the same pattern from a whitelisted courier', async () => {
@@ -158,11 +170,17 @@ describe('detection on real Redis and PostgreSQL', () => {
       expect(b).toEqual(a);
       expect(b.late).toBe(0);
       const strip = (jobs: AlertJob[]) =>
-        jobs.map((j) => ({ name: j.name, data: { ...j.data, raisedAt: 0, ingestedAtMs: 0, eventTimeMs: 0 } }));
+        jobs.map((j) => ({
+          name: j.name,
+          data: { ...j.data, raisedAt: 0, ingestedAtMs: 0, eventTimeMs: 0 },
+        }));
       expect(strip(other.sink.jobs).filter((j) => j.name === AlertJobName.VictimOnCall)).toEqual(
         strip(h.sink.jobs).filter((j) => j.name === AlertJobName.VictimOnCall),
       );
-      const [wa, wb] = [await snapshot(h.redis, h.keys.prefix), await snapshot(other.redis, other.keys.prefix)];
+      const [wa, wb] = [
+        await snapshot(h.redis, h.keys.prefix),
+        await snapshot(other.redis, other.keys.prefix),
+      ];
       const windows = (snap: Record<string, unknown>) =>
         Object.fromEntries(Object.entries(snap).filter(([k]) => k.endsWith(':w') || k.includes(':x')));
       expect(windows(wb)).toEqual(windows(wa));
@@ -222,7 +240,10 @@ describe('detection on real Redis and PostgreSQL', () => {
     // the same call on another carrier, where the rule is live, alerts
     const other = token();
     const id = 'b-call';
-    const events = [ev('ATTEMPT', id, fraud, other, T0 + 3600_000), ev('ANSWERED', id, fraud, other, T0 + 3600_000 + 5000)];
+    const events = [
+      ev('ATTEMPT', id, fraud, other, T0 + 3600_000),
+      ev('ANSWERED', id, fraud, other, T0 + 3600_000 + 5000),
+    ];
     await h.detection.process([{ carrierId: 'carrier-b', events }]);
     const jobs = victimJobs(h.sink.jobs);
     expect(jobs).toEqual([expect.objectContaining({ carrierId: 'carrier-b', severity: 'critical' })]);

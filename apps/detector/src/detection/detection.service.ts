@@ -270,7 +270,9 @@ export class DetectionService {
         claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, rules, 'live'));
         onClaim.push((res) => {
           if (res === 1 || res === 2) {
-            jobs.push(this.victimJob('victim_on_call', w.carrierId, w.ev, answeredAt, sev, score, 0, w.ev.t, w.ev.rx));
+            jobs.push(
+              this.victimJob('victim_on_call', w.carrierId, w.ev, answeredAt, sev, score, 0, w.ev.t, w.ev.rx),
+            );
           }
         });
         return;
@@ -281,7 +283,13 @@ export class DetectionService {
       if (level === 1 || level === 2) {
         jobs.push({
           name: AlertJobName.CallEnded,
-          data: { carrierId: w.carrierId, callId: w.ev.call, callEndedAt: w.ev.t, talkTimeS: talk, raisedAt: this.clock() },
+          data: {
+            carrierId: w.carrierId,
+            callId: w.ev.call,
+            callEndedAt: w.ev.t,
+            talkTimeS: talk,
+            raisedAt: this.clock(),
+          },
         });
         return;
       }
@@ -294,7 +302,17 @@ export class DetectionService {
       onClaim.push((res) => {
         if (res === 1 || res === 2) {
           const started = answeredAt > 0 ? answeredAt : w.ev.t - talk * 1000;
-          const job = this.victimJob('post_call', w.carrierId, w.ev, started, sev, score, step, w.ev.t, w.ev.rx);
+          const job = this.victimJob(
+            'post_call',
+            w.carrierId,
+            w.ev,
+            started,
+            sev,
+            score,
+            step,
+            w.ev.t,
+            w.ev.rx,
+          );
           job.data.callEndedAt = w.ev.t;
           job.data.talkTimeS = talk;
           jobs.push(job);
@@ -399,7 +417,9 @@ export class DetectionService {
       onClaim.push((res) => {
         if (res === 1 || res === 2) {
           const ev = { call: ctx.call, caller: ctx.ca, callee: ctx.ce, region: ctx.rg } as HandoffEvent;
-          jobs.push(this.victimJob('victim_on_call', ctx.car, ev, answeredAt, sev, score, step, at, undefined));
+          jobs.push(
+            this.victimJob('victim_on_call', ctx.car, ev, answeredAt, sev, score, step, at, undefined),
+          );
         }
       });
     });
@@ -421,7 +441,9 @@ export class DetectionService {
     const p = this.redis.pipeline();
     for (let i = 0; i < this.opts.partitions; i++) p.get(this.keys.detectorWatermark(i));
     const res = (await p.exec()) ?? [];
-    const offsets = res.map(([, v]) => (v === null || v === undefined ? NaN : Number(v))).filter(Number.isFinite);
+    const offsets = res
+      .map(([, v]) => (v === null || v === undefined ? NaN : Number(v)))
+      .filter(Number.isFinite);
     return this.clock() + (offsets.length ? Math.max(...offsets) : 0);
   }
 
@@ -430,12 +452,20 @@ export class DetectionService {
     if (!maxByPartition.size) return;
     const p = this.redis.pipeline();
     const wall = this.clock();
-    for (const [part, t] of maxByPartition) p.set(this.keys.detectorWatermark(part), String(t - wall), 'PX', 3600_000);
+    for (const [part, t] of maxByPartition)
+      p.set(this.keys.detectorWatermark(part), String(t - wall), 'PX', 3600_000);
     await p.exec();
   }
 
   private facts(w: Work): CallFacts {
-    return { cls: w.ev.cls, country: w.ev.country, att: w.ev.att, mis: w.ev.mis, age: w.ev.age, sims: w.sims };
+    return {
+      cls: w.ev.cls,
+      country: w.ev.country,
+      att: w.ev.att,
+      mis: w.ev.mis,
+      age: w.ev.age,
+      sims: w.sims,
+    };
   }
 
   private callerCall(op: 'a' | 'r', t: number, w: Work, type: string): ScriptCall {
@@ -443,7 +473,12 @@ export class DetectionService {
     const tok = w.ev.caller;
     return {
       script: 'caller-event',
-      keys: [k.numWindows(tok), k.numDistinct(tok, Math.floor(t / 86400_000)), k.numFamiliar(tok), k.numLists(tok)],
+      keys: [
+        k.numWindows(tok),
+        k.numDistinct(tok, Math.floor(t / 86400_000)),
+        k.numFamiliar(tok),
+        k.numLists(tok),
+      ],
       args: [
         op,
         t,
@@ -504,7 +539,16 @@ export class DetectionService {
     return {
       script: 'alert-claim',
       keys: [this.keys.numCallee(victim)],
-      args: [call, suspectFp, LEVEL[sev], step, t, num(rules.alert_policy, 'cooldownS') * 1000, mode, this.opts.windowTtlS],
+      args: [
+        call,
+        suspectFp,
+        LEVEL[sev],
+        step,
+        t,
+        num(rules.alert_policy, 'cooldownS') * 1000,
+        mode,
+        this.opts.windowTtlS,
+      ],
     };
   }
 

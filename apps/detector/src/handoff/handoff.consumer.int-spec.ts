@@ -139,7 +139,16 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     ]);
     // 'dead' reads the entries and crashes before applying them
     for (let p = 0; p < PARTITIONS; p++) {
-      await h.redis.xreadgroup('GROUP', HANDOFF_GROUP, 'dead', 'COUNT', 1000, 'STREAMS', h.keys.handoffStream(p), '>');
+      await h.redis.xreadgroup(
+        'GROUP',
+        HANDOFF_GROUP,
+        'dead',
+        'COUNT',
+        1000,
+        'STREAMS',
+        h.keys.handoffStream(p),
+        '>',
+      );
     }
     await new Promise((r) => setTimeout(r, 1100));
     const rescuer = new HandoffConsumer(h.redis, h.keys, detection, {

@@ -117,12 +117,16 @@ export class HandoffConsumer {
       for (const g of reply as unknown[][]) {
         const m = new Map<string, unknown>();
         for (let k = 0; k + 1 < g.length; k += 2) m.set(String(g[k]), g[k + 1]);
-        if (m.get('name') === HANDOFF_GROUP) streamLag.set({ partition: String(i) }, Number(m.get('lag') ?? 0));
+        if (m.get('name') === HANDOFF_GROUP)
+          streamLag.set({ partition: String(i) }, Number(m.get('lag') ?? 0));
       }
     });
   }
 
-  private decode(partition: number, rows: [string, string[] | null][]): { partition: number; ids: string[]; entries: HandoffEntry[] } {
+  private decode(
+    partition: number,
+    rows: [string, string[] | null][],
+  ): { partition: number; ids: string[]; entries: HandoffEntry[] } {
     const ids: string[] = [];
     const entries: HandoffEntry[] = [];
     for (const [id, fields] of rows) {
@@ -138,13 +142,17 @@ export class HandoffConsumer {
       } catch (e) {
         // A malformed entry can never succeed: count it, log it (without its content), drop it.
         eventsProcessed.inc({ result: 'malformed' });
-        this.logger.error(`dropping malformed hand-off entry ${id} of partition ${partition}: ${(e as Error).message}`);
+        this.logger.error(
+          `dropping malformed hand-off entry ${id} of partition ${partition}: ${(e as Error).message}`,
+        );
       }
     }
     return { partition, ids, entries };
   }
 
-  private async apply(batches: { partition: number; ids: string[]; entries: HandoffEntry[] }[]): Promise<number> {
+  private async apply(
+    batches: { partition: number; ids: string[]; entries: HandoffEntry[] }[],
+  ): Promise<number> {
     if (!batches.length) return 0;
     await this.detection.process(batches.flatMap((b) => b.entries));
     const p = this.redis.pipeline();

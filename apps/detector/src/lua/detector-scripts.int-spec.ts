@@ -58,7 +58,11 @@ describe('detector Lua scripts', () => {
 
   it('falls back from EVALSHA to loading the scripts when Redis lost them', async () => {
     await h.redis.script('FLUSH');
-    const r = await h.scripts.one({ script: 'device-sims', keys: [h.keys.deviceSims(token())], args: ['x', 60] });
+    const r = await h.scripts.one({
+      script: 'device-sims',
+      keys: [h.keys.deviceSims(token())],
+      args: ['x', 60],
+    });
     expect(r).toBe(1);
   });
 
@@ -68,7 +72,14 @@ describe('detector Lua scripts', () => {
     const victim = token();
     const device = token();
     const extra = { device };
-    await h.repo.addListEntry({ list: 'gray', numberToken: scammer, scope: h.carrier, reason: 'reported', actor: 'a', actorRole: 'admin' });
+    await h.repo.addListEntry({
+      list: 'gray',
+      numberToken: scammer,
+      scope: h.carrier,
+      reason: 'reported',
+      actor: 'a',
+      actorRole: 'admin',
+    });
     await h.detection.process([
       h.entry([
         ...fanout(scammer, T0, 30, extra),
@@ -77,11 +88,19 @@ describe('detector Lua scripts', () => {
       ]),
     ]);
     await h.detection.sweep(T0 + 700_000);
-    await h.detection.process([h.entry([ev('ENDED', 'x1', scammer, victim, T0 + 800_000, { ...extra, talk: 799 })])]);
+    await h.detection.process([
+      h.entry([ev('ENDED', 'x1', scammer, victim, T0 + 800_000, { ...extra, talk: 799 })]),
+    ]);
     await h.detection.process([h.entry(call(scammer, token(), T0 + 900_000, 300, extra))]);
     expect(h.sink.jobs.some((j) => j.name === AlertJobName.CallEnded)).toBe(true);
     const used = new Set(h.scripts.calls.map((c) => c.script));
-    expect([...used].sort()).toEqual(['alert-claim', 'callee-event', 'caller-event', 'device-sims', 'due-claim']);
+    expect([...used].sort()).toEqual([
+      'alert-claim',
+      'callee-event',
+      'caller-event',
+      'device-sims',
+      'due-claim',
+    ]);
     for (const c of h.scripts.calls) {
       const slots = new Set(c.keys.map(keySlot));
       expect({ script: c.script, slots: slots.size }).toEqual({ script: c.script, slots: 1 });

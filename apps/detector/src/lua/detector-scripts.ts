@@ -71,7 +71,9 @@ export class DetectorScripts {
   async run(calls: ScriptCall[]): Promise<ScriptReply[]> {
     if (!calls.length) return [];
     const out = await this.exec(calls);
-    const missing = out.flatMap((r, i) => (r instanceof Error && r.message.startsWith('NOSCRIPT') ? [i] : []));
+    const missing = out.flatMap((r, i) =>
+      r instanceof Error && r.message.startsWith('NOSCRIPT') ? [i] : [],
+    );
     if (missing.length) {
       await this.load();
       const again = await this.exec(missing.map((i) => calls[i]));
@@ -92,7 +94,8 @@ export class DetectorScripts {
     const p = this.redis.pipeline();
     for (const c of calls) {
       const s = this.get(c.script);
-      if (c.keys.length !== s.numKeys) throw new Error(`${s.file} takes ${s.numKeys} keys, got ${c.keys.length}`);
+      if (c.keys.length !== s.numKeys)
+        throw new Error(`${s.file} takes ${s.numKeys} keys, got ${c.keys.length}`);
       p.evalsha(s.sha, s.numKeys, ...c.keys, ...c.args);
     }
     const res = (await p.exec()) ?? [];

@@ -1,7 +1,16 @@
 import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
-import { CallerWindows, CallFacts, scoreCall, scoreCaller, stepReached, suspectSeverity, victimSeverity } from './score';
+import {
+  CallerWindows,
+  CallFacts,
+  scoreCall,
+  scoreCaller,
+  stepReached,
+  suspectSeverity,
+  victimSeverity,
+} from './score';
 
-const rules = (): ResolvedRules => Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
+const rules = (): ResolvedRules =>
+  Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
 const AT = 1_800_000_000_000;
 const quiet: CallerWindows = {
   at: AT,
@@ -29,7 +38,14 @@ describe('scoring', () => {
   });
 
   it('scores spoofing, virtual operators and SIM farms with plain-word reasons', () => {
-    const s = scoreCaller(rules(), quiet, { ...plain, country: 'KH', att: 'C', mis: true, cls: 'VIRTUAL_OPERATOR', sims: 7 });
+    const s = scoreCaller(rules(), quiet, {
+      ...plain,
+      country: 'KH',
+      att: 'C',
+      mis: true,
+      cls: 'VIRTUAL_OPERATOR',
+      sims: 7,
+    });
     expect(s.score).toBe(35 + 15 + 30 + 15 + 30);
     expect(s.reasons.map((r) => r.text)).toEqual([
       'call entered from KH but displays a domestic number',
@@ -44,7 +60,9 @@ describe('scoring', () => {
 
   it('recognises the slow fan-out by calls per counterpart over the day', () => {
     const w = { ...quiet, distinct24h: 22, attempts24h: 27 }; // 1.23 calls each, like the fraud median
-    expect(scoreCaller(rules(), w, plain).reasons[0].text).toBe('called 22 different people in 24 hours, 1.23 calls each');
+    expect(scoreCaller(rules(), w, plain).reasons[0].text).toBe(
+      'called 22 different people in 24 hours, 1.23 calls each',
+    );
     expect(scoreCaller(rules(), { ...w, attempts24h: 150 }, plain).score).toBe(0); // 6.8 each: a busy normal number
   });
 
@@ -55,7 +73,9 @@ describe('scoring', () => {
     expect(s).toEqual({
       score: 0,
       total: 100,
-      reasons: [{ rule: 'blacklist', points: 100, text: 'number is on the blacklist: case 17', reportOnly: true }],
+      reasons: [
+        { rule: 'blacklist', points: 100, text: 'number is on the blacklist: case 17', reportOnly: true },
+      ],
     });
     expect(victimSeverity(r, s)).toBeNull();
   });
@@ -83,6 +103,8 @@ describe('scoring', () => {
     expect(victimSeverity(r, { score: 60, total: 60, reasons: [] })).toBe('warning');
     expect(victimSeverity(r, { score: 90, total: 90, reasons: [] })).toBe('critical');
     expect(suspectSeverity(r, { score: 85, total: 85, reasons: [] })).toBe('critical');
-    expect([0, 59, 60, 179, 180, 599, 600, 5000].map((d) => stepReached(r, d))).toEqual([0, 0, 60, 60, 180, 180, 600, 600]);
+    expect([0, 59, 60, 179, 180, 599, 600, 5000].map((d) => stepReached(r, d))).toEqual([
+      0, 0, 60, 60, 180, 180, 600, 600,
+    ]);
   });
 });

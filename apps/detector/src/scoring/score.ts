@@ -71,7 +71,9 @@ const AGE_WORDS: Record<AgeBandName, string> = {
 /** Rules about the calling number alone: lists, fan-out, call-centre pattern, spoofing, device. */
 export function scoreCaller(rules: ResolvedRules, w: CallerWindows, f: CallFacts): Score {
   const out: Score = { score: 0, total: 0, reasons: [] };
-  const entries = [activeEntry(w.listCarrier, w.at), activeEntry(w.listGlobal, w.at)].filter((e) => e !== null);
+  const entries = [activeEntry(w.listCarrier, w.at), activeEntry(w.listGlobal, w.at)].filter(
+    (e) => e !== null,
+  );
   const on = (l: string) => entries.find((e) => e.list === l);
   const black = on('black');
   if (black) add(out, rules.blacklist, rules.blacklist.points, `number is on the blacklist: ${black.reason}`);
@@ -117,20 +119,40 @@ export function scoreCaller(rules: ResolvedRules, w: CallerWindows, f: CallFacts
     );
   }
   if (f.att === 'C' || f.att === 'UNVERIFIED') {
-    add(out, rules.unverified_caller_id, rules.unverified_caller_id.points, 'caller id could not be verified by the network');
+    add(
+      out,
+      rules.unverified_caller_id,
+      rules.unverified_caller_id.points,
+      'caller id could not be verified by the network',
+    );
   }
   if (f.mis) {
-    add(out, rules.display_mismatch, rules.display_mismatch.points, 'displayed number differs from the real one');
+    add(
+      out,
+      rules.display_mismatch,
+      rules.display_mismatch.points,
+      'displayed number differs from the real one',
+    );
   }
   if (f.cls === 'VIRTUAL_OPERATOR') {
     add(out, rules.virtual_operator, rules.virtual_operator.points, 'number belongs to a virtual operator');
   }
   const ageH = (w.at - w.firstSeen) / 3600_000;
   if (w.firstSeen > 0 && ageH < num(rules.new_number, 'maxAgeH')) {
-    add(out, rules.new_number, rules.new_number.points, `number first seen ${Math.max(0, Math.floor(ageH))} hours ago`);
+    add(
+      out,
+      rules.new_number,
+      rules.new_number.points,
+      `number first seen ${Math.max(0, Math.floor(ageH))} hours ago`,
+    );
   }
   if (f.sims >= num(rules.sim_farm, 'sims')) {
-    add(out, rules.sim_farm, rules.sim_farm.points, `caller's handset used with ${f.sims} different SIMs this week`);
+    add(
+      out,
+      rules.sim_farm,
+      rules.sim_farm.points,
+      `caller's handset used with ${f.sims} different SIMs this week`,
+    );
   }
   return out;
 }
@@ -164,7 +186,12 @@ export function scoreCall(rules: ResolvedRules, caller: Score, c: CallContext): 
   if (suspect) {
     const rr = rules.ring_relay;
     if (c.suspectCallers >= num(rr, 'suspectCallers')) {
-      add(out, rr, rr.points, `${c.suspectCallers} different suspect numbers reached this person within the hour`);
+      add(
+        out,
+        rr,
+        rr.points,
+        `${c.suspectCallers} different suspect numbers reached this person within the hour`,
+      );
     }
     const lc = rules.long_call;
     const steps = list<number>(lc, 'stepsS');
@@ -180,12 +207,18 @@ export function scoreCall(rules: ResolvedRules, caller: Score, c: CallContext): 
     if (p) add(out, lc, p, `on the phone with a suspect stranger for over ${formatDuration(reached)}`);
     const bands = list<string>(rules.vulnerable_age, 'bands');
     if (bands.includes(c.age)) {
-      add(out, rules.vulnerable_age, rules.vulnerable_age.points, `callee is aged ${AGE_WORDS[c.age]}, a band scammers target`);
+      add(
+        out,
+        rules.vulnerable_age,
+        rules.vulnerable_age.points,
+        `callee is aged ${AGE_WORDS[c.age]}, a band scammers target`,
+      );
     }
   }
   const fam = rules.familiar;
   if (c.familiar & 1) add(out, fam, fam.points, 'callee has called this number before');
-  else if (c.familiar & 2) add(out, fam, num(fam, 'talkedPoints'), 'callee has talked with this number before');
+  else if (c.familiar & 2)
+    add(out, fam, num(fam, 'talkedPoints'), 'callee has talked with this number before');
   return out;
 }
 

@@ -3,7 +3,13 @@ import Redis from 'ioredis';
 import { alertJobId, HandoffEntry, HandoffEvent } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
 import { RulesRepository } from '@eagle-eye/rules';
-import { connectTestRedis, createTestSchema, dropRedisPrefix, TestSchema, uniqueId } from '@eagle-eye/testing';
+import {
+  connectTestRedis,
+  createTestSchema,
+  dropRedisPrefix,
+  TestSchema,
+  uniqueId,
+} from '@eagle-eye/testing';
 import { AlertJob } from '../detection/alert.publisher';
 import { DetectionOptions, DetectionService } from '../detection/detection.service';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
@@ -103,7 +109,10 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: Partial<DetectionOptions> = {}, shared?: { schema: TestSchema }): Promise<Harness> {
+export async function startHarness(
+  opts: Partial<DetectionOptions> = {},
+  shared?: { schema: TestSchema },
+): Promise<Harness> {
   const schema = shared?.schema ?? (await createTestSchema());
   const redis = await connectTestRedis();
   const keys = new RedisKeys(uniqueId('ee'));
