@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Pool, PoolClient } from 'pg';
 import { PG_POOL } from '@eagle-eye/db';
-import { classifyPseudonym } from '@eagle-eye/pseudonym';
+import { classifyPseudonym, looksLikeClearNumber } from '@eagle-eye/pseudonym';
 import { REDIS, RedisKeys } from '@eagle-eye/redis';
 import {
   defaultRule,
@@ -71,6 +71,16 @@ export class RuleValidationError extends Error {
 }
 
 const SCOPE = /^(\*|[a-z0-9][a-z0-9-]{1,31})$/;
+
+/** Free text is stored and shown to operators: it must never carry a clear phone number. */
+function checkText(what: string, text: string | undefined): string {
+  const t = text?.trim() ?? '';
+  if (!t) throw new RuleValidationError(`a ${what} is required`);
+  if (t.length > 200) throw new RuleValidationError(`the ${what} is longer than 200 characters`);
+  if (looksLikeClearNumber(t))
+    throw new RuleValidationError(`the ${what} looks like it contains a phone number`);
+  return t;
+}
 /** Mirror entries live at most this long in Redis; the detector re-syncs lists well within it. */
 export const LIST_MIRROR_TTL_MS = 8 * 86400_000;
 
@@ -184,7 +194,7 @@ export class RulesRepository {
     if (!isRuleId(change.ruleId)) throw new RuleValidationError(`unknown rule ${change.ruleId}`);
     if (!SCOPE.test(change.scope))
       throw new RuleValidationError(`bad scope ${change.scope}: '*' or a carrier id`);
-    if (!change.reason?.trim()) throw new RuleValidationError('a reason for the change is required');
+    checkText('reason for the change', change.reason);
     if (change.points !== undefined && (!Number.isInteger(change.points) || Math.abs(change.points) > 1000)) {
       throw new RuleValidationError('points must be an integer between -1000 and 1000');
     }
@@ -278,7 +288,7 @@ export class RulesRepository {
           : 'malformed number token',
       );
     }
-    if (!entry.reason?.trim()) throw new RuleValidationError('a reason is required');
+    checkText('reason', entry.reason);
     if (entry.expiresAt && entry.expiresAt.getTime() <= Date.now()) {
       throw new RuleValidationError('expiry must be in the future');
     }
@@ -319,6 +329,7 @@ export class RulesRepository {
   async removeListEntry(
     req: Actor & { numberToken: string; scope: string; reason: string },
   ): Promise<ListEntry | null> {
+    checkText('reason', req.reason);
     const removed = await this.tx(async (c) => {
       const { rows } = await c.query<ListRow>(
         `UPDATE number_lists SET removed_at = now(), removed_by = $3, remove_reason = $4

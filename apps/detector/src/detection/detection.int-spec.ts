@@ -221,7 +221,7 @@ describe('detection on real Redis and PostgreSQL', () => {
       list: 'black',
       numberToken: fraud,
       scope: '*',
-      reason: 'confirmed by police case 2026-118',
+      reason: 'confirmed by police case 17',
       actor: 'officer',
       actorRole: 'police_officer',
     });
@@ -250,7 +250,7 @@ describe('detection on real Redis and PostgreSQL', () => {
     expect(jobs[0].reasons[0]).toEqual({
       rule: 'blacklist',
       points: 100,
-      text: 'number is on the blacklist: confirmed by police case 2026-118',
+      text: 'number is on the blacklist: confirmed by police case 17',
     });
   });
 
