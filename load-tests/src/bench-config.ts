@@ -1,0 +1,141 @@
+import { Args } from './args';
+
+/**
+ * What `npm run bench` measures and for how long. The full run takes roughly 15 + soak minutes on
+ * a 2-core machine; `--smoke` runs every phase through the same code with small numbers in about a
+ * minute (the smoke test in `npm test` uses it).
+ */
+export interface BenchConfig {
+  smoke: boolean;
+  /** events per batch sent to ingest */
+  batchSize: number;
+  /** gRPC streams (connections) of each load generator */
+  streams: number;
+  /** seconds of the transport-limit measurement */
+  transportS: number;
+  /** seconds of each Lua measurement */
+  luaS: number;
+  /** pool of the headline Lua figure (numbers, each with one earlier event) */
+  luaPool: number;
+  /** pools for the cost-vs-tracked-numbers curve */
+  luaPools: number[];
+  /** history spans (seconds) for the cost-vs-window-fill curve, on a pool of 1000 numbers */
+  luaSpansS: number[];
+  /** events of history per number for the span curve */
+  luaHistoryEvents: number;
+  /** subscribers the background traffic is among */
+  population: number;
+  /** seconds of each throughput-search step */
+  stepS: number;
+  /** open-loop verification steps of the throughput search */
+  searchSteps: number;
+  /** seconds of each latency level (25, 50, 75 % of the sustained maximum) */
+  latencyS: number;
+  /** alerting calls per second during the latency levels */
+  probesPerS: number;
+  /** numbers made active for the Redis memory figure */
+  memoryNumbers: number;
+  /** events in the backlog each detector-scaling measurement drains */
+  scalingEvents: number;
+  /** seconds of the heap soak (at 50 % of the sustained maximum) */
+  soakS: number;
+  /** duration-step probe calls sent at the start of the soak */
+  stepProbes: number;
+  /** heap sampling interval during the soak, seconds */
+  heapEveryS: number;
+  /** private Redis / PostgreSQL ports (when REDIS_URL / DATABASE_URL are not given) */
+  redisPort: number;
+  pgPort: number;
+  /** a Redis / PostgreSQL to use instead of starting private ones (both or neither) */
+  redisUrl?: string;
+  databaseUrl?: string;
+  /** directory of the JSON result */
+  outDir: string;
+}
+
+export const FULL: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort'> = {
+  smoke: false,
+  batchSize: 500,
+  streams: 2,
+  transportS: 10,
+  luaS: 3,
+  luaPool: 100_000,
+  luaPools: [1000, 100_000],
+  luaSpansS: [0, 600, 3600, 86400],
+  luaHistoryEvents: 24,
+  population: 200_000,
+  stepS: 15,
+  searchSteps: 5,
+  latencyS: 30,
+  probesPerS: 20,
+  memoryNumbers: 1_000_000,
+  scalingEvents: 300_000,
+  soakS: 600,
+  stepProbes: 20,
+  heapEveryS: 5,
+};
+
+export const SMOKE: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort'> = {
+  smoke: true,
+  batchSize: 200,
+  streams: 2,
+  transportS: 1.5,
+  luaS: 0.5,
+  luaPool: 500,
+  luaPools: [200, 1000],
+  luaSpansS: [0, 3600],
+  luaHistoryEvents: 4,
+  population: 2000,
+  stepS: 2,
+  searchSteps: 1,
+  latencyS: 4,
+  probesPerS: 10,
+  memoryNumbers: 2000,
+  scalingEvents: 4000,
+  soakS: 4,
+  stepProbes: 2,
+  heapEveryS: 1,
+};
+
+export const USAGE = `npm run bench [-- options]        the full suite (about 15 minutes plus the soak)
+npm run bench:smoke               every phase with small numbers (about a minute)
+
+  --soak-s N            heap soak length in seconds (full: 600)
+  --memory-numbers N    numbers made active for the Redis bytes-per-number figure (full: 1000000)
+  --step-s N            seconds per throughput-search step (full: 15)
+  --search-steps N      open-loop steps of the throughput search (full: 5)
+  --latency-s N         seconds per latency level (full: 30)
+  --probes-per-s N      alerting calls per second in the latency levels (full: 20)
+  --population N        subscribers of the background traffic (full: 200000)
+  --batch N             events per batch (full: 500)
+  --redis-port N        private Redis port (6415)      --pg-port N   private PostgreSQL port (5465)
+  --out DIR             where the JSON result goes (bench-results)
+Set both REDIS_URL and DATABASE_URL to use existing (loopback) servers instead of private ones;
+the run then works under its own key prefix and schema and removes them afterwards.
+`;
+
+export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchConfig {
+  const a = new Args(argv, ['smoke']);
+  const base = a.flag('smoke') ? SMOKE : FULL;
+  const c: BenchConfig = {
+    ...base,
+    soakS: a.num('soak-s', base.soakS, 1),
+    memoryNumbers: a.num('memory-numbers', base.memoryNumbers, 100),
+    stepS: a.num('step-s', base.stepS, 1),
+    searchSteps: a.num('search-steps', base.searchSteps, 1, 20),
+    latencyS: a.num('latency-s', base.latencyS, 1),
+    probesPerS: a.num('probes-per-s', base.probesPerS, 1, 1000),
+    population: a.num('population', base.population, 100),
+    batchSize: a.num('batch', base.batchSize, 10, 5000),
+    redisPort: a.num('redis-port', 6415, 1, 65535),
+    pgPort: a.num('pg-port', 5465, 1, 65535),
+    outDir: a.str('out', 'bench-results') as string,
+    redisUrl: env.REDIS_URL,
+    databaseUrl: env.DATABASE_URL,
+  };
+  a.assertAllUsed();
+  if (!c.redisUrl !== !c.databaseUrl) {
+    throw new Error('set both REDIS_URL and DATABASE_URL (existing servers) or neither (private ones)');
+  }
+  return c;
+}

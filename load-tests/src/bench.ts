@@ -1,0 +1,730 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RedisKeys } from '@eagle-eye/redis';
+import { RULE_CATALOG } from '@eagle-eye/rules';
+import { AlertListener } from './alert-listener';
+import { BenchConfig, parseBenchArgs, USAGE } from './bench-config';
+import { LatencySummary, newHistogram, recordMs, summarise } from './histogram';
+import {
+  dropPrefix,
+  LuaBenchResult,
+  mainScript,
+  numberKey,
+  redisBenchmarkGet,
+  runLuaBench,
+} from './lua-bench';
+import { machineInfo, MachineInfo } from './machine';
+import { detectorEvents, heapOf, RedisObserver } from './observe';
+import { LoadgenOptions, LoadgenResult, nowMs } from './open-loop';
+import { REPO_ROOT, runLoadgenChild, startTool, waitForLine } from './processes';
+import { formatReport } from './report';
+import { BenchStack, ensureServices } from './stack';
+import { benchToken, ProbeSend, randomTag, TrafficOptions } from './traffic';
+
+export interface StepOutcome {
+  targetEventsPerS: number;
+  achievedEventsPerS: number;
+  detectorEventsPerS: number;
+  ackP99Ms: number;
+  droppedBatches: number;
+  lateBatches: number;
+  failedBatches: number;
+  rejectedEvents: number;
+  /** events still in the hand-off when sending stopped */
+  backlogEventsAtEnd: number;
+  passed: boolean;
+  why: string;
+}
+
+export interface LatencyLevel {
+  fraction: number;
+  eventsPerS: number;
+  achievedEventsPerS: number;
+  probesSent: number;
+  alertsReceived: number;
+  missed: number;
+  /** event (answer) send time to `alert.created` at the socket.io client */
+  latency: LatencySummary;
+  ackLatency: LatencySummary;
+}
+
+export interface HeapTrend {
+  app: string;
+  samples: number;
+  /** minimum heap used in the first and last window after warm-up (the live set, after GCs) */
+  firstWindowMinMiB: number;
+  lastWindowMinMiB: number;
+  growthMiB: number;
+  growthPct: number;
+  /** least-squares slope of all samples after warm-up */
+  slopeMiBPerMin: number;
+  maxMiB: number;
+  rssLastMiB: number;
+  flat: boolean;
+}
+
+export interface BenchResult {
+  kind: 'full' | 'smoke';
+  startedAt: string;
+  finishedAt: string;
+  machine: MachineInfo;
+  config: BenchConfig;
+  limits: {
+    transport: { eventsPerS: number; batchSize: number; streams: number; ackP99Ms: number } | null;
+    lua: LuaBenchResult | null;
+    redisGetOpsPerS: number | null;
+  };
+  throughput: {
+    ceilingProbe: { ingestEventsPerS: number; detectorEventsPerS: number } | null;
+    steps: StepOutcome[];
+    sustainedEventsPerS: number | null;
+    ratioToTransport: number | null;
+  };
+  latency: LatencyLevel[];
+  durationStep: {
+    firstStepS: number;
+    probesSent: number;
+    alerts: number;
+    /** alerted before the first step: the probe profile alerted at answer */
+    early: number;
+    lateness: LatencySummary;
+    note: string;
+  } | null;
+  memory: {
+    numbers: number;
+    drained: boolean;
+    usedMemoryDeltaBytes: number;
+    bytesPerNumber: number;
+    /** MEMORY USAGE of a sample of numbers' own keys (windows, calls, HLL, familiarity, callee state) */
+    sampledKeyBytesPerNumber: number;
+    dbKeysAfter: number;
+    luaWithNumbers: LuaBenchResult | null;
+  } | null;
+  heap: { soakS: number; eventsPerS: number; achievedEventsPerS: number; apps: HeapTrend[] } | null;
+  scaling: {
+    detectorReplicas: { replicas: number; backlogEvents: number; eventsPerS: number }[];
+    luaByHistorySpan: LuaBenchResult[];
+    luaByPool: LuaBenchResult[];
+  };
+  alertsReceivedTotal: number;
+  errors: string[];
+}
+
+type Log = (line: string) => void;
+
+const round = (n: number, to = 100): number => Math.max(to, Math.round(n / to) * to);
+const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+
+export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult> {
+  const r: BenchResult = {
+    kind: cfg.smoke ? 'smoke' : 'full',
+    startedAt: new Date().toISOString(),
+    finishedAt: '',
+    machine: machineInfo(),
+    config: cfg,
+    limits: { transport: null, lua: null, redisGetOpsPerS: null },
+    throughput: { ceilingProbe: null, steps: [], sustainedEventsPerS: null, ratioToTransport: null },
+    latency: [],
+    durationStep: null,
+    memory: null,
+    heap: null,
+    scaling: { detectorReplicas: [], luaByHistorySpan: [], luaByPool: [] },
+    alertsReceivedTotal: 0,
+    errors: [],
+  };
+  const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T | null> => {
+    log(`-- ${name}`);
+    try {
+      return await fn();
+    } catch (e) {
+      const msg = `${name}: ${(e as Error).message}`;
+      r.errors.push(msg);
+      log(`!! ${msg}`);
+      return null;
+    }
+  };
+
+  const services = await ensureServices({ ...cfg, log });
+  const runId = Date.now().toString(36).slice(-5) + randomTag(3).toLowerCase();
+  const prefix = `eeb${runId}`.replace(/[^a-z0-9]/g, 'x');
+  const luaPrefix = `${prefix}lua`;
+  const tag = randomTag(4);
+  const stack = new BenchStack({
+    redisUrl: services.redisUrl,
+    databaseUrl: services.databaseUrl,
+    prefix,
+    detectors: 1,
+    log,
+  });
+  const obs = new RedisObserver(services.redisUrl, prefix, stack.partitions);
+  // Ctrl-C (or a test's timeout) must not leave apps or services behind.
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (interrupted) return;
+    interrupted = true;
+    log(`${sig}: stopping what this run started`);
+    void stack
+      .stop()
+      .then(() => (services.owned ? services.stop() : undefined))
+      .finally(() => process.exit(130));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let listener: AlertListener | undefined;
+  try {
+    // ---- limits, measured in this run --------------------------------------------------------
+    r.limits.redisGetOpsPerS = await phase('limit: redis-benchmark GET', () =>
+      redisBenchmarkGet(services.redisUrl, cfg.smoke ? 20000 : 300000),
+    );
+    r.limits.transport = await phase('limit: gRPC transport (decode-only server)', async () => {
+      const sink = startTool('transport-sink', ['0']);
+      try {
+        const port = Number((await waitForLine(sink, /listening (\d+)/))[1]);
+        const res = await runLoadgenChild({
+          target: `127.0.0.1:${port}`,
+          mode: 'max',
+          batchSize: cfg.batchSize,
+          streams: cfg.streams,
+          maxInFlightPerStream: 8,
+          durationS: cfg.transportS,
+          preencodedBatches: 64,
+          traffic: {
+            mode: 'background',
+            populationSpace: `${tag}Tr`,
+            runTag: randomTag(4),
+            population: 10000,
+          },
+        });
+        failOnErrors('transport', res);
+        log(`transport: ${res.achievedEventsPerS} events/s`);
+        return {
+          eventsPerS: res.achievedEventsPerS,
+          batchSize: cfg.batchSize,
+          streams: cfg.streams,
+          ackP99Ms: res.ackLatency.p99Ms,
+        };
+      } finally {
+        await sink.stop();
+      }
+    });
+    r.limits.lua = await phase('limit: detector Lua script', async () => {
+      const l = await runLuaBench({
+        redisUrl: services.redisUrl,
+        prefix: luaPrefix,
+        pool: cfg.luaPool,
+        historyEvents: 1,
+        historySpanMs: 0,
+        durationS: cfg.luaS,
+      });
+      log(`lua: ${l.opsPerS} calls/s, ${l.serverUsPerCall} us/call in Redis`);
+      return l;
+    });
+    await phase('scaling: Lua cost vs history span and pool', async () => {
+      for (const span of cfg.luaSpansS) {
+        const l = await runLuaBench({
+          redisUrl: services.redisUrl,
+          prefix: luaPrefix,
+          pool: cfg.smoke ? 200 : 1000,
+          historyEvents: span === 0 ? 1 : cfg.luaHistoryEvents,
+          historySpanMs: span * 1000,
+          durationS: cfg.luaS,
+        });
+        log(`lua span ${span}s: ${l.serverUsPerCall} us/call`);
+        r.scaling.luaByHistorySpan.push(l);
+      }
+      for (const pool of cfg.luaPools) {
+        const l = await runLuaBench({
+          redisUrl: services.redisUrl,
+          prefix: luaPrefix,
+          pool,
+          historyEvents: 1,
+          historySpanMs: 0,
+          durationS: cfg.luaS,
+        });
+        log(`lua pool ${pool}: ${l.serverUsPerCall} us/call`);
+        r.scaling.luaByPool.push(l);
+      }
+    });
+    await phase('cleanup of the Lua benchmark keys', () => dropPrefix(services.redisUrl, luaPrefix));
+
+    // ---- the whole stack ---------------------------------------------------------------------
+    log('starting ingest, detector, alert-worker, console');
+    await stack.start();
+    listener = new AlertListener(stack.consoleUrl, 'supervisor', 'demo-supervisor');
+    await listener.connect();
+    const target = `127.0.0.1:${stack.grpcPort}`;
+    const background = (extra: Partial<TrafficOptions> = {}): TrafficOptions => ({
+      mode: 'background',
+      populationSpace: `${tag}Bg`,
+      runTag: randomTag(4),
+      population: cfg.population,
+      ...extra,
+    });
+    const load = (
+      o: Partial<LoadgenOptions> & Pick<LoadgenOptions, 'mode'>,
+      onProbe?: (p: ProbeSend) => void,
+    ) =>
+      runLoadgenChild(
+        {
+          target,
+          apiKey: stack.apiKey,
+          batchSize: cfg.batchSize,
+          streams: cfg.streams,
+          drainTimeoutMs: 30000,
+          traffic: background(),
+          progressEveryMs: 30000,
+          ...o,
+        },
+        {
+          onProbe,
+          onProgress: (p) =>
+            log(
+              `  ${p.elapsedS}s: sent ${p.sentEvents}, acked ${p.ackedEvents}, dropped ${p.droppedBatches}, ` +
+                `in flight ${p.inFlightBatches}, ack p99 ${p.ackP99Ms} ms`,
+            ),
+        },
+      );
+    const drain = async (what: string, timeoutMs: number): Promise<boolean> => {
+      const ok = await obs.waitDrained(timeoutMs, (n) =>
+        log(`  waiting for the detector: ${n} entries left`),
+      );
+      if (!ok) log(`  the hand-off backlog did not drain within ${timeoutMs / 1000} s after ${what}`);
+      return ok;
+    };
+
+    // Warm the stack (JIT, connections, first numbers) before anything is measured.
+    await phase('warm-up', async () => {
+      await load({ mode: 'open', ratePerS: cfg.smoke ? 2000 : 10000, durationS: cfg.smoke ? 1 : 5 });
+      await drain('warm-up', 60000);
+    });
+
+    const step = async (rate: number, durationS: number): Promise<StepOutcome> => {
+      const d0 = await detectorEvents(stack.detectorMetricsUrls());
+      const t0 = nowMs();
+      const res = await load({ mode: 'open', ratePerS: rate, durationS, maxInFlightPerStream: 64 });
+      const t1 = nowMs();
+      const backlog = await obs.backlogEvents();
+      const d1 = await detectorEvents(stack.detectorMetricsUrls());
+      stack.assertAlive();
+      const why: string[] = [];
+      if (res.batches.dropped) why.push(`${res.batches.dropped} batches dropped`);
+      if (res.batches.failed) why.push(`${res.batches.failed} batches failed`);
+      if (res.achievedEventsPerS < 0.95 * rate) why.push(`ingest acked only ${res.achievedEventsPerS}/s`);
+      if (res.ackLatency.p99Ms > 1000) why.push(`ack p99 ${res.ackLatency.p99Ms} ms`);
+      if (backlog > rate) why.push(`detector ${backlog} events behind`);
+      if (res.events.rejected)
+        why.push(`${res.events.rejected} events rejected (${Object.keys(res.rejections).join(', ')})`);
+      const o: StepOutcome = {
+        targetEventsPerS: rate,
+        achievedEventsPerS: res.achievedEventsPerS,
+        detectorEventsPerS: Math.round((d1 - d0) / ((t1 - t0) / 1000)),
+        ackP99Ms: res.ackLatency.p99Ms,
+        droppedBatches: res.batches.dropped,
+        lateBatches: res.batches.late,
+        failedBatches: res.batches.failed,
+        rejectedEvents: res.events.rejected,
+        backlogEventsAtEnd: backlog,
+        passed: why.length === 0,
+        why: why.join('; ') || 'kept up',
+      };
+      log(
+        `  ${rate} events/s: ${o.passed ? 'PASS' : 'FAIL'} (acked ${o.achievedEventsPerS}/s, detector ${o.detectorEventsPerS}/s, ` +
+          `ack p99 ${o.ackP99Ms} ms, backlog ${backlog}) ${o.passed ? '' : o.why}`,
+      );
+      await drain(`${rate} events/s`, cfg.smoke ? 30000 : 120000);
+      return o;
+    };
+
+    // ---- throughput: ceiling probe, then open-loop steps around it ---------------------------
+    await phase('throughput: sustained ingest + detection', async () => {
+      const d0 = await detectorEvents(stack.detectorMetricsUrls());
+      const t0 = nowMs();
+      const res = await load({ mode: 'max', durationS: cfg.stepS, maxInFlightPerStream: 8 });
+      const t1 = nowMs();
+      const d1 = await detectorEvents(stack.detectorMetricsUrls());
+      failOnErrors('ceiling probe', res);
+      const det = Math.round((d1 - d0) / ((t1 - t0) / 1000));
+      r.throughput.ceilingProbe = { ingestEventsPerS: res.achievedEventsPerS, detectorEventsPerS: det };
+      log(`ceiling probe: ingest acked ${res.achievedEventsPerS}/s, detector applied ${det}/s`);
+      await drain('the ceiling probe', cfg.smoke ? 30000 : 300000);
+      let lo = 0;
+      let hi = Infinity;
+      let rate = round(0.9 * Math.min(res.achievedEventsPerS, det || res.achievedEventsPerS));
+      for (let i = 0; i < cfg.searchSteps; i++) {
+        const o = await step(rate, cfg.stepS);
+        r.throughput.steps.push(o);
+        if (o.passed) lo = Math.max(lo, rate);
+        else hi = Math.min(hi, rate);
+        rate = hi === Infinity ? round(rate * 1.2) : lo > 0 ? round((lo + hi) / 2) : round(rate * 0.6);
+        if (hi !== Infinity && hi - lo <= Math.max(1000, hi * 0.05)) break;
+      }
+      r.throughput.sustainedEventsPerS = lo > 0 ? lo : null;
+      if (lo > 0 && r.limits.transport) {
+        r.throughput.ratioToTransport = Math.round((lo / r.limits.transport.eventsPerS) * 1000) / 1000;
+      }
+    });
+    // The latency levels and the soak need a basis even if no step passed: half the lowest tried.
+    const tried = r.throughput.steps.map((s) => s.targetEventsPerS);
+    const basis =
+      r.throughput.sustainedEventsPerS ??
+      (tried.length ? round(Math.min(...tried) / 2) : cfg.smoke ? 1000 : 5000);
+
+    // ---- latency to the console at 25 / 50 / 75 % ----------------------------------------------
+    for (const fraction of [0.25, 0.5, 0.75]) {
+      const level = await phase(
+        `latency at ${fraction * 100} % (${round(basis * fraction)} events/s)`,
+        async () => {
+          const h = newHistogram();
+          let sent = 0;
+          let got = 0;
+          const pending = new Set<string>();
+          const res = await load(
+            {
+              mode: 'open',
+              ratePerS: round(basis * fraction),
+              durationS: cfg.latencyS,
+              traffic: background({ instantProbesPerS: cfg.probesPerS }),
+            },
+            (p) => {
+              if (p.kind !== 'instant' || !listener) return;
+              sent++;
+              pending.add(p.callId);
+              listener.expect(p.callId, (a) => {
+                pending.delete(p.callId);
+                got++;
+                recordMs(h, a.arrivedMs - p.answeredSendMs);
+              });
+            },
+          );
+          stack.assertAlive();
+          const deadline = Date.now() + (cfg.smoke ? 10000 : 20000);
+          while (pending.size && Date.now() < deadline) await new Promise((res2) => setTimeout(res2, 200));
+          for (const id of pending) listener?.forget(id);
+          const lv: LatencyLevel = {
+            fraction,
+            eventsPerS: round(basis * fraction),
+            achievedEventsPerS: res.achievedEventsPerS,
+            probesSent: sent,
+            alertsReceived: got,
+            missed: pending.size,
+            latency: summarise(h),
+            ackLatency: res.ackLatency,
+          };
+          const l = lv.latency;
+          log(`  ${got}/${sent} alerts: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, p99.9 ${l.p999Ms} ms`);
+          await drain('a latency level', 60000);
+          return lv;
+        },
+      );
+      if (level) r.latency.push(level);
+    }
+
+    // ---- memory: Redis bytes per active number ------------------------------------------------
+    r.memory = await phase(`memory: ${cfg.memoryNumbers} numbers made active`, async () => {
+      await drain('before the memory phase', 120000);
+      const m0 = await obs.usedMemory();
+      const space = `${tag}Mm`;
+      const calls = Math.ceil(cfg.memoryNumbers / 2);
+      const res = await load({
+        mode: 'max',
+        durationS: 3600,
+        maxInFlightPerStream: 8,
+        traffic: {
+          mode: 'fresh-pairs',
+          populationSpace: space,
+          runTag: randomTag(4),
+          population: 0,
+          maxCalls: calls,
+        },
+      });
+      failOnErrors('memory fill', res);
+      const drained = await drain('the memory fill', cfg.smoke ? 60000 : 900000);
+      await new Promise((res2) => setTimeout(res2, 1000));
+      const m1 = await obs.usedMemory();
+      const numbers = calls * 2;
+      const sampled = await sampleNumberBytes(
+        obs,
+        new RedisKeys(prefix),
+        space,
+        numbers,
+        cfg.smoke ? 50 : 500,
+      );
+      const luaWithNumbers = await runLuaBench({
+        redisUrl: services.redisUrl,
+        prefix: luaPrefix,
+        pool: cfg.smoke ? 200 : 1000,
+        historyEvents: 1,
+        historySpanMs: 0,
+        durationS: cfg.luaS,
+      }).catch((e: Error) => {
+        r.errors.push(`lua with numbers: ${e.message}`);
+        return null;
+      });
+      await dropPrefix(services.redisUrl, luaPrefix);
+      const out = {
+        numbers,
+        drained,
+        usedMemoryDeltaBytes: m1 - m0,
+        bytesPerNumber: Math.round((m1 - m0) / numbers),
+        sampledKeyBytesPerNumber: sampled,
+        dbKeysAfter: await obs.dbsize(),
+        luaWithNumbers,
+      };
+      log(
+        `  ${out.bytesPerNumber} bytes per number (used_memory delta), ${sampled} sampled from the number keys`,
+      );
+      return out;
+    });
+
+    // ---- scaling: detector replicas ----------------------------------------------------------
+    await phase('scaling: detector replicas', async () => {
+      for (const replicas of [1, 2]) {
+        await stack.stopDetectors();
+        const fill = await load({
+          mode: 'max',
+          maxBatches: Math.ceil(cfg.scalingEvents / cfg.batchSize),
+          durationS: 600,
+          maxInFlightPerStream: 8,
+        });
+        failOnErrors('scaling fill', fill);
+        const backlog = await obs.backlogEvents(1_000_000);
+        const started = nowMs();
+        const starting = Array.from({ length: replicas }, () => stack.addDetector());
+        const samples: { t: number; n: number }[] = [];
+        let drainedAt = 0;
+        const poll = (async () => {
+          while (!drainedAt && nowMs() - started < 600000) {
+            const n = await detectorEvents(stack.detectorMetricsUrls()).catch(() => -1);
+            if (n >= 0) samples.push({ t: nowMs(), n });
+            if ((await obs.backlogEntries()) === 0) drainedAt = nowMs();
+            else await new Promise((res2) => setTimeout(res2, 100));
+          }
+        })();
+        await Promise.all(starting);
+        await poll;
+        const last = samples[samples.length - 1];
+        const first = samples.find((s) => s.n > 0 && s.t < (last?.t ?? 0));
+        let rate = 0;
+        if (first && last && last.n - first.n > backlog * 0.3)
+          rate = (last.n - first.n) / ((last.t - first.t) / 1000);
+        else if (drainedAt) rate = backlog / ((drainedAt - started) / 1000);
+        r.scaling.detectorReplicas.push({ replicas, backlogEvents: backlog, eventsPerS: Math.round(rate) });
+        log(`  ${replicas} detector replica(s): ${Math.round(rate)} events/s draining ${backlog} events`);
+      }
+      await stack.stopDetectors();
+      await stack.addDetector();
+    });
+
+    // ---- soak: heap of every app, duration-step lateness -------------------------------------
+    const firstStepS = RULE_CATALOG.long_call.params.stepsS[0];
+    await phase(`soak: ${cfg.soakS} s at 50 % (${round(basis * 0.5)} events/s)`, async () => {
+      const heap = new Map<string, { t: number; used: number; rss: number }[]>();
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const t = nowMs();
+          for (const a of stack.apps) {
+            const h = await heapOf(stack.metricsUrl(a)).catch(() => null);
+            if (!h) continue;
+            const list = heap.get(a.name) ?? [];
+            list.push({ t, used: h.heapUsedBytes, rss: h.rssBytes });
+            heap.set(a.name, list);
+          }
+          await new Promise((res2) => setTimeout(res2, cfg.heapEveryS * 1000));
+        }
+      })();
+      const lateness = newHistogram();
+      let stepSent = 0;
+      let stepGot = 0;
+      let early = 0;
+      const pending = new Set<string>();
+      let lastAnswer = 0;
+      const soakStart = nowMs();
+      const progress = setInterval(
+        () => {
+          const parts = [...heap.entries()].map(([n, l]) => `${n} ${mib(l[l.length - 1]?.used ?? 0)} MiB`);
+          log(`  soak ${Math.round((nowMs() - soakStart) / 1000)}/${cfg.soakS} s: heap ${parts.join(', ')}`);
+        },
+        cfg.smoke ? 2000 : 60000,
+      );
+      let res: LoadgenResult;
+      try {
+        res = await load(
+          {
+            mode: 'open',
+            ratePerS: round(basis * 0.5),
+            durationS: cfg.soakS,
+            traffic: background({
+              instantProbesPerS: 1,
+              stepProbes: cfg.stepProbes,
+              stepProbeTalkS: firstStepS + 15,
+            }),
+          },
+          (p) => {
+            if (p.kind !== 'step' || !listener) return;
+            stepSent++;
+            pending.add(p.callId);
+            lastAnswer = Math.max(lastAnswer, p.answeredAtMs);
+            listener.expect(p.callId, (a) => {
+              pending.delete(p.callId);
+              stepGot++;
+              const since = a.arrivedMs - p.answeredAtMs;
+              if (since < firstStepS * 1000) early++;
+              else recordMs(lateness, since - firstStepS * 1000);
+            });
+          },
+        );
+        // Step alerts come firstStepS after the answer: wait for them if the soak was long enough.
+        const waitUntil = lastAnswer + (firstStepS + 15) * 1000;
+        if (cfg.soakS >= firstStepS) {
+          while (pending.size && nowMs() < waitUntil) await new Promise((res2) => setTimeout(res2, 250));
+        }
+      } finally {
+        clearInterval(progress);
+        sampling = false;
+        await sampler;
+      }
+      stack.assertAlive();
+      for (const id of pending) listener?.forget(id);
+      r.durationStep = {
+        firstStepS,
+        probesSent: stepSent,
+        alerts: stepGot,
+        early,
+        lateness: summarise(lateness),
+        note:
+          cfg.soakS >= firstStepS
+            ? `calls suspect enough to watch but not to alert at answer; lateness = arrival - (answer + ${firstStepS} s)`
+            : `not measured: the soak (${cfg.soakS} s) is shorter than the first duration step (${firstStepS} s)`,
+      };
+      r.heap = {
+        soakS: cfg.soakS,
+        eventsPerS: round(basis * 0.5),
+        achievedEventsPerS: res.achievedEventsPerS,
+        apps: [...heap.entries()].map(([app, samples]) => heapTrend(app, samples, cfg.smoke ? 2 : 5)),
+      };
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    r.alertsReceivedTotal = listener?.received ?? 0;
+    listener?.close();
+    obs.close();
+    await stack.stop().catch((e: Error) => r.errors.push(`stopping the stack: ${e.message}`));
+    if (services.owned) {
+      await services.stop().catch((e: Error) => r.errors.push(`stopping services: ${e.message}`));
+    } else {
+      await dropPrefix(services.redisUrl, prefix).catch(() => 0);
+      await dropPrefix(services.redisUrl, luaPrefix).catch(() => 0);
+      await stack.cleanup().catch((e: Error) => r.errors.push(`dropping the schema: ${e.message}`));
+    }
+    r.finishedAt = new Date().toISOString();
+  }
+  return r;
+}
+
+function failOnErrors(what: string, res: LoadgenResult): void {
+  if (res.events.acked === 0 || res.batches.failed > 0) {
+    throw new Error(
+      `${what}: ${res.events.acked} events acknowledged; ${res.errors.slice(0, 3).join('; ') || 'no errors'}`,
+    );
+  }
+}
+
+/** MEMORY USAGE of every key of a sample of the numbers made active, averaged per number. */
+async function sampleNumberBytes(
+  obs: RedisObserver,
+  keys: RedisKeys,
+  space: string,
+  numbers: number,
+  sample: number,
+): Promise<number> {
+  const day = Math.floor(Date.now() / 86400_000);
+  const suffixes = mainScript().keySuffixes;
+  let total = 0;
+  for (let i = 0; i < sample; i++) {
+    const token = benchToken('lt', space, Math.floor((i * numbers) / sample));
+    // Every per-number key the detector may write: the caller script's (from its header), the
+    // previous day's HyperLogLog and the callee state.
+    const ks = new Set([
+      ...suffixes.map((sfx) => numberKey(keys, token, sfx, day)),
+      ...suffixes.map((sfx) => numberKey(keys, token, sfx, day - 1)),
+      keys.numCallee(token),
+    ]);
+    const p = obs.redis.pipeline();
+    for (const k of ks) p.memory('USAGE', k);
+    for (const [err, v] of (await p.exec()) ?? []) if (!err && v) total += Number(v);
+  }
+  return Math.round(total / sample);
+}
+
+/** Heap trend: minima per window (the live set between collections), growth and slope. */
+export function heapTrend(
+  app: string,
+  samples: { t: number; used: number; rss: number }[],
+  windows: number,
+): HeapTrend {
+  const warm = samples.slice(Math.floor(samples.length * 0.1));
+  const w = Math.max(1, Math.min(windows, warm.length));
+  const size = Math.max(1, Math.floor(warm.length / w));
+  const mins: number[] = [];
+  for (let i = 0; i < w; i++) {
+    const part = warm.slice(i * size, i === w - 1 ? warm.length : (i + 1) * size);
+    if (part.length) mins.push(Math.min(...part.map((s) => s.used)));
+  }
+  const first = mins[0] ?? 0;
+  const last = mins[mins.length - 1] ?? 0;
+  let slope = 0;
+  if (warm.length >= 2) {
+    const t0 = warm[0].t;
+    const xs = warm.map((s) => (s.t - t0) / 60000);
+    const ys = warm.map((s) => s.used / 2 ** 20);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    const num = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0);
+    const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    slope = den > 0 ? num / den : 0;
+  }
+  const growth = last - first;
+  return {
+    app,
+    samples: samples.length,
+    firstWindowMinMiB: mib(first),
+    lastWindowMinMiB: mib(last),
+    growthMiB: mib(growth),
+    growthPct: first > 0 ? Math.round((growth / first) * 1000) / 10 : 0,
+    slopeMiBPerMin: Math.round(slope * 100) / 100,
+    maxMiB: mib(Math.max(0, ...samples.map((s) => s.used))),
+    rssLastMiB: mib(samples[samples.length - 1]?.rss ?? 0),
+    // "Flat": the live set after warm-up grew by less than 10 % (or 4 MiB) over the soak.
+    flat: growth < Math.max(first * 0.1, 4 * 2 ** 20),
+  };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--help')) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const cfg = parseBenchArgs(argv, process.env);
+  const log: Log = (line) =>
+    process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+  const started = Date.now();
+  const result = await runBench(cfg, log);
+  const report = formatReport(result);
+  process.stdout.write(report + '\n');
+  const dir = join(REPO_ROOT, cfg.outDir);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `bench-${result.kind}-${result.startedAt.replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  log(`finished in ${Math.round((Date.now() - started) / 1000)} s; JSON: ${file}`);
+  if (result.errors.length) process.exitCode = 1;
+}
+
+if (require.main === module) {
+  main().catch((e: Error) => {
+    process.stderr.write(`bench: ${e.stack ?? e.message}\n`);
+    process.exit(2);
+  });
+}

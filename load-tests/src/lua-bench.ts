@@ -1,0 +1,301 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { RedisKeys } from '@eagle-eye/redis';
+import { num, RULE_CATALOG, defaultRule } from '@eagle-eye/rules';
+import { loadConfig } from '@eagle-eye/config';
+import { DetectorConfigSchema } from '../../apps/detector/src/config';
+import { callFp, numberFp } from '../../apps/detector/src/detection/fingerprint';
+import { loadScripts, LuaScript } from '../../apps/detector/src/lua/detector-scripts';
+import { assertLoopbackUrl } from './loopback';
+import { nowMs } from './open-loop';
+import { benchToken, randomTag } from './traffic';
+
+/**
+ * `redis-benchmark`-style throughput of the detector's main Lua script (caller-event: every event
+ * runs it), loaded from the detector's own script file and called with the arguments the detector
+ * builds (same key builder, fingerprints, configuration defaults and rule parameters). Several
+ * connections keep pipelines of EVALSHA in flight; the server-side cost per call comes from Redis's
+ * own INFO commandstats, so client overhead does not inflate it.
+ */
+
+/** ARGV the benchmark passes; checked against the script's header so drift fails loudly. */
+const EXPECTED_ARGV = 13;
+
+export interface MainScript extends LuaScript {
+  /** per KEYS[i], the key suffix after `{n:<caller>}:` as the header documents it (`w`, `x<day>`, ...) */
+  keySuffixes: string[];
+}
+
+/**
+ * The detector's caller-event script with the layout of its keys read from its own header
+ * (`KEYS[i] {n:caller}:<suffix>`), so the benchmark follows the detector when keys are added or
+ * merged; the ARGV list is the detector's callerCall (checked by count).
+ */
+export function mainScript(): MainScript {
+  const s = loadScripts().get('caller-event');
+  if (!s) throw new Error('the detector has no caller-event-<n>.lua script');
+  const header = /^--\[\[([\s\S]*?)\]\]/.exec(s.source)?.[1] ?? '';
+  const keySuffixes: string[] = [];
+  for (const m of header.matchAll(/KEYS\[(\d+)\]\s+\{n:caller\}:(\S+)/g))
+    keySuffixes[Number(m[1]) - 1] = m[2];
+  const argv = new Set([...header.matchAll(/ARGV\[(\d+)\]/g)].map((m) => m[1])).size;
+  if (keySuffixes.length !== s.numKeys || keySuffixes.some((k) => !k) || argv !== EXPECTED_ARGV) {
+    throw new Error(
+      `${s.file} documents ${keySuffixes.length} caller keys / ${argv} ARGV (the benchmark expects ` +
+        `${s.numKeys} / ${EXPECTED_ARGV}, as the detector's callerCall passes): update load-tests/src/lua-bench.ts`,
+    );
+  }
+  return { ...s, keySuffixes };
+}
+
+/** A number's key with the given suffix (`x<day>` takes the UTC day), built like RedisKeys builds them. */
+export function numberKey(keys: RedisKeys, token: string, suffix: string, day: number): string {
+  const w = keys.numWindows(token);
+  // RedisKeys puts the number's hash tag before the suffix: `<prefix>:{n:<token>}:w`.
+  return w.slice(0, -1) + suffix.replace('<day>', String(day));
+}
+
+export interface LuaBenchOptions {
+  redisUrl: string;
+  /** key prefix of the benchmark's numbers (never the stack's) */
+  prefix: string;
+  /** numbers the calls are spread over */
+  pool: number;
+  /** events per number written before measuring, spread evenly over historySpanMs */
+  historyEvents: number;
+  historySpanMs: number;
+  durationS: number;
+  connections?: number;
+  pipeline?: number;
+  carrierId?: string;
+}
+
+export interface LuaBenchResult {
+  script: string;
+  pool: number;
+  historyEvents: number;
+  historySpanS: number;
+  /** EVALSHA calls per second during the measurement (all connections) */
+  opsPerS: number;
+  /** Redis's own time per call (INFO commandstats usec_per_call) */
+  serverUsPerCall: number;
+  calls: number;
+  /** keys in the database when measured */
+  dbKeys: number;
+  statuses: Record<string, number>;
+}
+
+interface Defaults {
+  latenessMs: number;
+  windowTtlS: number;
+  familiarTtlS: number;
+  shortCallS: number;
+  minTalkS: number;
+}
+
+/** The values the detector passes when nothing is configured (its config defaults, catalog rules). */
+export function detectorDefaults(): Defaults {
+  const c = loadConfig(DetectorConfigSchema, {});
+  return {
+    latenessMs: c.DETECTOR_LATENESS_MS,
+    windowTtlS: c.DETECTOR_WINDOW_TTL_S,
+    familiarTtlS: c.DETECTOR_FAMILIAR_TTL_S,
+    shortCallS: num(defaultRule('alert_policy'), 'shortCallS'),
+    minTalkS: num(defaultRule('familiar'), 'minTalkS') ?? RULE_CATALOG.familiar.params.minTalkS,
+  };
+}
+
+const TYPES = ['A', 'N', 'E'] as const;
+
+/** One caller-event call for event `type` of call `call` by number `caller`, as the detector builds it. */
+function callArgs(
+  script: MainScript,
+  keys: RedisKeys,
+  d: Defaults,
+  carrierId: string,
+  caller: string,
+  callee: string,
+  call: string,
+  type: (typeof TYPES)[number],
+  t: number,
+  talk: number,
+): (string | number)[] {
+  const day = Math.floor(t / 86400_000);
+  return [
+    ...script.keySuffixes.map((sfx) => numberKey(keys, caller, sfx, day)),
+    'a',
+    t,
+    type,
+    callFp(carrierId, call),
+    numberFp(callee),
+    d.latenessMs,
+    type === 'E' ? talk : 0,
+    d.shortCallS,
+    d.windowTtlS,
+    carrierId,
+    '510100',
+    d.familiarTtlS,
+    d.minTalkS,
+  ];
+}
+
+function commandStats(info: string, cmd: string): { calls: number; usec: number } {
+  const m = new RegExp(`cmdstat_${cmd}:calls=(\\d+),usec=(\\d+)`).exec(info);
+  return m ? { calls: Number(m[1]), usec: Number(m[2]) } : { calls: 0, usec: 0 };
+}
+
+export async function runLuaBench(o: LuaBenchOptions): Promise<LuaBenchResult> {
+  assertLoopbackUrl(o.redisUrl);
+  const script = mainScript();
+  const d = detectorDefaults();
+  const keys = new RedisKeys(o.prefix);
+  const carrier = o.carrierId ?? 'carrier-a';
+  const conns = Array.from(
+    { length: o.connections ?? 4 },
+    () => new Redis(o.redisUrl, { maxRetriesPerRequest: 2 }),
+  );
+  const depth = o.pipeline ?? 32;
+  // A fresh number space per run: no history or calls carried over from an earlier measurement.
+  const space = `L${randomTag(5)}`;
+  const token = (i: number): string => benchToken('lt', space, i);
+  const statuses: Record<string, number> = {};
+  try {
+    const sha = (await conns[0].script('LOAD', script.source)) as string;
+    if (sha !== script.sha)
+      throw new Error(`Redis computed SHA ${sha} for ${script.file}, expected ${script.sha}`);
+    let callSeq = 0;
+    const run = async (c: Redis, argsList: (string | number)[][]): Promise<void> => {
+      const p = c.pipeline();
+      for (const a of argsList) p.evalsha(sha, script.numKeys, ...a);
+      const res = (await p.exec()) ?? [];
+      for (const [err, val] of res) {
+        if (err) throw new Error(`${script.file}: ${err.message}`);
+        const st = String((val as unknown[])[0]);
+        statuses[st] = (statuses[st] ?? 0) + 1;
+      }
+    };
+
+    // History: each number gets `historyEvents` calls' events spread over the span, oldest first,
+    // so its 10-minute, 1-hour and 24-hour windows hold as many buckets as that span fills.
+    const now = Date.now();
+    const per = Math.max(1, o.historyEvents);
+    for (let h = 0; h < per; h++) {
+      const t =
+        per === 1 ? now - 1000 : now - o.historySpanMs + Math.floor((h * o.historySpanMs) / (per - 1)) - 1000;
+      for (let base = 0; base < o.pool; base += depth * conns.length) {
+        await Promise.all(
+          conns.map((c, ci) => {
+            const list: (string | number)[][] = [];
+            for (let i = base + ci * depth; i < Math.min(o.pool, base + (ci + 1) * depth); i++) {
+              const call = `h${h}.${i}`;
+              list.push(
+                callArgs(
+                  script,
+                  keys,
+                  d,
+                  carrier,
+                  token(i),
+                  token((i + 1 + h) % o.pool),
+                  call,
+                  TYPES[h % 3],
+                  t,
+                  40,
+                ),
+              );
+            }
+            return list.length ? run(c, list) : Promise.resolve();
+          }),
+        );
+      }
+    }
+    for (const k of Object.keys(statuses)) delete statuses[k];
+
+    // Measurement: new calls' attempt / answer / end on random numbers of the pool, at "now".
+    await conns[0].config('RESETSTAT');
+    const t0 = nowMs();
+    const end = t0 + o.durationS * 1000;
+    let ops = 0;
+    await Promise.all(
+      conns.map(async (c, ci) => {
+        while (nowMs() < end) {
+          const list: (string | number)[][] = [];
+          const t = Date.now();
+          for (let i = 0; i < depth; i++) {
+            const n = callSeq++;
+            const call = `m${ci}.${Math.floor(n / 3)}`;
+            const caller = token((Math.floor(n / 3) * 2654435761) % o.pool);
+            const callee = token((Math.floor(n / 3) * 40503 + 7) % o.pool);
+            list.push(callArgs(script, keys, d, carrier, caller, callee, call, TYPES[n % 3], t, 40));
+          }
+          await run(c, list);
+          ops += list.length;
+        }
+      }),
+    );
+    const elapsed = (nowMs() - t0) / 1000;
+    const stats = commandStats((await conns[0].info('commandstats')) as string, 'evalsha');
+    const dbKeys = await conns[0].dbsize();
+    return {
+      script: script.file,
+      pool: o.pool,
+      historyEvents: per,
+      historySpanS: Math.round(o.historySpanMs / 1000),
+      opsPerS: Math.round(ops / elapsed),
+      serverUsPerCall: stats.calls ? Math.round((stats.usec / stats.calls) * 100) / 100 : 0,
+      calls: ops,
+      dbKeys,
+      statuses,
+    };
+  } finally {
+    for (const c of conns) c.disconnect();
+  }
+}
+
+/** Deletes the benchmark's keys (SCAN + UNLINK), for a Redis the benchmark shares. */
+export async function dropPrefix(redisUrl: string, prefix: string): Promise<number> {
+  const r = new Redis(redisUrl);
+  let n = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, found] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 5000);
+      cursor = next;
+      if (found.length) n += await r.unlink(...found);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+  return n;
+}
+
+/** Plain `redis-benchmark` GET throughput (pipelined): the ceiling of one Redis core for a trivial command. */
+export async function redisBenchmarkGet(redisUrl: string, requests: number): Promise<number | null> {
+  const u = assertLoopbackUrl(redisUrl);
+  try {
+    const { stdout } = await promisify(execFile)(
+      'redis-benchmark',
+      [
+        '-h',
+        u.hostname,
+        '-p',
+        u.port || '6379',
+        '-q',
+        '-t',
+        'get',
+        '-n',
+        String(requests),
+        '-P',
+        '16',
+        '-c',
+        '50',
+      ],
+      { timeout: 60000 },
+    );
+    // "GET: 123456.79 requests per second, p50=..." (older versions print without p50)
+    const m = /GET:\s*([\d.]+) requests per second/.exec(stdout.replace(/\r/g, '\n'));
+    return m ? Math.round(Number(m[1])) : null;
+  } catch {
+    return null;
+  }
+}

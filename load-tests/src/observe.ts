@@ -1,0 +1,133 @@
+import Redis from 'ioredis';
+import { RedisKeys } from '@eagle-eye/redis';
+import { assertLoopbackUrl } from './loopback';
+
+/** One sample of a Prometheus text exposition: `name{labels} value`. */
+export interface PromSample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+export function parseProm(text: string): PromSample[] {
+  const out: PromSample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    if (m[3]) for (const l of m[3].matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
+    out.push({ name: m[1], labels, value: Number(m[4]) });
+  }
+  return out;
+}
+
+export async function scrape(url: string): Promise<PromSample[]> {
+  assertLoopbackUrl(url);
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`);
+  return parseProm(await res.text());
+}
+
+export function sum(samples: PromSample[], name: string, filter: Record<string, string> = {}): number {
+  return samples
+    .filter((s) => s.name === name && Object.entries(filter).every(([k, v]) => s.labels[k] === v))
+    .reduce((n, s) => n + s.value, 0);
+}
+
+export interface HeapSample {
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  rssBytes: number;
+}
+
+/** Node heap and RSS of an app, from its /metrics (prom-client default metrics, `eagleeye_` prefix). */
+export async function heapOf(metricsUrl: string): Promise<HeapSample> {
+  const s = await scrape(metricsUrl);
+  return {
+    heapUsedBytes: sum(s, 'eagleeye_nodejs_heap_size_used_bytes'),
+    heapTotalBytes: sum(s, 'eagleeye_nodejs_heap_size_total_bytes'),
+    rssBytes: sum(s, 'eagleeye_process_resident_memory_bytes'),
+  };
+}
+
+/** Events the detector replicas have taken off the hand-off (applied, duplicate, late, malformed). */
+export async function detectorEvents(metricsUrls: string[]): Promise<number> {
+  let n = 0;
+  for (const u of metricsUrls) n += sum(await scrape(u), 'eagleeye_detector_events_total');
+  return n;
+}
+
+/** Redis-side view of the stack: hand-off backlog and memory. */
+export class RedisObserver {
+  readonly redis: Redis;
+  private readonly keys: RedisKeys;
+
+  constructor(
+    url: string,
+    prefix: string,
+    private readonly partitions: number,
+  ) {
+    assertLoopbackUrl(url);
+    this.redis = new Redis(url, { maxRetriesPerRequest: 2 });
+    this.keys = new RedisKeys(prefix);
+  }
+
+  /** Hand-off entries not yet applied (the detector deletes an entry once applied). */
+  async backlogEntries(): Promise<number> {
+    const p = this.redis.pipeline();
+    for (let i = 0; i < this.partitions; i++) p.xlen(this.keys.handoffStream(i));
+    const res = (await p.exec()) ?? [];
+    return res.reduce((n, [err, v]) => n + (err ? 0 : Number(v)), 0);
+  }
+
+  /** Events in the backlog, counted exactly (JSON arrays of the remaining entries). */
+  async backlogEvents(limitEntries = 20000): Promise<number> {
+    let events = 0;
+    let seen = 0;
+    for (let i = 0; i < this.partitions && seen < limitEntries; i++) {
+      const entries = await this.redis.xrange(
+        this.keys.handoffStream(i),
+        '-',
+        '+',
+        'COUNT',
+        limitEntries - seen,
+      );
+      for (const [, fields] of entries) {
+        seen++;
+        const at = fields.indexOf('e');
+        if (at >= 0 && at + 1 < fields.length) events += (JSON.parse(fields[at + 1]) as unknown[]).length;
+      }
+    }
+    return events;
+  }
+
+  async usedMemory(): Promise<number> {
+    const info = await this.redis.info('memory');
+    return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+  }
+
+  async dbsize(): Promise<number> {
+    return this.redis.dbsize();
+  }
+
+  /** Waits until the hand-off backlog is empty; resolves false on timeout. */
+  async waitDrained(timeoutMs: number, onTick?: (entries: number) => void): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let last = Date.now();
+    while (Date.now() < deadline) {
+      const n = await this.backlogEntries();
+      if (n === 0) return true;
+      if (onTick && Date.now() - last > 10000) {
+        last = Date.now();
+        onTick(n);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    return false;
+  }
+
+  close(): void {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,197 @@
+import type { BenchResult } from './bench';
+import { describeMachine } from './machine';
+
+/** The printed table: every figure with its unit, its target where the issue sets one, and the machine. */
+const TARGETS = {
+  sustained: 100_000,
+  ratio: 0.3,
+  p99HalfMs: 50,
+  stepMs: 1000,
+  bytesPerNumber: 1024,
+};
+
+const n = (v: number | null | undefined): string =>
+  v === null || v === undefined ? 'n/a' : v.toLocaleString('en-US');
+const verdict = (ok: boolean | null): string => (ok === null ? '' : ok ? 'meets target' : 'MISSES target');
+
+function row(label: string, value: string, note = ''): string {
+  return `  ${label.padEnd(52)} ${value.padStart(22)}   ${note}`.trimEnd();
+}
+
+export function formatReport(r: BenchResult): string {
+  const out: string[] = [];
+  out.push(`Eagle Eye benchmark (${r.kind}) ${r.startedAt} .. ${r.finishedAt}`);
+  out.push(`machine: ${describeMachine(r.machine)}`);
+  out.push(`(every figure below was measured in this run on this machine; ratios use figures of this run)`);
+  out.push('');
+  out.push('LIMITS');
+  const t = r.limits.transport;
+  out.push(
+    row(
+      'gRPC transport, decode-only server (events/s)',
+      n(t?.eventsPerS),
+      t ? `batch ${t.batchSize}, ${t.streams} streams, pre-encoded, ack p99 ${t.ackP99Ms} ms` : '',
+    ),
+  );
+  const l = r.limits.lua;
+  out.push(
+    row(
+      `detector Lua ${l?.script ?? 'caller-event'} (calls/s)`,
+      n(l?.opsPerS),
+      l ? `${l.serverUsPerCall} us/call inside Redis, ${n(l.pool)} numbers` : '',
+    ),
+  );
+  out.push(
+    row(
+      'redis-benchmark GET, 16-deep pipeline (ops/s)',
+      n(r.limits.redisGetOpsPerS),
+      'one Redis core, trivial command',
+    ),
+  );
+  out.push('');
+  out.push('THROUGHPUT (ingest + detector, whole stack running)');
+  const cp = r.throughput.ceilingProbe;
+  if (cp) {
+    out.push(row('closed-loop probe: ingest acked (events/s)', n(cp.ingestEventsPerS)));
+    out.push(row('closed-loop probe: detector applied (events/s)', n(cp.detectorEventsPerS)));
+  }
+  for (const s of r.throughput.steps) {
+    out.push(
+      row(
+        `open loop ${n(s.targetEventsPerS)} events/s`,
+        s.passed ? 'kept up' : 'fell behind',
+        `acked ${n(s.achievedEventsPerS)}/s, detector ${n(s.detectorEventsPerS)}/s, ack p99 ${s.ackP99Ms} ms` +
+          (s.passed ? '' : ` (${s.why})`),
+      ),
+    );
+  }
+  const sus = r.throughput.sustainedEventsPerS;
+  out.push(
+    row(
+      'sustained maximum (events/s)',
+      n(sus),
+      `target >= ${n(TARGETS.sustained)}: ${verdict(sus === null ? false : sus >= TARGETS.sustained)}`,
+    ),
+  );
+  const ratio = r.throughput.ratioToTransport;
+  out.push(
+    row(
+      'ratio to the transport limit',
+      ratio === null ? 'n/a' : ratio.toFixed(3),
+      `target >= ${TARGETS.ratio}: ${verdict(ratio === null ? false : ratio >= TARGETS.ratio)}`,
+    ),
+  );
+  out.push('');
+  out.push('LATENCY event send -> alert.created at a socket.io console client');
+  for (const lv of r.latency) {
+    const x = lv.latency;
+    const target =
+      lv.fraction === 0.5
+        ? `target p99 <= ${TARGETS.p99HalfMs} ms: ${verdict(x.count ? x.p99Ms <= TARGETS.p99HalfMs : false)}`
+        : '';
+    out.push(
+      row(
+        `at ${lv.fraction * 100} % = ${n(lv.eventsPerS)} events/s: p50 / p99 / p99.9`,
+        `${x.p50Ms} / ${x.p99Ms} / ${x.p999Ms} ms`,
+        `${lv.alertsReceived}/${lv.probesSent} alerts, max ${x.maxMs} ms ${target}`,
+      ),
+    );
+  }
+  const ds = r.durationStep;
+  if (ds) {
+    const x = ds.lateness;
+    out.push(
+      row(
+        `duration-step alerts (${ds.firstStepS} s step): lateness p50 / p99 / max`,
+        x.count ? `${x.p50Ms} / ${x.p99Ms} / ${x.maxMs} ms` : 'n/a',
+        `${ds.alerts}/${ds.probesSent} alerts${ds.early ? `, ${ds.early} before the step` : ''}; ` +
+          (x.count ? `target <= ${TARGETS.stepMs} ms: ${verdict(x.p99Ms <= TARGETS.stepMs)}` : ds.note),
+      ),
+    );
+  }
+  out.push('');
+  out.push('MEMORY');
+  const m = r.memory;
+  if (m) {
+    out.push(
+      row(
+        `Redis bytes per tracked number (${n(m.numbers)} active)`,
+        n(m.bytesPerNumber),
+        `used_memory delta ${n(m.usedMemoryDeltaBytes)} B${m.drained ? '' : ' (backlog not drained!)'}; ` +
+          `target < ${TARGETS.bytesPerNumber}: ${verdict(m.bytesPerNumber < TARGETS.bytesPerNumber)}`,
+      ),
+    );
+    out.push(
+      row(
+        '  of which the number keys themselves (sampled)',
+        n(m.sampledKeyBytesPerNumber),
+        'MEMORY USAGE of w, k, x, f, v, l keys',
+      ),
+    );
+  }
+  const h = r.heap;
+  if (h) {
+    out.push(
+      `  Node heap over a ${h.soakS} s soak at ${n(h.eventsPerS)} events/s (acked ${n(h.achievedEventsPerS)}/s):`,
+    );
+    for (const a of h.apps) {
+      out.push(
+        row(
+          `  ${a.app}: live heap first -> last window`,
+          `${a.firstWindowMinMiB} -> ${a.lastWindowMinMiB} MiB`,
+          `${a.growthMiB >= 0 ? '+' : ''}${a.growthMiB} MiB (${a.growthPct} %), slope ${a.slopeMiBPerMin} MiB/min, ` +
+            `max ${a.maxMiB} MiB, rss ${a.rssLastMiB} MiB: ${a.flat ? 'flat' : 'GROWS'}`,
+        ),
+      );
+    }
+  }
+  out.push('');
+  out.push('SCALING');
+  for (const d of r.scaling.detectorReplicas) {
+    out.push(
+      row(
+        `detector replicas: ${d.replicas} (drain a backlog of ${n(d.backlogEvents)} events)`,
+        `${n(d.eventsPerS)} events/s`,
+      ),
+    );
+  }
+  if (r.scaling.detectorReplicas.length === 2 && r.scaling.detectorReplicas[0].eventsPerS > 0) {
+    const [a, b] = r.scaling.detectorReplicas;
+    out.push(row('  speed-up with 2 replicas', `x${(b.eventsPerS / a.eventsPerS).toFixed(2)}`));
+  }
+  for (const s of r.scaling.luaByHistorySpan) {
+    out.push(
+      row(
+        `Lua cost, ${s.historyEvents} events of history over ${s.historySpanS} s`,
+        `${s.serverUsPerCall} us/call`,
+        `${n(s.opsPerS)} calls/s, ${n(s.pool)} numbers`,
+      ),
+    );
+  }
+  for (const s of r.scaling.luaByPool) {
+    out.push(
+      row(
+        `Lua cost, ${n(s.pool)} numbers in the pool`,
+        `${s.serverUsPerCall} us/call`,
+        `${n(s.opsPerS)} calls/s, ${n(s.dbKeys)} keys in Redis`,
+      ),
+    );
+  }
+  if (m?.luaWithNumbers) {
+    const s = m.luaWithNumbers;
+    out.push(
+      row(
+        `Lua cost with ${n(m.numbers)} numbers tracked`,
+        `${s.serverUsPerCall} us/call`,
+        `${n(s.opsPerS)} calls/s, ${n(s.dbKeys)} keys in Redis`,
+      ),
+    );
+  }
+  out.push('');
+  out.push(`alerts received by the console client: ${n(r.alertsReceivedTotal)}`);
+  if (r.errors.length) {
+    out.push('ERRORS');
+    for (const e of r.errors) out.push(`  ${e}`);
+  }
+  return out.join('\n');
+}

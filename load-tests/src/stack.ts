@@ -1,0 +1,207 @@
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import Redis from 'ioredis';
+import { apiKeyFor, createPool, DEMO_CARRIERS, migrate, seedDemo } from '@eagle-eye/db';
+import { HANDOFF_DEFAULT_PARTITIONS } from '@eagle-eye/contracts';
+import { assertLoopbackUrl } from './loopback';
+import { Child, freePort, REPO_ROOT, startApp, waitForHttp } from './processes';
+
+/**
+ * The whole Eagle Eye stack for a benchmark run: ingest, detector (one or more replicas), alert
+ * worker and console as built apps (the way `npm run stack` starts them), on free ports, on their
+ * own Redis key prefix and PostgreSQL schema.
+ */
+
+export interface Services {
+  redisUrl: string;
+  databaseUrl: string;
+  /** true when this run started them (and stops them at the end) */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Redis and PostgreSQL: the ones REDIS_URL/DATABASE_URL name (the smoke test's), or private ones
+ * under .run/bench started with scripts/services.sh on ports of their own.
+ */
+export async function ensureServices(opts: {
+  redisUrl?: string;
+  databaseUrl?: string;
+  redisPort: number;
+  pgPort: number;
+  log: (s: string) => void;
+}): Promise<Services> {
+  if (opts.redisUrl && opts.databaseUrl) {
+    assertLoopbackUrl(opts.redisUrl);
+    assertLoopbackUrl(opts.databaseUrl);
+    return {
+      redisUrl: opts.redisUrl,
+      databaseUrl: opts.databaseUrl,
+      owned: false,
+      stop: async () => undefined,
+    };
+  }
+  const env = {
+    ...process.env,
+    EE_RUN_DIR: '.run/bench',
+    EE_REDIS_PORT: String(opts.redisPort),
+    EE_PG_PORT: String(opts.pgPort),
+    EE_PG_DATABASE: 'eagleeye_bench',
+  };
+  const run = promisify(execFile);
+  const probe = new Redis(`redis://127.0.0.1:${opts.redisPort}`, {
+    lazyConnect: true,
+    retryStrategy: () => null,
+  });
+  probe.on('error', () => undefined);
+  const alreadyUp = await probe.connect().then(
+    () => true,
+    () => false,
+  );
+  probe.disconnect();
+  opts.log(`starting Redis :${opts.redisPort} and PostgreSQL :${opts.pgPort} under .run/bench`);
+  await run('bash', ['scripts/services.sh', 'up'], { cwd: REPO_ROOT, env, timeout: 180000 });
+  return {
+    redisUrl: `redis://127.0.0.1:${opts.redisPort}`,
+    databaseUrl: `postgres://eagleeye:eagleeye-dev@127.0.0.1:${opts.pgPort}/eagleeye_bench`,
+    owned: !alreadyUp,
+    stop: async () => {
+      if (alreadyUp) return;
+      await run('bash', ['scripts/services.sh', 'down'], { cwd: REPO_ROOT, env, timeout: 60000 });
+    },
+  };
+}
+
+export interface StackOptions {
+  redisUrl: string;
+  databaseUrl: string;
+  /** Redis key prefix and PostgreSQL schema of this run */
+  prefix: string;
+  detectors: number;
+  /** extra environment for every app */
+  env?: Record<string, string>;
+  log: (s: string) => void;
+}
+
+interface AppHandle {
+  app: string;
+  name: string;
+  child: Child;
+  httpPort: number;
+}
+
+export class BenchStack {
+  readonly apps: AppHandle[] = [];
+  grpcPort = 0;
+  consoleUrl = '';
+  readonly apiKey = apiKeyFor(DEMO_CARRIERS[0].keyId, DEMO_CARRIERS[0].secret);
+  readonly carrierId: string = DEMO_CARRIERS[0].id;
+  readonly partitions = HANDOFF_DEFAULT_PARTITIONS;
+  private appDbUrl = '';
+  private readonly jwtSecret = randomBytes(32).toString('hex');
+  private detectorSeq = 0;
+
+  constructor(readonly o: StackOptions) {}
+
+  get schema(): string {
+    return this.o.prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  }
+
+  async start(): Promise<void> {
+    const pool = createPool(this.o.databaseUrl, { max: 1 });
+    try {
+      await migrate(pool, { schema: this.schema });
+    } finally {
+      await pool.end();
+    }
+    const seedPool = createPool(this.o.databaseUrl, { schema: this.schema, max: 1 });
+    try {
+      await seedDemo(seedPool);
+    } finally {
+      await seedPool.end();
+    }
+    const u = new URL(this.o.databaseUrl);
+    u.searchParams.set('options', `-c search_path=${this.schema}`);
+    this.appDbUrl = u.toString();
+    this.grpcPort = await freePort();
+    await this.startApp('ingest', 'ingest', 'INGEST_HTTP_PORT', { INGEST_GRPC_PORT: String(this.grpcPort) });
+    for (let i = 0; i < this.o.detectors; i++) await this.addDetector();
+    await this.startApp('alert-worker', 'alert-worker', 'ALERT_WORKER_HTTP_PORT', {});
+    const c = await this.startApp('console', 'console', 'CONSOLE_HTTP_PORT', {});
+    this.consoleUrl = `http://127.0.0.1:${c.httpPort}`;
+  }
+
+  private async startApp(
+    app: string,
+    name: string,
+    portVar: string,
+    extra: Record<string, string>,
+  ): Promise<AppHandle> {
+    const httpPort = await freePort();
+    const child = startApp(app, name, {
+      NODE_ENV: 'production',
+      REDIS_URL: this.o.redisUrl,
+      DATABASE_URL: this.appDbUrl,
+      REDIS_KEY_PREFIX: this.o.prefix,
+      CONSOLE_JWT_SECRET: this.jwtSecret,
+      [portVar]: String(httpPort),
+      ...this.o.env,
+      ...extra,
+    });
+    const h: AppHandle = { app, name, child, httpPort };
+    this.apps.push(h);
+    await waitForHttp(`http://127.0.0.1:${httpPort}/readyz`, child, 60000);
+    this.o.log(`${name} ready (pid ${child.proc.pid}, http :${httpPort})`);
+    return h;
+  }
+
+  /** Starts one more detector replica (same consumer group, its own consumer name). */
+  async addDetector(): Promise<void> {
+    const n = ++this.detectorSeq;
+    await this.startApp('detector', `detector-${n}`, 'DETECTOR_HTTP_PORT', {
+      DETECTOR_CONSUMER_NAME: `bench-${n}`,
+    });
+  }
+
+  /** Stops every detector replica (the hand-off backlog then grows untouched). */
+  async stopDetectors(): Promise<void> {
+    const ds = this.apps.filter((a) => a.app === 'detector');
+    await Promise.all(ds.map((d) => d.child.stop()));
+    for (const d of ds) this.apps.splice(this.apps.indexOf(d), 1);
+  }
+
+  metricsUrl(h: AppHandle): string {
+    return `http://127.0.0.1:${h.httpPort}/metrics`;
+  }
+
+  detectorMetricsUrls(): string[] {
+    return this.apps.filter((a) => a.app === 'detector').map((a) => this.metricsUrl(a));
+  }
+
+  /** An app that exited under load is a finding, not something to hide. */
+  assertAlive(): void {
+    for (const a of this.apps) {
+      if (a.child.proc.exitCode !== null || a.child.proc.signalCode !== null) {
+        throw new Error(
+          `${a.name} exited (${a.child.proc.exitCode ?? a.child.proc.signalCode}): ${a.child.output().slice(-1500)}`,
+        );
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.apps.map((a) => a.child.stop()));
+    this.apps.length = 0;
+  }
+
+  /** Drops the run's schema and keys (for a shared Redis/PostgreSQL). */
+  async cleanup(): Promise<void> {
+    const pool = createPool(this.o.databaseUrl, { max: 1 });
+    try {
+      await pool.query(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+    } finally {
+      await pool.end();
+    }
+  }
+}
