@@ -46,6 +46,11 @@ function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** replaceChildren without the nulls and falses of optional parts (it would print them). */
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 async function api(method, path, body) {
   const res = await fetch(path, {
     method,
@@ -376,7 +381,8 @@ async function openDetail(id) {
     : null;
   $('#detail').hidden = false;
   $('#queue .split').classList.remove('no-detail');
-  $('#detail').replaceChildren(
+  fill(
+    $('#detail'),
     h(
       'h2',
       {},
