@@ -216,8 +216,9 @@ export class DetectionService {
     const calleeWork = works.filter(
       (w) =>
         w.status !== 2 &&
-        // an answer whose call already ended (events out of order) starts nothing
-        ((w.ev.type === 'ANSWERED' && (w.mask & 4) === 0) ||
+        // an answer whose call already ended (events out of order) starts nothing; a call from a
+        // caller far from suspect is not tracked while it runs (its score cannot grow with time)
+        ((w.ev.type === 'ANSWERED' && (w.mask & 4) === 0 && this.trackable(w)) ||
           (w.ev.type === 'ENDED' && ((w.ev.talk ?? 0) > 0 || (w.mask & 2) !== 0))),
     );
     const r2 = await this.scripts.run(
@@ -278,8 +279,10 @@ export class DetectionService {
         return;
       }
       // ENDED
-      due.zrem(dueKey, member);
-      dueOps++;
+      if (String(r[3] ?? '') !== '' || level > 0) {
+        due.zrem(dueKey, member);
+        dueOps++;
+      }
       if (level === 1 || level === 2) {
         jobs.push({
           name: AlertJobName.CallEnded,
@@ -455,6 +458,15 @@ export class DetectionService {
     for (const [part, t] of maxByPartition)
       p.set(this.keys.detectorWatermark(part), String(t - wall), 'PX', 3600_000);
     await p.exec();
+  }
+
+  /**
+   * Whether an answered call is tracked while it runs (due checks, suspect-caller ring): only when
+   * the caller's own score reaches half the suspect threshold. The rest of the traffic, ordinary
+   * callers, costs one script per event instead of three.
+   */
+  private trackable(w: Work): boolean {
+    return (w.caller?.score ?? 0) >= num(w.rules.alert_policy, 'suspectCaller') / 2;
   }
 
   private facts(w: Work): CallFacts {
