@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   // Simulated time runs `warp` times faster; it starts far enough in the past that no event of the
   // run (long calls end after the horizon) is ever ahead of the servers' clocks.
   const wallStart = Date.now();
-  const tailMs = warp > 1 ? 2 * 3_600_000 : 0;
+  const tailMs = warp > 1 ? 3 * 3_600_000 : 0;
   const simStart = warp > 1 ? wallStart - minutes * 60_000 - tailMs : wallStart;
   const gt = emptyGroundTruth();
   const writer = new GroundTruthWriter(gtPath);
@@ -115,7 +115,11 @@ async function main(): Promise<number> {
     }
   }
 
-  const tw = new TimeWarp(simStart, Date.now(), warp);
+  // once no new call starts, the remaining long calls finish at ten times the warp
+  const tw = new TimeWarp(simStart, Date.now(), warp, {
+    fromSimMs: simStart + minutes * 60_000,
+    warp: warp * 10,
+  });
   const clock = { lagMs: 0, simMs: simStart };
   const simNow = (wall: number): number => tw.simAt(wall - clock.lagMs);
   const simSeen = new Map<string, number>();

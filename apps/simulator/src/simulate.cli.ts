@@ -42,7 +42,7 @@ async function main(): Promise<number> {
   const start = values.start
     ? Date.parse(values.start)
     : values.ingest && warp !== 1
-      ? Date.now() - minutes * 60_000 - 2 * 3_600_000
+      ? Date.now() - minutes * 60_000 - 3 * 3_600_000
       : Date.now();
   if (!Number.isFinite(start)) throw new Error('--start must be an ISO date');
   const gtw = values['ground-truth'] ? new GroundTruthWriter(values['ground-truth']) : undefined;

@@ -602,7 +602,7 @@ class RingGroup implements ScamGroup {
           this.spec(
             num,
             victim,
-            out.endedMs + rng.range(10, 180) * 60_000,
+            out.endedMs + rng.range(10, 60) * 60_000,
             again ? rng.range(3, 10) : rng.range(3, 5),
             again
               ? Math.min(240, Math.max(2, rng.lognormal(FRAUD.nuisanceTalkMedianS, FRAUD.nuisanceTalkSigma)))

@@ -5,24 +5,37 @@ import { IngestStream, MAX_BATCH_EVENTS } from './ingest-client';
 /**
  * Maps simulated time onto the wall clock: simulated time runs `warp` times faster than the wall
  * clock from the moment the run starts. Warp 0 means "as fast as ingest takes it" (no pacing).
+ * An optional tail (from a simulated instant on, typically the horizon after which only calls in
+ * progress finish) runs at its own, faster warp so a run does not wait out hour-long scam calls.
  */
 export class TimeWarp {
+  private readonly tailWallMs: number;
+
   constructor(
     readonly simStartMs: number,
     readonly wallStartMs: number,
     readonly warp: number,
+    readonly tail?: { fromSimMs: number; warp: number },
   ) {
     if (!(warp >= 0) || !Number.isFinite(warp)) throw new Error('warp must be a finite number >= 0');
+    if (tail && !(tail.warp >= warp)) throw new Error('the tail warp must be at least the warp');
+    this.tailWallMs = tail && warp > 0 ? wallStartMs + (tail.fromSimMs - simStartMs) / warp : Infinity;
   }
 
   /** wall time at which an event of simulated time `simMs` is due */
   wallFor(simMs: number): number {
-    return this.warp === 0 ? this.wallStartMs : this.wallStartMs + (simMs - this.simStartMs) / this.warp;
+    if (this.warp === 0) return this.wallStartMs;
+    if (this.tail && simMs > this.tail.fromSimMs)
+      return this.tailWallMs + (simMs - this.tail.fromSimMs) / this.tail.warp;
+    return this.wallStartMs + (simMs - this.simStartMs) / this.warp;
   }
 
   /** simulated time at wall time `wallMs` */
   simAt(wallMs: number): number {
-    return this.warp === 0 ? Infinity : this.simStartMs + (wallMs - this.wallStartMs) * this.warp;
+    if (this.warp === 0) return Infinity;
+    if (this.tail && wallMs > this.tailWallMs)
+      return this.tail.fromSimMs + (wallMs - this.tailWallMs) * this.tail.warp;
+    return this.simStartMs + (wallMs - this.wallStartMs) * this.warp;
   }
 }
 
