@@ -8,7 +8,7 @@
  * active number. Everything it writes lives under a random key prefix and is deleted at the end.
  */
 import { randomBytes } from 'node:crypto';
-import { HandoffEntry } from '@eagle-eye/contracts';
+import { HandoffEntry, handoffPartition } from '@eagle-eye/contracts';
 import { createRedis, RedisKeys } from '@eagle-eye/redis';
 import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
 import { AlertJob } from '../detection/alert.publisher';
@@ -24,12 +24,21 @@ async function main(): Promise<void> {
   await scripts.load();
   const rules = Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
   let alerts = 0;
+  const kinds = new Map<string, number>();
   const detection = new DetectionService(
     redis,
     keys,
     scripts,
     { forCarrier: () => rules },
-    { publish: async (jobs: AlertJob[]) => void (alerts += jobs.length) },
+    {
+      publish: async (jobs: AlertJob[]) => {
+        alerts += jobs.length;
+        for (const j of jobs) {
+          const k = `${j.name}/${(j.data as { severity?: string }).severity ?? ''}`;
+          kinds.set(k, (kinds.get(k) ?? 0) + 1);
+        }
+      },
+    },
     {
       latenessMs: 120_000,
       windowTtlS: 26 * 3600,
@@ -54,17 +63,16 @@ async function main(): Promise<void> {
   const concurrency = 4;
   const before = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
   const t0 = process.hrtime.bigint();
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const i = next;
-      next += batch;
-      if (i >= events.length) return;
-      const entry: HandoffEntry = { carrierId: 'carrier-a', events: events.slice(i, i + batch) };
+  // like the consumer: each call's events stay in one lane (partition), in order; lanes in parallel
+  const lanes = Array.from({ length: concurrency }, () => [] as typeof events);
+  for (const e of events) lanes[handoffPartition('carrier-a', e.call, concurrency)].push(e);
+  const worker = async (lane: typeof events) => {
+    for (let i = 0; i < lane.length; i += batch) {
+      const entry: HandoffEntry = { carrierId: 'carrier-a', events: lane.slice(i, i + batch) };
       await detection.process([entry]);
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await Promise.all(lanes.map(worker));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const after = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
 
@@ -83,7 +91,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `events: ${events.length} in ${secs.toFixed(2)} s = ${Math.round(events.length / secs)} events/s ` +
-        `(batches of ${batch}, ${concurrency} in flight, one Node process, alerts counted: ${alerts})`,
+        `(batches of ${batch}, ${concurrency} partitions in flight, one Node process, alerts counted: ${alerts}: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')})`,
       `active numbers: ${numbers}, keys: ${nkeys}, MEMORY USAGE sum: ${bytes} B = ${Math.round(bytes / numbers)} B per active number`,
       `used_memory grew by ${after - before} B = ${Math.round((after - before) / numbers)} B per active number`,
     ].join('\n'),
