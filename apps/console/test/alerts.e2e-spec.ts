@@ -145,6 +145,26 @@ describe('alerts end to end (alert-worker + console)', () => {
     expect(again.events.every((e) => e.alert.seq > resumeFrom)).toBe(true);
   });
 
+  it('sends a job it can never process to the dead-letter queue, storing and logging no clear number', async () => {
+    const bad = { ...(await stack.enqueueVictim({ callId: 'never-stored' })), victim: '+8613812345678' };
+    await stack.queue.add('victim-on-call', bad, {
+      jobId: 'bad-job-1',
+      attempts: 3,
+      backoff: { type: 'fixed', delay: 10 },
+    });
+    const admin = await stack.login('admin', 'demo-admin');
+    const dead = await until(async () => {
+      const r = await stack.api(admin, 'GET', '/api/admin/dead-letters');
+      return (r.body.items as { id: string; failedReason: string }[]).find((d) => d.id === 'bad-job-1');
+    }, 'dead letter');
+    expect(dead!.failedReason).toMatch(/invalid payload: victim: must be a pseudonym token/);
+    expect(dead!.failedReason).not.toContain('13812345678');
+    expect(await stack.alertRows(`victim LIKE '+%'`)).toEqual([]);
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.workerPort}/metrics`)).text();
+    expect(metrics).toMatch(/eagleeye_alert_dead_letters_total\{[^}]*name="victim-on-call"[^}]*\} 1/);
+    expect(stack.worker!.output()).not.toContain('13812345678');
+  });
+
   it('refuses a socket without a valid token with a clear connect_error', async () => {
     const bad = new Client(stack.url, 'not-a-token');
     clients.push(bad);

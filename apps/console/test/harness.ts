@@ -110,6 +110,7 @@ export class Stack {
     method: string,
     path: string,
     body?: unknown,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read loosely typed JSON bodies
   ): Promise<{ status: number; body: any }> {
     const res = await fetch(`${this.url}${path}`, {
       method,
