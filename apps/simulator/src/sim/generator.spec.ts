@@ -14,7 +14,8 @@ function run(seed: number, minutes = 20, scenario = SCENARIOS.default, subscribe
     { seed, runId: 't1', subscribers, scenario, startMs: T0, durationMs: minutes * 60_000 },
     (r) => records.push(r),
   );
-  for (let e = gen.next(); e; e = gen.next()) events.push(e);
+  // the way the streamer drives it: peek, then take
+  while (gen.peekTime() !== Infinity) events.push(gen.next()!);
   return { gen, records, events };
 }
 

@@ -208,6 +208,7 @@ export class Generator {
     for (;;) {
       const te = this.events.peekKey();
       const tt = this.tasks.peekKey();
+      if (te === Infinity && tt === Infinity) this.finish();
       if (te <= tt || tt === Infinity) return te;
       const task = this.tasks.pop()!;
       if (tt >= this.horizonMs) continue;
