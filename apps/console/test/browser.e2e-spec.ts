@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { REPO_ROOT } from '@eagle-eye/testing';
-import { Stack } from './harness';
+import { Stack, token } from './harness';
 
 /**
  * The web console in headless Chromium: sign in as a carrier operator, watch an alert arrive live
@@ -100,6 +100,35 @@ describe('web console in a browser', () => {
     expect(await police.locator('#queue-title').textContent()).toBe('Alerts for your jurisdiction');
     await police.screenshot({ path: join(ARTIFACTS, 'console-police.png') });
     await police.close();
+  }, 60000);
+
+  it('lets a supervisor manage lists and see the rules with their precision', async () => {
+    const sup = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    const pageErrors: string[] = [];
+    sup.on('pageerror', (e) => pageErrors.push(e.message));
+    await sup.goto(stack.url);
+    await sup.fill('input[name=username]', 'supervisor');
+    await sup.fill('input[name=password]', 'demo-supervisor');
+    await sup.click('#login-form button');
+    await sup.waitForSelector('#live.on');
+    await sup.click('a[data-nav=lists]');
+    await sup.waitForSelector('#lists:not([hidden])');
+    const number = token();
+    await sup.selectOption('#list-form select[name=list]', 'gray');
+    await sup.fill('#list-form input[name=numberToken]', number);
+    await sup.fill('#list-form input[name=reason]', 'reported by three subscribers');
+    await sup.click('#list-form button');
+    await sup.waitForSelector('#list-rows tr:has-text("reported by three subscribers")');
+    await sup.fill('#list-form input[name=numberToken]', '13812345678');
+    await sup.fill('#list-form input[name=reason]', 'typed a clear number');
+    await sup.click('#list-form button');
+    await sup.waitForSelector('#list-error:has-text("never a clear number")');
+    await sup.screenshot({ path: join(ARTIFACTS, 'console-lists.png') });
+    await sup.click('a[data-nav=rules]');
+    await sup.waitForSelector('#rule-rows tr:has-text("fanout")');
+    await sup.screenshot({ path: join(ARTIFACTS, 'console-rules.png') });
+    expect(pageErrors).toEqual([]);
+    await sup.close();
   }, 60000);
 });
 
