@@ -1,4 +1,4 @@
-import { AlertJobName, SuspectNumberJob, VictimOnCallJob } from '@eagle-eye/contracts';
+import { AlertJobName, HandoffEvent, SuspectNumberJob, VictimOnCallJob } from '@eagle-eye/contracts';
 import { AlertJob } from './alert.publisher';
 import { call, ev, fanout, Harness, snapshot, startHarness, T0, token } from '../test/harness';
 
@@ -193,6 +193,19 @@ describe('detection on real Redis and PostgreSQL', () => {
     } finally {
       await other.close();
     }
+  });
+
+  it('counts and skips malformed events without failing the batch', async () => {
+    const a = token();
+    const b = token();
+    const bad = [
+      { ...ev('ENDED', 'm1', a, b, T0), talk: 'long' },
+      { ...ev('ATTEMPT', 'm2', a, b, T0), t: Number.NaN },
+      { ...ev('ATTEMPT', 'm3', a, b, T0), type: 'RINGING' },
+      { ...ev('ATTEMPT', 'm4', a, b, T0), caller: '' },
+    ] as unknown as HandoffEvent[];
+    const r = await h.detection.process([h.entry([...bad, ev('ATTEMPT', 'ok', a, b, T0)])]);
+    expect(r).toMatchObject({ malformed: 4, applied: 1 });
   });
 
   it('changes nothing when events are replayed', async () => {

@@ -114,7 +114,9 @@ function malformed(ev: HandoffEvent): boolean {
     typeof ev !== 'object' ||
     ev === null ||
     !(ev.type in TYPE_CODE) ||
-    !Number.isFinite(ev.t) ||
+    !Number.isSafeInteger(ev.t) ||
+    ev.t <= 0 ||
+    (ev.talk !== undefined && !(Number.isSafeInteger(ev.talk) && ev.talk >= 0)) ||
     typeof ev.caller !== 'string' ||
     typeof ev.callee !== 'string' ||
     typeof ev.call !== 'string' ||
