@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RedisKeys } from '@eagle-eye/redis';
 import { RULE_CATALOG } from '@eagle-eye/rules';
 import { AlertListener } from './alert-listener';
@@ -17,6 +17,7 @@ import { machineInfo, MachineInfo } from './machine';
 import { detectorEvents, heapOf, RedisObserver } from './observe';
 import { LoadgenOptions, LoadgenResult, nowMs } from './open-loop';
 import { REPO_ROOT, runLoadgenChild, startTool, waitForLine } from './processes';
+import { HeapTrend, heapTrend } from './heap-trend';
 import { formatReport } from './report';
 import { BenchStack, ensureServices } from './stack';
 import { benchToken, ProbeSend, randomTag, TrafficOptions } from './traffic';
@@ -46,21 +47,6 @@ export interface LatencyLevel {
   /** event (answer) send time to `alert.created` at the socket.io client */
   latency: LatencySummary;
   ackLatency: LatencySummary;
-}
-
-export interface HeapTrend {
-  app: string;
-  samples: number;
-  /** minimum heap used in the first and last window after warm-up (the live set, after GCs) */
-  firstWindowMinMiB: number;
-  lastWindowMinMiB: number;
-  growthMiB: number;
-  growthPct: number;
-  /** least-squares slope of all samples after warm-up */
-  slopeMiBPerMin: number;
-  maxMiB: number;
-  rssLastMiB: number;
-  flat: boolean;
 }
 
 export interface BenchResult {
@@ -658,49 +644,6 @@ async function sampleNumberBytes(
   return Math.round(total / sample);
 }
 
-/** Heap trend: minima per window (the live set between collections), growth and slope. */
-export function heapTrend(
-  app: string,
-  samples: { t: number; used: number; rss: number }[],
-  windows: number,
-): HeapTrend {
-  const warm = samples.slice(Math.floor(samples.length * 0.1));
-  const w = Math.max(1, Math.min(windows, warm.length));
-  const size = Math.max(1, Math.floor(warm.length / w));
-  const mins: number[] = [];
-  for (let i = 0; i < w; i++) {
-    const part = warm.slice(i * size, i === w - 1 ? warm.length : (i + 1) * size);
-    if (part.length) mins.push(Math.min(...part.map((s) => s.used)));
-  }
-  const first = mins[0] ?? 0;
-  const last = mins[mins.length - 1] ?? 0;
-  let slope = 0;
-  if (warm.length >= 2) {
-    const t0 = warm[0].t;
-    const xs = warm.map((s) => (s.t - t0) / 60000);
-    const ys = warm.map((s) => s.used / 2 ** 20);
-    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
-    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-    const num = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0);
-    const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-    slope = den > 0 ? num / den : 0;
-  }
-  const growth = last - first;
-  return {
-    app,
-    samples: samples.length,
-    firstWindowMinMiB: mib(first),
-    lastWindowMinMiB: mib(last),
-    growthMiB: mib(growth),
-    growthPct: first > 0 ? Math.round((growth / first) * 1000) / 10 : 0,
-    slopeMiBPerMin: Math.round(slope * 100) / 100,
-    maxMiB: mib(Math.max(0, ...samples.map((s) => s.used))),
-    rssLastMiB: mib(samples[samples.length - 1]?.rss ?? 0),
-    // "Flat": the live set after warm-up grew by less than 10 % (or 4 MiB) over the soak.
-    flat: growth < Math.max(first * 0.1, 4 * 2 ** 20),
-  };
-}
-
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help')) {
@@ -714,7 +657,7 @@ async function main(): Promise<void> {
   const result = await runBench(cfg, log);
   const report = formatReport(result);
   process.stdout.write(report + '\n');
-  const dir = join(REPO_ROOT, cfg.outDir);
+  const dir = resolve(REPO_ROOT, cfg.outDir);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `bench-${result.kind}-${result.startedAt.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(result, null, 2) + '\n');

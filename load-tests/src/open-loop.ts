@@ -446,7 +446,7 @@ export class LoadGenerator {
   }
 }
 
-export function runLoadgen(
+export async function runLoadgen(
   o: LoadgenOptions,
   hooks?: { onProbe?: (p: ProbeSend) => void; onProgress?: (p: LoadgenProgress) => void },
 ): Promise<LoadgenResult> {

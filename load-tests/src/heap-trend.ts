@@ -1,0 +1,59 @@
+const mib = (b: number): number => Math.round((b / 2 ** 20) * 10) / 10;
+
+export interface HeapTrend {
+  app: string;
+  samples: number;
+  /** minimum heap used in the first and last window after warm-up (the live set, after GCs) */
+  firstWindowMinMiB: number;
+  lastWindowMinMiB: number;
+  growthMiB: number;
+  growthPct: number;
+  /** least-squares slope of all samples after warm-up */
+  slopeMiBPerMin: number;
+  maxMiB: number;
+  rssLastMiB: number;
+  flat: boolean;
+}
+
+/** Heap trend: minima per window (the live set between collections), growth and slope. */
+export function heapTrend(
+  app: string,
+  samples: { t: number; used: number; rss: number }[],
+  windows: number,
+): HeapTrend {
+  const warm = samples.slice(Math.floor(samples.length * 0.1));
+  const w = Math.max(1, Math.min(windows, warm.length));
+  const size = Math.max(1, Math.floor(warm.length / w));
+  const mins: number[] = [];
+  for (let i = 0; i < w; i++) {
+    const part = warm.slice(i * size, i === w - 1 ? warm.length : (i + 1) * size);
+    if (part.length) mins.push(Math.min(...part.map((s) => s.used)));
+  }
+  const first = mins[0] ?? 0;
+  const last = mins[mins.length - 1] ?? 0;
+  let slope = 0;
+  if (warm.length >= 2) {
+    const t0 = warm[0].t;
+    const xs = warm.map((s) => (s.t - t0) / 60000);
+    const ys = warm.map((s) => s.used / 2 ** 20);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    const num = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0);
+    const den = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    slope = den > 0 ? num / den : 0;
+  }
+  const growth = last - first;
+  return {
+    app,
+    samples: samples.length,
+    firstWindowMinMiB: mib(first),
+    lastWindowMinMiB: mib(last),
+    growthMiB: mib(growth),
+    growthPct: first > 0 ? Math.round((growth / first) * 1000) / 10 : 0,
+    slopeMiBPerMin: Math.round(slope * 100) / 100,
+    maxMiB: mib(Math.max(0, ...samples.map((s) => s.used))),
+    rssLastMiB: mib(samples[samples.length - 1]?.rss ?? 0),
+    // "Flat": the live set after warm-up grew by less than 10 % (or 4 MiB) over the soak.
+    flat: growth < Math.max(first * 0.1, 4 * 2 ** 20),
+  };
+}
