@@ -73,7 +73,17 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     await this.scripts.load();
-    await this.rules.start();
+    try {
+      await this.rules.start();
+    } catch (e) {
+      const msg = (e as Error).message;
+      throw new Error(
+        /does not exist/.test(msg)
+          ? `detection rules tables missing (${msg}): apply the migrations with \`npm run migrate\``
+          : `cannot load detection rules: ${msg}`,
+        { cause: e },
+      );
+    }
     const n = await this.repo.syncListsToRedis();
     this.logger.log(`mirrored ${n} list entries into Redis`);
     if (!this.config.DETECTOR_CONSUME) return;
