@@ -150,7 +150,7 @@ async function main(): Promise<number> {
   clearInterval(sampler);
   try {
     const added = await consoleClient.sweep();
-    if (added) log(`[eval] ${added} alerts came only through the REST listing`);
+    if (added) log(`[eval] ${added} alerts (of this and earlier runs) came only through the REST listing`);
   } catch (e) {
     log(`[eval] REST listing of alerts failed (${(e as Error).message}); using the socket.io events only`);
   }
@@ -174,6 +174,11 @@ async function main(): Promise<number> {
       firstSeenSimMs: simSeen.get(a.view.id) ?? simAtWall(a.firstSeenWallMs),
     });
   }
+  const restOnly = observed.filter((o) => !simSeen.has(o.view.id)).length;
+  if (restOnly)
+    log(
+      `[eval] ${restOnly} of this run's ${observed.length} alerts were missed by socket.io (timed by raisedAt)`,
+    );
   const report = evaluate(gt, observed, { operators });
   const meta: ReportMeta = {
     scenario: scenario.name,

@@ -158,18 +158,21 @@ export class Generator {
     if (opts.scenario.traps)
       TRAPS.forEach((k, i) => this.schedule(t0, new TrapTraffic(this, root.fork(`trap-${k.kind}`), k, i)));
     const sc = opts.scenario;
+    // scams differ per run (new numbers, new victims) so repeated runs on one stack do not meet the
+    // detector's memory of the previous run's victims; the city and its bulk callers stay per seed
+    const scams = new Prng(mix32(opts.seed, hash32(opts.runId)));
     const groups: ScamGroup[] = [];
     let g = 0;
     for (let i = 0; i < sc.fanoutRings; i++)
-      groups.push(new RingGroup(this, root.fork(`ring-${i}`), 'fanout', g++));
+      groups.push(new RingGroup(this, scams.fork(`ring-${i}`), 'fanout', g++));
     for (let i = 0; i < sc.overseasGroups; i++)
-      groups.push(new RingGroup(this, root.fork(`overseas-${i}`), 'overseas', g++));
+      groups.push(new RingGroup(this, scams.fork(`overseas-${i}`), 'overseas', g++));
     for (let i = 0; i < sc.simFarms; i++)
-      groups.push(new RingGroup(this, root.fork(`farm-${i}`), 'simfarm', g++));
+      groups.push(new RingGroup(this, scams.fork(`farm-${i}`), 'simfarm', g++));
     for (let i = 0; i < sc.wangiriNumbers; i++)
-      groups.push(new WangiriGroup(this, root.fork(`wangiri-${i}`), g++));
+      groups.push(new WangiriGroup(this, scams.fork(`wangiri-${i}`), g++));
     for (let i = 0; i < sc.romanceScammers; i++)
-      groups.push(new RomanceGroup(this, root.fork(`romance-${i}`), g++));
+      groups.push(new RomanceGroup(this, scams.fork(`romance-${i}`), g++));
     for (const grp of groups) this.schedule(grp.start(t0), grp);
     if (sc.forcedHooks) this.schedule(t0 + sc.forcedHooks.firstAtS * 1000, new ForcedHooks(this, groups, sc));
   }
