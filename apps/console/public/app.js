@@ -502,6 +502,11 @@ $('#list-form').addEventListener('submit', async (e) => {
   e.preventDefault();
   const f = new FormData(e.target);
   const expires = f.get('expiresAt');
+  // refused here already, so a clear number typed by mistake is never even sent
+  if (!/^p1\.[A-Za-z0-9_-]{1,16}\.[A-Za-z0-9_-]{22}$/.test(f.get('numberToken').trim())) {
+    $('#list-error').textContent = 'enter the number token (p1.…), never a clear number';
+    return;
+  }
   try {
     await api('POST', '/api/lists', {
       list: f.get('list'),

@@ -121,8 +121,13 @@ describe('web console in a browser', () => {
     await sup.waitForSelector('#list-rows tr:has-text("reported by three subscribers")');
     await sup.fill('#list-form input[name=numberToken]', '13812345678');
     await sup.fill('#list-form input[name=reason]', 'typed a clear number');
+    const posts: string[] = [];
+    sup.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(r.postData() ?? '');
+    });
     await sup.click('#list-form button');
     await sup.waitForSelector('#list-error:has-text("never a clear number")');
+    expect(posts.join()).not.toContain('13812345678'); // refused before it leaves the browser
     await sup.screenshot({ path: join(ARTIFACTS, 'console-lists.png') });
     await sup.click('a[data-nav=rules]');
     await sup.waitForSelector('#rule-rows tr:has-text("fanout")');
