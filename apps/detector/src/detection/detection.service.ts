@@ -208,6 +208,8 @@ export class DetectionService {
       if (w.status === 1) stats.duplicate++;
       else stats.applied++;
       w.mask = Number(r[17] ?? 0);
+      // the end of an unanswered call changed no counter and was given no windows to score
+      if (w.status === 0 && w.ev.type === 'ENDED' && !w.ev.talk && !(w.mask & 2)) continue;
       w.windows = toWindows(r);
       w.caller = scoreCaller(w.rules, w.windows, this.facts(w));
       const sev = suspectSeverity(w.rules, w.caller);

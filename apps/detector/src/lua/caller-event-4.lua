@@ -3,7 +3,8 @@
 
   KEYS[1] {n:caller}:w   windows hash:
                            `<g><k>` bucket counters "a,u,s,d,tt,e" (attempts, answered, short answered,
-                             new distinct callees, talk seconds, ended); g = m (2 min), h (10 min), d (2 h)
+                             new distinct callees, talk seconds, ended answered calls); g = m (2 min),
+                             h (10 min), d (2 h)
                            `c<call>` "mask:tLast" event types applied to a call (1 attempt, 2 answered,
                              4 ended): the replay guard
                            `wm` watermark (newest event time), `fs` first seen, `rg` last callee
@@ -30,6 +31,7 @@
 
   Returns { status, wm, fs, a10, a60, u60, s60, d60, tt60, e60, a1440, u1440, d1440, lists_global,
             lists_carrier, distinct_regions, region, mask of the call's applied event types }
+  (the end of an unanswered call, which changes no counter, returns no window sums: all 0)
   status: 0 applied, 1 duplicate (no change), 2 late (older than watermark - lateness, dropped), 3 read
 ]]
 local op = ARGV[1]
@@ -44,6 +46,7 @@ local flat = redis.call('HGETALL', KEYS[1])
 for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
 local wm = tonumber(h.wm or '0')
 local status, applied = 3, 0
+local light = false
 local set = {}
 
 if op == 'a' then
@@ -106,7 +109,9 @@ if op == 'a' then
         redis.call('EXPIRE', KEYS[3], tonumber(ARGV[12]))
       end
     end
-    for g, size in pairs(G) do
+    -- the end of an unanswered call changes no counter: only the replay guard above
+    light = typ == 'E' and dt == 0 and math.floor(mask / 2) % 2 == 0
+    for g, size in pairs(light and {} or G) do
       local f = g .. math.floor(t / size)
       local a, u, s, d, tt, e = 0, 0, 0, 0, 0, 0
       if h[f] then
@@ -142,7 +147,9 @@ for f, v in pairs(h) do
   local size = G[g]
   if size and string.match(f, '^%a%d+$') then
     local k = tonumber(string.sub(f, 2))
-    if k >= math.floor((now - W[g]) / size) and k <= math.floor(now / size) then
+    if light then
+      if status == 0 and k < math.floor((wm - W[g] - late) / size) then drop[#drop + 1] = f end
+    elseif k >= math.floor((now - W[g]) / size) and k <= math.floor(now / size) then
       local a, u, s, d, tt, e = string.match(v, '^(%d+),(%d+),(%d+),(%d+),(%d+),(%d+)$')
       local acc = sums[g]
       acc[1] = acc[1] + a; acc[2] = acc[2] + u; acc[3] = acc[3] + s
@@ -164,7 +171,8 @@ if status == 0 then
 end
 local nr = 0
 for _ in string.gmatch(h.dr or '', '[^,]+') do nr = nr + 1 end
-local l = redis.call('HMGET', KEYS[4], '*', ARGV[10])
+local l = {}
+if not light then l = redis.call('HMGET', KEYS[4], '*', ARGV[10]) end
 local m, hh, d = sums.m, sums.h, sums.d
 return { status, wm, tonumber(h.fs or '0'), m[1], hh[1], hh[2], hh[3], hh[4], hh[5], hh[6], d[1], d[2], d[4],
   l[1] or '', l[2] or '', nr, h.rg or '', applied }

@@ -22,7 +22,7 @@ export function keySlot(key: string): number {
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '94546399723bf2c201cfbe479cf1a917097166b7',
   'callee-event-2.lua': 'a976aa390228858342eca4e97b7bf5adea304664',
-  'caller-event-4.lua': 'c4aca4a7ac525151272c2637080342da66c73a07',
+  'caller-event-4.lua': 'f50b06203c0fbfb87c8e7f670d0b0c40a794a6c9',
   'device-sims-1.lua': '1307b920c2be3d004e45a008cc58cf6ba5df1083',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
