@@ -1,5 +1,6 @@
 import { VictimOnCallJob } from '@eagle-eye/contracts';
-import { Client, sleep, Stack, until } from './harness';
+import { freePort, spawnApp, waitForHttp } from '@eagle-eye/testing';
+import { Client, JWT_SECRET, sleep, Stack, until } from './harness';
 
 /**
  * The built alert worker and console against real Redis and PostgreSQL: a job enqueued as the
@@ -163,6 +164,36 @@ describe('alerts end to end (alert-worker + console)', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${stack.workerPort}/metrics`)).text();
     expect(metrics).toMatch(/eagleeye_alert_dead_letters_total\{[^}]*name="victim-on-call"[^}]*\} 1/);
     expect(stack.worker!.output()).not.toContain('13812345678');
+  });
+
+  it('shares the fan-out between console replicas: an action on one reaches sockets on another', async () => {
+    const port = await freePort();
+    const replica = spawnApp('console', {
+      ...stack.env(),
+      CONSOLE_HTTP_PORT: String(port),
+      CONSOLE_JWT_SECRET: JWT_SECRET,
+    });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/readyz`, replica);
+      const onReplica = new Client(`http://127.0.0.1:${port}`, tokens.supervisor);
+      clients.push(onReplica);
+      await onReplica.connected();
+      const job = await stack.enqueueVictim();
+      const created = await until(
+        () => onReplica.created().find((a) => a.callId === job.callId),
+        'worker event on replica',
+      );
+      const claim = await stack.api(tokens.opA, 'POST', `/api/alerts/${created.id}/claim`); // on the first console
+      expect(claim.status).toBe(200);
+      const updated = await until(
+        () => onReplica.events.find((e) => e.event === 'alert.updated' && e.alert.id === created.id),
+        'claim seen on the replica',
+      );
+      expect(updated.alert).toMatchObject({ state: 'claimed', claimedBy: 'operator.a' });
+      expect(updated.alert.seq).toBeGreaterThan(created.seq);
+    } finally {
+      await replica.stop();
+    }
   });
 
   it('refuses a socket without a valid token with a clear connect_error', async () => {
