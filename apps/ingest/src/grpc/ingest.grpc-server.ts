@@ -102,6 +102,9 @@ class StreamSession {
       this.stopAfter = Math.min(this.stopAfter, arrival);
       result = Promise.reject(e as Error);
     }
+    // The ack chain may reach this result only after earlier batches' Redis round trips; mark the
+    // rejection handled now so Node does not treat it as unhandled (and exit) in the meantime.
+    result.catch(() => undefined);
     // Acks go out in sequence order, each once its hand-off is durable.
     this.acks = this.acks.then(async () => {
       let ack: Ack;

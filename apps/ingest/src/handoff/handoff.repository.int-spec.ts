@@ -11,7 +11,7 @@ import { validateBatch } from '../validation/call-event.validator';
 import { HandoffRepository } from './handoff.repository';
 
 // Changing the script is a contract change: update the pin deliberately.
-const HANDOFF_SHA = '1a75bdc6f7f637ce9adcb7fbc8534eb85c5deb0e';
+const HANDOFF_SHA = 'be4ae962d863a65a5b60f822dfc91431652d4483';
 
 describe('HandoffRepository (real Redis)', () => {
   let admin: Redis;

@@ -4,6 +4,7 @@ import { HandoffEvent, handoffPartition } from '@eagle-eye/contracts';
 import { REDIS, RedisKeys } from '@eagle-eye/redis';
 import { IngestConfig, INGEST_CONFIG } from '../config';
 import { HANDOFF_SCRIPT_FILE, loadLua } from '../lua/scripts';
+import { handoffEventJson } from './handoff-json';
 
 /** One Lua call: events of one carrier in one partition. */
 export interface HandoffChunk {
@@ -96,7 +97,7 @@ export class HandoffRepository {
         keyIndex.set(bucket, k);
       }
       // Every field is validated ASCII, so string length equals byte length.
-      const s = JSON.stringify(ev);
+      const s = handoffEventJson(ev);
       json[i] = s;
       lengths[i] = s.length;
       keyOf[i] = k;
@@ -110,7 +111,7 @@ export class HandoffRepository {
       `[${json.join(',')}]`,
       lengths.join(','),
       Buffer.from(keyOf), // raw bytes: one per event
-      ...ids,
+      ids.join(','), // ids never contain a comma (validated)
     );
   }
 }

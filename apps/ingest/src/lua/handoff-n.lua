@@ -13,7 +13,7 @@
     ARGV[3]        the chunk's events as one JSON array "[e1,e2,...]" (ASCII only)
     ARGV[4]        byte length of each event's JSON in ARGV[3], comma-separated
     ARGV[5]        one byte per event: the index into KEYS of its bucket's dedupe set
-    ARGV[6..5+m]   the events' ids, unique within the chunk
+    ARGV[6]        the events' ids, comma-separated (ids never contain a comma), unique in the chunk
 
   Ids already in their bucket's set are duplicates; the others are added to it and written as ONE
   stream entry {c = carrier, e = JSON array of the new events}. A few commands per chunk rather
@@ -23,11 +23,13 @@
             string of m characters: "1" where event i was a duplicate, "0" where it was new }
 ]]
 local ttl = tonumber(ARGV[1])
-local m = #ARGV - 5
 local keyOf = ARGV[5]
+local m = #keyOf
 local idsByKey = {}
 local slotsByKey = {}
-for i = 1, m do
+local i = 0
+for id in string.gmatch(ARGV[6], '[^,]+') do
+  i = i + 1
   local k = string.byte(keyOf, i)
   local ids = idsByKey[k]
   if not ids then
@@ -36,7 +38,7 @@ for i = 1, m do
     slotsByKey[k] = {}
   end
   local n = #ids + 1
-  ids[n] = ARGV[5 + i]
+  ids[n] = id
   slotsByKey[k][n] = i
 end
 
@@ -66,7 +68,7 @@ if ndup < m then
     -- cut the duplicates out of the pre-built array
     local parts = {}
     local pos = 2
-    local i = 0
+    i = 0
     for len in string.gmatch(ARGV[4], '%d+') do
       i = i + 1
       len = tonumber(len)
@@ -81,7 +83,7 @@ if ndup < m then
 end
 
 local flags = {}
-for i = 1, m do
-  flags[i] = dup[i] and '1' or '0'
+for j = 1, m do
+  flags[j] = dup[j] and '1' or '0'
 end
 return { entry, table.concat(flags) }
