@@ -222,6 +222,21 @@ describe('console access control', () => {
     expect(expired.body.message).toBe('token expired');
   });
 
+  it('serves the OpenAPI document without a session', async () => {
+    const doc = await stack.api(null, 'GET', '/api/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths as object)).toEqual(
+      expect.arrayContaining([
+        '/api/auth/login',
+        '/api/alerts',
+        '/api/alerts/{id}/claim',
+        '/api/lists',
+        '/api/rules',
+      ]),
+    );
+    expect((await stack.api(null, 'GET', '/api/docs')).status).toBe(200);
+  });
+
   it('writes every view and action to the audit log', async () => {
     const audit = await stack.api(tok.admin, 'GET', '/api/audit?limit=500');
     const actions = new Set((audit.body as { action: string }[]).map((e) => e.action));
