@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { AlertJobName } from '@eagle-eye/contracts';
+import { uniqueId } from '@eagle-eye/testing';
 import { call, ev, fanout, Harness, startHarness, T0, token } from '../test/harness';
-import { loadScripts } from './detector-scripts';
+import { DetectorScripts, loadScripts } from './detector-scripts';
 
 /** CRC16/XMODEM of the hash tag, mod 16384: the Redis Cluster slot of a key. */
 export function keySlot(key: string): number {
@@ -56,9 +58,17 @@ describe('detector Lua scripts', () => {
     }
   });
 
-  it('falls back from EVALSHA to loading the scripts when Redis lost them', async () => {
-    await h.redis.script('FLUSH');
-    const r = await h.scripts.one({
+  it('falls back from EVALSHA to loading the scripts when Redis does not have them', async () => {
+    // a variant no Redis has seen (no SCRIPT FLUSH: other suites share the server)
+    const scripts = new DetectorScripts(h.redis);
+    const dev = scripts.get('device-sims');
+    const source = `${dev.source}\n-- ${uniqueId()}\n`;
+    scripts.scripts.set('device-sims', {
+      ...dev,
+      source,
+      sha: createHash('sha1').update(source).digest('hex'),
+    });
+    const r = await scripts.one({
       script: 'device-sims',
       keys: [h.keys.deviceSims(token())],
       args: ['x', 60],
