@@ -13,6 +13,8 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { credentials, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
 import * as hdr from 'hdr-histogram-js';
@@ -50,6 +52,22 @@ const RawClient = makeGenericClientConstructor(
 interface RawDuplex extends NodeJS.EventEmitter {
   write(b: Buffer): boolean;
   end(): void;
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc). */
+function processCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return NaN;
+  }
+}
+
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const info = await redis.info('cpu');
+  const get = (k: string): number => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? NaN);
+  return get('used_cpu_user') + get('used_cpu_sys');
 }
 
 async function waitReady(url: string, proc: ReturnType<typeof spawn>): Promise<void> {
@@ -161,12 +179,17 @@ async function main(): Promise<void> {
       highestTrackableValue: 60_000_000,
       numberOfSignificantValueDigits: 3,
     });
+    const cpu0 = { ingest: processCpuSeconds(app.pid ?? 0), redis: await redisCpuSeconds(redis) };
     const t0 = performance.now();
     const accepted = (await Promise.all(streams.map((b) => runStream(client, md, b, latency)))).reduce(
       (a, b) => a + b,
       0,
     );
     const seconds = (performance.now() - t0) / 1000;
+    const cpu = {
+      ingest: processCpuSeconds(app.pid ?? 0) - cpu0.ingest,
+      redis: (await redisCpuSeconds(redis)) - cpu0.redis,
+    };
     client.close();
 
     let entries = 0;
@@ -184,6 +207,9 @@ async function main(): Promise<void> {
         `ingest throughput: ${total} events, batches of ${BATCH}, ${STREAMS} streams, window ${WINDOW}, ${PARTITIONS} partitions`,
         `  acked accepted: ${accepted}; in the hand-off streams: ${handed} events in ${entries} entries`,
         `  elapsed: ${seconds.toFixed(2)} s  ->  ${Math.round(handed / seconds)} events/s into the hand-off`,
+        `  CPU used: ingest ${cpu.ingest.toFixed(2)} s, redis ${cpu.redis.toFixed(2)} s  ->  capacity with a core each: ` +
+          `ingest ${Math.round(handed / cpu.ingest)} events/s, redis ${Math.round(handed / cpu.redis)} events/s`,
+        `  machine load average (1 min) at the end: ${loadavg()[0].toFixed(2)} on this many cores: ${cpus().length}`,
         `  ack latency ms: p50 ${ms(latency.getValueAtPercentile(50))}  p90 ${ms(latency.getValueAtPercentile(90))}  p99 ${ms(latency.getValueAtPercentile(99))}  max ${ms(latency.maxValue)}`,
         '',
       ].join('\n'),
