@@ -180,6 +180,7 @@ async function main(): Promise<void> {
       numberOfSignificantValueDigits: 3,
     });
     const cpu0 = { ingest: processCpuSeconds(app.pid ?? 0), redis: await redisCpuSeconds(redis) };
+    const client0 = process.cpuUsage();
     const t0 = performance.now();
     const accepted = (await Promise.all(streams.map((b) => runStream(client, md, b, latency)))).reduce(
       (a, b) => a + b,
@@ -190,6 +191,8 @@ async function main(): Promise<void> {
       ingest: processCpuSeconds(app.pid ?? 0) - cpu0.ingest,
       redis: (await redisCpuSeconds(redis)) - cpu0.redis,
     };
+    const clientUsage = process.cpuUsage(client0);
+    const clientCpu = (clientUsage.user + clientUsage.system) / 1e6;
     client.close();
 
     let entries = 0;
@@ -207,7 +210,7 @@ async function main(): Promise<void> {
         `ingest throughput: ${total} events, batches of ${BATCH}, ${STREAMS} streams, window ${WINDOW}, ${PARTITIONS} partitions`,
         `  acked accepted: ${accepted}; in the hand-off streams: ${handed} events in ${entries} entries`,
         `  elapsed: ${seconds.toFixed(2)} s  ->  ${Math.round(handed / seconds)} events/s into the hand-off`,
-        `  CPU used: ingest ${cpu.ingest.toFixed(2)} s, redis ${cpu.redis.toFixed(2)} s  ->  capacity with a core each: ` +
+        `  CPU used: ingest ${cpu.ingest.toFixed(2)} s, redis ${cpu.redis.toFixed(2)} s, this client ${clientCpu.toFixed(2)} s  ->  capacity with a core each: ` +
           `ingest ${Math.round(handed / cpu.ingest)} events/s, redis ${Math.round(handed / cpu.redis)} events/s`,
         `  machine load average (1 min) at the end: ${loadavg()[0].toFixed(2)} on this many cores: ${cpus().length}`,
         `  ack latency ms: p50 ${ms(latency.getValueAtPercentile(50))}  p90 ${ms(latency.getValueAtPercentile(90))}  p99 ${ms(latency.getValueAtPercentile(99))}  max ${ms(latency.maxValue)}`,
