@@ -137,9 +137,9 @@ async function main(): Promise<number> {
     warp: tw,
     streams,
     live: clock,
-    onProgress: (p) => log(progressLine(p, consoleClient.alerts.size)),
+    onProgress: (p) => log(progressLine(p, consoleClient.created)),
   });
-  log(progressLine(final, consoleClient.alerts.size));
+  log(progressLine(final, consoleClient.created));
   for (const s of streams.values()) {
     for (const [reason, n] of s.stats.rejectedByReason) log(`[eval] rejected by ingest: ${n} x ${reason}`);
     s.close();

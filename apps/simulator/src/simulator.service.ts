@@ -128,8 +128,8 @@ export class SimulatorService implements OnApplicationBootstrap, BeforeApplicati
       simMetrics.lag.set(p.lagS);
       simMetrics.unacked.set(p.unackedBatches);
       const alerts =
-        this.console?.connected || this.console?.alerts.size
-          ? this.console.alerts.size
+        this.console?.connected || this.console?.created
+          ? this.console.created
           : 'n/a (console not reachable yet)';
       const line = progressLine(p, alerts);
       this.progress(line);
@@ -153,8 +153,10 @@ export class SimulatorService implements OnApplicationBootstrap, BeforeApplicati
       username: c.SIMULATOR_CONSOLE_USER,
       password: c.SIMULATOR_CONSOLE_PASSWORD,
     });
-    client.onAlert = (_a, created) => {
-      if (created) simMetrics.alertsSeen.inc();
+    let counted = 0;
+    client.onAlert = () => {
+      if (client.created > counted) simMetrics.alertsSeen.inc(client.created - counted);
+      counted = client.created;
     };
     this.console = client;
     const attempt = async (): Promise<void> => {

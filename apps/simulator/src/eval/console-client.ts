@@ -24,6 +24,8 @@ export class ConsoleClient {
   private socket?: Socket;
   readonly alerts = new Map<string, SeenAlert>();
   private lastSeq = 0;
+  /** `alert.created` events received (updates of older alerts are not counted) */
+  created = 0;
   connected = false;
   lastError?: string;
   onAlert?: (a: SeenAlert, created: boolean) => void;
@@ -54,7 +56,10 @@ export class ConsoleClient {
       reconnectionDelayMax: 2000,
     });
     this.socket = socket;
-    socket.on('alert.created', (a: AlertView) => this.seen(a));
+    socket.on('alert.created', (a: AlertView) => {
+      this.created++;
+      this.seen(a);
+    });
     socket.on('alert.updated', (a: AlertView) => this.seen(a));
     socket.on('disconnect', () => (this.connected = false));
     await new Promise<void>((resolve, reject) => {

@@ -158,6 +158,23 @@ describe('Generator', () => {
     expect(Math.max(...[...simsPerDevice.values()].map((s) => s.size))).toBeGreaterThanOrEqual(10);
   });
 
+  it('puts a demo victim on the line within the first minute, in a demo police region', () => {
+    const gen = new Generator({
+      seed: 2,
+      runId: 'demo1',
+      subscribers: 200_000,
+      scenario: SCENARIOS.demo,
+      startMs: T0,
+      durationMs: 2 * 60_000,
+    });
+    const hooked: HookedRecord[] = [];
+    const g2 = new Generator(gen.opts, (r) => r.type === 'hooked' && hooked.push(r));
+    while (g2.peekTime() !== Infinity) g2.next();
+    const first = hooked.filter((h) => h.answeredMs - T0 <= 60_000);
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.some((h) => h.region === '510100' || h.region === '510700')).toBe(true);
+  });
+
   it('keeps memory bounded: pending events are the calls in progress, not the city', () => {
     const gen = new Generator({
       seed: 1,

@@ -580,8 +580,12 @@ class RingGroup implements ScamGroup {
     const ni = rng.int(this.numbers.length);
     const num = this.numbers[ni];
     if (--num.attemptsLeft <= 0) this.numbers[ni] = this.newNumber(); // dropped and replaced
-    const victim = this.gen.randomSubscriber(rng);
     const forced = this.forced > 0;
+    // the demo's scheduled victims live in the two demo police regions (Chengdu, Mianyang: the
+    // first 46 % of the city's index range), so the police consoles see them too
+    const victim = forced
+      ? this.gen.subscriber(rng.int(Math.floor(this.gen.city.size * 0.46)))
+      : this.gen.randomSubscriber(rng);
     const answered = forced || rng.chance(FRAUD.answerRate);
     const hooked =
       forced || (answered && rng.chance(Math.min(1, sc.hookRate * HOOK_SUSCEPTIBILITY[victim.ageBand])));
