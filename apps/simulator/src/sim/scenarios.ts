@@ -113,12 +113,13 @@ export const SCENARIOS: Record<string, ScenarioConfig> = {
     ...base,
     name: 'demo',
     description: 'the live demo: busy rings and a victim on the line within the first minute',
-    fanoutRings: 6,
-    overseasGroups: 3,
+    // busy enough that alerts keep arriving, calm enough that a desk could follow them
+    fanoutRings: 3,
+    overseasGroups: 2,
     simFarms: 1,
     wangiriNumbers: 1,
     romanceScammers: 2,
-    attemptRateScale: 8,
+    attemptRateScale: 1.5,
     forcedHooks: { firstAtS: 20, everyS: 45, kinds: ['overseas', 'fanout', 'simfarm', 'fanout'] },
   },
 };
