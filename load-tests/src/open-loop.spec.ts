@@ -102,6 +102,25 @@ describe('open-loop load generator', () => {
     }
   });
 
+  it('counts probe calls without a probe listener', async () => {
+    const sink = await startTransportSink();
+    try {
+      const r = await runLoadgen({
+        target: `127.0.0.1:${sink.port}`,
+        mode: 'open',
+        ratePerS: 2000,
+        batchSize: 100,
+        durationS: 3,
+        streams: 1,
+        traffic: { ...traffic, instantProbesPerS: 5 },
+      });
+      // a probe counts when its answer goes out, two seconds after its attempt
+      expect(r.probesSent).toBeGreaterThanOrEqual(3);
+    } finally {
+      await sink.stop();
+    }
+  });
+
   it('refuses targets off this machine before sending anything', async () => {
     await expect(
       runLoadgen({

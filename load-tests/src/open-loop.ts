@@ -337,8 +337,9 @@ export class LoadGenerator {
       buf = Buffer.from(CallEventBatch.encode({ sequence: s.seq, events: ev }).finish());
       const sends = this.traffic.probeSends;
       while (this.probeCursor < sends.length) {
+        const probe = sends[this.probeCursor++];
         this.r.probesSent++;
-        this.hooks.onProbe?.(sends[this.probeCursor++]);
+        this.hooks.onProbe?.(probe);
       }
       // Keep the probe log from growing over a long soak.
       if (this.probeCursor > 10000) {
