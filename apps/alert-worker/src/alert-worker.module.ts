@@ -12,13 +12,13 @@ import { EscalationScheduler } from './escalation.scheduler';
 
 @Module({})
 export class AlertWorkerModule {
-  static forRoot(config: AlertWorkerConfig): DynamicModule {
+  static forRoot(config: AlertWorkerConfig, opts: { dbSchema?: string } = {}): DynamicModule {
     return {
       module: AlertWorkerModule,
       imports: [
         ObservabilityModule,
         RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }),
-        DbModule.forRoot({ url: config.DATABASE_URL }),
+        DbModule.forRoot({ url: config.DATABASE_URL, schema: opts.dbSchema }),
       ],
       providers: [
         { provide: ALERT_WORKER_CONFIG, useValue: config },

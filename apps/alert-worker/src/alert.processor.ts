@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { AlertJobName, AlertTimerJobName, DeadLetterJob, QueueName } from '@eagle-eye/contracts';
 import { ReadinessRegistry } from '@eagle-eye/observability';
@@ -44,7 +44,7 @@ function isPermanentDbError(e: unknown): boolean {
  * after the last attempt they are copied to the dead-letter queue for SREs.
  */
 @Injectable()
-export class AlertProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AlertProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger('AlertProcessor');
   private worker?: Worker;
   private depthTimer?: NodeJS.Timeout;
@@ -94,9 +94,9 @@ export class AlertProcessor implements OnApplicationBootstrap, OnApplicationShut
     void this.sampleDepth();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** First in shutdown (before queues, Redis and Postgres close): finish the jobs in hand, take no new ones. */
+  async onModuleDestroy(): Promise<void> {
     if (this.depthTimer) clearInterval(this.depthTimer);
-    // waits for the jobs in hand to finish, takes no new ones
     await this.worker?.close();
   }
 
