@@ -103,7 +103,7 @@ export const FRAUD = {
   /** share of answered calls that turn into a long scam call in the wild (the evaluation boosts it) */
   hookRate: 0.01,
   /** handsets per fan-out number (CSV imeis: median 2) */
-  devicesPerRing: [1, 3] as const,
+  devicesPerRing: [1, 2] as const,
 };
 
 /** Legitimate high-volume callers: the false-positive traps. */
