@@ -118,7 +118,7 @@ describe('Generator', () => {
     for (const h of multi) expect(new Set(h.calls.map((c) => c.suspect)).size).toBeGreaterThan(1);
   });
 
-  it('marks overseas calls as international, unverified and mostly mismatched', () => {
+  it('marks overseas calls as entering from abroad, unverified, mostly with a spoofed domestic display', () => {
     const { events, records } = run(5, 20, SCENARIOS.overseas);
     // the scammers' own calls (not the call-backs of curious callees)
     const calls = new Set(
@@ -131,7 +131,10 @@ describe('Generator', () => {
     );
     expect(attempts.length).toBeGreaterThan(20);
     for (const { event: e } of attempts) {
-      expect(e.callerClass).toBe(ingestV1.CallerClass.INTERNATIONAL);
+      // a spoofed call shows a domestic mobile display; an honest one an international number
+      expect(e.callerClass).toBe(
+        e.callerDisplayMismatch ? ingestV1.CallerClass.MOBILE : ingestV1.CallerClass.INTERNATIONAL,
+      );
       expect(e.callerCountry).not.toBe('CN');
       expect([
         ingestV1.CallerIdVerification.ATTESTATION_C,

@@ -648,14 +648,17 @@ class RingGroup implements ScamGroup {
   }
 
   private spec(num: ScamNumber, victim: Subscriber, t: number, ringS: number, talkS: number): CallSpec {
+    // number-changing software: the display is a domestic mobile number (so that is the class the
+    // switch reports) while the call entered from abroad; the rest show an honest foreign number
+    const spoofed = this.kind === 'overseas' && this.rng.chance(0.7);
     return {
       carrierId: victim.carrierId,
       caller: { index: num.index, country: num.country },
       callee: { index: victim.index },
-      cls: num.cls,
+      cls: spoofed ? 'MOBILE' : num.cls,
       country: this.kind === 'overseas' ? this.country : 'CN',
       att: num.att,
-      mismatch: this.kind === 'overseas' ? this.rng.chance(0.7) : false,
+      mismatch: spoofed,
       region: victim.region,
       age: victim.ageBand,
       // ring members swap handsets (CSV: a median 2 IMEIs per fraud number); a farm has one
