@@ -35,6 +35,8 @@ export interface BenchConfig {
   probesPerS: number;
   /** numbers made active for the Redis memory figure */
   memoryNumbers: number;
+  /** at most this many seconds of sending for the memory figure (fewer numbers if it runs out) */
+  memoryFillS: number;
   /** events in the backlog each detector-scaling measurement drains */
   scalingEvents: number;
   /** seconds of the heap soak (at 50 % of the sustained maximum) */
@@ -69,7 +71,8 @@ export const FULL: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort'> = {
   latencyS: 30,
   probesPerS: 20,
   memoryNumbers: 1_000_000,
-  scalingEvents: 300_000,
+  memoryFillS: 120,
+  scalingEvents: 150_000,
   soakS: 600,
   stepProbes: 20,
   heapEveryS: 5,
@@ -91,6 +94,7 @@ export const SMOKE: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort'> = {
   latencyS: 4,
   probesPerS: 10,
   memoryNumbers: 2000,
+  memoryFillS: 30,
   scalingEvents: 4000,
   soakS: 4,
   stepProbes: 2,
@@ -102,6 +106,7 @@ npm run bench:smoke               every phase with small numbers (about a minute
 
   --soak-s N            heap soak length in seconds (full: 600)
   --memory-numbers N    numbers made active for the Redis bytes-per-number figure (full: 1000000)
+  --memory-fill-s N     at most N seconds of sending for it; fewer numbers if that runs out (full: 120)
   --step-s N            seconds per throughput-search step (full: 15)
   --search-steps N      open-loop steps of the throughput search (full: 5)
   --latency-s N         seconds per latency level (full: 30)
@@ -121,6 +126,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchCon
     ...base,
     soakS: a.num('soak-s', base.soakS, 1),
     memoryNumbers: a.num('memory-numbers', base.memoryNumbers, 100),
+    memoryFillS: a.num('memory-fill-s', base.memoryFillS, 1),
     stepS: a.num('step-s', base.stepS, 1),
     searchSteps: a.num('search-steps', base.searchSteps, 1, 20),
     latencyS: a.num('latency-s', base.latencyS, 1),

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import Redis from 'ioredis';
 import { RedisKeys } from '@eagle-eye/redis';
 import { RULE_CATALOG } from '@eagle-eye/rules';
 import { AlertListener } from './alert-listener';
@@ -131,6 +132,11 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
   };
 
   const services = await ensureServices({ ...cfg, log });
+  if (services.private) {
+    // The private Redis under .run/bench belongs to the benchmark: start from an empty one, so
+    // memory and key counts are this run's alone.
+    await obs0(services.redisUrl, (r0) => r0.flushall());
+  }
   const runId = Date.now().toString(36).slice(-5) + randomTag(3).toLowerCase();
   const prefix = `eeb${runId}`.replace(/[^a-z0-9]/g, 'x');
   const luaPrefix = `${prefix}lua`;
@@ -341,7 +347,8 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         r.throughput.steps.push(o);
         if (o.passed) lo = Math.max(lo, rate);
         else hi = Math.min(hi, rate);
-        rate = hi === Infinity ? round(rate * 1.2) : lo > 0 ? round((lo + hi) / 2) : round(rate * 0.6);
+        // Grow by half until a step fails, then bisect between the best pass and the first failure.
+        rate = hi === Infinity ? round(rate * 1.5) : lo > 0 ? round((lo + hi) / 2) : round(rate * 0.6);
         if (hi !== Infinity && hi - lo <= Math.max(1000, hi * 0.05)) break;
       }
       r.throughput.sustainedEventsPerS = lo > 0 ? lo : null;
@@ -406,14 +413,14 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     }
 
     // ---- memory: Redis bytes per active number ------------------------------------------------
-    r.memory = await phase(`memory: ${cfg.memoryNumbers} numbers made active`, async () => {
+    r.memory = await phase(`memory: up to ${cfg.memoryNumbers} numbers made active`, async () => {
       await drain('before the memory phase', 120000);
       const m0 = await obs.usedMemory();
       const space = `${tag}Mm`;
       const calls = Math.ceil(cfg.memoryNumbers / 2);
       const res = await load({
         mode: 'max',
-        durationS: 3600,
+        durationS: cfg.memoryFillS,
         maxInFlightPerStream: 8,
         traffic: {
           mode: 'fresh-pairs',
@@ -424,10 +431,12 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         },
       });
       failOnErrors('memory fill', res);
+      log(`  ${res.events.acked} events acknowledged; waiting for the detector to apply them`);
       const drained = await drain('the memory fill', cfg.smoke ? 60000 : 900000);
       await new Promise((res2) => setTimeout(res2, 1000));
       const m1 = await obs.usedMemory();
-      const numbers = calls * 2;
+      // Each call is three events between two numbers never seen before, whole calls per batch.
+      const numbers = Math.round((res.events.acked / 3) * 2);
       const sampled = await sampleNumberBytes(
         obs,
         new RedisKeys(prefix),
@@ -597,16 +606,25 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     listener?.close();
     obs.close();
     await stack.stop().catch((e: Error) => r.errors.push(`stopping the stack: ${e.message}`));
-    if (services.owned) {
+    await stack.cleanup().catch((e: Error) => r.errors.push(`dropping the schema: ${e.message}`));
+    if (services.private) {
       await services.stop().catch((e: Error) => r.errors.push(`stopping services: ${e.message}`));
     } else {
       await dropPrefix(services.redisUrl, prefix).catch(() => 0);
       await dropPrefix(services.redisUrl, luaPrefix).catch(() => 0);
-      await stack.cleanup().catch((e: Error) => r.errors.push(`dropping the schema: ${e.message}`));
     }
     r.finishedAt = new Date().toISOString();
   }
   return r;
+}
+
+async function obs0(url: string, fn: (r: Redis) => Promise<unknown>): Promise<void> {
+  const r = new Redis(url, { maxRetriesPerRequest: 2 });
+  try {
+    await fn(r);
+  } finally {
+    r.disconnect();
+  }
 }
 
 function failOnErrors(what: string, res: LoadgenResult): void {

@@ -438,7 +438,13 @@ export class LoadGenerator {
     const end = this.lastAckMs || nowMs();
     this.r.elapsedS = Math.max(0.001, (end - this.startMs) / 1000);
     this.r.sendWindowS = Math.max(0, (this.lastIntendedMs - this.startMs) / 1000);
-    this.r.achievedEventsPerS = Math.round(this.r.events.acked / this.r.elapsedS);
+    // Open loop: n scheduled batches stand for n intervals of the schedule, even when the last
+    // one is acked right after it left.
+    const scheduledS =
+      this.o.mode === 'open'
+        ? (this.r.batches.scheduled * this.o.batchSize) / (this.o.ratePerS as number)
+        : 0;
+    this.r.achievedEventsPerS = Math.round(this.r.events.acked / Math.max(this.r.elapsedS, scheduledS));
     this.r.ackLatency = summarise(this.ack);
     this.r.ackLatencyHdr = encodeHistogram(this.ack);
     this.r.sendLag = summarise(this.lag);

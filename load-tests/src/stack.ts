@@ -16,6 +16,8 @@ import { Child, freePort, REPO_ROOT, startApp, waitForHttp } from './processes';
 export interface Services {
   redisUrl: string;
   databaseUrl: string;
+  /** the benchmark's own Redis/PostgreSQL under .run/bench (emptied at the start of a run) */
+  private: boolean;
   /** true when this run started them (and stops them at the end) */
   owned: boolean;
   stop(): Promise<void>;
@@ -65,6 +67,7 @@ export async function ensureServices(opts: {
   return {
     redisUrl: `redis://127.0.0.1:${opts.redisPort}`,
     databaseUrl: `postgres://eagleeye:eagleeye-dev@127.0.0.1:${opts.pgPort}/eagleeye_bench`,
+    private: true,
     owned: !alreadyUp,
     stop: async () => {
       if (alreadyUp) return;
