@@ -40,6 +40,7 @@ export async function ensureServices(opts: {
     return {
       redisUrl: opts.redisUrl,
       databaseUrl: opts.databaseUrl,
+      private: false,
       owned: false,
       stop: async () => undefined,
     };
