@@ -15,7 +15,7 @@ import {
   runLuaBench,
 } from './lua-bench';
 import { machineInfo, MachineInfo } from './machine';
-import { detectorEvents, heapOf, RedisObserver } from './observe';
+import { cpuSecondsOf, detectorEvents, heapOf, RedisObserver } from './observe';
 import { LoadgenOptions, LoadgenResult, nowMs } from './open-loop';
 import { REPO_ROOT, runLoadgenChild, startTool, waitForLine } from './processes';
 import { HeapTrend, heapTrend } from './heap-trend';
@@ -34,6 +34,11 @@ export interface StepOutcome {
   rejectedEvents: number;
   /** events still in the hand-off when sending stopped */
   backlogEventsAtEnd: number;
+  /** share of one core each process used during the step (redis, ingest, detector-1, ...) */
+  cpuPct: Record<string, number>;
+  /** Lua calls and Redis time (inside the scripts) per event applied by the detector */
+  luaCallsPerEvent: number;
+  luaUsPerEvent: number;
   passed: boolean;
   why: string;
 }
@@ -290,13 +295,31 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       await drain('warm-up', 60000);
     });
 
+    const cpuSnapshot = async (): Promise<{
+      cpu: Record<string, number>;
+      evalshaCalls: number;
+      evalshaUs: number;
+    }> => {
+      const redis = await obs.cpuAndScripts();
+      const cpu: Record<string, number> = { redis: redis.cpuS };
+      for (const a of stack.apps) cpu[a.name] = await cpuSecondsOf(stack.metricsUrl(a)).catch(() => 0);
+      return { cpu, evalshaCalls: redis.evalshaCalls, evalshaUs: redis.evalshaUs };
+    };
+
     const step = async (rate: number, durationS: number): Promise<StepOutcome> => {
       const d0 = await detectorEvents(stack.detectorMetricsUrls());
+      const c0 = await cpuSnapshot();
       const t0 = nowMs();
       const res = await load({ mode: 'open', ratePerS: rate, durationS, maxInFlightPerStream: 64 });
       const t1 = nowMs();
+      const c1 = await cpuSnapshot();
       const backlog = await obs.backlogEvents();
       const d1 = await detectorEvents(stack.detectorMetricsUrls());
+      const secs = (t1 - t0) / 1000;
+      const cpuPct: Record<string, number> = {};
+      for (const [k, v] of Object.entries(c1.cpu))
+        cpuPct[k] = Math.round(((v - (c0.cpu[k] ?? 0)) / secs) * 100);
+      const applied = Math.max(1, d1 - d0);
       stack.assertAlive();
       const why: string[] = [];
       if (res.batches.dropped) why.push(`${res.batches.dropped} batches dropped`);
@@ -316,12 +339,18 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         failedBatches: res.batches.failed,
         rejectedEvents: res.events.rejected,
         backlogEventsAtEnd: backlog,
+        cpuPct,
+        luaCallsPerEvent: Math.round(((c1.evalshaCalls - c0.evalshaCalls) / applied) * 100) / 100,
+        luaUsPerEvent: Math.round(((c1.evalshaUs - c0.evalshaUs) / applied) * 10) / 10,
         passed: why.length === 0,
         why: why.join('; ') || 'kept up',
       };
       log(
         `  ${rate} events/s: ${o.passed ? 'PASS' : 'FAIL'} (acked ${o.achievedEventsPerS}/s, detector ${o.detectorEventsPerS}/s, ` +
-          `ack p99 ${o.ackP99Ms} ms, backlog ${backlog}) ${o.passed ? '' : o.why}`,
+          `ack p99 ${o.ackP99Ms} ms, backlog ${backlog}) ${o.passed ? '' : o.why}\n` +
+          `    cpu % of a core: ${Object.entries(cpuPct)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}; Lua ${o.luaCallsPerEvent} calls, ${o.luaUsPerEvent} us in Redis per event`,
       );
       await drain(`${rate} events/s`, cfg.smoke ? 30000 : 120000);
       return o;

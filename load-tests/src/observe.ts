@@ -51,6 +51,11 @@ export async function heapOf(metricsUrl: string): Promise<HeapSample> {
   };
 }
 
+/** CPU seconds an app has used so far (prom-client default metric). */
+export async function cpuSecondsOf(metricsUrl: string): Promise<number> {
+  return sum(await scrape(metricsUrl), 'eagleeye_process_cpu_seconds_total');
+}
+
 /** Events the detector replicas have taken off the hand-off (applied, duplicate, late, malformed). */
 export async function detectorEvents(metricsUrls: string[]): Promise<number> {
   let n = 0;
@@ -100,6 +105,19 @@ export class RedisObserver {
       }
     }
     return events;
+  }
+
+  /** Redis's own CPU seconds (user + system) and its Lua calls so far: diffed around a step. */
+  async cpuAndScripts(): Promise<{ cpuS: number; evalshaCalls: number; evalshaUs: number }> {
+    const cpu = await this.redis.info('cpu');
+    const stats = await this.redis.info('commandstats');
+    const f = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1] ?? 0);
+    const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(stats);
+    return {
+      cpuS: f('used_cpu_user') + f('used_cpu_sys'),
+      evalshaCalls: Number(m?.[1] ?? 0),
+      evalshaUs: Number(m?.[2] ?? 0),
+    };
   }
 
   async usedMemory(): Promise<number> {

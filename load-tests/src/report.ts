@@ -64,6 +64,11 @@ export function formatReport(r: BenchResult): string {
           (s.passed ? '' : ` (${s.why})`),
       ),
     );
+    out.push(
+      `      cpu (% of one core): ${Object.entries(s.cpuPct)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}; per event ${s.luaCallsPerEvent} Lua calls, ${s.luaUsPerEvent} us of Lua in Redis`,
+    );
   }
   const sus = r.throughput.sustainedEventsPerS;
   out.push(
