@@ -101,3 +101,14 @@ export const ruleSetVersion = once(
       registers: [metricsRegistry],
     }),
 );
+
+export const callbackProbes = once(
+  'eagleeye_detector_callback_probes_total',
+  () =>
+    new Counter({
+      name: 'eagleeye_detector_callback_probes_total',
+      help: "Answered calls whose called number's own caller profile was read (one-ring call-back check), by result",
+      labelNames: ['result'],
+      registers: [metricsRegistry],
+    }),
+);

@@ -62,6 +62,12 @@ export const RULE_CATALOG = {
     params: { suspectCallers: 2, windowS: 3600 },
     description: 'several suspect numbers reached the same callee within the window',
   },
+  callback_to_one_ring: {
+    points: 60,
+    params: { minAttempts24h: 30, minDistinct24h: 20, maxAnswerRate: 0.05 },
+    description:
+      'answered call TO a number that itself rang many people with almost none answered (one-ring call-back scam: the caller is the victim)',
+  },
   long_call: {
     points: 35,
     params: { stepsS: [60, 180, 600], stepPoints: [10, 20, 35] },

@@ -303,4 +303,81 @@ describe('detection on real Redis and PostgreSQL', () => {
       return h.rules.forCarrier(h.carrier).alert_policy.params.victimWarning;
     }
   });
+
+  /** A number that rang `n` different people once in the last hour, none answered (one-ring). */
+  function oneRing(ring: string, t: number, n = 40): HandoffEvent[] {
+    const out: HandoffEvent[] = [];
+    const abroad = { cls: 'INTERNATIONAL', country: 'TN', att: 'UNVERIFIED' } as const;
+    for (let i = 0; i < n; i++) out.push(...call(ring, token(), t - (n - i) * 60_000, 0, abroad));
+    return out;
+  }
+
+  it('alerts a call-back to a one-ring number with the caller as the victim, and ends it', async () => {
+    const ring = token();
+    const victim = token();
+    const id = 'callback-1';
+    // the victim calls the ring number back; the event's region is where the call is served
+    const back = { region: '510700', age: 'UNKNOWN' } as const;
+    await h.detection.process([
+      h.entry([
+        ...oneRing(ring, T0),
+        ev('ATTEMPT', id, victim, ring, T0, back),
+        ev('ANSWERED', id, victim, ring, T0 + 4000, back),
+      ]),
+    ]);
+    const jobs = victimJobs(h.sink.jobs);
+    expect(jobs).toEqual([
+      expect.objectContaining({
+        kind: 'victim_on_call',
+        callId: id,
+        victim,
+        suspect: ring,
+        region: '510700',
+        severity: 'warning',
+        callAnsweredAt: T0 + 4000,
+        stepS: 0,
+      }),
+    ]);
+    expect(jobs[0].reasons).toEqual([
+      expect.objectContaining({
+        rule: 'callback_to_one_ring',
+        points: 60,
+        text: expect.stringContaining('rang 40 different people in 24 hours') as unknown,
+      }),
+    ]);
+
+    // a redelivery of the answer re-adds the same job (same id), nothing new
+    h.sink.jobs = [];
+    await h.detection.process([h.entry([ev('ANSWERED', id, victim, ring, T0 + 4000, back)])]);
+    expect(victimJobs(h.sink.jobs)).toEqual([expect.objectContaining({ callId: id, severity: 'warning' })]);
+
+    // its end reaches the same alert
+    h.sink.jobs = [];
+    await h.detection.process([
+      h.entry([ev('ENDED', id, victim, ring, T0 + 304_000, { ...back, talk: 300 })]),
+    ]);
+    expect(h.sink.jobs).toEqual([
+      {
+        name: AlertJobName.CallEnded,
+        data: expect.objectContaining({ callId: id, talkTimeS: 300, callEndedAt: T0 + 304_000 }),
+      },
+    ]);
+  });
+
+  it('does not alert an ordinary call-back: a busy courier, a friend', async () => {
+    const courier = token();
+    const friend = token();
+    const person = token();
+    // the courier rang 40 people in the last hour and most answered
+    const rounds: HandoffEvent[] = [];
+    for (let i = 0; i < 40; i++)
+      rounds.push(...call(courier, token(), T0 - (40 - i) * 60_000, i % 5 ? 20 : 0));
+    rounds.push(...call(friend, person, T0 - 3600_000, 0));
+    await h.detection.process([h.entry(rounds)]);
+    // answers and ends in separate batches, as long calls arrive
+    const backs = [call(person, courier, T0, 300), call(person, friend, T0 + 1000, 900)];
+    await h.detection.process([h.entry(backs.flatMap((c) => c.slice(0, 2)))]);
+    await h.detection.process([h.entry(backs.map((c) => c[2]))]);
+    expect(victimJobs(h.sink.jobs)).toEqual([]);
+  });
 });

@@ -15,13 +15,21 @@ import {
 import { RedisKeys } from '@eagle-eye/redis';
 import { list, num, ResolvedRules } from '@eagle-eye/rules';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
-import { alertsRaised, detectionLatency, eventsProcessed, ruleHits, sweepLag } from '../metrics';
+import {
+  alertsRaised,
+  callbackProbes,
+  detectionLatency,
+  eventsProcessed,
+  ruleHits,
+  sweepLag,
+} from '../metrics';
 import {
   CallerWindows,
   CallFacts,
   isSuspect,
   Score,
   scoreCall,
+  scoreCallback,
   scoreCaller,
   stepReached,
   suspectSeverity,
@@ -225,34 +233,49 @@ export class DetectionService {
         ((w.ev.type === 'ANSWERED' && (w.mask & 4) === 0 && this.trackable(w)) ||
           (w.ev.type === 'ENDED' && ((w.ev.talk ?? 0) > 0 || (w.mask & 2) !== 0))),
     );
-    const r2 = await this.scripts.run(
-      calleeWork.map((w) => {
-        const stored: StoredCall = {
-          car: w.carrierId,
-          call: w.ev.call,
-          ca: w.ev.caller,
-          ce: w.ev.callee,
-          rg: w.ev.region,
-          age: w.ev.age,
-          cls: w.ev.cls,
-          co: w.ev.country,
-          att: w.ev.att,
-          mis: w.ev.mis,
-          sims: w.sims,
-        };
-        return this.calleeCall('a', w.ev.t, w, TYPE_CODE[w.ev.type], {
-          talk: w.ev.talk ?? 0,
-          suspect: w.caller && isSuspect(w.rules, w.caller) ? 1 : 0,
-          ctx: w.ev.type === 'ANSWERED' ? JSON.stringify(stored) : '',
-        });
-      }),
+    // Call-backs: every answered call also reads the called number's OWN caller-side windows (one
+    // read-only script on that number's hash tag, in the same round trip), because when the called
+    // number is a one-ring scammer the victim is the caller. Unanswered attempts and ends, most of
+    // the traffic, never pay for it.
+    const probeWork = works.filter(
+      (w) =>
+        // a redelivered answer (duplicate) reads again, so a claimed alert's job is re-added
+        w.status !== 2 &&
+        w.ev.type === 'ANSWERED' &&
+        (w.mask & 4) === 0 &&
+        w.rules.callback_to_one_ring.enabled &&
+        w.ev.caller !== w.ev.callee,
     );
+    const endedHere = new Set(works.filter((w) => w.ev.type === 'ENDED').map((w) => w.callFp));
+    const calleeCalls = calleeWork.map((w) => {
+      const stored: StoredCall = {
+        car: w.carrierId,
+        call: w.ev.call,
+        ca: w.ev.caller,
+        ce: w.ev.callee,
+        rg: w.ev.region,
+        age: w.ev.age,
+        cls: w.ev.cls,
+        co: w.ev.country,
+        att: w.ev.att,
+        mis: w.ev.mis,
+        sims: w.sims,
+      };
+      return this.calleeCall('a', w.ev.t, w, TYPE_CODE[w.ev.type], {
+        talk: w.ev.talk ?? 0,
+        suspect: w.caller && isSuspect(w.rules, w.caller) ? 1 : 0,
+        ctx: w.ev.type === 'ANSWERED' ? JSON.stringify(stored) : '',
+      });
+    });
+    const r2 = await this.scripts.run([...calleeCalls, ...probeWork.map((w) => this.calleeProfileCall(w))]);
 
     // 3. alert claims and due-time bookkeeping, in event order
     const claims: ScriptCall[] = [];
     const onClaim: ((res: number) => void)[] = [];
     const due = this.redis.pipeline();
     let dueOps = 0;
+    /** calls that got a victim alert claim the usual way (the callee is the victim) */
+    const claimedCalls = new Set<string>();
     calleeWork.forEach((w, i) => {
       const r = r2[i] as unknown[];
       const [status, familiar, suspectCallers] = [Number(r[0]), Number(r[1]), Number(r[2])];
@@ -272,6 +295,7 @@ export class DetectionService {
         const score = scoreCall(rules, caller, { familiar, suspectCallers, durationS: 0, age: w.ev.age });
         const sev = victimSeverity(rules, score);
         if (!sev) return;
+        claimedCalls.add(w.callFp);
         claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, rules, 'live'));
         onClaim.push((res) => {
           if (res === 1 || res === 2) {
@@ -325,6 +349,15 @@ export class DetectionService {
           jobs.push(job);
         }
       });
+    });
+    probeWork.forEach((w, i) => {
+      const profile = toWindows(r2[calleeWork.length + i] as unknown[], w.ev.t);
+      const score = scoreCallback(w.rules, profile);
+      const sev = victimSeverity(w.rules, score);
+      callbackProbes.inc({ result: sev ? 'alert' : score.total ? 'report_only' : 'ordinary' });
+      // the usual alert already covers the call; a call whose end is in this very batch is over
+      if (!sev || claimedCalls.has(w.callFp) || endedHere.has(w.callFp)) return;
+      this.callbackClaims(w, sev, score, claims, onClaim, jobs);
     });
     const [r3] = await Promise.all([this.scripts.run(claims), dueOps ? due.exec() : Promise.resolve(null)]);
     r3.forEach((res, i) => onClaim[i](Number(res)));
@@ -471,6 +504,79 @@ export class DetectionService {
    */
   private trackable(w: Work): boolean {
     return (w.caller?.score ?? 0) >= num(w.rules.alert_policy, 'suspectCaller') / 2;
+  }
+
+  /** The caller-event script in read mode on the CALLED number's keys: its own caller profile. */
+  private calleeProfileCall(w: Work): ScriptCall {
+    const k = this.keys;
+    const tok = w.ev.callee;
+    return {
+      script: 'caller-event',
+      keys: [
+        k.numWindows(tok),
+        k.numDistinct(tok, Math.floor(w.ev.t / 86400_000)),
+        k.numFamiliar(tok),
+        k.numLists(tok),
+      ],
+      args: [
+        'r',
+        w.ev.t,
+        'A',
+        w.callFp,
+        w.callerFp,
+        this.opts.latenessMs,
+        0,
+        num(w.rules.alert_policy, 'shortCallS'),
+        this.opts.windowTtlS,
+        w.carrierId,
+        '',
+        this.opts.familiarTtlS,
+        num(w.rules.familiar, 'minTalkS'),
+      ],
+    };
+  }
+
+  /**
+   * A call-back alert: the caller is the victim, the called (one-ring) number the suspect. The call
+   * is registered on the called number's state key (where its end event will find it, so the alert
+   * gets its `call-ended`) and claimed there, keyed on the pair, in the same pipeline and in that
+   * order. No duration steps: the premium line charges from the first second, so the alert is
+   * raised at answer, and the sweep re-scores calls with the callee as the victim.
+   */
+  private callbackClaims(
+    w: Work,
+    sev: Severity,
+    score: Score,
+    claims: ScriptCall[],
+    onClaim: ((res: number) => void)[],
+    jobs: AlertJob[],
+  ): void {
+    const stored: StoredCall = {
+      car: w.carrierId,
+      call: w.ev.call,
+      ca: w.ev.caller,
+      ce: w.ev.callee,
+      rg: w.ev.region,
+      age: w.ev.age,
+      cls: w.ev.cls,
+      co: w.ev.country,
+      att: w.ev.att,
+      mis: w.ev.mis,
+      sims: w.sims,
+    };
+    claims.push(this.calleeCall('a', w.ev.t, w, 'N', { talk: 0, suspect: 0, ctx: JSON.stringify(stored) }));
+    onClaim.push(() => undefined);
+    claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, w.rules, 'live'));
+    onClaim.push((res) => {
+      if (res !== 1 && res !== 2) return;
+      // roles swapped: the victim is the caller. The event's region is the callee's area by
+      // contract; a call to a number abroad has none, and carriers report the serving area of the
+      // call there, which is the calling subscriber's (see README "Detection").
+      const swapped = { call: w.ev.call, caller: w.ev.callee, callee: w.ev.caller, region: w.ev.region };
+      jobs.push(
+        this.victimJob('victim_on_call', w.carrierId, swapped, w.ev.t, sev, score, 0, w.ev.t, w.ev.rx),
+      );
+    });
   }
 
   private facts(w: Work): CallFacts {

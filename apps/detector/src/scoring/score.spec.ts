@@ -3,6 +3,7 @@ import {
   CallerWindows,
   CallFacts,
   scoreCall,
+  scoreCallback,
   scoreCaller,
   stepReached,
   suspectSeverity,
@@ -106,5 +107,39 @@ describe('scoring', () => {
     expect([0, 59, 60, 179, 180, 599, 600, 5000].map((d) => stepReached(r, d))).toEqual([
       0, 0, 60, 60, 180, 180, 600, 600,
     ]);
+  });
+
+  describe('call-back to a one-ring number', () => {
+    const ring: CallerWindows = { ...quiet, attempts24h: 120, answered24h: 2, distinct24h: 118 };
+
+    it('scores a called number that rang many people with almost none answered', () => {
+      const s = scoreCallback(rules(), ring);
+      expect(s.score).toBe(60);
+      expect(victimSeverity(rules(), s)).toBe('warning');
+      expect(s.reasons[0].text).toBe(
+        'called back a number that rang 118 different people in 24 hours (120 calls, 2 % answered): a one-ring call-back scam',
+      );
+    });
+
+    it('gives ordinary numbers, busy callers people answer and small campaigns nothing', () => {
+      expect(scoreCallback(rules(), quiet).score).toBe(0);
+      expect(scoreCallback(rules(), { ...ring, answered24h: 60 }).score).toBe(0); // a courier
+      expect(
+        scoreCallback(rules(), { ...ring, attempts24h: 25, distinct24h: 25, answered24h: 0 }).score,
+      ).toBe(0);
+    });
+
+    it("adds the called number's list entries, and a report-only rule decides nothing", () => {
+      const r = rules();
+      const black = { ...ring, listGlobal: 'black|0|confirmed premium-rate fraud' };
+      expect(scoreCallback(r, black).score).toBe(160);
+      expect(scoreCallback(r, { ...ring, listCarrier: 'white|0|hotline' }).score).toBe(-40);
+      r.callback_to_one_ring = { ...r.callback_to_one_ring, reportOnly: true };
+      const s = scoreCallback(r, black);
+      expect(s.score).toBe(0);
+      expect(s.reasons).toEqual([
+        expect.objectContaining({ rule: 'callback_to_one_ring', reportOnly: true }),
+      ]);
+    });
   });
 });

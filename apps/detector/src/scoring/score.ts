@@ -68,9 +68,8 @@ const AGE_WORDS: Record<AgeBandName, string> = {
   UNKNOWN: 'unknown',
 };
 
-/** Rules about the calling number alone: lists, fan-out, call-centre pattern, spoofing, device. */
-export function scoreCaller(rules: ResolvedRules, w: CallerWindows, f: CallFacts): Score {
-  const out: Score = { score: 0, total: 0, reasons: [] };
+/** Black/gray/white list entries of the number the windows belong to. */
+function listHits(rules: ResolvedRules, w: CallerWindows, out: Score): void {
   const entries = [activeEntry(w.listCarrier, w.at), activeEntry(w.listGlobal, w.at)].filter(
     (e) => e !== null,
   );
@@ -81,7 +80,12 @@ export function scoreCaller(rules: ResolvedRules, w: CallerWindows, f: CallFacts
   if (gray) add(out, rules.graylist, rules.graylist.points, `number is on the graylist: ${gray.reason}`);
   const white = on('white');
   if (white) add(out, rules.whitelist, rules.whitelist.points, `number is whitelisted: ${white.reason}`);
+}
 
+/** Rules about the calling number alone: lists, fan-out, call-centre pattern, spoofing, device. */
+export function scoreCaller(rules: ResolvedRules, w: CallerWindows, f: CallFacts): Score {
+  const out: Score = { score: 0, total: 0, reasons: [] };
+  listHits(rules, w, out);
   const fan = rules.fanout;
   const perCallee = w.distinct24h > 0 ? w.attempts24h / w.distinct24h : Infinity;
   if (w.distinct1h >= num(fan, 'distinct1h')) {
@@ -240,4 +244,35 @@ export function formatDuration(s: number): string {
 
 export function ruleIdsOf(s: Score): RuleId[] {
   return s.reasons.map((r) => r.rule as RuleId);
+}
+
+/**
+ * A call-back to a one-ring number: `callee` are the caller-side windows of the number being
+ * called, read at the answer. One-ring ("wangiri") numbers ring many people once and hang up before
+ * anyone can answer, so their own profile shows many attempts to many different people with almost
+ * none answered; whoever calls such a number back (and is put through to a premium line) is the
+ * victim. Only when that pattern holds do the called number's list entries count too (a whitelist
+ * subtracts). Score 0 otherwise, so an ordinary call-back (courier, friend) costs nothing.
+ */
+export function scoreCallback(rules: ResolvedRules, callee: CallerWindows): Score {
+  const out: Score = { score: 0, total: 0, reasons: [] };
+  const r = rules.callback_to_one_ring;
+  if (!r.enabled || callee.attempts24h <= 0) return out;
+  const answerRate = callee.answered24h / callee.attempts24h;
+  if (
+    callee.attempts24h < num(r, 'minAttempts24h') ||
+    callee.distinct24h < num(r, 'minDistinct24h') ||
+    answerRate > num(r, 'maxAnswerRate')
+  )
+    return out;
+  add(
+    out,
+    r,
+    r.points,
+    `called back a number that rang ${callee.distinct24h} different people in 24 hours ` +
+      `(${callee.attempts24h} calls, ${Math.round(answerRate * 100)} % answered): a one-ring call-back scam`,
+  );
+  // a report-only rule must never decide an alert, not even through the list entries it looked up
+  if (!r.reportOnly) listHits(rules, callee, out);
+  return out;
 }
