@@ -464,8 +464,9 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       const drained = await drain('the memory fill', cfg.smoke ? 60000 : 900000);
       await new Promise((res2) => setTimeout(res2, 1000));
       const m1 = await obs.usedMemory();
-      // Each call is three events between two numbers never seen before, whole calls per batch.
-      const numbers = Math.round((res.events.acked / 3) * 2);
+      // Each call is three events between two numbers never seen before, whole calls per batch
+      // (the warm-up batches too).
+      const numbers = Math.round(((res.events.acked + res.warmupEvents) / 3) * 2);
       const sampled = await sampleNumberBytes(
         obs,
         new RedisKeys(prefix),
