@@ -15,7 +15,7 @@ import { scenarioByName, SCENARIOS } from './sim/scenarios';
 import { seedWhitelist, whitelistTargets } from './sim/whitelist';
 import { streamRun, TimeWarp } from './stream/runner';
 
-const USAGE = `Usage: npm run eval -- [--scenario default] [--minutes 30] [--warp 60] [--subscribers 200000]
+const USAGE = `Usage: npm run eval -- [--scenario default] [--minutes 30] [--warmup-minutes 30] [--warp 60] [--subscribers 200000]
   [--seed 1] [--report out/] [--ingest 127.0.0.1:50051] [--console http://127.0.0.1:8080]
   [--user supervisor --password demo-supervisor] [--operators 2] [--settle 20] [--no-whitelist]
 
@@ -24,6 +24,8 @@ the public gRPC ingest with the carriers' API keys, watches alerts as a console 
 /alerts as a supervisor, then the REST list), joins them with the ground truth and prints recall on
 the call, time to alert, precision, false alerts per million legitimate calls, suspect-number
 precision/recall and alerts per operator-hour. --report DIR also writes JSON and an HTML page.
+--warmup-minutes (default 30, 0 for none) streams that much simulated traffic first, so the detector
+has history as one running for ever would; victims hooked and alerts raised in it are not counted.
 Scenarios: ${Object.keys(SCENARIOS).join(', ')}.
 Environment: SIMULATOR_INGEST_URL, CONSOLE_URL, SIMULATOR_CARRIER_KEYS (carrier-a=eek_...,...),
 DATABASE_URL and REDIS_URL (to whitelist the simulated verified service numbers).`;
@@ -33,6 +35,7 @@ async function main(): Promise<number> {
     options: {
       scenario: { type: 'string', default: 'default' },
       minutes: { type: 'string' },
+      'warmup-minutes': { type: 'string' },
       warp: { type: 'string' },
       subscribers: { type: 'string' },
       seed: { type: 'string', default: '1' },
@@ -55,6 +58,7 @@ async function main(): Promise<number> {
   }
   const scenario = scenarioByName(values.scenario!);
   const minutes = numberOption('minutes', values.minutes, 30, 1);
+  const warmupMinutes = numberOption('warmup-minutes', values['warmup-minutes'], 30, 0);
   const warp = numberOption('warp', values.warp, 60, 1);
   const subscribers = Math.round(numberOption('subscribers', values.subscribers, 200_000, 1000));
   const seed = seedFrom(/^\d+$/.test(values.seed!) ? Number(values.seed) : values.seed!);
@@ -84,11 +88,13 @@ async function main(): Promise<number> {
   // run (long calls end after the horizon) is ever ahead of the servers' clocks.
   const wallStart = Date.now();
   const tailMs = warp > 1 ? 3 * 3_600_000 : 0;
-  const simStart = warp > 1 ? wallStart - minutes * 60_000 - tailMs : wallStart;
+  const totalMs = (warmupMinutes + minutes) * 60_000;
+  const simStart = warp > 1 ? wallStart - totalMs - tailMs : wallStart;
+  const measureFromMs = simStart + warmupMinutes * 60_000;
   const gt = emptyGroundTruth();
   const writer = new GroundTruthWriter(gtPath);
   const gen = new Generator(
-    { seed, runId, subscribers, scenario, startMs: simStart, durationMs: minutes * 60_000 },
+    { seed, runId, subscribers, scenario, startMs: simStart, durationMs: totalMs, measureFromMs },
     (r) => {
       addRecord(gt, r);
       writer.write(r);
@@ -117,7 +123,7 @@ async function main(): Promise<number> {
 
   // once no new call starts, the remaining long calls finish at ten times the warp
   const tw = new TimeWarp(simStart, Date.now(), warp, {
-    fromSimMs: simStart + minutes * 60_000,
+    fromSimMs: simStart + totalMs,
     warp: warp * 10,
   });
   const clock = { lagMs: 0, simMs: simStart };
@@ -132,7 +138,10 @@ async function main(): Promise<number> {
   const streams = openStreams(ingest, keys, {
     onStreamError: (e, retry) => log(`[eval] ingest stream: ${e.message}${retry ? ' (reconnecting)' : ''}`),
   });
-  log(`[eval] streaming scenario ${scenario.name} (${minutes} simulated minutes, warp ${warp}) to ${ingest}`);
+  log(
+    `[eval] streaming scenario ${scenario.name} (${warmupMinutes} minutes of warm-up, then ${minutes} measured ` +
+      `simulated minutes, warp ${warp}) to ${ingest}`,
+  );
   const final = await streamRun(gen, {
     warp: tw,
     streams,
@@ -186,6 +195,7 @@ async function main(): Promise<number> {
     runId,
     subscribers,
     minutes,
+    warmupMinutes,
     warp,
     startedAt: new Date(wallStart).toISOString(),
     wallSeconds: (Date.now() - wallStart) / 1000,

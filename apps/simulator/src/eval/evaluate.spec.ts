@@ -270,4 +270,52 @@ describe('evaluate', () => {
     expect(r.overall.alertedOnCall).toBe(1);
     expect(r.overall.truePositiveVictimAlerts).toBe(1);
   });
+
+  it('leaves the warm-up out: its victims, its alerts, its legitimate calls', () => {
+    const { gt, alerts } = fixture();
+    // measured from 40 s: v1 and v3 (answered at 0 s) were hooked in the warm-up, v2 (100 s) counts;
+    // a1 (30 s), a6 and a7 (20 s) were first seen in the warm-up
+    gt.run!.measureFromMs = s(40);
+    gt.summary!.legitCallsMeasured = 100_000;
+    const r = evaluate(gt, alerts, { operators: 2 });
+    const o = r.overall;
+    expect(r.measuredFromMs).toBe(s(40));
+    expect(r.warmupMinutes).toBeCloseTo(40 / 60, 10);
+    expect(r.warmupHookedExcluded).toBe(2);
+    expect(r.warmupAlertsExcluded).toBe(3);
+    expect(o.hookedVictims).toBe(1);
+    expect(o.alertedOnCall).toBe(0);
+    expect(o.alertedAtAll).toBe(1);
+    expect(o.timeToAlertS).toEqual([1000]);
+    // a2 (c2) and a3 (c3) are true, a4 (bank) and a5 false
+    expect(o.victimAlertsTotal).toBe(4);
+    expect(o.truePositiveVictimAlerts).toBe(2);
+    expect(o.precision).toBeCloseTo(0.5, 10);
+    expect(o.legitCalls).toBe(100_000);
+    expect(o.falseAlertsPerMillionLegitCalls).toBeCloseTo(20, 10);
+    // no suspect alert in the window; scam numbers with a scam call in it: s2 (655 s), s3 (95 s)
+    expect(o.suspectAlerts).toBe(0);
+    expect(o.suspectPrecision).toBeNull();
+    expect(o.scamNumbers).toBe(2);
+    expect(o.scamNumbersFlagged).toBe(0);
+    expect(o.scamNumbersNamedInAnyAlert).toBe(2);
+    expect(o.alertsTotal).toBe(4);
+    expect(o.simulatedHours).toBeCloseTo((7200 - 40) / 3600, 10);
+    expect(o.alertsPerOperatorHour).toBeCloseTo(4 / (2 * ((7200 - 40) / 3600)), 10);
+    expect(r.alertsByKind).toEqual({ victim_on_call: 3, post_call: 1 });
+    expect(r.scenarios.map((x) => x.scenario)).toEqual(['fanout']);
+
+    // a number flagged during the warm-up stays flagged: s1 calls again in the window
+    gt.scamCalls.push({
+      ...gt.scamCalls[0],
+      callId: 'c5',
+      attemptMs: s(500),
+      answeredMs: null,
+      hooked: false,
+    });
+    expect(evaluate(gt, alerts, { operators: 2 }).overall).toMatchObject({
+      scamNumbers: 3,
+      scamNumbersFlagged: 1,
+    });
+  });
 });

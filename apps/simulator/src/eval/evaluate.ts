@@ -35,6 +35,14 @@ export interface ScenarioFigures {
 }
 
 export interface EvaluationReport {
+  /** the measured window, simulated epoch ms (after the warm-up) */
+  measuredFromMs: number | null;
+  /** simulated minutes of warm-up before it (0 without one) */
+  warmupMinutes: number;
+  /** alerts raised during the warm-up, left out of every figure */
+  warmupAlertsExcluded: number;
+  /** hooked victims of the warm-up, left out of every figure */
+  warmupHookedExcluded: number;
   scenarios: ScenarioFigures[];
   overall: ScenarioFigures & {
     victimAlertsTotal: number;
@@ -82,8 +90,18 @@ const isVictimAlert = (a: AlertView): boolean => a.kind === 'victim_on_call' || 
 /**
  * Joins the alerts a console received with the ground truth of the run. Pure arithmetic: the same
  * inputs always give the same figures (the tests pin them on a hand-made case).
+ *
+ * Warm-up (`run.measureFromMs`): a real detector runs for ever, so the run starts earlier and its
+ * first part only gives the detector history. Victims hooked (first answer) and alerts first seen
+ * before the measured window are left out of every figure, and false alerts are counted per
+ * legitimate call of the window. Scam numbers count when they made a scam call in the window; one
+ * the detector flagged during the warm-up stays flagged (its suspect alert is raised once).
  */
-export function evaluate(gt: GroundTruth, alerts: ObservedAlert[], o: EvaluateOptions): EvaluationReport {
+export function evaluate(gt: GroundTruth, allAlerts: ObservedAlert[], o: EvaluateOptions): EvaluationReport {
+  const startMs = gt.run?.startMs ?? 0;
+  const fromMs = gt.run?.measureFromMs ?? null;
+  const measured = (simMs: number): boolean => fromMs === null || simMs >= fromMs;
+  const alerts = allAlerts.filter((a) => measured(a.firstSeenSimMs));
   const scamByCall = new Map<string, ScamCallRecord>();
   const scamByPair = new Map<string, ScamCallRecord>();
   for (const c of gt.scamCalls) {
@@ -124,7 +142,8 @@ export function evaluate(gt: GroundTruth, alerts: ObservedAlert[], o: EvaluateOp
 
   // hooked episodes: the first alert on any of the episode's calls (by call id, or victim + suspect)
   const lastMs = gt.summary?.lastEventMs ?? Infinity;
-  const episodes = gt.hooked.filter((h) => h.answeredMs <= lastMs);
+  const inRun = gt.hooked.filter((h) => h.answeredMs <= lastMs);
+  const episodes = inRun.filter((h) => measured(h.answeredMs));
   const episodeFigures = new Map<HookedRecord, { onCall: boolean; firstS: number | null }>();
   for (const h of episodes) {
     let onCall = false;
@@ -146,14 +165,26 @@ export function evaluate(gt: GroundTruth, alerts: ObservedAlert[], o: EvaluateOp
 
   const suspectAlerts = alerts.filter((a) => a.view.kind === 'suspect_number');
   const flagged = new Set(suspectAlerts.map((a) => key(a.view.carrierId, a.view.suspect)));
-  const named = new Set(alerts.map((a) => key(a.view.carrierId, a.view.suspect)));
   const suspectTrue = [...flagged].filter((k) => scammerScenario.has(k)).length;
+  // recall side: flagged or named at any time, warm-up included
+  const flaggedEver = new Set(
+    allAlerts
+      .filter((a) => a.view.kind === 'suspect_number')
+      .map((a) => key(a.view.carrierId, a.view.suspect)),
+  );
+  const named = new Set(allAlerts.map((a) => key(a.view.carrierId, a.view.suspect)));
+  const activeInWindow = new Set(
+    gt.scamCalls.filter((c) => measured(c.attemptMs)).map((c) => key(c.carrierId, c.suspect)),
+  );
+  const scammers = gt.scammers.filter(
+    (s) => fromMs === null || activeInWindow.has(key(s.carrierId, s.token)),
+  );
 
   const figures = (scenario: string, pred: (s: string) => boolean): ScenarioFigures => {
     const eps = episodes.filter((h) => pred(h.scenario));
     const times = eps.map((h) => episodeFigures.get(h)!.firstS).filter((x): x is number => x !== null);
-    const numbers = gt.scammers.filter((s) => pred(s.scenario));
-    const numbersFlagged = numbers.filter((s) => flagged.has(key(s.carrierId, s.token))).length;
+    const numbers = scammers.filter((s) => pred(s.scenario));
+    const numbersFlagged = numbers.filter((s) => flaggedEver.has(key(s.carrierId, s.token))).length;
     const onCall = eps.filter((h) => episodeFigures.get(h)!.onCall).length;
     let va = 0;
     for (const [s, n] of victimAlertsByScenario) if (pred(s)) va += n;
@@ -174,15 +205,20 @@ export function evaluate(gt: GroundTruth, alerts: ObservedAlert[], o: EvaluateOp
   };
 
   const present = SCAM_KINDS.filter(
-    (k) => episodes.some((h) => h.scenario === k) || gt.scammers.some((s) => s.scenario === k),
+    (k) => episodes.some((h) => h.scenario === k) || scammers.some((s) => s.scenario === k),
   );
   const run = gt.run;
   const endMs = run?.horizonMs ?? gt.summary?.lastEventMs ?? run?.startMs ?? 0;
-  const simulatedHours = run ? Math.max(0, endMs - run.startMs) / 3_600_000 : 0;
-  const legitCalls = gt.summary?.legitCalls ?? 0;
+  const simulatedHours = run ? Math.max(0, endMs - (fromMs ?? run.startMs)) / 3_600_000 : 0;
+  const legitCalls =
+    (fromMs !== null ? gt.summary?.legitCallsMeasured : undefined) ?? gt.summary?.legitCalls ?? 0;
   const fp = victimAlerts.length - tp;
   const delivery = alerts.map((a) => a.firstSeenWallMs - Date.parse(a.view.raisedAt)).filter(Number.isFinite);
   return {
+    measuredFromMs: fromMs,
+    warmupMinutes: fromMs === null ? 0 : Math.max(0, fromMs - startMs) / 60_000,
+    warmupAlertsExcluded: allAlerts.length - alerts.length,
+    warmupHookedExcluded: inRun.length - episodes.length,
     scenarios: present.map((k) => figures(k, (s) => s === k)),
     overall: {
       ...figures('overall', () => true),
@@ -195,7 +231,7 @@ export function evaluate(gt: GroundTruth, alerts: ObservedAlert[], o: EvaluateOp
       suspectAlerts: flagged.size,
       suspectAlertsTrue: suspectTrue,
       suspectPrecision: ratio(suspectTrue, flagged.size),
-      scamNumbersNamedInAnyAlert: gt.scammers.filter((s) => named.has(key(s.carrierId, s.token))).length,
+      scamNumbersNamedInAnyAlert: scammers.filter((s) => named.has(key(s.carrierId, s.token))).length,
       alertsTotal: alerts.length,
       simulatedHours,
       operators: o.operators,

@@ -8,6 +8,8 @@ export interface ReportMeta {
   runId: string;
   subscribers: number;
   minutes: number;
+  /** simulated minutes streamed before the measured window */
+  warmupMinutes: number;
   warp: number;
   startedAt: string;
   wallSeconds: number;
@@ -68,6 +70,10 @@ export function formatReport(r: EvaluationReport, meta: ReportMeta): string {
   const lines = [
     `Evaluation: scenario ${meta.scenario}, seed ${meta.seed}, run ${meta.runId}, ${meta.subscribers} subscribers, ` +
       `${meta.minutes} simulated minutes at warp ${meta.warp} (${meta.wallSeconds.toFixed(0)} s wall)`,
+    r.warmupMinutes > 0
+      ? `warm-up: ${numf(r.warmupMinutes, 0)} simulated minutes streamed before the measured window; ` +
+        `${r.warmupHookedExcluded} hooked victims and ${r.warmupAlertsExcluded} alerts of the warm-up excluded`
+      : 'warm-up: none (the detector starts empty)',
     `events sent ${meta.eventsSent}, accepted ${meta.eventsAccepted}, rejected ${meta.eventsRejected}; ` +
       `legitimate calls ${o.legitCalls}; alerts ${o.alertsTotal} (${
         Object.entries(r.alertsByKind)
@@ -167,8 +173,8 @@ export function renderHtml(r: EvaluationReport, meta: ReportMeta, text: string):
 <style>body{font-family:sans-serif;max-width:980px;margin:24px auto;color:#222}pre{background:#f4f4f4;padding:12px;overflow:auto;font-size:12px}
 section{margin:18px 0}</style></head><body>
 <h1>Eagle Eye detection quality: scenario ${esc(meta.scenario)}</h1>
-<p>Seed ${meta.seed}, run ${esc(meta.runId)}, ${meta.subscribers} subscribers, ${meta.minutes} simulated minutes at warp ${meta.warp},
-started ${esc(meta.startedAt)}. Targets: recall on the call &ge; 90 %, median answer-to-alert &le; 60 s, precision &ge; 90 %,
+<p>Seed ${meta.seed}, run ${esc(meta.runId)}, ${meta.subscribers} subscribers, ${meta.minutes} simulated minutes at warp ${meta.warp}
+(after a ${numf(r.warmupMinutes, 0)}-minute warm-up whose victims and alerts are excluded), started ${esc(meta.startedAt)}. Targets: recall on the call &ge; 90 %, median answer-to-alert &le; 60 s, precision &ge; 90 %,
 &le; 20 false alerts per million legitimate calls.</p>
 <section>${barChart('Time from answer to first alert (hooked victims)', timeToAlertHistogram(r.overall.timeToAlertS))}</section>
 <section>${barChart('Alerts by rule (rules with positive points)', byRule.length ? byRule : [['none', 0]])}</section>

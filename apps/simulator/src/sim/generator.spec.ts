@@ -192,4 +192,35 @@ describe('Generator', () => {
     expect(n).toBeGreaterThan(1000);
     expect(gen.stats.legitCalls).toBeGreaterThan(500);
   });
+
+  it('marks the measured window after a warm-up and counts its legitimate calls apart', () => {
+    const records: GroundTruthRecord[] = [];
+    const gen = new Generator(
+      {
+        seed: 7,
+        runId: 't1',
+        subscribers: 20_000,
+        scenario: SCENARIOS.default,
+        startMs: T0,
+        durationMs: 20 * 60_000,
+        measureFromMs: T0 + 10 * 60_000,
+      },
+      (r) => records.push(r),
+    );
+    while (gen.next()) {
+      /* drain */
+    }
+    const runRec = records.find((r) => r.type === 'run');
+    expect(runRec).toMatchObject({ measureFromMs: T0 + 10 * 60_000 });
+    const sum = records.find((r) => r.type === 'summary')!;
+    if (sum.type !== 'summary') throw new Error('no summary');
+    expect(sum.legitCallsMeasured).toBeGreaterThan(0.3 * sum.legitCalls);
+    expect(sum.legitCallsMeasured).toBeLessThan(0.7 * sum.legitCalls);
+    // without a warm-up every call is measured and the run record has no window
+    expect(records.length).toBeGreaterThan(0);
+    const plain = run(7, 5);
+    expect(plain.records[0]).not.toHaveProperty('measureFromMs');
+    const plainSum = plain.records.find((r) => r.type === 'summary');
+    expect(plainSum).toMatchObject({ legitCallsMeasured: (plainSum as { legitCalls: number }).legitCalls });
+  });
 });

@@ -38,6 +38,8 @@ export interface GeneratorOptions {
   durationMs: number;
   /** salt of the simulator's pseudonym keys; defaults to the seed */
   keySalt?: string;
+  /** start of the measured window (the evaluation's warm-up ends here); defaults to startMs */
+  measureFromMs?: number;
 }
 
 type ClassName = 'MOBILE' | 'FIXED' | 'VIRTUAL_OPERATOR' | 'INTERNATIONAL' | 'SERVICE';
@@ -129,6 +131,7 @@ export class Generator {
     calls: 0,
     legitCalls: 0,
     legitAnsweredCalls: 0,
+    legitCallsMeasured: 0,
     scamCalls: 0,
     hookedEpisodes: 0,
     lastEventMs: 0,
@@ -150,6 +153,9 @@ export class Generator {
       subscribers: opts.subscribers,
       startMs: opts.startMs,
       horizonMs: Number.isFinite(this.horizonMs) ? this.horizonMs : null,
+      ...(opts.measureFromMs !== undefined && opts.measureFromMs > opts.startMs
+        ? { measureFromMs: opts.measureFromMs }
+        : {}),
     });
     const root = new Prng(mix32(opts.seed, 0xca11));
     const t0 = opts.startMs;
@@ -286,6 +292,7 @@ export class Generator {
   legitCall(spec: CallSpec): CallOut {
     const out = this.call(spec);
     this.stats.legitCalls++;
+    if (out.attemptMs >= (this.opts.measureFromMs ?? this.opts.startMs)) this.stats.legitCallsMeasured++;
     if (out.answeredMs !== null) this.stats.legitAnsweredCalls++;
     return out;
   }

@@ -19,6 +19,12 @@ export interface RunRecord {
   startMs: number;
   /** no new call starts at or after this simulated time (Infinity is written as null) */
   horizonMs: number | null;
+  /**
+   * start of the measured window, simulated epoch ms: traffic before it is the warm-up (streamed so
+   * that the detector has history, as a detector running for ever would), excluded from the figures.
+   * Absent: the whole run is measured.
+   */
+  measureFromMs?: number;
 }
 
 export interface ScammerRecord {
@@ -78,6 +84,8 @@ export interface SummaryRecord {
   calls: number;
   legitCalls: number;
   legitAnsweredCalls: number;
+  /** legitimate calls started in the measured window (absent in older files: all of them) */
+  legitCallsMeasured?: number;
   scamCalls: number;
   hookedEpisodes: number;
   lastEventMs: number;
