@@ -48,9 +48,12 @@ describe('detection on real Redis and PostgreSQL', () => {
     expect(atAnswer[0].reasons.map((r) => r.rule)).toEqual(
       expect.arrayContaining(['fanout', 'call_centre', 'vulnerable_age']),
     );
-    expect(atAnswer[0].reasons.find((r) => r.rule === 'fanout')?.text).toBe(
-      'called 31 different people in the last hour',
-    );
+    // 31 distinct callees, counted by HyperLogLog: a new callee whose hash collides with an earlier
+    // one leaves the sketch unchanged, so the count may fall a little short (tokens are random per run).
+    const fanoutText = atAnswer[0].reasons.find((r) => r.rule === 'fanout')?.text ?? '';
+    const counted = Number(/^called (\d+) different people in the last hour$/.exec(fanoutText)?.[1]);
+    expect(counted).toBeGreaterThanOrEqual(29);
+    expect(counted).toBeLessThanOrEqual(31);
     expect(atAnswer[0].ingestedAtMs).toBeGreaterThan(0);
     // the caller itself crossed the suspect-number threshold
     const suspect = h.sink.jobs
