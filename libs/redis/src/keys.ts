@@ -77,6 +77,12 @@ export class RedisKeys {
   // --- alerts (apps/alert-worker -> apps/console)
 
   /** socket.io Redis adapter/emitter channel prefix shared by the worker and every console replica */
+  /** event time at which the detector began observing (set once): before a number can count as
+   *  new, the detector must have watched long enough to know it was absent */
+  detectorObservingSince(): string {
+    return `${this.prefix}:{meta}:observing-since`;
+  }
+
   socketIoChannel(): string {
     return `${this.prefix}:sio`;
   }

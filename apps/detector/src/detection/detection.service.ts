@@ -144,6 +144,8 @@ export class DetectionService {
   private readonly logger = new Logger('Detection');
   /** suspect alerts already raised by this replica: skips re-adding the same job id */
   private readonly suspectsRaised = new Set<string>();
+  /** see scoreCaller: when this deployment began observing, event time (from Redis, set once) */
+  private observingSince: number | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -185,6 +187,13 @@ export class DetectionService {
     // Entries of several partitions arrive together: apply them in event-time order (stable, so
     // the events of one call keep ingest's order when their times tie).
     works.sort((a, b) => a.ev.t - b.ev.t);
+    if (this.observingSince === null) {
+      // The first batch any replica applies fixes the start of observation for all of them.
+      const key = this.keys.detectorObservingSince();
+      await this.redis.set(key, String(works[0].ev.t), 'NX');
+      this.observingSince = Number(await this.redis.get(key)) || works[0].ev.t;
+    }
+    const observingSince = this.observingSince;
     const jobs: AlertJob[] = [];
     const suspectKeys: string[] = [];
 
@@ -219,7 +228,7 @@ export class DetectionService {
       // the end of an unanswered call changed no counter and was given no windows to score
       if (w.status === 0 && w.ev.type === 'ENDED' && !w.ev.talk && !(w.mask & 2)) continue;
       w.windows = toWindows(r);
-      w.caller = scoreCaller(w.rules, w.windows, this.facts(w));
+      w.caller = scoreCaller(w.rules, w.windows, this.facts(w), observingSince);
       const sev = suspectSeverity(w.rules, w.caller);
       if (sev) this.suspectJob(w, sev, jobs, suspectKeys);
     }
@@ -432,14 +441,19 @@ export class DetectionService {
       const ctx = JSON.parse(ctxRaw) as StoredCall;
       const rules = w.rules;
       const windows = toWindows(rr[2 * i + 1] as unknown[], at);
-      const caller = scoreCaller(rules, windows, {
-        cls: ctx.cls,
-        country: ctx.co,
-        att: ctx.att,
-        mis: ctx.mis,
-        age: ctx.age,
-        sims: ctx.sims,
-      });
+      const caller = scoreCaller(
+        rules,
+        windows,
+        {
+          cls: ctx.cls,
+          country: ctx.co,
+          att: ctx.att,
+          mis: ctx.mis,
+          age: ctx.age,
+          sims: ctx.sims,
+        },
+        this.observingSince ?? 0,
+      );
       const durationS = Math.max(0, Math.floor((at - answeredAt) / 1000));
       const score = scoreCall(rules, caller, {
         familiar: Number(callee[1]),

@@ -59,6 +59,15 @@ describe('scoring', () => {
     expect(scoreCaller(rules(), quiet, { ...plain, country: 'KH', cls: 'INTERNATIONAL' }).score).toBe(0);
   });
 
+  it('calls a number new only when the detector watched long enough before it appeared', () => {
+    const fresh = { ...quiet, firstSeen: AT - 3600_000 };
+    const newNumber = (since: number) => scoreCaller(rules(), fresh, plain, since).reasons.map((r) => r.rule);
+    // observing for three days before the number showed up: its absence was informative
+    expect(newNumber(AT - 72 * 3600_000)).toContain('new_number');
+    // a detector started two hours ago has seen every number for the first time
+    expect(newNumber(AT - 2 * 3600_000)).not.toContain('new_number');
+  });
+
   it('recognises the slow fan-out by calls per counterpart over the day', () => {
     const w = { ...quiet, distinct24h: 22, attempts24h: 27 }; // 1.23 calls each, like the fraud median
     expect(scoreCaller(rules(), w, plain).reasons[0].text).toBe(

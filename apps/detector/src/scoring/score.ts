@@ -83,7 +83,12 @@ function listHits(rules: ResolvedRules, w: CallerWindows, out: Score): void {
 }
 
 /** Rules about the calling number alone: lists, fan-out, call-centre pattern, spoofing, device. */
-export function scoreCaller(rules: ResolvedRules, w: CallerWindows, f: CallFacts): Score {
+/**
+ * `observingSince`: event time at which the detector began observing. A number only counts as new
+ * once the detector has watched for the rule's whole age window before the number first appeared;
+ * until then "not seen before" says nothing (a freshly started detector would call everyone new).
+ */
+export function scoreCaller(rules: ResolvedRules, w: CallerWindows, f: CallFacts, observingSince = 0): Score {
   const out: Score = { score: 0, total: 0, reasons: [] };
   listHits(rules, w, out);
   const fan = rules.fanout;
@@ -142,7 +147,8 @@ export function scoreCaller(rules: ResolvedRules, w: CallerWindows, f: CallFacts
     add(out, rules.virtual_operator, rules.virtual_operator.points, 'number belongs to a virtual operator');
   }
   const ageH = (w.at - w.firstSeen) / 3600_000;
-  if (w.firstSeen > 0 && ageH < num(rules.new_number, 'maxAgeH')) {
+  const maxAgeH = num(rules.new_number, 'maxAgeH');
+  if (w.firstSeen > 0 && ageH < maxAgeH && w.firstSeen - observingSince >= maxAgeH * 3600_000) {
     add(
       out,
       rules.new_number,

@@ -117,6 +117,8 @@ export async function startHarness(
   const redis = await connectTestRedis();
   const keys = new RedisKeys(uniqueId('ee'));
   const repo = new RulesRepository(schema.pool, redis, keys);
+  // The scenarios model a deployment that has been watching for weeks, so "first seen" means new.
+  await redis.set(keys.detectorObservingSince(), String(T0 - 30 * 86400_000));
   const scripts = new RecordingScripts(redis);
   await scripts.load();
   const rules = new RulesCache(repo, schema.pool, 60_000);
