@@ -79,6 +79,8 @@ export interface BenchResult {
     alerts: number;
     /** alerted before the first step: the probe profile alerted at answer */
     early: number;
+    /** alerts per duration step (seconds) that raised them */
+    byStep: Record<string, number>;
     lateness: LatencySummary;
     note: string;
   } | null;
@@ -541,7 +543,11 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     });
 
     // ---- soak: heap of every app, duration-step lateness -------------------------------------
-    const firstStepS = RULE_CATALOG.long_call.params.stepsS[0];
+    const stepsS = [...RULE_CATALOG.long_call.params.stepsS].sort((a, b) => a - b);
+    const firstStepS = stepsS[0];
+    // Probe calls stay up past the second step, so a probe that misses the first one still shows
+    // which step raised it (and is not mistaken for a post-call alert).
+    const probeTalkS = (stepsS[1] ?? firstStepS) + 15;
     await phase(`soak: ${cfg.soakS} s at 50 % (${round(basis * 0.5)} events/s)`, async () => {
       const heap = new Map<string, { t: number; used: number; rss: number }[]>();
       let sampling = true;
@@ -562,6 +568,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       let stepSent = 0;
       let stepGot = 0;
       let early = 0;
+      const byStep: Record<string, number> = {};
       const pending = new Set<string>();
       let lastAnswer = 0;
       const soakStart = nowMs();
@@ -582,7 +589,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
             traffic: background({
               instantProbesPerS: 1,
               stepProbes: cfg.stepProbes,
-              stepProbeTalkS: firstStepS + 15,
+              stepProbeTalkS: probeTalkS,
             }),
           },
           (p) => {
@@ -593,14 +600,19 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
             listener.expect(p.callId, (a) => {
               pending.delete(p.callId);
               stepGot++;
+              // Lateness against the step that raised it: the last step at or before the arrival.
               const since = a.arrivedMs - p.answeredAtMs;
-              if (since < firstStepS * 1000) early++;
-              else recordMs(lateness, since - firstStepS * 1000);
+              const step = stepsS.filter((st) => st * 1000 <= since).pop();
+              if (step === undefined) early++;
+              else {
+                byStep[String(step)] = (byStep[String(step)] ?? 0) + 1;
+                recordMs(lateness, since - step * 1000);
+              }
             });
           },
         );
-        // Step alerts come firstStepS after the answer: wait for them if the soak was long enough.
-        const waitUntil = lastAnswer + (firstStepS + 15) * 1000;
+        // Step alerts come a step after the answer: wait for them if the soak was long enough.
+        const waitUntil = lastAnswer + probeTalkS * 1000;
         if (cfg.soakS >= firstStepS) {
           while (pending.size && nowMs() < waitUntil) await new Promise((res2) => setTimeout(res2, 250));
         }
@@ -616,10 +628,11 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         probesSent: stepSent,
         alerts: stepGot,
         early,
+        byStep,
         lateness: summarise(lateness),
         note:
           cfg.soakS >= firstStepS
-            ? `calls suspect enough to watch but not to alert at answer; lateness = arrival - (answer + ${firstStepS} s)`
+            ? `calls suspect enough to watch but not to alert at answer; lateness = arrival - (answer + step)`
             : `not measured: the soak (${cfg.soakS} s) is shorter than the first duration step (${firstStepS} s)`,
       };
       r.heap = {

@@ -107,9 +107,13 @@ export function formatReport(r: BenchResult): string {
     const x = ds.lateness;
     out.push(
       row(
-        `duration-step alerts (${ds.firstStepS} s step): lateness p50 / p99 / max`,
+        `duration-step alerts: lateness p50 / p99 / max`,
         x.count ? `${x.p50Ms} / ${x.p99Ms} / ${x.maxMs} ms` : 'n/a',
-        `${ds.alerts}/${ds.probesSent} alerts${ds.early ? `, ${ds.early} before the step` : ''}; ` +
+        `${ds.alerts}/${ds.probesSent} alerts (by step: ${
+          Object.entries(ds.byStep ?? {})
+            .map(([st, c]) => `${st} s: ${c}`)
+            .join(', ') || 'none'
+        })${ds.early ? `, ${ds.early} before the first step` : ''}; ` +
           (x.count ? `target <= ${TARGETS.stepMs} ms: ${verdict(x.p99Ms <= TARGETS.stepMs)}` : ds.note),
       ),
     );

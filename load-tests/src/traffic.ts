@@ -358,6 +358,9 @@ export class TrafficModel {
       );
     }
     // Suspect enough to be watched, not enough to alert at answer: the duration steps decide.
+    // Default rules: display mismatch 30 + unverified 15 = 45 makes a suspect caller (>= 40); an
+    // elderly callee adds 10 for a suspect = 55, under the victim threshold (60) until the first
+    // duration step (60 s, +10) lifts it to 65.
     return this.event(
       p.callId,
       type,
@@ -369,7 +372,7 @@ export class TrafficModel {
       CallerIdVerification.UNVERIFIED,
       true,
       '510100',
-      AgeBand.AGE_29_45,
+      AgeBand.AGE_65_PLUS,
       talk,
     );
   }
