@@ -257,19 +257,7 @@ export class DetectionService {
     );
     const endedHere = new Set(works.filter((w) => w.ev.type === 'ENDED').map((w) => w.callFp));
     const calleeCalls = calleeWork.map((w) => {
-      const stored: StoredCall = {
-        car: w.carrierId,
-        call: w.ev.call,
-        ca: w.ev.caller,
-        ce: w.ev.callee,
-        rg: w.ev.region,
-        age: w.ev.age,
-        cls: w.ev.cls,
-        co: w.ev.country,
-        att: w.ev.att,
-        mis: w.ev.mis,
-        sims: w.sims,
-      };
+      const stored = storedCall(w);
       return this.calleeCall('a', w.ev.t, w, TYPE_CODE[w.ev.type], {
         talk: w.ev.talk ?? 0,
         suspect: w.caller && isSuspect(w.rules, w.caller) ? 1 : 0,
@@ -565,19 +553,7 @@ export class DetectionService {
     onClaim: ((res: number) => void)[],
     jobs: AlertJob[],
   ): void {
-    const stored: StoredCall = {
-      car: w.carrierId,
-      call: w.ev.call,
-      ca: w.ev.caller,
-      ce: w.ev.callee,
-      rg: w.ev.region,
-      age: w.ev.age,
-      cls: w.ev.cls,
-      co: w.ev.country,
-      att: w.ev.att,
-      mis: w.ev.mis,
-      sims: w.sims,
-    };
+    const stored = storedCall(w);
     claims.push(this.calleeCall('a', w.ev.t, w, 'N', { talk: 0, suspect: 0, ctx: JSON.stringify(stored) }));
     onClaim.push(() => undefined);
     claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, w.rules, 'live'));
@@ -778,4 +754,21 @@ export class DetectionService {
   get log(): Logger {
     return this.logger;
   }
+}
+
+/** What the callee side keeps about a call in progress, so the sweep can score it later. */
+function storedCall(w: Work): StoredCall {
+  return {
+    car: w.carrierId,
+    call: w.ev.call,
+    ca: w.ev.caller,
+    ce: w.ev.callee,
+    rg: w.ev.region,
+    age: w.ev.age,
+    cls: w.ev.cls,
+    co: w.ev.country,
+    att: w.ev.att,
+    mis: w.ev.mis,
+    sims: w.sims,
+  };
 }
