@@ -6,6 +6,7 @@ import { num, RULE_CATALOG, defaultRule } from '@eagle-eye/rules';
 import { loadConfig } from '@eagle-eye/config';
 import { DetectorConfigSchema } from '../../apps/detector/src/config';
 import { callFp, numberFp } from '../../apps/detector/src/detection/fingerprint';
+import { callerEventArgs } from '../../apps/detector/src/lua/caller-args';
 import { loadScripts, LuaScript } from '../../apps/detector/src/lua/detector-scripts';
 import { assertLoopbackUrl } from './loopback';
 import { nowMs } from './open-loop';
@@ -20,7 +21,7 @@ import { benchToken, randomTag } from './traffic';
  */
 
 /** ARGV the benchmark passes; checked against the script's header so drift fails loudly. */
-const EXPECTED_ARGV = 13;
+const EXPECTED_ARGV = 20;
 
 export interface MainScript extends LuaScript {
   /** per KEYS[i], the key suffix after `{n:<caller>}:` as the header documents it (`w`, `x<day>`, ...) */
@@ -30,7 +31,7 @@ export interface MainScript extends LuaScript {
 /**
  * The detector's caller-event script with the layout of its keys read from its own header
  * (`KEYS[i] {n:caller}:<suffix>`), so the benchmark follows the detector when keys are added or
- * merged; the ARGV list is the detector's callerCall (checked by count).
+ * merged; the ARGV list is built by the detector's own callerEventArgs (its count checked against the header).
  */
 export function mainScript(): MainScript {
   const s = loadScripts().get('caller-event');
@@ -124,19 +125,21 @@ function callArgs(
   const day = Math.floor(t / 86400_000);
   return [
     ...script.keySuffixes.map((sfx) => numberKey(keys, caller, sfx, day)),
-    'a',
-    t,
-    type,
-    callFp(carrierId, call),
-    numberFp(callee),
-    d.latenessMs,
-    type === 'E' ? talk : 0,
-    d.shortCallS,
-    d.windowTtlS,
-    carrierId,
-    '510100',
-    d.familiarTtlS,
-    d.minTalkS,
+    ...callerEventArgs({
+      op: 'a',
+      t,
+      type,
+      callFp: callFp(carrierId, call),
+      counterpartFp: numberFp(callee),
+      latenessMs: d.latenessMs,
+      talkS: type === 'E' ? talk : 0,
+      shortCallS: d.shortCallS,
+      windowTtlS: d.windowTtlS,
+      carrierId,
+      region: '510100',
+      familiarTtlS: d.familiarTtlS,
+      minTalkS: d.minTalkS,
+    }),
   ];
 }
 

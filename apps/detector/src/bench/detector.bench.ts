@@ -62,6 +62,13 @@ async function main(): Promise<void> {
   const batch = 2000;
   const concurrency = 4;
   const before = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
+  const redisCpu = async (): Promise<number> => {
+    const info = await redis.info('cpu');
+    const f = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+    return f('used_cpu_sys') + f('used_cpu_user');
+  };
+  const redisCpu0 = await redisCpu();
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   // like the consumer: each call's events stay in one lane (partition), in order; lanes in parallel
   const lanes = Array.from({ length: concurrency }, () => [] as typeof events);
@@ -74,6 +81,9 @@ async function main(): Promise<void> {
   };
   await Promise.all(lanes.map(worker));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const nodeCpuS = (cpu.user + cpu.system) / 1e6;
+  const redisCpuS = (await redisCpu()) - redisCpu0;
   const after = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
 
   let cursor = '0';
@@ -92,6 +102,8 @@ async function main(): Promise<void> {
     [
       `events: ${events.length} in ${secs.toFixed(2)} s = ${Math.round(events.length / secs)} events/s ` +
         `(batches of ${batch}, ${concurrency} partitions in flight, one Node process, alerts counted: ${alerts}: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')})`,
+      `CPU: detector (Node) ${nodeCpuS.toFixed(2)} s = ${((nodeCpuS / events.length) * 1e6).toFixed(1)} µs per event, ` +
+        `Redis ${redisCpuS.toFixed(2)} s = ${((redisCpuS / events.length) * 1e6).toFixed(1)} µs per event`,
       `active numbers: ${numbers}, keys: ${nkeys}, MEMORY USAGE sum: ${bytes} B = ${Math.round(bytes / numbers)} B per active number`,
       `used_memory grew by ${after - before} B = ${Math.round((after - before) / numbers)} B per active number`,
     ].join('\n'),

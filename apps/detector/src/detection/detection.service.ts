@@ -14,6 +14,7 @@ import {
 } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
 import { list, num, ResolvedRules } from '@eagle-eye/rules';
+import { callerEventArgs } from '../lua/caller-args';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
 import {
   alertsRaised,
@@ -510,32 +511,7 @@ export class DetectionService {
 
   /** The caller-event script in read mode on the CALLED number's keys: its own caller profile. */
   private calleeProfileCall(w: Work): ScriptCall {
-    const k = this.keys;
-    const tok = w.ev.callee;
-    return {
-      script: 'caller-event',
-      keys: [
-        k.numWindows(tok),
-        k.numDistinct(tok, Math.floor(w.ev.t / 86400_000)),
-        k.numFamiliar(tok),
-        k.numLists(tok),
-      ],
-      args: [
-        'r',
-        w.ev.t,
-        'A',
-        w.callFp,
-        w.callerFp,
-        this.opts.latenessMs,
-        0,
-        num(w.rules.alert_policy, 'shortCallS'),
-        this.opts.windowTtlS,
-        w.carrierId,
-        '',
-        this.opts.familiarTtlS,
-        num(w.rules.familiar, 'minTalkS'),
-      ],
-    };
+    return this.callerCall('r', w.ev.t, w, 'A', w.ev.callee, w.callerFp, '');
   }
 
   /**
@@ -580,9 +556,17 @@ export class DetectionService {
     };
   }
 
-  private callerCall(op: 'a' | 'r', t: number, w: Work, type: string): ScriptCall {
+  /** The caller-event script on `tok`'s keys (by default the event's caller, as the caller). */
+  private callerCall(
+    op: 'a' | 'r',
+    t: number,
+    w: Work,
+    type: string,
+    tok = w.ev.caller,
+    counterpartFp = w.calleeFp,
+    region = w.ev.region ?? '',
+  ): ScriptCall {
     const k = this.keys;
-    const tok = w.ev.caller;
     return {
       script: 'caller-event',
       keys: [
@@ -591,21 +575,21 @@ export class DetectionService {
         k.numFamiliar(tok),
         k.numLists(tok),
       ],
-      args: [
+      args: callerEventArgs({
         op,
         t,
         type,
-        w.callFp,
-        w.calleeFp,
-        this.opts.latenessMs,
-        w.ev.talk ?? 0,
-        num(w.rules.alert_policy, 'shortCallS'),
-        this.opts.windowTtlS,
-        w.carrierId,
-        w.ev.region ?? '',
-        this.opts.familiarTtlS,
-        num(w.rules.familiar, 'minTalkS'),
-      ],
+        callFp: w.callFp,
+        counterpartFp,
+        latenessMs: this.opts.latenessMs,
+        talkS: op === 'a' ? (w.ev.talk ?? 0) : 0,
+        shortCallS: num(w.rules.alert_policy, 'shortCallS'),
+        windowTtlS: this.opts.windowTtlS,
+        carrierId: w.carrierId,
+        region,
+        familiarTtlS: this.opts.familiarTtlS,
+        minTalkS: num(w.rules.familiar, 'minTalkS'),
+      }),
     };
   }
 

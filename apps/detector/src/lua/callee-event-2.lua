@@ -30,7 +30,9 @@
   status: 0 applied, 1 duplicate, 3 read
 ]]
 local op = ARGV[1]
-local t = tonumber(ARGV[2])
+local ts = ARGV[2]
+local t = tonumber(ts)
+local sbyte = string.byte
 local late = tonumber(ARGV[6])
 local call = ARGV[4]
 local caller = ARGV[5]
@@ -63,11 +65,11 @@ if op == 'a' then
       status = 0
       ctx = ARGV[9]
       answered = t
-      set = { 'c' .. call, ctx, 'a' .. call, '0|-1|' .. t }
+      set = { 'c' .. call, ctx, 'a' .. call, '0|-1|' .. ts }
       if ARGV[8] == '1' and t > tonumber(h['s' .. caller] or '0') then
         set[#set + 1] = 's' .. caller
-        set[#set + 1] = t
-        h['s' .. caller] = tostring(t)
+        set[#set + 1] = ts
+        h['s' .. caller] = ts
       end
     end
   elseif ended == 1 then
@@ -80,7 +82,7 @@ if op == 'a' then
       drop = { 'c' .. call, 'a' .. call }
       h['c' .. call], h['a' .. call] = nil, nil
       -- only an alerted call needs remembering after its end (CallEnded, no post-call alert)
-      if level > 0 then set = { 'z' .. call, t .. '|' .. talk .. '|' .. level } end
+      if level > 0 then set = { 'z' .. call, ts .. '|' .. ARGV[7] .. '|' .. (level == 1 and '1' or '2') } end
     end
     -- A long call makes the pair familiar, unless it was alerted: a scammer's call must not
     -- whitelist the scammer for the next one.
@@ -94,19 +96,19 @@ end
 -- Count distinct suspect callers in the ring window; on apply, drop what has expired.
 local n = 0
 for f, v in pairs(h) do
-  local kind = string.sub(f, 1, 1)
-  if kind == 's' then
+  local kind = sbyte(f)
+  if kind == 115 then -- s
     local ts = tonumber(v)
     if ts >= t - ring and ts <= t + late then
       n = n + 1
     elseif status == 0 and ts < t - ring - late then
       drop[#drop + 1] = f
     end
-  elseif status == 0 and kind == 'z' then
+  elseif status == 0 and kind == 122 then -- z
     if tonumber(string.match(v, '^(%d+)')) < t - late then drop[#drop + 1] = f end
-  elseif status == 0 and kind == 'o' then
+  elseif status == 0 and kind == 111 then -- o
     if tonumber(v) < t - late then drop[#drop + 1] = f end
-  elseif status == 0 and kind == 'a' then
+  elseif status == 0 and kind == 97 then -- a
     -- a call whose end never arrived
     if tonumber(string.match(v, '(%d+)$')) < t - 21600000 then
       drop[#drop + 1] = f
@@ -117,6 +119,6 @@ end
 if status == 0 then
   if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end
   if #drop > 0 then redis.call('HDEL', KEYS[1], unpack(drop)) end
-  if #set > 0 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[10])) end
+  if #set > 0 then redis.call('EXPIRE', KEYS[1], ARGV[10]) end
 end
 return { status, bits, n, ctx, level, step, answered, ended, talk }

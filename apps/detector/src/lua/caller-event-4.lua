@@ -2,13 +2,16 @@
   Caller side of one call event: bucketed windows of the calling number (event time).
 
   KEYS[1] {n:caller}:w   windows hash:
-                           `<g><k>` bucket counters "a,u,s,d,tt,e" (attempts, answered, short answered,
-                             new distinct callees, talk seconds, ended answered calls); g = m (2 min),
-                             h (10 min), d (2 h)
+                           `M<k>` 2-minute bucket k (event time / 120000): struct '<H' attempts
+                           `H<k>` 10-minute bucket: struct '<HHHHIH' attempts, answered, short
+                             answered, new distinct callees, talk seconds, ended answered calls
+                           `D<k>` 2-hour bucket: struct '<HHH' attempts, answered, new distinct callees
+                           (counters saturate at 65535, talk seconds at 2^32 - 1)
                            `c<call>` "mask:tLast" event types applied to a call (1 attempt, 2 answered,
                              4 ended): the replay guard
                            `wm` watermark (newest event time), `fs` first seen, `rg` last callee
-                           region, `dr` distinct callee regions (up to 16)
+                           region, `dr` distinct callee regions (up to 16), `xd` the day whose
+                           distinct-callee HyperLogLog has its TTL set
   KEYS[2] {n:caller}:x<day>  HyperLogLog of the day's callees (new distinct callee = PFADD changed it)
   KEYS[3] {n:caller}:f   familiarity: `<callee>` = 1 the caller called it, `t<callee>` = 1 they talked
   KEYS[4] {n:caller}:l   list mirror: scope -> "list|expiresAtMs|reason"
@@ -26,8 +29,19 @@
   ARGV[11] callee region
   ARGV[12] familiarity TTL, seconds
   ARGV[13] minimum talk seconds that make a pair familiar
+  ARGV[14] ARGV[15] ARGV[16]  the event time's own bucket fields `M<k>` `H<k>` `D<k>`
+  ARGV[17] ARGV[18] ARGV[19]  the oldest bucket fields still inside the 10-minute, 1-hour and
+                               24-hour windows read at the event time
+  ARGV[20] the event time's UTC day
+
+  The caller computes ARGV[14..20] (see caller-args.ts): number-to-string conversion is the
+  dearest thing a Redis Lua script does, so this script formats no numbers on its usual path. An
+  event older than the number's watermark (out of order) reads at the watermark and takes the slow
+  path that computes its bounds here.
 
   A bucket counts while any part of it lies inside the window, so a window is W to W + bucket.
+  Housekeeping (dropping buckets past their window and replay guards past lateness, refreshing the
+  TTLs) runs when a new 2-minute bucket opens, so at most once per 2 minutes of a number's activity.
 
   Returns { status, wm, fs, a10, a60, u60, s60, d60, tt60, e60, a1440, u1440, d1440, lists_global,
             lists_carrier, distinct_regions, region, mask of the call's applied event types }
@@ -35,19 +49,21 @@
   status: 0 applied, 1 duplicate (no change), 2 late (older than watermark - lateness, dropped), 3 read
 ]]
 local op = ARGV[1]
-local t = tonumber(ARGV[2])
+local ts = ARGV[2]
+local t = tonumber(ts)
 local late = tonumber(ARGV[6])
-local ttl = tonumber(ARGV[9])
-local G = { m = 120000, h = 600000, d = 7200000 }
-local W = { m = 600000, h = 3600000, d = 86400000 }
+local floor, sbyte, min = math.floor, string.byte, math.min
+local spack, sunpack = struct.pack, struct.unpack
+local MASKS = { '1', '2', '3', '4', '5', '6', '7' }
 
-local h = {}
 local flat = redis.call('HGETALL', KEYS[1])
+local h = {}
 for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
 local wm = tonumber(h.wm or '0')
 local status, applied = 3, 0
 local light = false
-local set = {}
+local opened = #flat == 0
+local set, n = {}, 0
 
 if op == 'a' then
   if wm > 0 and t < wm - late then
@@ -56,44 +72,47 @@ if op == 'a' then
   local typ = ARGV[3]
   local bit = (typ == 'A' and 1) or (typ == 'N' and 2) or 4
   local cf = 'c' .. ARGV[4]
-  local mask, last = 0, t
-  if h[cf] then
-    local m, f = string.match(h[cf], '^(%d+):(%d+)$')
-    mask, last = tonumber(m), tonumber(f)
+  local mask, lastS = 0, ts
+  local guard = h[cf]
+  if guard then
+    local m, l = string.match(guard, '^(%d+):(%d+)$')
+    mask = tonumber(m)
+    if tonumber(l) > t then lastS = l end
   end
   applied = mask
-  if math.floor(mask / bit) % 2 == 1 then
+  if floor(mask / bit) % 2 == 1 then
     status = 1
   else
     status = 0
     applied = mask + bit
-    set[#set + 1] = cf
-    set[#set + 1] = applied .. ':' .. math.max(last, t)
+    set[1], set[2], n = cf, MASKS[applied] .. ':' .. lastS, 2
     local da, du, ds, dd, dt, de = 0, 0, 0, 0, 0, 0
     if typ == 'A' then
       da = 1
       if redis.call('PFADD', KEYS[2], ARGV[5]) == 1 then
         dd = 1
-        redis.call('EXPIRE', KEYS[2], ttl)
+        if h.xd ~= ARGV[20] then
+          redis.call('EXPIRE', KEYS[2], ARGV[9])
+          set[n + 1], set[n + 2], n = 'xd', ARGV[20], n + 2
+        end
       end
-      redis.call('HSETNX', KEYS[3], ARGV[5], 1)
-      redis.call('EXPIRE', KEYS[3], tonumber(ARGV[12]))
+      if redis.call('HSETNX', KEYS[3], ARGV[5], 1) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[12]) end
       local rg = ARGV[11]
       if rg ~= '' then
         local dr = h.dr or ''
-        if not string.find(',' .. dr .. ',', ',' .. rg .. ',', 1, true) then
-          local n = 0
-          for _ in string.gmatch(dr, '[^,]+') do n = n + 1 end
-          if n < 16 then
-            dr = (dr == '' and rg) or (dr .. ',' .. rg)
-            set[#set + 1] = 'dr'
-            set[#set + 1] = dr
-            h.dr = dr
+        if dr == '' then
+          dr = rg
+          set[n + 1], set[n + 2], n = 'dr', dr, n + 2
+        elseif not string.find(',' .. dr .. ',', ',' .. rg .. ',', 1, true) then
+          local _, commas = string.gsub(dr, ',', '')
+          if commas < 15 then
+            dr = dr .. ',' .. rg
+            set[n + 1], set[n + 2], n = 'dr', dr, n + 2
           end
         end
+        h.dr = dr
         if h.rg ~= rg then
-          set[#set + 1] = 'rg'
-          set[#set + 1] = rg
+          set[n + 1], set[n + 2], n = 'rg', rg, n + 2
           h.rg = rg
         end
       end
@@ -101,78 +120,114 @@ if op == 'a' then
       du = 1
     else
       de = 1
-      local talk = tonumber(ARGV[7])
-      dt = talk
-      if talk > 0 and talk < tonumber(ARGV[8]) then ds = 1 end
-      if talk >= tonumber(ARGV[13]) then
-        redis.call('HSETNX', KEYS[3], 't' .. ARGV[5], 1)
-        redis.call('EXPIRE', KEYS[3], tonumber(ARGV[12]))
+      dt = tonumber(ARGV[7])
+      if dt > 0 and dt < tonumber(ARGV[8]) then ds = 1 end
+      if dt >= tonumber(ARGV[13]) then
+        if redis.call('HSETNX', KEYS[3], 't' .. ARGV[5], 1) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[12]) end
       end
     end
     -- the end of an unanswered call changes no counter: only the replay guard above
-    light = typ == 'E' and dt == 0 and math.floor(mask / 2) % 2 == 0
-    for g, size in pairs(light and {} or G) do
-      local f = g .. math.floor(t / size)
-      local a, u, s, d, tt, e = 0, 0, 0, 0, 0, 0
-      if h[f] then
-        a, u, s, d, tt, e = string.match(h[f], '^(%d+),(%d+),(%d+),(%d+),(%d+),(%d+)$')
+    light = typ == 'E' and dt == 0 and floor(mask / 2) % 2 == 0
+    if not light then
+      local f, v = ARGV[14], nil
+      v = h[f]
+      if v then v = spack('<H', min(sunpack('<H', v) + da, 65535)) else
+        v = spack('<H', da)
+        opened = true
       end
-      local v = (a + da) .. ',' .. (u + du) .. ',' .. (s + ds) .. ',' .. (d + dd) .. ',' .. (tt + dt) .. ',' .. (e + de)
       h[f] = v
-      set[#set + 1] = f
-      set[#set + 1] = v
+      set[n + 1], set[n + 2], n = f, v, n + 2
+      f = ARGV[15]
+      local a, u, s, d, tt, e = 0, 0, 0, 0, 0, 0
+      if h[f] then a, u, s, d, tt, e = sunpack('<HHHHIH', h[f]) end
+      v = spack('<HHHHIH', min(a + da, 65535), min(u + du, 65535), min(s + ds, 65535), min(d + dd, 65535),
+        min(tt + dt, 4294967295), min(e + de, 65535))
+      h[f] = v
+      set[n + 1], set[n + 2], n = f, v, n + 2
+      f = ARGV[16]
+      a, u, d = 0, 0, 0
+      if h[f] then a, u, d = sunpack('<HHH', h[f]) end
+      v = spack('<HHH', min(a + da, 65535), min(u + du, 65535), min(d + dd, 65535))
+      h[f] = v
+      set[n + 1], set[n + 2], n = f, v, n + 2
     end
     local fs = tonumber(h.fs or '0')
     if fs == 0 or t < fs then
-      set[#set + 1] = 'fs'
-      set[#set + 1] = t
-      h.fs = tostring(t)
+      set[n + 1], set[n + 2], n = 'fs', ts, n + 2
+      h.fs = ts
     end
     if t > wm then
       wm = t
-      set[#set + 1] = 'wm'
-      set[#set + 1] = t
+      set[n + 1], set[n + 2], n = 'wm', ts, n + 2
     end
   end
 end
 
--- Windows are read at the number's watermark (or at the asked time, for the sweep). On apply,
--- what can no longer count is dropped: buckets past their window, calls past lateness.
-local now = t
-if op == 'a' then now = wm end
-local sums = { m = { 0, 0, 0, 0, 0, 0 }, h = { 0, 0, 0, 0, 0, 0 }, d = { 0, 0, 0, 0, 0, 0 } }
-local drop = {}
-for f, v in pairs(h) do
-  local g = string.sub(f, 1, 1)
-  local size = G[g]
-  if size and string.match(f, '^%a%d+$') then
-    local k = tonumber(string.sub(f, 2))
-    if light then
-      if status == 0 and k < math.floor((wm - W[g] - late) / size) then drop[#drop + 1] = f end
-    elseif k >= math.floor((now - W[g]) / size) and k <= math.floor(now / size) then
-      local a, u, s, d, tt, e = string.match(v, '^(%d+),(%d+),(%d+),(%d+),(%d+),(%d+)$')
-      local acc = sums[g]
-      acc[1] = acc[1] + a; acc[2] = acc[2] + u; acc[3] = acc[3] + s
-      acc[4] = acc[4] + d; acc[5] = acc[5] + tt; acc[6] = acc[6] + e
-    elseif status == 0 and k < math.floor((wm - W[g] - late) / size) then
-      drop[#drop + 1] = f
-    end
-  elseif status == 0 and g == 'c' then
-    local m, last = string.match(v, '^(%d+):(%d+)$')
-    if (tonumber(m) >= 4 and tonumber(last) < wm - late) or tonumber(last) < wm - late - 21600000 then
-      drop[#drop + 1] = f
+-- Window bounds as field names (equal digit counts compare like the numbers): from ARGV when the
+-- windows are read at the event time, computed here when the watermark is ahead of it.
+local mlo, hlo, dlo, mhi, hhi, dhi
+if op == 'a' and wm > t then
+  mlo, hlo, dlo = 'M' .. floor((wm - 600000) / 120000), 'H' .. floor((wm - 3600000) / 600000),
+    'D' .. floor((wm - 86400000) / 7200000)
+  mhi, hhi, dhi = 'M' .. floor(wm / 120000), 'H' .. floor(wm / 600000), 'D' .. floor(wm / 7200000)
+else
+  mlo, hlo, dlo, mhi, hhi, dhi = ARGV[17], ARGV[18], ARGV[19], ARGV[14], ARGV[15], ARGV[16]
+end
+local m1 = 0
+local h1, h2, h3, h4, h5, h6 = 0, 0, 0, 0, 0, 0
+local d1, d2, d4 = 0, 0, 0
+if not light then
+  for f, v in pairs(h) do
+    local b = sbyte(f)
+    if b == 77 then
+      if f >= mlo and f <= mhi and #f == #mlo then m1 = m1 + sunpack('<H', v) end
+    elseif b == 72 then
+      if f >= hlo and f <= hhi and #f == #hlo then
+        local a, u, s, d, tt, e = sunpack('<HHHHIH', v)
+        h1, h2, h3, h4, h5, h6 = h1 + a, h2 + u, h3 + s, h4 + d, h5 + tt, h6 + e
+      end
+    elseif b == 68 then
+      if f >= dlo and f <= dhi and #f == #dlo then
+        local a, u, d = sunpack('<HHH', v)
+        d1, d2, d4 = d1 + a, d2 + u, d4 + d
+      end
     end
   end
 end
+
 if status == 0 then
   redis.call('HSET', KEYS[1], unpack(set))
-  if #drop > 0 then redis.call('HDEL', KEYS[1], unpack(drop)) end
-  redis.call('EXPIRE', KEYS[1], ttl)
+  if opened then
+    local drop = {}
+    local keep = {
+      [77] = floor((wm - 600000 - late) / 120000),
+      [72] = floor((wm - 3600000 - late) / 600000),
+      [68] = floor((wm - 86400000 - late) / 7200000),
+    }
+    for f, v in pairs(h) do
+      local b = sbyte(f)
+      if keep[b] then
+        if tonumber(string.sub(f, 2)) < keep[b] then drop[#drop + 1] = f end
+      elseif b == 99 then
+        local m, l = string.match(v, '^(%d+):(%d+)$')
+        if not m or (tonumber(m) >= 4 and tonumber(l) < wm - late) or tonumber(l) < wm - late - 21600000 then
+          drop[#drop + 1] = f
+        end
+      elseif (b == 109 or b == 104 or b == 100) and (sbyte(f, 2) or 0) <= 57 then
+        drop[#drop + 1] = f -- `m<k>` `h<k>` `d<k>`: a bucket of the earlier text layout
+      end
+    end
+    if #drop > 0 then redis.call('HDEL', KEYS[1], unpack(drop)) end
+    redis.call('EXPIRE', KEYS[1], ARGV[9])
+    redis.call('EXPIRE', KEYS[3], ARGV[12])
+  end
 end
 local nr = 0
-for _ in string.gmatch(h.dr or '', '[^,]+') do nr = nr + 1 end
+if h.dr and h.dr ~= '' then
+  local _, commas = string.gsub(h.dr, ',', '')
+  nr = commas + 1
+end
 local l = {}
 if not light then l = redis.call('HMGET', KEYS[4], '*', ARGV[10]) end
-local m, hh, d = sums.m, sums.h, sums.d
-return { status, wm, tonumber(h.fs or '0'), m[1], hh[1], hh[2], hh[3], hh[4], hh[5], hh[6], d[1], d[2], d[4],
+return { status, wm, tonumber(h.fs or '0'), m1, h1, h2, h3, h4, h5, h6, d1, d2, d4,
   l[1] or '', l[2] or '', nr, h.rg or '', applied }

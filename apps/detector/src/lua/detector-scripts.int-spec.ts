@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { AlertJobName } from '@eagle-eye/contracts';
 import { uniqueId } from '@eagle-eye/testing';
 import { call, ev, fanout, Harness, startHarness, T0, token } from '../test/harness';
+import { callerEventArgs } from './caller-args';
 import { DetectorScripts, loadScripts } from './detector-scripts';
 
 /** CRC16/XMODEM of the hash tag, mod 16384: the Redis Cluster slot of a key. */
@@ -23,9 +24,9 @@ export function keySlot(key: string): number {
 // Changing a script changes its SHA: update the pin deliberately, together with the script.
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '94546399723bf2c201cfbe479cf1a917097166b7',
-  'callee-event-2.lua': 'a976aa390228858342eca4e97b7bf5adea304664',
-  'caller-event-4.lua': 'f50b06203c0fbfb87c8e7f670d0b0c40a794a6c9',
-  'device-sims-1.lua': '1307b920c2be3d004e45a008cc58cf6ba5df1083',
+  'callee-event-2.lua': '051414c0d150ee83c18cbf88f9ba6b4e774b5e07',
+  'caller-event-4.lua': '641447ba35ef474d56a6df2f297dd3004ace7f2a',
+  'device-sims-1.lua': '137fa3334aa15ab613f01ccf22eceab0e56cd2a1',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
 
@@ -74,6 +75,65 @@ describe('detector Lua scripts', () => {
       args: ['x', 60],
     });
     expect(r).toBe(1);
+  });
+
+  it("keeps a busy number's windows hash bounded and its sums exact (binary buckets, housekeeping)", async () => {
+    const caller = token();
+    const wKey = h.keys.numWindows(caller);
+    // a text bucket of the earlier layout is dropped by the first housekeeping
+    await h.redis.hset(wKey, 'm1', '1,0,0,0,0,0', 'dr', '510100');
+    // two hours of one call a minute, each answered for 30 s
+    for (let i = 0; i < 120; i += 20) {
+      const events = [];
+      for (let k = i; k < i + 20; k++) events.push(...call(caller, token(), T0 + k * 60_000, 30));
+      await h.detection.process([h.entry(events)]);
+    }
+    const fields = await h.redis.hkeys(wKey);
+    expect(fields).not.toContain('m1');
+    expect(fields).toContain('dr');
+    // buckets: 2-minute ones of the last 10 min + lateness, 10-minute ones of the last hour, 2-hour
+    // ones of the day; replay guards only of calls within lateness
+    expect(fields.filter((f) => f.startsWith('M')).length).toBeLessThanOrEqual(8);
+    expect(fields.filter((f) => f.startsWith('H')).length).toBeLessThanOrEqual(9);
+    expect(fields.filter((f) => f.startsWith('c')).length).toBeLessThanOrEqual(4);
+    expect(await h.redis.ttl(wKey)).toBeGreaterThan(0);
+    // read the windows at the last event: 10 min of attempts, one hour of answered calls and talk
+    const last = T0 + 119 * 60_000 + 35_000;
+    const r = (await h.scripts.one({
+      script: 'caller-event',
+      keys: [
+        wKey,
+        h.keys.numDistinct(caller, Math.floor(last / 86400_000)),
+        h.keys.numFamiliar(caller),
+        h.keys.numLists(caller),
+      ],
+      args: callerEventArgs({
+        op: 'r',
+        t: last,
+        type: 'A',
+        callFp: 'x',
+        counterpartFp: 'y',
+        latenessMs: 120_000,
+        talkS: 0,
+        shortCallS: 10,
+        windowTtlS: 3600,
+        carrierId: h.carrier,
+        region: '',
+        familiarTtlS: 3600,
+        minTalkS: 60,
+      }),
+    })) as number[];
+    // a bucket counts while any part of it is inside the window: 10 min of 2-min buckets reach
+    // back to the bucket holding (last - 10 min), 1 h of 10-min buckets likewise
+    const inWindow = (w: number, g: number) =>
+      Array.from({ length: 120 }, (_, k) => T0 + k * 60_000).filter(
+        (t) => Math.floor(t / g) >= Math.floor((last - w) / g),
+      ).length;
+    expect(r[3]).toBe(inWindow(600_000, 120_000)); // attempts, 10 min
+    expect(r[4]).toBe(inWindow(3_600_000, 600_000)); // attempts, 1 h
+    expect(r[5]).toBe(inWindow(3_600_000, 600_000)); // answered, 1 h
+    expect(r[8]).toBe(30 * inWindow(3_600_000, 600_000)); // talk seconds, 1 h
+    expect(r[10]).toBe(120); // attempts, 24 h
   });
 
   it('calls every script with keys of one hash slot, across all scenarios', async () => {

@@ -1,0 +1,58 @@
+/** Bucket sizes and window lengths of caller-event-4.lua, ms. */
+const M = 120_000;
+const H = 600_000;
+const D = 7_200_000;
+const DAY = 86_400_000;
+
+/**
+ * The bucket-field ARGV of caller-event-4.lua for event time `t` (ARGV[14..20]): the event's own
+ * 2-minute, 10-minute and 2-hour buckets, the oldest bucket of each window still counted at `t`,
+ * and the UTC day. Formatting numbers is cheap here and dear inside Redis's Lua.
+ */
+export function bucketArgs(t: number): string[] {
+  return [
+    `M${Math.floor(t / M)}`,
+    `H${Math.floor(t / H)}`,
+    `D${Math.floor(t / D)}`,
+    `M${Math.floor((t - 10 * 60_000) / M)}`,
+    `H${Math.floor((t - 3_600_000) / H)}`,
+    `D${Math.floor((t - DAY) / D)}`,
+    String(Math.floor(t / DAY)),
+  ];
+}
+
+export interface CallerEventArgs {
+  op: 'a' | 'r';
+  t: number;
+  type: string;
+  callFp: string;
+  counterpartFp: string;
+  latenessMs: number;
+  talkS: number;
+  shortCallS: number;
+  windowTtlS: number;
+  carrierId: string;
+  region: string;
+  familiarTtlS: number;
+  minTalkS: number;
+}
+
+/** ARGV of caller-event-4.lua, in its header's order. */
+export function callerEventArgs(a: CallerEventArgs): (string | number)[] {
+  return [
+    a.op,
+    a.t,
+    a.type,
+    a.callFp,
+    a.counterpartFp,
+    a.latenessMs,
+    a.talkS,
+    a.shortCallS,
+    a.windowTtlS,
+    a.carrierId,
+    a.region,
+    a.familiarTtlS,
+    a.minTalkS,
+    ...bucketArgs(a.t),
+  ];
+}
