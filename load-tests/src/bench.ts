@@ -82,6 +82,8 @@ export interface BenchResult {
     /** alerts per duration step (seconds) that raised them */
     byStep: Record<string, number>;
     lateness: LatencySummary;
+    /** the detector's share: its raisedAt minus (answer + step), both in its clock */
+    raisedLateness: LatencySummary;
     note: string;
   } | null;
   memory: {
@@ -565,6 +567,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         }
       })();
       const lateness = newHistogram();
+      const raisedLateness = newHistogram();
       let stepSent = 0;
       let stepGot = 0;
       let early = 0;
@@ -607,6 +610,8 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
               else {
                 byStep[String(step)] = (byStep[String(step)] ?? 0) + 1;
                 recordMs(lateness, since - step * 1000);
+                const raised = Date.parse(a.alert.raisedAt) - p.answeredAtMs;
+                if (Number.isFinite(raised)) recordMs(raisedLateness, Math.max(0, raised - step * 1000));
               }
             });
           },
@@ -630,6 +635,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         early,
         byStep,
         lateness: summarise(lateness),
+        raisedLateness: summarise(raisedLateness),
         note:
           cfg.soakS >= firstStepS
             ? `calls suspect enough to watch but not to alert at answer; lateness = arrival - (answer + step)`

@@ -117,6 +117,14 @@ export function formatReport(r: BenchResult): string {
           (x.count ? `target <= ${TARGETS.stepMs} ms: ${verdict(x.p99Ms <= TARGETS.stepMs)}` : ds.note),
       ),
     );
+    if (x.count && ds.raisedLateness)
+      out.push(
+        row(
+          `  of which until the detector raised it`,
+          `${ds.raisedLateness.p50Ms} / ${ds.raisedLateness.p99Ms} / ${ds.raisedLateness.maxMs} ms`,
+          'raisedAt - (answer + step)',
+        ),
+      );
   }
   out.push('');
   out.push('MEMORY');

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import Redis, { ChainableCommander } from 'ioredis';
 import {
   AgeBandName,
   AlertJobName,
@@ -490,14 +490,17 @@ export class DetectionService {
     return this.clock() + (offsets.length ? Math.max(...offsets) : 0);
   }
 
-  /** Records the newest event time seen on a partition (as an offset to the wall clock). */
-  async noteWatermarks(maxByPartition: Map<number, number>): Promise<void> {
+  /**
+   * Records the newest event time seen on a partition (as an offset to the wall clock), into the
+   * given pipeline (the consumer's acknowledgement) or on its own.
+   */
+  async noteWatermarks(maxByPartition: Map<number, number>, into?: ChainableCommander): Promise<void> {
     if (!maxByPartition.size) return;
-    const p = this.redis.pipeline();
+    const p = into ?? this.redis.pipeline();
     const wall = this.clock();
     for (const [part, t] of maxByPartition)
       p.set(this.keys.detectorWatermark(part), String(t - wall), 'PX', 3600_000);
-    await p.exec();
+    if (!into) await p.exec();
   }
 
   /**

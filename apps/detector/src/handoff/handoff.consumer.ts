@@ -13,6 +13,7 @@ export interface ConsumerOptions {
 }
 
 type StreamReply = [string, [string, string[] | null][]][] | null;
+type Batch = { partition: number; ids: string[]; entries: HandoffEntry[] };
 
 /**
  * Reads every hand-off partition through the consumer group, applies the entries, then XACK+XDEL
@@ -26,6 +27,7 @@ export class HandoffConsumer {
   private loop: Promise<void> | null = null;
   private lastClaim = 0;
   private readonly maxT = new Map<number, number>();
+  private acking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: Redis,
@@ -57,6 +59,13 @@ export class HandoffConsumer {
 
   /** One round over all partitions; returns how many entries were applied. */
   async poll(id: '>' | '0' = '>'): Promise<number> {
+    const n = await this.apply(await this.read(id));
+    await this.acking;
+    return n;
+  }
+
+  /** Reads one round of entries (delivered to this consumer: pending until acknowledged). */
+  private async read(id: '>' | '0'): Promise<Batch[]> {
     const p = this.redis.pipeline();
     for (let i = 0; i < this.opts.partitions; i++) {
       p.xreadgroup(
@@ -71,14 +80,14 @@ export class HandoffConsumer {
       );
     }
     const res = (await p.exec()) ?? [];
-    const batches: { partition: number; ids: string[]; entries: HandoffEntry[] }[] = [];
+    const batches: Batch[] = [];
     res.forEach(([err, reply], partition) => {
       if (err) throw err;
       const streams = reply as StreamReply;
       const rows = streams?.[0]?.[1] ?? [];
       if (rows.length) batches.push(this.decode(partition, rows));
     });
-    return this.apply(batches);
+    return batches;
   }
 
   /** Takes over entries another consumer left pending for longer than claimIdleMs. */
@@ -96,7 +105,7 @@ export class HandoffConsumer {
       );
     }
     const res = (await p.exec()) ?? [];
-    const batches: { partition: number; ids: string[]; entries: HandoffEntry[] }[] = [];
+    const batches: Batch[] = [];
     res.forEach(([err, reply], partition) => {
       if (err) throw err;
       const rows = (reply as [string, [string, string[] | null][]])[1] ?? [];
@@ -105,7 +114,9 @@ export class HandoffConsumer {
         batches.push(this.decode(partition, rows));
       }
     });
-    return this.apply(batches);
+    const n = await this.apply(batches);
+    await this.acking;
+    return n;
   }
 
   async updateLag(): Promise<void> {
@@ -123,10 +134,7 @@ export class HandoffConsumer {
     });
   }
 
-  private decode(
-    partition: number,
-    rows: [string, string[] | null][],
-  ): { partition: number; ids: string[]; entries: HandoffEntry[] } {
+  private decode(partition: number, rows: [string, string[] | null][]): Batch {
     const ids: string[] = [];
     const entries: HandoffEntry[] = [];
     for (const [id, fields] of rows) {
@@ -150,48 +158,81 @@ export class HandoffConsumer {
     return { partition, ids, entries };
   }
 
-  private async apply(
-    batches: { partition: number; ids: string[]; entries: HandoffEntry[] }[],
-  ): Promise<number> {
+  /**
+   * Applies the entries, then acknowledges them in the background (at most one acknowledgement in
+   * flight): the next batch is applied meanwhile. A crash before the acknowledgement lands only
+   * redelivers entries, which change nothing the second time.
+   */
+  private async apply(batches: Batch[]): Promise<number> {
     if (!batches.length) return 0;
     await this.detection.process(batches.flatMap((b) => b.entries));
-    const p = this.redis.pipeline();
-    for (const b of batches) {
-      const key = this.keys.handoffStream(b.partition);
-      p.xack(key, HANDOFF_GROUP, ...b.ids);
-      p.xdel(key, ...b.ids);
-    }
-    await p.exec();
-    const seen = new Map<number, number>();
-    for (const b of batches) seen.set(b.partition, this.maxT.get(b.partition) ?? 0);
-    await this.detection.noteWatermarks(seen);
+    const previous = this.acking;
+    this.acking = (async () => {
+      await previous.catch(() => undefined); // its entries stay pending and are read again
+      const p = this.redis.pipeline();
+      for (const b of batches) {
+        const key = this.keys.handoffStream(b.partition);
+        p.xack(key, HANDOFF_GROUP, ...b.ids);
+        p.xdel(key, ...b.ids);
+      }
+      const seen = new Map<number, number>();
+      for (const b of batches) seen.set(b.partition, this.maxT.get(b.partition) ?? 0);
+      this.detection.noteWatermarks(seen, p);
+      for (const [err] of (await p.exec()) ?? []) if (err) throw err;
+    })();
+    // a failed acknowledgement is retried by redelivery; the loop learns of it at its next await
+    this.acking.catch(() => undefined);
     return batches.reduce((n, b) => n + b.ids.length, 0);
   }
 
+  /**
+   * The loop: the next round is read while the current one is applied, and acknowledged while the
+   * next is applied, so Redis and this process work at the same time. Rounds are applied one
+   * after the other, in order, so the events of one call keep theirs.
+   */
   private async run(): Promise<void> {
     let backoff = 0;
     // first our own entries left pending by a previous run of this replica
     let pendingFirst = true;
+    let next: Promise<Batch[]> | null = null;
     while (this.running) {
       try {
         if (pendingFirst) {
+          if (next) await next.catch(() => undefined); // what it read is pending: read again below
+          next = null;
           while (this.running && (await this.poll('0')) > 0);
           pendingFirst = false;
         }
-        const n = await this.poll('>');
+        const batches = await (next ?? this.read('>'));
+        next = null;
+        if (batches.length && this.running) {
+          next = this.read('>'); // the next round, while this one is applied
+          next.catch(() => undefined);
+        }
+        await this.apply(batches);
+        await this.settledAcks();
         if (Date.now() - this.lastClaim > this.opts.claimIdleMs / 2) {
           this.lastClaim = Date.now();
           await this.claimStale();
         }
         backoff = 0;
-        if (n === 0) await sleep(10);
+        if (!batches.length) await sleep(10);
       } catch (e) {
         backoff = Math.min(backoff ? backoff * 2 : 100, 5000);
-        pendingFirst = true; // what was read but not applied is in our pending list
+        pendingFirst = true; // what was read but not applied (or acknowledged) is in our pending list
+        this.acking = Promise.resolve();
         this.logger.error(`hand-off processing failed, retrying in ${backoff} ms: ${(e as Error).message}`);
         await sleep(backoff);
       }
     }
+    if (next) await next.catch(() => undefined);
+    await this.acking.catch(() => undefined);
+  }
+
+  /** Throws if an earlier background acknowledgement failed (the loop then re-reads its pending). */
+  private async settledAcks(): Promise<void> {
+    const done = await Promise.race([this.acking.then(() => true), Promise.resolve(false)]);
+    if (done) await this.acking;
   }
 }
 
