@@ -490,17 +490,19 @@ export class DetectionService {
     return this.clock() + (offsets.length ? Math.max(...offsets) : 0);
   }
 
-  /**
-   * Records the newest event time seen on a partition (as an offset to the wall clock), into the
-   * given pipeline (the consumer's acknowledgement) or on its own.
-   */
-  async noteWatermarks(maxByPartition: Map<number, number>, into?: ChainableCommander): Promise<void> {
+  /** Records the newest event time seen on a partition (as an offset to the wall clock). */
+  async noteWatermarks(maxByPartition: Map<number, number>): Promise<void> {
     if (!maxByPartition.size) return;
-    const p = into ?? this.redis.pipeline();
+    const p = this.redis.pipeline();
+    this.queueWatermarks(maxByPartition, p);
+    await p.exec();
+  }
+
+  /** noteWatermarks into a pipeline of the caller's (the consumer's acknowledgement). */
+  queueWatermarks(maxByPartition: Map<number, number>, p: ChainableCommander): void {
     const wall = this.clock();
     for (const [part, t] of maxByPartition)
       p.set(this.keys.detectorWatermark(part), String(t - wall), 'PX', 3600_000);
-    if (!into) await p.exec();
   }
 
   /**

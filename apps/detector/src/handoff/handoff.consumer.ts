@@ -177,7 +177,7 @@ export class HandoffConsumer {
       }
       const seen = new Map<number, number>();
       for (const b of batches) seen.set(b.partition, this.maxT.get(b.partition) ?? 0);
-      this.detection.noteWatermarks(seen, p);
+      this.detection.queueWatermarks(seen, p);
       for (const [err] of (await p.exec()) ?? []) if (err) throw err;
     })();
     // a failed acknowledgement is retried by redelivery; the loop learns of it at its next await
