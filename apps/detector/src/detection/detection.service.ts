@@ -79,6 +79,14 @@ interface StoredCall {
   sims: number;
 }
 
+/** A batch between the two stages of DetectionService. */
+export interface Staged {
+  works: Work[];
+  stats: BatchStats;
+  jobs: AlertJob[];
+  suspectKeys: string[];
+}
+
 interface Work {
   carrierId: string;
   ev: HandoffEvent;
@@ -159,6 +167,15 @@ export class DetectionService {
   ) {}
 
   async process(entries: HandoffEntry[]): Promise<BatchStats> {
+    return this.finish(await this.applyCallers(entries));
+  }
+
+  /**
+   * First stage of a batch: the caller (and device) scripts of every event, caller scores and
+   * suspect-number alerts. The consumer runs it for the next batch while the previous batch is in
+   * its second stage (`finish`); both stages keep batch order, so a call's events stay in order.
+   */
+  async applyCallers(entries: HandoffEntry[]): Promise<Staged> {
     const stats: BatchStats = { applied: 0, duplicate: 0, late: 0, malformed: 0, alerts: 0 };
     const works: Work[] = [];
     for (const entry of entries) {
@@ -181,10 +198,7 @@ export class DetectionService {
         });
       }
     }
-    if (!works.length) {
-      this.count(stats);
-      return stats;
-    }
+    if (!works.length) return { works, stats, jobs: [], suspectKeys: [] };
     // Entries of several partitions arrive together: apply them in event-time order (stable, so
     // the events of one call keep ingest's order when their times tie).
     works.sort((a, b) => a.ev.t - b.ev.t);
@@ -234,6 +248,16 @@ export class DetectionService {
       if (sev) this.suspectJob(w, sev, jobs, suspectKeys);
     }
 
+    return { works, stats, jobs, suspectKeys };
+  }
+
+  /** Second stage: callee scripts, alert claims and due checks, then the alert jobs. */
+  async finish(staged: Staged): Promise<BatchStats> {
+    const { works, stats, jobs, suspectKeys } = staged;
+    if (!works.length) {
+      this.count(stats);
+      return stats;
+    }
     // 2. callee side of answered and ended calls
     const calleeWork = works.filter(
       (w) =>

@@ -14,7 +14,7 @@ import { connectTestRedis } from '@eagle-eye/testing';
 import Redis from 'ioredis';
 import { AlertPublisher } from '../detection/alert.publisher';
 import { DetectionService } from '../detection/detection.service';
-import { ev, fanout, Harness, startHarness, T0, token } from '../test/harness';
+import { call, ev, fanout, Harness, startHarness, T0, token } from '../test/harness';
 import { HandoffConsumer } from './handoff.consumer';
 
 const PARTITIONS = 4;
@@ -120,6 +120,42 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     } finally {
       await consumer.stop();
     }
+  });
+
+  it('keeps each call in order while rounds overlap (first stage of one, second stage of the previous)', async () => {
+    const consumer = new HandoffConsumer(h.redis, h.keys, detection, {
+      partitions: PARTITIONS,
+      consumer: 'replica-stages',
+      readCount: 2, // small rounds: a call's answer and end land in different rounds
+      claimIdleMs: 60_000,
+    });
+    const scammer = token();
+    const victims = Array.from({ length: 40 }, () => token());
+    const now = Date.now();
+    // a suspect caller (tracked while its calls run), then 40 answered calls ending 20 s later
+    const events: HandoffEvent[] = [...fanout(scammer, now - 120_000, 30)];
+    victims.forEach((v, i) => events.push(...call(scammer, v, now - 100_000 + i * 1000, 20)));
+    // as a switch reports them: in time order, so a call's end comes many entries after its answer
+    await handOver(events.sort((a, b) => a.t - b.t));
+    await consumer.start();
+    try {
+      await until(async () => {
+        let left = 0;
+        for (let p = 0; p < PARTITIONS; p++) left += await h.redis.xlen(h.keys.handoffStream(p));
+        return left === 0 ? true : undefined;
+      }, 20_000);
+    } finally {
+      await consumer.stop();
+    }
+    // every call ended after it was answered: no victim still shows a call in progress, and no
+    // duration-step check is left for one
+    for (const v of victims) {
+      const fields = await h.redis.hkeys(h.keys.numCallee(v));
+      expect(fields.filter((f) => f.startsWith('c') || f.startsWith('a'))).toEqual([]);
+    }
+    for (let shard = 0; shard < 4; shard++) expect(await h.redis.zcard(h.keys.detectorDue(shard))).toBe(0);
+    // and they were tracked at all: the suspect caller's answered calls reached the callee side
+    expect(h.scripts.calls.filter((c) => c.script === 'callee-event').length).toBeGreaterThanOrEqual(80);
   });
 
   it('takes over the entries of a consumer that died before acknowledging them', async () => {

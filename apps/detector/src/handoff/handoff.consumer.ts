@@ -27,7 +27,6 @@ export class HandoffConsumer {
   private loop: Promise<void> | null = null;
   private lastClaim = 0;
   private readonly maxT = new Map<number, number>();
-  private acking: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly redis: Redis,
@@ -59,9 +58,7 @@ export class HandoffConsumer {
 
   /** One round over all partitions; returns how many entries were applied. */
   async poll(id: '>' | '0' = '>'): Promise<number> {
-    const n = await this.apply(await this.read(id));
-    await this.acking;
-    return n;
+    return this.apply(await this.read(id));
   }
 
   /** Reads one round of entries (delivered to this consumer: pending until acknowledged). */
@@ -114,9 +111,7 @@ export class HandoffConsumer {
         batches.push(this.decode(partition, rows));
       }
     });
-    const n = await this.apply(batches);
-    await this.acking;
-    return n;
+    return this.apply(batches);
   }
 
   async updateLag(): Promise<void> {
@@ -158,81 +153,78 @@ export class HandoffConsumer {
     return { partition, ids, entries };
   }
 
-  /**
-   * Applies the entries, then acknowledges them in the background (at most one acknowledgement in
-   * flight): the next batch is applied meanwhile. A crash before the acknowledgement lands only
-   * redelivers entries, which change nothing the second time.
-   */
+  /** Applies the entries, both stages, then acknowledges them. */
   private async apply(batches: Batch[]): Promise<number> {
     if (!batches.length) return 0;
     await this.detection.process(batches.flatMap((b) => b.entries));
-    const previous = this.acking;
-    this.acking = (async () => {
-      await previous.catch(() => undefined); // its entries stay pending and are read again
-      const p = this.redis.pipeline();
-      for (const b of batches) {
-        const key = this.keys.handoffStream(b.partition);
-        p.xack(key, HANDOFF_GROUP, ...b.ids);
-        p.xdel(key, ...b.ids);
-      }
-      const seen = new Map<number, number>();
-      for (const b of batches) seen.set(b.partition, this.maxT.get(b.partition) ?? 0);
-      this.detection.queueWatermarks(seen, p);
-      for (const [err] of (await p.exec()) ?? []) if (err) throw err;
-    })();
-    // a failed acknowledgement is retried by redelivery; the loop learns of it at its next await
-    this.acking.catch(() => undefined);
+    await this.ack(batches);
     return batches.reduce((n, b) => n + b.ids.length, 0);
   }
 
+  /** XACK + XDEL of applied entries, with the partitions' watermarks in the same round trip. */
+  private async ack(batches: Batch[]): Promise<void> {
+    const p = this.redis.pipeline();
+    for (const b of batches) {
+      const key = this.keys.handoffStream(b.partition);
+      p.xack(key, HANDOFF_GROUP, ...b.ids);
+      p.xdel(key, ...b.ids);
+    }
+    const seen = new Map<number, number>();
+    for (const b of batches) seen.set(b.partition, this.maxT.get(b.partition) ?? 0);
+    this.detection.queueWatermarks(seen, p);
+    for (const [err] of (await p.exec()) ?? []) if (err) throw err;
+  }
+
   /**
-   * The loop: the next round is read while the current one is applied, and acknowledged while the
-   * next is applied, so Redis and this process work at the same time. Rounds are applied one
-   * after the other, in order, so the events of one call keep theirs.
+   * The loop keeps three things going at once: the next round is read while the current one runs
+   * its first stage (caller scripts), and that first stage runs while the previous round is in its
+   * second stage (callee scripts, claims, alert jobs) and acknowledgement. Each stage handles the
+   * rounds in order, so the events of a call keep theirs; a round's second stage starts only once
+   * the previous round's has succeeded.
    */
   private async run(): Promise<void> {
     let backoff = 0;
     // first our own entries left pending by a previous run of this replica
     let pendingFirst = true;
     let next: Promise<Batch[]> | null = null;
+    let second: Promise<void> = Promise.resolve();
     while (this.running) {
       try {
         if (pendingFirst) {
-          if (next) await next.catch(() => undefined); // what it read is pending: read again below
+          // what was read or is in flight stays pending until acknowledged: read it all again
+          await Promise.allSettled([next, second]);
           next = null;
+          second = Promise.resolve();
           while (this.running && (await this.poll('0')) > 0);
           pendingFirst = false;
         }
         const batches = await (next ?? this.read('>'));
         next = null;
-        if (batches.length && this.running) {
-          next = this.read('>'); // the next round, while this one is applied
+        if (batches.length) {
+          next = this.read('>');
           next.catch(() => undefined);
+          const staged = await this.detection.applyCallers(batches.flatMap((b) => b.entries));
+          await second; // throws if the previous round failed: its entries are read again
+          second = this.detection.finish(staged).then(() => this.ack(batches));
+          second.catch(() => undefined);
+        } else {
+          await second;
+          await sleep(10);
         }
-        await this.apply(batches);
-        await this.settledAcks();
         if (Date.now() - this.lastClaim > this.opts.claimIdleMs / 2) {
           this.lastClaim = Date.now();
+          await second;
           await this.claimStale();
         }
         backoff = 0;
-        if (!batches.length) await sleep(10);
       } catch (e) {
         backoff = Math.min(backoff ? backoff * 2 : 100, 5000);
         pendingFirst = true; // what was read but not applied (or acknowledged) is in our pending list
-        this.acking = Promise.resolve();
         this.logger.error(`hand-off processing failed, retrying in ${backoff} ms: ${(e as Error).message}`);
         await sleep(backoff);
       }
     }
-    if (next) await next.catch(() => undefined);
-    await this.acking.catch(() => undefined);
-  }
-
-  /** Throws if an earlier background acknowledgement failed (the loop then re-reads its pending). */
-  private async settledAcks(): Promise<void> {
-    const done = await Promise.race([this.acking.then(() => true), Promise.resolve(false)]);
-    if (done) await this.acking;
+    await Promise.allSettled([next, second]);
   }
 }
 
