@@ -74,15 +74,15 @@ export class RedisKeys {
     return `${this.prefix}:{h${partition}}:wm`;
   }
 
-  // --- alerts (apps/alert-worker -> apps/console)
-
-  /** socket.io Redis adapter/emitter channel prefix shared by the worker and every console replica */
   /** event time at which the detector began observing (set once): before a number can count as
    *  new, the detector must have watched long enough to know it was absent */
   detectorObservingSince(): string {
     return `${this.prefix}:{meta}:observing-since`;
   }
 
+  // --- alerts (apps/alert-worker -> apps/console)
+
+  /** socket.io Redis adapter/emitter channel prefix shared by the worker and every console replica */
   socketIoChannel(): string {
     return `${this.prefix}:sio`;
   }
