@@ -514,15 +514,10 @@ export class DetectionService {
     return this.clock() + (offsets.length ? Math.max(...offsets) : 0);
   }
 
-  /** Records the newest event time seen on a partition (as an offset to the wall clock). */
-  async noteWatermarks(maxByPartition: Map<number, number>): Promise<void> {
-    if (!maxByPartition.size) return;
-    const p = this.redis.pipeline();
-    this.queueWatermarks(maxByPartition, p);
-    await p.exec();
-  }
-
-  /** noteWatermarks into a pipeline of the caller's (the consumer's acknowledgement). */
+  /**
+   * Records the newest event time seen on each partition, as an offset to the wall clock, into the
+   * consumer's acknowledgement pipeline (the sweep's event-time now, see eventNow).
+   */
   queueWatermarks(maxByPartition: Map<number, number>, p: ChainableCommander): void {
     const wall = this.clock();
     for (const [part, t] of maxByPartition)
