@@ -21,7 +21,7 @@ import { benchToken, randomTag } from './traffic';
  */
 
 /** ARGV the benchmark passes; checked against the script's header so drift fails loudly. */
-const EXPECTED_ARGV = 20;
+const EXPECTED_ARGV = 24;
 
 export interface MainScript extends LuaScript {
   /** per KEYS[i], the key suffix after `{n:<caller>}:` as the header documents it (`w`, `x<day>`, ...) */
@@ -90,6 +90,7 @@ export interface LuaBenchResult {
 interface Defaults {
   latenessMs: number;
   windowTtlS: number;
+  historyTtlS: number;
   familiarTtlS: number;
   shortCallS: number;
   minTalkS: number;
@@ -101,6 +102,7 @@ export function detectorDefaults(): Defaults {
   return {
     latenessMs: c.DETECTOR_LATENESS_MS,
     windowTtlS: c.DETECTOR_WINDOW_TTL_S,
+    historyTtlS: c.DETECTOR_HISTORY_TTL_S,
     familiarTtlS: c.DETECTOR_FAMILIAR_TTL_S,
     shortCallS: num(defaultRule('alert_policy'), 'shortCallS'),
     minTalkS: num(defaultRule('familiar'), 'minTalkS') ?? RULE_CATALOG.familiar.params.minTalkS,
@@ -135,6 +137,7 @@ function callArgs(
       talkS: type === 'E' ? talk : 0,
       shortCallS: d.shortCallS,
       windowTtlS: d.windowTtlS,
+      historyTtlS: d.historyTtlS,
       carrierId,
       region: '510100',
       familiarTtlS: d.familiarTtlS,

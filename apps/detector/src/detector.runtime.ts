@@ -55,6 +55,7 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
     this.detection = new DetectionService(redis, keys, this.scripts, this.rules, this.publisher, {
       latenessMs: config.DETECTOR_LATENESS_MS,
       windowTtlS: config.DETECTOR_WINDOW_TTL_S,
+      historyTtlS: config.DETECTOR_HISTORY_TTL_S,
       familiarTtlS: config.DETECTOR_FAMILIAR_TTL_S,
       dueShards: config.DETECTOR_DUE_SHARDS,
       dueLeaseMs: config.DETECTOR_DUE_LEASE_MS,

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
     {
       latenessMs: 120_000,
       windowTtlS: 26 * 3600,
+      historyTtlS: 8 * 86400 + 3600,
       familiarTtlS: 30 * 86400,
       dueShards: 16,
       dueLeaseMs: 5000,

@@ -14,7 +14,9 @@ import {
 } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
 import { list, num, ResolvedRules } from '@eagle-eye/rules';
+import { LONG_CALL_S } from '@eagle-eye/scoring';
 import { callerEventArgs } from '../lua/caller-args';
+import { toWindows } from '../lua/caller-reply';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
 import {
   alertsRaised,
@@ -41,7 +43,10 @@ import { callFp, numberFp } from './fingerprint';
 
 export interface DetectionOptions {
   latenessMs: number;
+  /** TTL of the per-day distinct-callee HyperLogLogs and the callee-side keys, seconds */
   windowTtlS: number;
+  /** TTL of a number's windows hash, which keeps 7 days of day buckets, seconds */
+  historyTtlS: number;
   familiarTtlS: number;
   dueShards: number;
   dueLeaseMs: number;
@@ -103,28 +108,6 @@ interface Work {
 
 const TYPE_CODE = { ATTEMPT: 'A', ANSWERED: 'N', ENDED: 'E' } as const;
 const LEVEL: Record<Severity, number> = { warning: 1, critical: 2 };
-
-function toWindows(r: unknown[], at?: number): CallerWindows {
-  const n = (i: number) => Number(r[i] ?? 0);
-  return {
-    at: at ?? n(1),
-    firstSeen: n(2),
-    attempts10m: n(3),
-    attempts1h: n(4),
-    answered1h: n(5),
-    shortAnswered1h: n(6),
-    distinct1h: n(7),
-    talk1h: n(8),
-    ended1h: n(9),
-    attempts24h: n(10),
-    answered24h: n(11),
-    distinct24h: n(12),
-    listGlobal: String(r[13] ?? ''),
-    listCarrier: String(r[14] ?? ''),
-    distinctRegions: n(15),
-    region: String(r[16] ?? ''),
-  };
-}
 
 function malformed(ev: HandoffEvent): boolean {
   return (
@@ -608,7 +591,9 @@ export class DetectionService {
         latenessMs: this.opts.latenessMs,
         talkS: op === 'a' ? (w.ev.talk ?? 0) : 0,
         shortCallS: num(w.rules.alert_policy, 'shortCallS'),
+        longCallS: LONG_CALL_S,
         windowTtlS: this.opts.windowTtlS,
+        historyTtlS: this.opts.historyTtlS,
         carrierId: w.carrierId,
         region,
         familiarTtlS: this.opts.familiarTtlS,

@@ -31,6 +31,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     detection = new DetectionService(h.redis, h.keys, h.scripts, h.rules, publisher, {
       latenessMs: 120_000,
       windowTtlS: 26 * 3600,
+      historyTtlS: 8 * 86400 + 3600,
       familiarTtlS: 30 * 86400,
       dueShards: 4,
       dueLeaseMs: 5000,

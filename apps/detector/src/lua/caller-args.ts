@@ -1,3 +1,5 @@
+import { LONG_CALL_S } from '@eagle-eye/scoring';
+
 /** Bucket sizes and window lengths of caller-event-4.lua, ms. */
 const M = 120_000;
 const H = 600_000;
@@ -21,6 +23,15 @@ export function bucketArgs(t: number): string[] {
   ];
 }
 
+/**
+ * The day-bucket fields of caller-event-4.lua for event time `t` (ARGV[22..23]): the event's UTC
+ * day `Y<day>` and the oldest day of the 7-day window read at `t` (the day and the six before it).
+ */
+export function dayArgs(t: number): string[] {
+  const day = Math.floor(t / DAY);
+  return [`Y${day}`, `Y${day - 6}`];
+}
+
 export interface CallerEventArgs {
   op: 'a' | 'r';
   t: number;
@@ -30,7 +41,12 @@ export interface CallerEventArgs {
   latenessMs: number;
   talkS: number;
   shortCallS: number;
+  /** talk seconds from which an ended call counts as long; LONG_CALL_S when not given */
+  longCallS?: number;
+  /** TTL of the day's distinct-callee HyperLogLog (and, before history, of the windows) */
   windowTtlS: number;
+  /** TTL of the windows hash, which keeps the 7-day buckets */
+  historyTtlS: number;
   carrierId: string;
   region: string;
   familiarTtlS: number;
@@ -54,5 +70,8 @@ export function callerEventArgs(a: CallerEventArgs): (string | number)[] {
     a.familiarTtlS,
     a.minTalkS,
     ...bucketArgs(a.t),
+    a.longCallS ?? LONG_CALL_S,
+    ...dayArgs(a.t),
+    a.historyTtlS,
   ];
 }

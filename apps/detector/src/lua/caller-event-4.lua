@@ -5,7 +5,12 @@
                            `M<k>` 2-minute bucket k (event time / 120000): struct '<H' attempts
                            `H<k>` 10-minute bucket: struct '<HHHHIH' attempts, answered, short
                              answered, new distinct callees, talk seconds, ended answered calls
-                           `D<k>` 2-hour bucket: struct '<HHH' attempts, answered, new distinct callees
+                           `D<k>` 2-hour bucket: struct '<HHHHIHHH' attempts, answered, new distinct
+                             callees of the day, new-ever callees (never called before), talk seconds,
+                             ended calls with talk > 0, short ones (talk < ARGV[8]), long ones (talk >=
+                             ARGV[21]); a 6-byte '<HHH' bucket of the earlier layout reads with the
+                             missing counters 0 and is rewritten in the new layout when next updated
+                           `Y<day>` UTC day bucket (event time / 86400000): the same '<HHHHIHHH' layout
                            (counters saturate at 65535, talk seconds at 2^32 - 1)
                            `c<call>` "mask:tLast" event types applied to a call (1 attempt, 2 answered,
                              4 ended): the replay guard
@@ -24,7 +29,7 @@
   ARGV[6] lateness, ms
   ARGV[7] talk seconds (ended only)
   ARGV[8] short-call limit, seconds
-  ARGV[9] TTL of the window keys, seconds
+  ARGV[9] TTL of the day's HyperLogLog (KEYS[2]), seconds
   ARGV[10] carrier id (list scope)
   ARGV[11] callee region
   ARGV[12] familiarity TTL, seconds
@@ -33,19 +38,29 @@
   ARGV[17] ARGV[18] ARGV[19]  the oldest bucket fields still inside the 10-minute, 1-hour and
                                24-hour windows read at the event time
   ARGV[20] the event time's UTC day
+  ARGV[21] long-call limit, seconds
+  ARGV[22] ARGV[23]  the event time's own day field `Y<day>` and the oldest day field of the 7-day
+                     window (`Y<day - 6>`)
+  ARGV[24] TTL of the windows hash (KEYS[1]), seconds: it keeps 7 days of day buckets
 
-  The caller computes ARGV[14..20] (see caller-args.ts): number-to-string conversion is the
+  The caller computes ARGV[14..20] and ARGV[22..23] (see caller-args.ts): number-to-string conversion is the
   dearest thing a Redis Lua script does, so this script formats no numbers on its usual path. An
   event older than the number's watermark (out of order) reads at the watermark and takes the slow
   path that computes its bounds here.
 
-  A bucket counts while any part of it lies inside the window, so a window is W to W + bucket.
+  A bucket counts while any part of it lies inside the window, so a window is W to W + bucket; the
+  7-day window is the day of the read time and the six days before it.
   Housekeeping (dropping buckets past their window and replay guards past lateness, refreshing the
   TTLs) runs when a new 2-minute bucket opens, so at most once per 2 minutes of a number's activity.
 
   Returns { status, wm, fs, a10, a60, u60, s60, d60, tt60, e60, a1440, u1440, d1440, lists_global,
-            lists_carrier, distinct_regions, region, mask of the call's applied event types }
-  (the end of an unanswered call, which changes no counter, returns no window sums: all 0)
+            lists_carrier, distinct_regions, region, mask of the call's applied event types,
+            n1440, tt1440, e1440, s1440, l1440, slots1440, a7d, u7d, d7d, n7d, tt7d, e7d, days7d }
+  (10-minute/1-hour/24-hour/7-day sums: a attempts, u answered, s short answered (1 h) or short
+  (24 h), d new distinct callees of the day, n new-ever callees, tt talk seconds, e ended with talk,
+  l long; slots1440: 2-hour buckets of the 24 hours with attempts, days7d: days of the 7 with
+  attempts. See caller-reply.ts. The end of an unanswered call, which changes no counter, returns
+  no window sums: all 0)
   status: 0 applied, 1 duplicate (no change), 2 late (older than watermark - lateness, dropped), 3 read
 ]]
 local op = ARGV[1]
@@ -86,7 +101,7 @@ if op == 'a' then
     status = 0
     applied = mask + bit
     set[1], set[2], n = cf, MASKS[applied] .. ':' .. lastS, 2
-    local da, du, ds, dd, dt, de = 0, 0, 0, 0, 0, 0
+    local da, du, ds, dd, dt, de, dn, dl = 0, 0, 0, 0, 0, 0, 0, 0
     if typ == 'A' then
       da = 1
       if redis.call('PFADD', KEYS[2], ARGV[5]) == 1 then
@@ -96,7 +111,10 @@ if op == 'a' then
           set[n + 1], set[n + 2], n = 'xd', ARGV[20], n + 2
         end
       end
-      if redis.call('HSETNX', KEYS[3], ARGV[5], 1) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[12]) end
+      if redis.call('HSETNX', KEYS[3], ARGV[5], 1) == 1 then
+        dn = 1
+        redis.call('EXPIRE', KEYS[3], ARGV[12])
+      end
       local rg = ARGV[11]
       if rg ~= '' then
         local dr = h.dr or ''
@@ -119,9 +137,12 @@ if op == 'a' then
     elseif typ == 'N' then
       du = 1
     else
-      de = 1
       dt = tonumber(ARGV[7])
-      if dt > 0 and dt < tonumber(ARGV[8]) then ds = 1 end
+      if dt > 0 then
+        de = 1
+        if dt < tonumber(ARGV[8]) then ds = 1 end
+        if dt >= tonumber(ARGV[21]) then dl = 1 end
+      end
       if dt >= tonumber(ARGV[13]) then
         if redis.call('HSETNX', KEYS[3], 't' .. ARGV[5], 1) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[12]) end
       end
@@ -144,12 +165,20 @@ if op == 'a' then
         min(tt + dt, 4294967295), min(e + de, 65535))
       h[f] = v
       set[n + 1], set[n + 2], n = f, v, n + 2
-      f = ARGV[16]
-      a, u, d = 0, 0, 0
-      if h[f] then a, u, d = sunpack('<HHH', h[f]) end
-      v = spack('<HHH', min(a + da, 65535), min(u + du, 65535), min(d + dd, 65535))
-      h[f] = v
-      set[n + 1], set[n + 2], n = f, v, n + 2
+      -- the 2-hour and the day bucket: same layout, same increments
+      for i = 16, 22, 6 do
+        f = ARGV[i]
+        v = h[f]
+        local nw, lg = 0, 0
+        a, u, s, d, tt, e = 0, 0, 0, 0, 0, 0
+        if v then
+          if #v == 6 then a, u, d = sunpack('<HHH', v) else a, u, d, nw, tt, e, s, lg = sunpack('<HHHHIHHH', v) end
+        end
+        v = spack('<HHHHIHHH', min(a + da, 65535), min(u + du, 65535), min(d + dd, 65535), min(nw + dn, 65535),
+          min(tt + dt, 4294967295), min(e + de, 65535), min(s + ds, 65535), min(lg + dl, 65535))
+        h[f] = v
+        set[n + 1], set[n + 2], n = f, v, n + 2
+      end
     end
     local fs = tonumber(h.fs or '0')
     if fs == 0 or t < fs then
@@ -165,17 +194,21 @@ end
 
 -- Window bounds as field names (equal digit counts compare like the numbers): from ARGV when the
 -- windows are read at the event time, computed here when the watermark is ahead of it.
-local mlo, hlo, dlo, mhi, hhi, dhi
+local mlo, hlo, dlo, ylo, mhi, hhi, dhi, yhi
 if op == 'a' and wm > t then
   mlo, hlo, dlo = 'M' .. floor((wm - 600000) / 120000), 'H' .. floor((wm - 3600000) / 600000),
     'D' .. floor((wm - 86400000) / 7200000)
   mhi, hhi, dhi = 'M' .. floor(wm / 120000), 'H' .. floor(wm / 600000), 'D' .. floor(wm / 7200000)
+  yhi = floor(wm / 86400000)
+  ylo, yhi = 'Y' .. (yhi - 6), 'Y' .. yhi
 else
-  mlo, hlo, dlo, mhi, hhi, dhi = ARGV[17], ARGV[18], ARGV[19], ARGV[14], ARGV[15], ARGV[16]
+  mlo, hlo, dlo, ylo, mhi, hhi, dhi, yhi = ARGV[17], ARGV[18], ARGV[19], ARGV[23], ARGV[14], ARGV[15], ARGV[16],
+    ARGV[22]
 end
 local m1 = 0
 local h1, h2, h3, h4, h5, h6 = 0, 0, 0, 0, 0, 0
-local d1, d2, d4 = 0, 0, 0
+local d1, d2, d3, d4, d5, d6, d7, d8, d9 = 0, 0, 0, 0, 0, 0, 0, 0, 0
+local y1, y2, y3, y4, y5, y6, y7 = 0, 0, 0, 0, 0, 0, 0
 if not light then
   for f, v in pairs(h) do
     local b = sbyte(f)
@@ -188,8 +221,21 @@ if not light then
       end
     elseif b == 68 then
       if f >= dlo and f <= dhi and #f == #dlo then
-        local a, u, d = sunpack('<HHH', v)
-        d1, d2, d4 = d1 + a, d2 + u, d4 + d
+        if #v == 6 then
+          local a, u, d = sunpack('<HHH', v)
+          d1, d2, d3 = d1 + a, d2 + u, d3 + d
+          if a > 0 then d9 = d9 + 1 end
+        else
+          local a, u, d, nw, tt, e, s, lg = sunpack('<HHHHIHHH', v)
+          d1, d2, d3, d4, d5, d6, d7, d8 = d1 + a, d2 + u, d3 + d, d4 + nw, d5 + tt, d6 + e, d7 + s, d8 + lg
+          if a > 0 then d9 = d9 + 1 end
+        end
+      end
+    elseif b == 89 then
+      if f >= ylo and f <= yhi and #f == #ylo then
+        local a, u, d, nw, tt, e = sunpack('<HHHHIHHH', v)
+        y1, y2, y3, y4, y5, y6 = y1 + a, y2 + u, y3 + d, y4 + nw, y5 + tt, y6 + e
+        if a > 0 then y7 = y7 + 1 end
       end
     end
   end
@@ -203,6 +249,7 @@ if status == 0 then
       [77] = floor((wm - 600000 - late) / 120000),
       [72] = floor((wm - 3600000 - late) / 600000),
       [68] = floor((wm - 86400000 - late) / 7200000),
+      [89] = floor((wm - 518400000 - late) / 86400000),
     }
     for f, v in pairs(h) do
       local b = sbyte(f)
@@ -218,7 +265,7 @@ if status == 0 then
       end
     end
     if #drop > 0 then redis.call('HDEL', KEYS[1], unpack(drop)) end
-    redis.call('EXPIRE', KEYS[1], ARGV[9])
+    redis.call('EXPIRE', KEYS[1], ARGV[24])
     redis.call('EXPIRE', KEYS[3], ARGV[12])
   end
 end
@@ -229,5 +276,6 @@ if h.dr and h.dr ~= '' then
 end
 local l = {}
 if not light then l = redis.call('HMGET', KEYS[4], '*', ARGV[10]) end
-return { status, wm, tonumber(h.fs or '0'), m1, h1, h2, h3, h4, h5, h6, d1, d2, d4,
-  l[1] or '', l[2] or '', nr, h.rg or '', applied }
+return { status, wm, tonumber(h.fs or '0'), m1, h1, h2, h3, h4, h5, h6, d1, d2, d3,
+  l[1] or '', l[2] or '', nr, h.rg or '', applied,
+  d4, d5, d6, d7, d8, d9, y1, y2, y3, y4, y5, y6, y7 }

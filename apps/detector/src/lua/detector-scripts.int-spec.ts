@@ -25,7 +25,7 @@ export function keySlot(key: string): number {
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '94546399723bf2c201cfbe479cf1a917097166b7',
   'callee-event-2.lua': '051414c0d150ee83c18cbf88f9ba6b4e774b5e07',
-  'caller-event-4.lua': '641447ba35ef474d56a6df2f297dd3004ace7f2a',
+  'caller-event-4.lua': 'f97bc20c61107c214a02392f31c2ee048541636b',
   'device-sims-1.lua': '137fa3334aa15ab613f01ccf22eceab0e56cd2a1',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
@@ -117,6 +117,7 @@ describe('detector Lua scripts', () => {
         talkS: 0,
         shortCallS: 10,
         windowTtlS: 3600,
+        historyTtlS: 8 * 86400,
         carrierId: h.carrier,
         region: '',
         familiarTtlS: 3600,

@@ -1,4 +1,5 @@
 import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
+import { emptyWindows } from '@eagle-eye/scoring';
 import {
   CallerWindows,
   CallFacts,
@@ -14,20 +15,16 @@ const rules = (): ResolvedRules =>
   Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
 const AT = 1_800_000_000_000;
 const quiet: CallerWindows = {
-  at: AT,
+  ...emptyWindows(AT),
   firstSeen: AT - 30 * 86400_000,
-  attempts10m: 0,
   attempts1h: 1,
   answered1h: 1,
-  shortAnswered1h: 0,
   distinct1h: 1,
   talk1h: 60,
   ended1h: 1,
   attempts24h: 4,
   answered24h: 3,
   distinct24h: 2,
-  listGlobal: '',
-  listCarrier: '',
   distinctRegions: 1,
   region: '510100',
 };

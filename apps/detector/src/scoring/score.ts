@@ -1,27 +1,9 @@
 import type { AgeBandName, AlertReason, Attestation, CallerClassName, Severity } from '@eagle-eye/contracts';
 import { list, num, ResolvedRules, RuleConfig, RuleId, str } from '@eagle-eye/rules';
+import type { CallerWindows } from '@eagle-eye/scoring';
 
 /** What the caller script returns about the calling number, windows read at its watermark. */
-export interface CallerWindows {
-  /** event time the windows were read at */
-  at: number;
-  firstSeen: number;
-  attempts10m: number;
-  attempts1h: number;
-  answered1h: number;
-  shortAnswered1h: number;
-  distinct1h: number;
-  talk1h: number;
-  ended1h: number;
-  attempts24h: number;
-  answered24h: number;
-  distinct24h: number;
-  /** list mirror entries `list|expiresAtMs|reason`, global and the carrier's */
-  listGlobal: string;
-  listCarrier: string;
-  distinctRegions: number;
-  region: string;
-}
+export type { CallerWindows };
 
 /** Facts of the call itself, from the event. */
 export interface CallFacts {

@@ -127,6 +127,7 @@ export async function startHarness(
   const detection = new DetectionService(redis, keys, scripts, rules, sink, {
     latenessMs: 120_000,
     windowTtlS: 26 * 3600,
+    historyTtlS: 8 * 86400 + 3600,
     familiarTtlS: 30 * 86400,
     dueShards: 4,
     dueLeaseMs: 5000,

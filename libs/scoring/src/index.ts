@@ -1,0 +1,4 @@
+export * from './windows';
+export * from './reference-windows';
+export * from './features';
+export * from './caller-model';
