@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { FEATURE_COUNT, FEATURE_NAMES, FeatureName } from './features';
+
+/**
+ * A calibrated caller-risk model as `npm run train` exports it (scripts/train/train_caller_model.py):
+ * a gradient-boosted tree ensemble over FEATURE_NAMES whose raw margin is mapped to
+ * P(fraud caller | features now) by Platt scaling fitted on out-of-fold predictions, with the
+ * decision thresholds chosen on those predictions and the cross-validated metrics.
+ */
+export interface CallerModelFile {
+  format: 'eagle-eye.caller-model/1';
+  version: string;
+  features: string[];
+  baseline: number;
+  trees: { f: number[]; t: number[]; l: number[]; r: number[]; m: number[]; v: number[] }[];
+  calibration: { kind: 'platt'; a: number; b: number };
+  /** probabilities: `suspect` reaches the target precision on out-of-fold numbers */
+  thresholds: { suspect: number; targetPrecision: number };
+  metrics: Record<string, unknown>;
+  training: Record<string, unknown>;
+  /** feature vectors with the trainer's own predictions, for the parity test */
+  parity: { x: number[]; raw: number; p: number }[];
+}
+
+export interface Contribution {
+  feature: FeatureName;
+  /** share of the raw margin above the baseline this feature accounts for */
+  value: number;
+}
+
+/**
+ * Evaluates a CallerModelFile in-process. Trees are flattened into typed arrays (one node table for
+ * the whole ensemble) so scoring an event is a few hundred comparisons and no allocation.
+ */
+export class CallerModel {
+  readonly version: string;
+  readonly thresholds: CallerModelFile['thresholds'];
+  /** sha-256 of the file's bytes as loaded */
+  readonly sha256: string;
+  private readonly feat: Int16Array;
+  private readonly thr: Float64Array;
+  private readonly left: Int32Array;
+  private readonly right: Int32Array;
+  private readonly missLeft: Uint8Array;
+  private readonly val: Float64Array;
+  private readonly roots: Int32Array;
+  private readonly baseline: number;
+  private readonly a: number;
+  private readonly b: number;
+
+  constructor(
+    readonly file: CallerModelFile,
+    sha256 = '',
+  ) {
+    if (file.format !== 'eagle-eye.caller-model/1')
+      throw new Error(`unknown model format ${String(file.format)}`);
+    if (file.features.length !== FEATURE_COUNT || file.features.some((f, i) => f !== FEATURE_NAMES[i])) {
+      throw new Error(
+        `model ${file.version} was trained on features [${file.features.join(', ')}], the detector computes [${FEATURE_NAMES.join(', ')}]`,
+      );
+    }
+    this.version = file.version;
+    this.thresholds = file.thresholds;
+    this.sha256 = sha256;
+    const n = file.trees.reduce((s, t) => s + t.f.length, 0);
+    this.feat = new Int16Array(n);
+    this.thr = new Float64Array(n);
+    this.left = new Int32Array(n);
+    this.right = new Int32Array(n);
+    this.missLeft = new Uint8Array(n);
+    this.val = new Float64Array(n);
+    this.roots = new Int32Array(file.trees.length);
+    let o = 0;
+    file.trees.forEach((t, k) => {
+      this.roots[k] = o;
+      for (let i = 0; i < t.f.length; i++) {
+        this.feat[o + i] = t.f[i];
+        this.thr[o + i] = t.t[i];
+        this.left[o + i] = t.f[i] < 0 ? -1 : o + t.l[i];
+        this.right[o + i] = t.f[i] < 0 ? -1 : o + t.r[i];
+        this.missLeft[o + i] = t.m[i];
+        this.val[o + i] = t.v[i];
+      }
+      o += t.f.length;
+    });
+    this.baseline = file.baseline;
+    this.a = file.calibration.a;
+    this.b = file.calibration.b;
+  }
+
+  static load(path: string): CallerModel {
+    const raw = readFileSync(path);
+    return new CallerModel(
+      JSON.parse(raw.toString('utf8')) as CallerModelFile,
+      createHash('sha256').update(raw).digest('hex'),
+    );
+  }
+
+  /** raw margin (log-odds before calibration) */
+  raw(x: ArrayLike<number>): number {
+    const { feat, thr, left, right, missLeft, val, roots } = this;
+    let s = this.baseline;
+    for (let k = 0; k < roots.length; k++) {
+      let i = roots[k];
+      let f = feat[i];
+      while (f >= 0) {
+        const v = x[f];
+        i = v <= thr[i] || (v !== v && missLeft[i] === 1) ? left[i] : right[i];
+        f = feat[i];
+      }
+      s += val[i];
+    }
+    return s;
+  }
+
+  /** calibrated probability that the caller is a fraud number */
+  probability(x: ArrayLike<number>): number {
+    return calibrate(this.raw(x), this.a, this.b);
+  }
+
+  /**
+   * Per-feature contributions to the raw margin along each tree's path (each split credits the
+   * change of expected value to its feature), largest first. Only for alerts: it allocates.
+   */
+  contributions(x: ArrayLike<number>): Contribution[] {
+    const { feat, thr, left, right, missLeft, val, roots } = this;
+    const c = new Float64Array(FEATURE_COUNT);
+    for (let k = 0; k < roots.length; k++) {
+      let i = roots[k];
+      while (feat[i] >= 0) {
+        const f = feat[i];
+        const v = x[f];
+        const next = v <= thr[i] || (v !== v && missLeft[i] === 1) ? left[i] : right[i];
+        c[f] += val[next] - val[i];
+        i = next;
+      }
+    }
+    return Array.from(c, (value, i) => ({ feature: FEATURE_NAMES[i], value }))
+      .filter((e) => e.value !== 0)
+      .sort((p, q) => q.value - p.value);
+  }
+}
+
+export function calibrate(raw: number, a: number, b: number): number {
+  return 1 / (1 + Math.exp(-(a * raw + b)));
+}
