@@ -3,10 +3,11 @@
 # beside the checkout) and writes apps/detector/models/caller-risk.json. Reproducible: the same data
 # and seed give the same file. Installs Debian's python3-sklearn when missing (as root).
 #   npm run train -- [--seed 1] [--folds 5] [--days 3] [--per-day 100] [--data PATH] [--out PATH]
+#     [--target-precision 0.95] [--exclude-fold K]  (K: a fold left out entirely, for `npm run eval -- --source sichuan`)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-SEED=1 FOLDS=5 DAYS=3 PER_DAY=100 DATA="" OUT=apps/detector/models/caller-risk.json TARGET=0.95
+SEED=1 FOLDS=5 DAYS=3 PER_DAY=100 DATA="" OUT=apps/detector/models/caller-risk.json TARGET=0.95 EXCLUDE=-1
 while [ $# -gt 0 ]; do
   case "$1" in
     --seed) SEED=$2; shift 2 ;;
@@ -16,6 +17,7 @@ while [ $# -gt 0 ]; do
     --data) DATA=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --target-precision) TARGET=$2; shift 2 ;;
+    --exclude-fold) EXCLUDE=$2; shift 2 ;;
     *) ee_say "unknown option $1 (see the header of scripts/train.sh)"; exit 2 ;;
   esac
 done
@@ -38,4 +40,4 @@ node -r ./scripts/register-paths.js dist/apps/simulator/src/train-samples.cli.js
   --days "$DAYS" --per-day "$PER_DAY" ${DATA:+--data "$DATA"} --out "$work/samples.csv"
 # one thread: the same samples always give the same trees
 OMP_NUM_THREADS=1 "$PY" scripts/train/train_caller_model.py --samples "$work/samples.csv" --out "$OUT" \
-  --seed "$SEED" --target-precision "$TARGET"
+  --seed "$SEED" --target-precision "$TARGET" --exclude-fold "$EXCLUDE"

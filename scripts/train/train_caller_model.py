@@ -106,9 +106,15 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--target-precision", type=float, default=0.95)
+    ap.add_argument("--exclude-fold", type=int, default=-1, help="leave this fold out entirely (for evaluation)")
     args = ap.parse_args()
 
     meta, header, data = read_samples(args.samples)
+    if args.exclude_fold >= 0:
+        data = data[data[:, 1] != args.exclude_fold]
+        # renumber the remaining folds 0..k-2
+        data[:, 1] = np.where(data[:, 1] > args.exclude_fold, data[:, 1] - 1, data[:, 1])
+        log(f"fold {args.exclude_fold} left out for evaluation")
     features = header[5:]
     numbers, folds, y, day, w = (data[:, i] for i in range(5))
     numbers = numbers.astype(int)
@@ -187,6 +193,7 @@ def main():
             "samples": int(len(y)),
             "calls": int(meta.get("calls", 0)),
             "folds": k,
+            "excludedFold": args.exclude_fold if args.exclude_fold >= 0 else None,
             "model": "sklearn HistGradientBoostingClassifier",
             "params": PARAMS,
         },

@@ -40,6 +40,8 @@ export const DetectorConfigSchema = baseSchema.extend({
   DETECTOR_HISTORY_TTL_S: env.int(8 * 86400 + 3600, 3600, 60 * 86400),
   /** how long familiarity (who called or talked with whom) is remembered, seconds */
   DETECTOR_FAMILIAR_TTL_S: env.int(30 * 86400, 3600, 365 * 86400),
+  /** the bundled caller-risk model file ('' = apps/detector/models/caller-risk.json) */
+  DETECTOR_MODEL_PATH: env.string(''),
 });
 export type DetectorConfig = z.infer<typeof DetectorConfigSchema>;
 export const DETECTOR_CONFIG = Symbol('DETECTOR_CONFIG');

@@ -10,7 +10,7 @@ import { Pool } from 'pg';
 import { PG_POOL } from '@eagle-eye/db';
 import { ReadinessRegistry } from '@eagle-eye/observability';
 import { createRedis, REDIS, RedisKeys } from '@eagle-eye/redis';
-import { RulesRepository } from '@eagle-eye/rules';
+import { CallerModelsRepository, RulesRepository } from '@eagle-eye/rules';
 import { DetectorConfig, DETECTOR_CONFIG } from './config';
 import { AlertPublisher } from './detection/alert.publisher';
 import { DetectionService } from './detection/detection.service';
@@ -18,6 +18,7 @@ import { HandoffConsumer } from './handoff/handoff.consumer';
 import { DetectorScripts } from './lua/detector-scripts';
 import { callsInProgress, redisMemory } from './metrics';
 import { RulesCache } from './rules/rules-cache';
+import { ModelRegistry } from './scoring/model-registry';
 
 /**
  * Wires the detector: scripts, hot-reloaded rules, the alert queue, the hand-off consumer, the
@@ -29,6 +30,7 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
   private readonly logger = new Logger('Detector');
   readonly scripts: DetectorScripts;
   readonly rules: RulesCache;
+  readonly models: ModelRegistry;
   readonly publisher: AlertPublisher;
   readonly detection: DetectionService;
   readonly consumer: HandoffConsumer;
@@ -47,20 +49,33 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
   ) {
     this.scripts = new DetectorScripts(redis);
     this.rules = new RulesCache(repo, pool, config.DETECTOR_RULES_CHECK_MS);
+    this.models = new ModelRegistry(
+      new CallerModelsRepository(pool),
+      config.DETECTOR_MODEL_PATH || undefined,
+    );
     this.bullConnection = createRedis(config.REDIS_URL, {
       maxRetriesPerRequest: null,
       enableAutoPipelining: false,
     });
     this.publisher = new AlertPublisher(this.bullConnection, keys.bullPrefix());
-    this.detection = new DetectionService(redis, keys, this.scripts, this.rules, this.publisher, {
-      latenessMs: config.DETECTOR_LATENESS_MS,
-      windowTtlS: config.DETECTOR_WINDOW_TTL_S,
-      historyTtlS: config.DETECTOR_HISTORY_TTL_S,
-      familiarTtlS: config.DETECTOR_FAMILIAR_TTL_S,
-      dueShards: config.DETECTOR_DUE_SHARDS,
-      dueLeaseMs: config.DETECTOR_DUE_LEASE_MS,
-      partitions: config.HANDOFF_PARTITIONS,
-    });
+    this.detection = new DetectionService(
+      redis,
+      keys,
+      this.scripts,
+      this.rules,
+      this.publisher,
+      {
+        latenessMs: config.DETECTOR_LATENESS_MS,
+        windowTtlS: config.DETECTOR_WINDOW_TTL_S,
+        historyTtlS: config.DETECTOR_HISTORY_TTL_S,
+        familiarTtlS: config.DETECTOR_FAMILIAR_TTL_S,
+        dueShards: config.DETECTOR_DUE_SHARDS,
+        dueLeaseMs: config.DETECTOR_DUE_LEASE_MS,
+        partitions: config.HANDOFF_PARTITIONS,
+      },
+      Date.now,
+      this.models,
+    );
     this.consumer = new HandoffConsumer(redis, keys, this.detection, {
       partitions: config.HANDOFF_PARTITIONS,
       consumer: config.DETECTOR_CONSUMER_NAME,
@@ -85,6 +100,7 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
         { cause: e },
       );
     }
+    await this.models.start();
     const n = await this.repo.syncListsToRedis();
     this.logger.log(`mirrored ${n} list entries into Redis`);
     if (!this.config.DETECTOR_CONSUME) return;

@@ -112,3 +112,14 @@ export const callbackProbes = once(
       registers: [metricsRegistry],
     }),
 );
+
+export const modelScores = once(
+  'eagleeye_detector_model_scores_total',
+  () =>
+    new Counter({
+      name: 'eagleeye_detector_model_scores_total',
+      help: 'Caller-risk model evaluations by model version and outcome: suspect, below, missing (version not loaded yet); shadow models count as role="shadow"',
+      labelNames: ['model', 'role', 'outcome'],
+      registers: [metricsRegistry],
+    }),
+);

@@ -1,3 +1,4 @@
 export * from './rule-catalog';
 export * from './rules.repository';
 export * from './rules.module';
+export * from './caller-models.repository';

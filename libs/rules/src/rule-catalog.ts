@@ -68,6 +68,12 @@ export const RULE_CATALOG = {
     description:
       'answered call TO a number that itself rang many people with almost none answered (one-ring call-back scam: the caller is the victim)',
   },
+  caller_model: {
+    points: 55,
+    params: { model: '', shadowModel: '', minProbability: 0 },
+    description:
+      "learned caller-risk model: the caller's calibrated fraud probability from its 1-hour, 24-hour and 7-day behaviour reaches the model's threshold (model: version that decides, '' = bundled; shadowModel: version scored in report-only; minProbability: 0 = the model's own 95 %-precision threshold)",
+  },
   long_call: {
     points: 35,
     params: { stepsS: [60, 180, 600], stepPoints: [10, 20, 35] },

@@ -25,7 +25,7 @@ export interface CallerModelFile {
 
 export interface Contribution {
   feature: FeatureName;
-  /** share of the raw margin above the baseline this feature accounts for */
+  /** this feature's part of the margin above the average sample's (expectedRaw) */
   value: number;
 }
 
@@ -95,6 +95,13 @@ export class CallerModel {
       JSON.parse(raw.toString('utf8')) as CallerModelFile,
       createHash('sha256').update(raw).digest('hex'),
     );
+  }
+
+  /** the margin of an average training sample: baseline plus every tree's root expectation */
+  get expectedRaw(): number {
+    let s = this.baseline;
+    for (let k = 0; k < this.roots.length; k++) s += this.val[this.roots[k]];
+    return s;
   }
 
   /** raw margin (log-odds before calibration) */

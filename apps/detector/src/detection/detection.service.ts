@@ -38,6 +38,7 @@ import {
   suspectSeverity,
   victimSeverity,
 } from '../scoring/score';
+import type { ModelSource } from '../scoring/model-registry';
 import { AlertJob } from './alert.publisher';
 import { callFp, numberFp } from './fingerprint';
 
@@ -147,6 +148,7 @@ export class DetectionService {
     private readonly alerts: AlertSink,
     private readonly opts: DetectionOptions,
     private readonly clock: () => number = Date.now,
+    private readonly models?: ModelSource,
   ) {}
 
   async process(entries: HandoffEntry[]): Promise<BatchStats> {
@@ -226,7 +228,7 @@ export class DetectionService {
       // the end of an unanswered call changed no counter and was given no windows to score
       if (w.status === 0 && w.ev.type === 'ENDED' && !w.ev.talk && !(w.mask & 2)) continue;
       w.windows = toWindows(r);
-      w.caller = scoreCaller(w.rules, w.windows, this.facts(w), observingSince);
+      w.caller = scoreCaller(w.rules, w.windows, this.facts(w), observingSince, this.models);
       const sev = suspectSeverity(w.rules, w.caller);
       if (sev) this.suspectJob(w, sev, jobs, suspectKeys);
     }
@@ -449,6 +451,7 @@ export class DetectionService {
           sims: ctx.sims,
         },
         this.observingSince ?? 0,
+        this.models,
       );
       const durationS = Math.max(0, Math.floor((at - answeredAt) / 1000));
       const score = scoreCall(rules, caller, {

@@ -1,5 +1,6 @@
 import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
-import { emptyWindows } from '@eagle-eye/scoring';
+import { CallerModel, emptyWindows } from '@eagle-eye/scoring';
+import { BUNDLED_MODEL_PATH, ModelSource } from './model-registry';
 import {
   CallerWindows,
   CallFacts,
@@ -147,5 +148,91 @@ describe('scoring', () => {
         expect.objectContaining({ rule: 'callback_to_one_ring', reportOnly: true }),
       ]);
     });
+  });
+});
+
+describe('caller-risk model rule', () => {
+  const model = CallerModel.load(BUNDLED_MODEL_PATH);
+  const seen: string[] = [];
+  const models: ModelSource = {
+    resolve: (v) => (v === '' || v === 'other' ? model : null),
+    observe: (v, role, outcome) => seen.push(`${v}|${role}|${outcome}`),
+  };
+  const fanout: CallerWindows = {
+    ...quiet,
+    attempts10m: 4,
+    attempts1h: 12,
+    distinct1h: 12,
+    attempts24h: 40,
+    answered24h: 40,
+    distinct24h: 39,
+    newEver24h: 40,
+    talk24h: 3000,
+    ended24h: 40,
+    short24h: 4,
+    long24h: 5,
+    slots24h: 5,
+    attempts7d: 40,
+    answered7d: 40,
+    distinct7d: 39,
+    newEver7d: 40,
+    talk7d: 3000,
+    ended7d: 40,
+    days7d: 1,
+  };
+  const withModel = (params: Record<string, unknown>, reportOnly = false): ResolvedRules => {
+    const r = rules();
+    r.caller_model = { ...r.caller_model, reportOnly, params: { ...r.caller_model.params, ...params } };
+    // isolate the model: the hand-set behaviour rules stay out of these cases
+    r.fanout = { ...r.fanout, enabled: false };
+    r.call_centre = { ...r.call_centre, enabled: false };
+    return r;
+  };
+
+  it('makes a likely fraud caller a suspect, with the features that decided in plain words', () => {
+    const s = scoreCaller(withModel({}), fanout, plain, 0, models);
+    expect(s.score).toBe(55);
+    expect(s.reasons).toHaveLength(1);
+    expect(s.reasons[0].rule).toBe('caller_model');
+    expect(s.reasons[0].text).toMatch(
+      new RegExp(`model ${model.version}: [\\d.]+ % likely a fraud caller \\(.+\\)`),
+    );
+    expect(suspectSeverity(rules(), s)).toBe('warning');
+    expect(seen).toContain('|decide|suspect');
+  });
+
+  it('gives no opinion on an ordinary number, nor on one it has seen make no call', () => {
+    expect(scoreCaller(withModel({}), quiet, plain, 0, models).reasons).toEqual([]);
+    expect(scoreCaller(withModel({}), { ...emptyWindows(AT) }, plain, 0, models).reasons).toEqual([]);
+  });
+
+  it('report-only: the reason is shown, the points do not count', () => {
+    const s = scoreCaller(withModel({}, true), fanout, plain, 0, models);
+    expect(s.score).toBe(0);
+    expect(s.total).toBe(55);
+    expect(s.reasons[0].reportOnly).toBe(true);
+  });
+
+  it('a shadow model is scored and reported but never decides', () => {
+    const s = scoreCaller(
+      withModel({ minProbability: 0.999999, shadowModel: 'other' }),
+      fanout,
+      plain,
+      0,
+      models,
+    );
+    expect(s.score).toBe(0);
+    expect(s.total).toBe(0);
+    expect(s.reasons).toEqual([
+      expect.objectContaining({ rule: 'caller_model', points: 0, reportOnly: true }),
+    ]);
+    expect(s.reasons[0].text).toMatch(/^shadow model /);
+    expect(seen).toContain('other|shadow|suspect');
+  });
+
+  it('a version not loaded yet scores as no opinion and is counted', () => {
+    const s = scoreCaller(withModel({ model: 'not-there' }), fanout, plain, 0, models);
+    expect(s.score).toBe(0);
+    expect(seen).toContain('not-there|decide|missing');
   });
 });

@@ -1,5 +1,7 @@
 import type { AgeBandName, AlertReason, Attestation, CallerClassName, Severity } from '@eagle-eye/contracts';
 import { list, num, ResolvedRules, RuleConfig, RuleId, str } from '@eagle-eye/rules';
+import { callerFeatures, CallerModel, describeFeature, FEATURE_COUNT } from '@eagle-eye/scoring';
+import type { ModelSource } from './model-registry';
 import type { CallerWindows } from '@eagle-eye/scoring';
 
 /** What the caller script returns about the calling number, windows read at its watermark. */
@@ -70,9 +72,16 @@ function listHits(rules: ResolvedRules, w: CallerWindows, out: Score): void {
  * once the detector has watched for the rule's whole age window before the number first appeared;
  * until then "not seen before" says nothing (a freshly started detector would call everyone new).
  */
-export function scoreCaller(rules: ResolvedRules, w: CallerWindows, f: CallFacts, observingSince = 0): Score {
+export function scoreCaller(
+  rules: ResolvedRules,
+  w: CallerWindows,
+  f: CallFacts,
+  observingSince = 0,
+  models?: ModelSource,
+): Score {
   const out: Score = { score: 0, total: 0, reasons: [] };
   listHits(rules, w, out);
+  if (models) modelRisk(rules, w, models, out);
   const fan = rules.fanout;
   const perCallee = w.distinct24h > 0 ? w.attempts24h / w.distinct24h : Infinity;
   if (w.distinct1h >= num(fan, 'distinct1h')) {
@@ -147,6 +156,58 @@ export function scoreCaller(rules: ResolvedRules, w: CallerWindows, f: CallFacts
     );
   }
   return out;
+}
+
+const scratch = new Float64Array(FEATURE_COUNT);
+
+function modelReason(m: CallerModel, p: number, x: Float64Array, w: CallerWindows, shadow: boolean): string {
+  const top = m
+    .contributions(x)
+    .filter((c) => c.value > 0)
+    .slice(0, 3)
+    .map((c) => describeFeature(c.feature, w));
+  return (
+    `${shadow ? 'shadow model ' : 'model '}${m.version}: ${Math.round(p * 1000) / 10} % likely a fraud caller` +
+    (top.length ? ` (${top.join('; ')})` : '')
+  );
+}
+
+/**
+ * The learned caller-risk model (rule `caller_model`): the calibrated probability that this number
+ * is a fraud caller given its windows now. At or above the model's threshold (chosen on
+ * out-of-fold numbers for 95 % precision, or the rule's minProbability) it adds the rule's points;
+ * reasons name the features that pushed it up. A number the detector has seen make no call yet
+ * gets no opinion at all: absence of history is neither suspicious nor a pass. The shadow model is
+ * scored and reported, never counted.
+ */
+function modelRisk(rules: ResolvedRules, w: CallerWindows, models: ModelSource, out: Score): void {
+  const rule = rules.caller_model;
+  if (!rule.enabled || w.attempts7d === 0) return;
+  const x = callerFeatures(w, scratch);
+  const min = num(rule, 'minProbability');
+  const version = str(rule, 'model');
+  const m = models.resolve(version);
+  if (!m) models.observe?.(version, 'decide', 'missing');
+  else {
+    const p = m.probability(x);
+    const hit = p >= (min > 0 ? min : m.thresholds.suspect);
+    models.observe?.(version, 'decide', hit ? 'suspect' : 'below');
+    if (hit) add(out, rule, rule.points, modelReason(m, p, x, w, false));
+  }
+  const shadowVersion = str(rule, 'shadowModel');
+  if (!shadowVersion) return;
+  const s = models.resolve(shadowVersion);
+  if (!s) {
+    models.observe?.(shadowVersion, 'shadow', 'missing');
+    return;
+  }
+  const p = s.probability(x);
+  const hit = p >= s.thresholds.suspect;
+  models.observe?.(shadowVersion, 'shadow', hit ? 'suspect' : 'below');
+  if (hit) {
+    // reported beside the alert it did not decide, never counted
+    out.reasons.push({ rule: rule.id, points: 0, reportOnly: true, text: modelReason(s, p, x, w, true) });
+  }
 }
 
 /** What the callee side knows about this call. */
