@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
 import { alertJobId, HandoffEntry, HandoffEvent } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
-import { RulesRepository } from '@eagle-eye/rules';
+import { CallerModelsRepository, RulesRepository } from '@eagle-eye/rules';
 import {
   connectTestRedis,
   createTestSchema,
@@ -14,6 +14,7 @@ import { AlertJob } from '../detection/alert.publisher';
 import { DetectionOptions, DetectionService } from '../detection/detection.service';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
 import { RulesCache } from '../rules/rules-cache';
+import { ModelRegistry } from '../scoring/model-registry';
 
 /** A well-formed pseudonym token (random digest). */
 export function token(): string {
@@ -104,6 +105,8 @@ export interface Harness {
   scripts: RecordingScripts;
   sink: MemorySink;
   detection: DetectionService;
+  /** the caller-risk models, when the harness was asked for them */
+  models: ModelRegistry | null;
   carrier: string;
   entry(events: HandoffEvent[]): HandoffEntry;
   close(): Promise<void>;
@@ -112,6 +115,7 @@ export interface Harness {
 export async function startHarness(
   opts: Partial<DetectionOptions> = {},
   shared?: { schema: TestSchema },
+  extra: { models?: boolean } = {},
 ): Promise<Harness> {
   const schema = shared?.schema ?? (await createTestSchema());
   const redis = await connectTestRedis();
@@ -124,16 +128,27 @@ export async function startHarness(
   const rules = new RulesCache(repo, schema.pool, 60_000);
   await rules.start();
   const sink = new MemorySink();
-  const detection = new DetectionService(redis, keys, scripts, rules, sink, {
-    latenessMs: 120_000,
-    windowTtlS: 26 * 3600,
-    historyTtlS: 8 * 86400 + 3600,
-    familiarTtlS: 30 * 86400,
-    dueShards: 4,
-    dueLeaseMs: 5000,
-    partitions: 4,
-    ...opts,
-  });
+  const models = extra.models ? new ModelRegistry(new CallerModelsRepository(schema.pool)) : null;
+  await models?.start();
+  const detection = new DetectionService(
+    redis,
+    keys,
+    scripts,
+    rules,
+    sink,
+    {
+      latenessMs: 120_000,
+      windowTtlS: 26 * 3600,
+      historyTtlS: 8 * 86400 + 3600,
+      familiarTtlS: 30 * 86400,
+      dueShards: 4,
+      dueLeaseMs: 5000,
+      partitions: 4,
+      ...opts,
+    },
+    Date.now,
+    models ?? undefined,
+  );
   const carrier = 'carrier-a';
   return {
     redis,
@@ -144,6 +159,7 @@ export async function startHarness(
     scripts,
     sink,
     detection,
+    models,
     carrier,
     entry: (events) => ({ carrierId: carrier, events }),
     async close() {
