@@ -4,7 +4,7 @@
   KEYS[1] {n:caller}:w   windows hash:
                            `M<k>` 2-minute bucket k (event time / 120000): struct '<H' attempts
                            `H<k>` 10-minute bucket: struct '<HHHHIH' attempts, answered, short
-                             answered, new distinct callees, talk seconds, ended answered calls
+                             answered, new distinct callees, talk seconds, ended calls with talk > 0
                            `D<k>` 2-hour bucket: struct '<HHHHIHHH' attempts, answered, new distinct
                              callees of the day, new-ever callees (never called before), talk seconds,
                              ended calls with talk > 0, short ones (talk < ARGV[8]), long ones (talk >=
@@ -43,10 +43,11 @@
                      window (`Y<day - 6>`)
   ARGV[24] TTL of the windows hash (KEYS[1]), seconds: it keeps 7 days of day buckets
 
-  The caller computes ARGV[14..20] and ARGV[22..23] (see caller-args.ts): number-to-string conversion is the
-  dearest thing a Redis Lua script does, so this script formats no numbers on its usual path. An
-  event older than the number's watermark (out of order) reads at the watermark and takes the slow
-  path that computes its bounds here.
+  The caller computes ARGV[14..20] and ARGV[22..23] (see caller-args.ts): number-to-string
+  conversion is the dearest thing a Redis Lua script does, so this script formats no numbers on its
+  usual path (one pass over the hash reads every window). An event older than the number's
+  watermark (out of order) reads at the watermark and takes the slow path that computes its bounds
+  here.
 
   A bucket counts while any part of it lies inside the window, so a window is W to W + bucket; the
   7-day window is the day of the read time and the six days before it.
