@@ -107,8 +107,6 @@ export class ReferenceWindows {
       windows.at = this.wm;
       return { status: 1, windows };
     }
-    // housekeeping below sees this call's guard as it was before the event (as the script does)
-    const before = guard ? { mask: guard.mask, last: guard.last } : undefined;
     if (guard) {
       guard.mask = mask | bit;
       if (t > guard.last) guard.last = t;
@@ -174,7 +172,7 @@ export class ReferenceWindows {
     if (t > this.wm) this.wm = t;
     const at = this.wm;
     const windows = light ? this.lightWindows(at) : this.read(at);
-    if (opened) this.housekeeping(ev.call, before);
+    if (opened) this.housekeeping();
     return { status: 0, windows };
   }
 
@@ -239,11 +237,9 @@ export class ReferenceWindows {
    * The script's housekeeping, run when a new 2-minute bucket opens: buckets past their window
    * plus lateness go, and replay guards of ended calls past lateness (of open calls, 6 hours
    * later). Guards must go exactly when the script drops them: a call's later event then counts
-   * as the script counts it. The script judges the current call's guard by its value before the
-   * event (it updates the hash, not its copy). Buckets and day sets could go at any time past the
-   * window.
+   * as the script counts it. Buckets and day sets could go at any time past the window.
    */
-  private housekeeping(current: string, before: Guard | undefined): void {
+  private housekeeping(): void {
     const wm = this.wm;
     const late = this.opts.latenessMs;
     dropBelow(this.m, Math.floor((wm - tenMinutes - late) / M));
@@ -253,9 +249,8 @@ export class ReferenceWindows {
     // an event within lateness can still land on the day of wm - late
     dropBelow(this.daySets, Math.floor((wm - late) / DAY));
     const cut = wm - late;
-    for (const [call, guard] of this.guards) {
-      const g = call === current ? before : guard;
-      if (g && ((g.mask >= 4 && g.last < cut) || g.last < cut - OPEN_GUARD_MS)) this.guards.delete(call);
+    for (const [call, g] of this.guards) {
+      if ((g.mask >= 4 && g.last < cut) || g.last < cut - OPEN_GUARD_MS) this.guards.delete(call);
     }
   }
 }

@@ -102,6 +102,7 @@ if op == 'a' then
     status = 0
     applied = mask + bit
     set[1], set[2], n = cf, MASKS[applied] .. ':' .. lastS, 2
+    h[cf] = set[2] -- housekeeping below judges the guard as it is now
     local da, du, ds, dd, dt, de, dn, dl = 0, 0, 0, 0, 0, 0, 0, 0
     if typ == 'A' then
       da = 1

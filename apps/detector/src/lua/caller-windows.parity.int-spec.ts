@@ -52,7 +52,7 @@ function stream(seed: number, caller: string): Ev[] {
   const known: string[] = [];
   const evs: Ev[] = [];
   let calls = 0;
-  const call = (t: number) => {
+  const call = (t: number, longTalkS = 0) => {
     const fresh = known.length === 0 || rnd() < 0.45;
     const callee = fresh ? `${caller}-c${known.length}` : pick(known);
     if (fresh) known.push(callee);
@@ -61,12 +61,13 @@ function stream(seed: number, caller: string): Ev[] {
     evs.push({ t, type: 'A', call: id, callee, talkS: 0, region });
     const ring = 2000 + Math.floor(rnd() * 20_000);
     const u = rnd();
-    if (u < 0.4) {
+    if (u < 0.4 && !longTalkS) {
       evs.push({ t: t + ring, type: 'E', call: id, callee, talkS: 0, region });
       return;
     }
-    const talk =
-      u < 0.45
+    const talk = longTalkS
+      ? longTalkS
+      : u < 0.45
         ? 0
         : u < 0.5
           ? pick([SHORT_S - 1, SHORT_S, LONG_CALL_S - 1, LONG_CALL_S])
@@ -96,6 +97,10 @@ function stream(seed: number, caller: string): Ev[] {
       for (let i = 0; i < 15; i++) call(start + Math.floor(rnd() * WINDOW.hour));
     }
   }
+  // a seven-hour call: its replay guard is older than the script keeps open calls' guards (6 h)
+  // when its end arrives, and the end is redelivered
+  const long = `${caller}-k${calls}`;
+  call(T0 + 2 * WINDOW.day + 3600_000, 7 * 3600);
   evs.sort((a, b) => a.t - b.t);
   // delivery: some answers arrive after later events of other calls, within lateness
   for (let i = 0; i + 3 < evs.length; i++) {
@@ -110,7 +115,7 @@ function stream(seed: number, caller: string): Ev[] {
   const out: Ev[] = [];
   evs.forEach((e, i) => {
     out.push(e);
-    if (rnd() < 0.03) out.push({ ...e });
+    if (rnd() < 0.03 || (e.call === long && e.type === 'E')) out.push({ ...e });
     if (i > 10 && rnd() < 0.01) out.push({ ...evs[i - 10] });
     if (rnd() < 0.01)
       out.push({
