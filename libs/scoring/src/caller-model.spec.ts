@@ -12,6 +12,7 @@ describe('caller-risk model', () => {
     expect(m.file.parity.length).toBeGreaterThanOrEqual(100);
     for (const v of m.file.parity) {
       expect(m.raw(v.x)).toBeCloseTo(v.raw, 9);
+      expect(m.rawByTable(v.x)).toBeCloseTo(v.raw, 9);
       expect(m.probability(v.x)).toBeCloseTo(v.p, 9);
     }
   });
@@ -51,7 +52,10 @@ describe('caller-risk model', () => {
     expect(describeFeature(top.feature, fanout)).toMatch(/\d/);
   });
 
-  it('refuses a model trained on other features', () => {
+  it('refuses a model trained on other features, and a malformed one before compiling it', () => {
     expect(() => new CallerModel({ ...m.file, features: ['x'] })).toThrow(/trained on features/);
+    const bad = JSON.parse(JSON.stringify(m.file)) as typeof m.file;
+    (bad.trees[0].t as unknown[])[0] = '0); process.exit(1); (0';
+    expect(() => new CallerModel(bad)).toThrow(/not a finite number/);
   });
 });

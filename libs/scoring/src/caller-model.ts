@@ -48,6 +48,8 @@ export class CallerModel {
   private readonly baseline: number;
   private readonly a: number;
   private readonly b: number;
+  /** the ensemble compiled to nested comparisons (see compile) */
+  private readonly compiled: (x: ArrayLike<number>) => number;
 
   constructor(
     readonly file: CallerModelFile,
@@ -87,6 +89,7 @@ export class CallerModel {
     this.baseline = file.baseline;
     this.a = file.calibration.a;
     this.b = file.calibration.b;
+    this.compiled = compile(file);
   }
 
   static load(path: string): CallerModel {
@@ -106,6 +109,11 @@ export class CallerModel {
 
   /** raw margin (log-odds before calibration) */
   raw(x: ArrayLike<number>): number {
+    return this.compiled(x);
+  }
+
+  /** raw margin by walking the node table (the reference for the compiled form) */
+  rawByTable(x: ArrayLike<number>): number {
     const { feat, thr, left, right, missLeft, val, roots } = this;
     let s = this.baseline;
     for (let k = 0; k < roots.length; k++) {
@@ -147,6 +155,52 @@ export class CallerModel {
       .filter((e) => e.value !== 0)
       .sort((p, q) => q.value - p.value);
   }
+}
+
+/**
+ * Compiles the ensemble to one JavaScript function of nested comparisons, which the JIT turns into
+ * straight-line branches: about five times faster than walking the node table (bench:model). Only
+ * numbers ever reach the generated source: every field is checked to be a finite number or an
+ * in-range node index first, so a model file cannot inject code.
+ */
+function compile(file: CallerModelFile): (x: ArrayLike<number>) => number {
+  const lit = (v: number, what: string): string => {
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new Error(`model ${file.version}: ${what} is not a finite number`);
+    return Object.is(v, -0) ? '0' : String(v);
+  };
+  // one small function per group of trees: TurboFan optimises small functions, not one huge one
+  const GROUP = 30;
+  const groups: ((x: ArrayLike<number>) => number)[] = [];
+  for (let g = 0; g < file.trees.length; g += GROUP) {
+    const parts: string[] = ['let s = 0;'];
+    file.trees.slice(g, g + GROUP).forEach((t, j) => {
+      const k = g + j;
+      const node = (i: number, depth: number): string => {
+        if (!Number.isInteger(i) || i < 0 || i >= t.f.length || depth > 64)
+          throw new Error(`model ${file.version}: tree ${k} is malformed`);
+        const f = t.f[i];
+        if (f < 0) return `s += ${lit(t.v[i], `tree ${k} leaf ${i}`)};`;
+        if (!Number.isInteger(f) || f >= FEATURE_COUNT)
+          throw new Error(`model ${file.version}: tree ${k} splits on feature ${f}`);
+        const v = `x[${f}]`;
+        const cond =
+          t.m[i] === 1
+            ? `${v} <= ${lit(t.t[i], 'threshold')} || ${v} !== ${v}`
+            : `${v} <= ${lit(t.t[i], 'threshold')}`;
+        return `if (${cond}) { ${node(t.l[i], depth + 1)} } else { ${node(t.r[i], depth + 1)} }`;
+      };
+      parts.push(node(0, 0));
+    });
+    parts.push('return s;');
+    groups.push(new Function('x', parts.join('\n')) as (x: ArrayLike<number>) => number);
+  }
+  const base = Number(lit(file.baseline, 'baseline'));
+  return (x) => {
+    let s = base;
+    for (let i = 0; i < groups.length; i++) s += groups[i](x);
+    return s;
+  };
 }
 
 export function calibrate(raw: number, a: number, b: number): number {
