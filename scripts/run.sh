@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm run stack`: installs what is missing, starts Redis and PostgreSQL (unless REDIS_URL and
+# `npm run stack`: installs what is missing (npm packages; as root, the system packages: Redis,
+# PostgreSQL, curl; see scripts/lib.sh), starts Redis and PostgreSQL (unless REDIS_URL and
 # DATABASE_URL point at your own), migrates, seeds the demo tenants, starts every app and waits
 # until each is ready. `npm run demo` does the same and streams a live simulated city through it.
 # Ctrl-C stops everything this script started.
@@ -9,6 +10,11 @@ source scripts/lib.sh
 MODE=${1:-stack}
 RUN_DIR=${EE_RUN_DIR:-.run/dev}
 mkdir -p "$RUN_DIR/logs"
+if [ -n "${REDIS_URL:-}" ] && [ -n "${DATABASE_URL:-}" ]; then
+  ee_ensure_system_packages "${EE_STACK_PROGRAMS[@]}"
+else
+  ee_ensure_system_packages "${EE_STACK_PROGRAMS[@]}" "${EE_SERVICE_PROGRAMS[@]}"
+fi
 ee_ensure_deps
 ee_build
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Local Redis and PostgreSQL for Eagle Eye, as plain processes with their data under .run/.
-#   npm run services -- up|down|status
+#   npm run services -- up|down|status|clean   (clean: stop and delete the data)
 # Environment: EE_RUN_DIR (.run/dev), EE_REDIS_PORT (6390), EE_PG_PORT (5440),
 #   EE_PG_USER (eagleeye), EE_PG_PASSWORD (eagleeye-dev), EE_PG_DATABASE (eagleeye).
 # Users who run their own Redis/PostgreSQL skip this and set REDIS_URL / DATABASE_URL instead.
@@ -15,41 +15,56 @@ PG_PASSWORD=${EE_PG_PASSWORD:-eagleeye-dev}
 PG_DATABASE=${EE_PG_DATABASE:-eagleeye}
 say() { printf '[services] %s\n' "$*"; }
 die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
-
-apt_install() {
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "installing $* with apt-get (one time)"
-    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null 2>&1; then
-      apt-get update -qq >/dev/null 2>&1 || true
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null || die "apt-get install $* failed"
-    fi
-  else
-    die "$1 is not installed. Install it (Debian/Ubuntu: sudo apt-get install -y $*) or set REDIS_URL/DATABASE_URL to servers you run."
-  fi
-}
-
-pg_bindir() {
-  local d
-  for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && { echo "$d"; return; }; done
-  command -v initdb >/dev/null && { dirname "$(command -v initdb)"; return; }
-  command -v pg_config >/dev/null && [ -x "$(pg_config --bindir)/initdb" ] && { pg_config --bindir; return; }
-  return 1
-}
+source scripts/lib.sh
 
 ensure_binaries() {
-  command -v redis-server >/dev/null || apt_install redis-server
-  pg_bindir >/dev/null || apt_install postgresql
-  PG_BIN=$(pg_bindir) || die "PostgreSQL server binaries (initdb, pg_ctl) not found after install"
+  ee_ensure_system_packages "${EE_SERVICE_PROGRAMS[@]}"
+  PG_BIN=$(ee_pg_bindir) || die "PostgreSQL server binaries (initdb, pg_ctl) not found after install"
 }
 
-# PostgreSQL refuses to run as root: as root, run it as the 'postgres' system user.
+# PostgreSQL refuses to run as root: as root, run it as the 'postgres' system user (from /, since
+# the checkout may be a folder that user cannot enter).
 as_pg() {
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")
   else
     "$@"
   fi
+}
+
+# Where the cluster lives (data, socket, logs): $RUN_DIR/pg, unless that is a symbolic link. As
+# root the 'postgres' user must reach it, which it cannot when the checkout sits in a folder others
+# cannot traverse (root's home is mode 700); then the cluster lives in a folder of its own under
+# /var/lib/eagle-eye, named by a hash of the run folder, and $RUN_DIR/pg points there, so that
+# `down`, `clean` and anyone reading $RUN_DIR/pg/postgres.log find it the same way.
+PG_OUTSIDE_ROOT=/var/lib/eagle-eye
+pg_locate() {
+  PG_DIR="$RUN_DIR/pg"
+  if [ -L "$PG_DIR" ]; then PG_DIR=$(realpath -m "$PG_DIR"); fi
+}
+
+# Like pg_locate, and creates the folder (moving it out of reach of the checkout when needed).
+pg_prepare() {
+  pg_locate
+  mkdir -p "$PG_DIR"
+  [ "$(id -u)" = 0 ] || return 0
+  as_pg true
+  chown -R postgres "$PG_DIR"
+  as_pg test -w "$PG_DIR" -a -x "$PG_DIR" && return 0
+  [ -L "$RUN_DIR/pg" ] && die "the postgres user cannot write $PG_DIR; fix its owner or remove $RUN_DIR/pg"
+  [ -f "$PG_DIR/data/PG_VERSION" ] && die "the postgres user cannot reach the cluster in $PG_DIR (a parent folder is not searchable?); make it searchable or remove $PG_DIR"
+  local outside
+  outside="$PG_OUTSIDE_ROOT/$(printf '%s' "$RUN_DIR" | sha256sum | cut -c1-12)"
+  say "the postgres user cannot reach $RUN_DIR (a parent folder is not searchable); the cluster lives in $outside ($RUN_DIR/pg points there)"
+  install -d -m 755 "$PG_OUTSIDE_ROOT"
+  install -d -m 700 -o postgres "$outside"
+  # whose it is, for whoever finds it later
+  printf '%s\n' "$RUN_DIR" > "$outside/run-dir"
+  rm -rf "$RUN_DIR/pg"
+  ln -s "$outside" "$RUN_DIR/pg"
+  PG_DIR=$outside
+  as_pg test -w "$PG_DIR" || die "the postgres user cannot write $PG_DIR"
 }
 
 redis_up() {
@@ -62,16 +77,14 @@ redis_up() {
 }
 
 pg_up() {
-  local data="$RUN_DIR/pg/data"
-  mkdir -p "$RUN_DIR/pg"
-  [ "$(id -u)" = 0 ] && { as_pg true; chown -R postgres "$RUN_DIR/pg"; }
-  as_pg test -w "$RUN_DIR/pg" || die "the postgres user cannot write $RUN_DIR/pg (a parent folder is not searchable?); move the checkout or set DATABASE_URL"
+  pg_prepare
+  local data="$PG_DIR/data"
   if [ ! -f "$data/PG_VERSION" ]; then
     say "creating PostgreSQL cluster in $data"
-    local pw="$RUN_DIR/pg/.pw"
+    local pw="$PG_DIR/.pw"
     printf '%s\n' "$PG_PASSWORD" > "$pw"; [ "$(id -u)" = 0 ] && chown postgres "$pw"; chmod 600 "$pw"
     as_pg "$PG_BIN/initdb" -D "$data" -U "$PG_USER" --pwfile="$pw" --auth-local=scram-sha-256 \
-      --auth-host=scram-sha-256 -E UTF8 --locale=C >"$RUN_DIR/pg/initdb.log" 2>&1 || die "initdb failed; see $RUN_DIR/pg/initdb.log"
+      --auth-host=scram-sha-256 -E UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1 || die "initdb failed; see $PG_DIR/initdb.log"
     rm -f "$pw"
     echo "include_if_exists = 'eagle-eye.conf'" >> "$data/postgresql.conf"
   fi
@@ -80,8 +93,8 @@ pg_up() {
   if as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     say "postgres already running on 127.0.0.1:$PG_PORT"
   else
-    as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$RUN_DIR/pg/postgres.log" -w -t 60 \
-      -o "-p $PG_PORT -k $RUN_DIR/pg" start >/dev/null || die "postgres did not start; see $RUN_DIR/pg/postgres.log"
+    as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$PG_DIR/postgres.log" -w -t 60 \
+      -o "-p $PG_PORT -k $PG_DIR" start >/dev/null || die "postgres did not start; see $PG_DIR/postgres.log"
     say "postgres up on 127.0.0.1:$PG_PORT (data $data)"
   fi
   if ! PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc \
@@ -99,12 +112,22 @@ redis_down() {
 }
 
 pg_down() {
-  local data="$RUN_DIR/pg/data"
+  pg_locate
+  local data="$PG_DIR/data"
   [ -f "$data/PG_VERSION" ] || return 0
-  PG_BIN=$(pg_bindir) || return 0
+  PG_BIN=$(ee_pg_bindir) || return 0
   if as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
     as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w stop >/dev/null && say "postgres stopped"
   fi
+}
+
+# Stops both and deletes their data, including a cluster kept outside the checkout.
+clean() {
+  redis_down; pg_down
+  pg_locate
+  if [ "$PG_DIR" != "$RUN_DIR/pg" ] && [ -f "$PG_DIR/run-dir" ]; then rm -rf "$PG_DIR"; say "deleted $PG_DIR"; fi
+  rm -rf "$RUN_DIR/pg" "$RUN_DIR/redis"
+  say "deleted the data in $RUN_DIR"
 }
 
 case "${1:-status}" in
@@ -113,9 +136,10 @@ case "${1:-status}" in
     say "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
     say "DATABASE_URL=postgres://$PG_USER:***@127.0.0.1:$PG_PORT/$PG_DATABASE" ;;
   down) redis_down; pg_down ;;
+  clean) clean ;;
   status)
     if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then say "redis: up (127.0.0.1:$REDIS_PORT)"; else say "redis: down"; fi
     if PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc 'SELECT 1' >/dev/null 2>&1; then
       say "postgres: up (127.0.0.1:$PG_PORT)"; else say "postgres: down"; fi ;;
-  *) die "usage: npm run services -- up|down|status" ;;
+  *) die "usage: npm run services -- up|down|status|clean" ;;
 esac

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `npm test`: installs what is missing, starts its own Redis and PostgreSQL on test ports, runs lint,
+# `npm test`: installs what is missing (npm packages; as root, the system packages: Redis, PostgreSQL,
+# Chromium, openssl; see scripts/lib.sh), starts its own Redis and PostgreSQL on test ports, runs lint,
 # the proto drift check, the type check, the build and every jest suite (unit, integration,
 # end-to-end), then stops what it started. Extra arguments go to jest (for example a path filter).
 # Environment: EE_TEST_REDIS_PORT (6391), EE_TEST_PG_PORT (5441), EE_TEST_SKIP_LINT=1 to skip lint,
@@ -7,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+ee_ensure_system_packages "${EE_SERVICE_PROGRAMS[@]}" "${EE_TEST_PROGRAMS[@]}"
 ee_ensure_deps
 
 export EE_REDIS_PORT=${EE_TEST_REDIS_PORT:-6391}

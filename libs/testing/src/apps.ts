@@ -26,12 +26,15 @@ export interface RunningApp {
   exited: Promise<number | null>;
 }
 
-/** Starts a built app (dist/apps/<name>) as a child process, as the stack does. */
-export function spawnApp(name: string, env: Record<string, string>): RunningApp {
+/**
+ * Starts a built app (dist/apps/<name>) as a child process, as the stack does; from the checkout,
+ * or from another folder holding a build (a production install).
+ */
+export function spawnApp(name: string, env: Record<string, string>, root = REPO_ROOT): RunningApp {
   const proc = spawn(
     process.execPath,
-    ['-r', join(REPO_ROOT, 'scripts/register-paths.js'), join(REPO_ROOT, `dist/apps/${name}/src/main.js`)],
-    { cwd: REPO_ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['-r', join(root, 'scripts/register-paths.js'), join(root, `dist/apps/${name}/src/main.js`)],
+    { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
