@@ -70,9 +70,15 @@ export const RULE_CATALOG = {
   },
   caller_model: {
     points: 55,
-    params: { model: '', shadowModel: '', minProbability: 0 },
+    params: {
+      model: '',
+      shadowModel: '',
+      minProbability: 0,
+      minCallS: 60,
+      classes: ['MOBILE', 'VIRTUAL_OPERATOR'],
+    },
     description:
-      "learned caller-risk model: the caller's calibrated fraud probability from its 1-hour, 24-hour and 7-day behaviour reaches the model's threshold (model: version that decides, '' = bundled; shadowModel: version scored in report-only; minProbability: 0 = the model's own 95 %-precision threshold)",
+      "learned caller-risk model: the caller's calibrated fraud probability from its 1-hour, 24-hour and 7-day behaviour reaches the model's threshold (model: version that decides, '' = bundled; shadowModel: version scored in report-only; minProbability: 0 = the model's own 95 %-precision threshold; minCallS: a call counts the model's points once it lasts this long; classes: caller number classes the model was trained on)",
   },
   long_call: {
     points: 35,

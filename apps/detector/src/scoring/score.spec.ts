@@ -236,3 +236,50 @@ describe('caller-risk model rule', () => {
     expect(seen).toContain('not-there|decide|missing');
   });
 });
+
+describe('caller-risk model on a call', () => {
+  const model = CallerModel.load(BUNDLED_MODEL_PATH);
+  const models: ModelSource = { resolve: (v) => (v === '' ? model : null) };
+  const busy: CallerWindows = {
+    ...quiet,
+    attempts1h: 12,
+    distinct1h: 12,
+    attempts24h: 40,
+    answered24h: 40,
+    distinct24h: 39,
+    newEver24h: 40,
+    talk24h: 3000,
+    ended24h: 40,
+    long24h: 5,
+    slots24h: 5,
+    attempts7d: 40,
+    answered7d: 40,
+    distinct7d: 39,
+    newEver7d: 40,
+    talk7d: 3000,
+    ended7d: 40,
+    days7d: 1,
+  };
+  const r = (): ResolvedRules => {
+    const x = rules();
+    x.fanout = { ...x.fanout, enabled: false };
+    return x;
+  };
+  const ctx = { familiar: 0, suspectCallers: 0, age: '65_PLUS' as const };
+
+  it('speaks for a call only once it outlasts a nuisance call', () => {
+    const caller = scoreCaller(r(), busy, plain, 0, models);
+    expect(caller.score).toBe(55);
+    const atAnswer = scoreCall(r(), caller, { ...ctx, durationS: 0 });
+    expect(victimSeverity(r(), atAnswer)).toBeNull();
+    expect(atAnswer.reasons.find((x) => x.rule === 'caller_model')?.text).toMatch(
+      /counts for a call once it passes 1 minute/,
+    );
+    const at60 = scoreCall(r(), caller, { ...ctx, durationS: 60 });
+    expect(victimSeverity(r(), at60)).toBe('warning');
+  });
+
+  it('only judges the number classes it was trained on (mobile subscribers)', () => {
+    expect(scoreCaller(r(), busy, { ...plain, cls: 'FIXED' }, 0, models).score).toBe(0);
+  });
+});

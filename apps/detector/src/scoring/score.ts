@@ -81,7 +81,7 @@ export function scoreCaller(
 ): Score {
   const out: Score = { score: 0, total: 0, reasons: [] };
   listHits(rules, w, out);
-  if (models) modelRisk(rules, w, models, out);
+  if (models && list<string>(rules.caller_model, 'classes').includes(f.cls)) modelRisk(rules, w, models, out);
   const fan = rules.fanout;
   const perCallee = w.distinct24h > 0 ? w.attempts24h / w.distinct24h : Infinity;
   if (w.distinct1h >= num(fan, 'distinct1h')) {
@@ -235,6 +235,22 @@ export function isSuspect(rules: ResolvedRules, caller: Score): boolean {
 /** The call's score: the caller's, plus what this call adds (ring relay, duration, age, familiarity). */
 export function scoreCall(rules: ResolvedRules, caller: Score, c: CallContext): Score {
   const out: Score = { score: caller.score, total: caller.total, reasons: [...caller.reasons] };
+  // The model judges the number, not this call: on its own it speaks for a call only once the call
+  // outlasts a nuisance call (people hang up on one within ~20-30 s), so couriers' and call
+  // centres' short calls to strangers never make victims of everyone they ring.
+  const minCallS = num(rules.caller_model, 'minCallS');
+  if (c.durationS < minCallS) {
+    out.reasons = out.reasons.map((r) => {
+      if (r.rule !== 'caller_model' || r.reportOnly || !r.points) return r;
+      out.score -= r.points;
+      out.total -= r.points;
+      return {
+        ...r,
+        points: 0,
+        text: `${r.text}; counts for a call once it passes ${formatDuration(minCallS)}`,
+      };
+    });
+  }
   const suspect = isSuspect(rules, caller);
   if (suspect) {
     const rr = rules.ring_relay;
