@@ -7,6 +7,7 @@ import { RulesRepository } from '@eagle-eye/rules';
 import { carrierKeys, numberOption, openStreams, progressLine } from './cli-common';
 import { ConsoleClient } from './eval/console-client';
 import { evaluate, ObservedAlert } from './eval/evaluate';
+import { runSichuanEval } from './eval/sichuan-eval';
 import { formatReport, ReportMeta, writeReport } from './eval/report';
 import { seedFrom } from './sim/city';
 import { Generator } from './sim/generator';
@@ -15,7 +16,7 @@ import { scenarioByName, SCENARIOS } from './sim/scenarios';
 import { seedWhitelist, whitelistTargets } from './sim/whitelist';
 import { streamRun, TimeWarp } from './stream/runner';
 
-const USAGE = `Usage: npm run eval -- [--scenario default] [--minutes 30] [--warmup-minutes 30] [--warp 60] [--subscribers 200000]
+const USAGE = `Usage: npm run eval -- [--source sim] [--scenario default] [--minutes 30] [--warmup-minutes 30] [--warp 60] [--subscribers 200000]
   [--seed 1] [--report out/] [--ingest 127.0.0.1:50051] [--console http://127.0.0.1:8080]
   [--user supervisor --password demo-supervisor] [--operators 2] [--settle 20] [--no-whitelist]
 
@@ -27,11 +28,29 @@ precision/recall and alerts per operator-hour. --report DIR also writes JSON and
 --warmup-minutes (default 30, 0 for none) streams that much simulated traffic first, so the detector
 has history as one running for ever would; victims hooked and alerts raised in it are not counted.
 Scenarios: ${Object.keys(SCENARIOS).join(', ')}.
+\`--source sichuan\` replays held-out labelled Sichuan numbers instead (npm run eval -- --source sichuan --help).
 Environment: SIMULATOR_INGEST_URL, CONSOLE_URL, SIMULATOR_CARRIER_KEYS (carrier-a=eek_...,...),
 DATABASE_URL and REDIS_URL (to whitelist the simulated verified service numbers).`;
 
+/** `--source sim` (default) or `--source sichuan`, wherever it stands among the arguments. */
+function sourceOf(args: string[]): { source: string; rest: string[] } {
+  const rest: string[] = [];
+  let source = 'sim';
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--source' && i + 1 < args.length) source = args[++i];
+    else if (a.startsWith('--source=')) source = a.slice('--source='.length);
+    else rest.push(a);
+  }
+  return { source, rest };
+}
+
 async function main(): Promise<number> {
+  const { source, rest } = sourceOf(process.argv.slice(2));
+  if (source === 'sichuan') return runSichuanEval(rest);
+  if (source !== 'sim') throw new Error(`--source must be sim or sichuan (got "${source}")`);
   const { values } = parseArgs({
+    args: rest,
     options: {
       scenario: { type: 'string', default: 'default' },
       minutes: { type: 'string' },
