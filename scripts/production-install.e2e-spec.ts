@@ -33,6 +33,7 @@ const PRODUCTION_FILES = [
   'proto',
   'apps/ingest/src/lua',
   'apps/detector/src/lua',
+  'apps/detector/models',
   'apps/console/public',
   'libs/db/migrations',
 ];
@@ -95,7 +96,7 @@ describe('production install (runtime dependencies only)', () => {
     expect(existsSync(join(dir, 'node_modules/tsconfig-paths'))).toBe(true);
   });
 
-  it('starts an app from the build output to /readyz', async () => {
+  it('starts the ingest and the detector from the build output to /readyz', async () => {
     // nothing of the checkout may be reachable from here (Node looks for node_modules upwards)
     expect(relative(REPO_ROOT, dir).startsWith('..')).toBe(true);
     const httpPort = await freePort();
@@ -112,6 +113,23 @@ describe('production install (runtime dependencies only)', () => {
       dir,
     );
     await waitForHttp(`http://127.0.0.1:${httpPort}/readyz`, app, 60_000);
+    expect(await app.stop('SIGTERM')).toBe(0);
+    app = undefined;
+
+    // the detector: its Lua scripts and bundled caller-risk model come from the source tree
+    const detectorPort = await freePort();
+    app = spawnApp(
+      'detector',
+      {
+        NODE_ENV: 'production',
+        DETECTOR_HTTP_PORT: String(detectorPort),
+        REDIS_URL: testRedisUrl(),
+        DATABASE_URL: db.url,
+        REDIS_KEY_PREFIX: `t${detectorPort}`,
+      },
+      dir,
+    );
+    await waitForHttp(`http://127.0.0.1:${detectorPort}/readyz`, app, 60_000);
     expect(await app.stop('SIGTERM')).toBe(0);
     app = undefined;
   });
