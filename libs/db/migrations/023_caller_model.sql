@@ -26,6 +26,6 @@ INSERT INTO detection_rule_versions
   (rule_id, scope, version, enabled, report_only, points, params, changed_by, change_reason)
 VALUES
   ('caller_model', '*', 1, true, false, 55,
-   '{"model": "", "shadowModel": "", "minProbability": 0}', 'migration',
+   '{"model": "", "shadowModel": "", "minProbability": 0, "minCallS": 60, "classes": ["MOBILE", "VIRTUAL_OPERATOR"]}', 'migration',
    'default rule: the calibrated caller-risk model marks a caller whose fraud probability reaches the model''s 95 %-precision threshold as a suspect')
 ON CONFLICT (rule_id, scope, version) DO NOTHING;

@@ -38,7 +38,14 @@ describe('caller-risk model', () => {
     const at = 1_800_000_000_000;
     const ordinary = { ...emptyWindows(at), attempts1h: 1, distinct1h: 1, attempts24h: 3, distinct24h: 2 };
     Object.assign(ordinary, { newEver24h: 2, answered24h: 3, talk24h: 240, ended24h: 3, slots24h: 2 });
-    Object.assign(ordinary, { attempts7d: 3, distinct7d: 2, newEver7d: 2, talk7d: 240, ended7d: 3, days7d: 1 });
+    Object.assign(ordinary, {
+      attempts7d: 3,
+      distinct7d: 2,
+      newEver7d: 2,
+      talk7d: 240,
+      ended7d: 3,
+      days7d: 1,
+    });
     const fanout = { ...emptyWindows(at), attempts10m: 4, attempts1h: 12, distinct1h: 12, attempts24h: 40 };
     Object.assign(fanout, { distinct24h: 39, newEver24h: 40, answered24h: 40, talk24h: 3000, ended24h: 40 });
     Object.assign(fanout, { short24h: 4, long24h: 5, slots24h: 5, attempts7d: 40, distinct7d: 39 });

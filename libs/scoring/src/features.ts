@@ -7,7 +7,9 @@ import type { CallerWindows } from './windows';
  *
  * Behaviour builds over hours and days (see DOMAIN.md): volume and distinct counterparts per hour,
  * day and week; how rarely the number calls the same person twice; how new its counterparts are;
- * answered share, talk time, short and long calls; how many 2-hour slots and days it is active in.
+ * answered share, talk time, short and long calls; how many 2-hour slots and days it is active in;
+ * how many of its answered calls it received rather than placed, and whether anyone it called ever
+ * called it back (a scam SIM is almost never called back).
  */
 export const FEATURE_NAMES = [
   'attempts10m',
@@ -28,6 +30,10 @@ export const FEATURE_NAMES = [
   'newShare7d',
   'days7d',
   'talkMean7d',
+  'inShare24h',
+  'inShare7d',
+  'calledBack7d',
+  'calledBackShare7d',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -54,6 +60,10 @@ export function callerFeatures(w: CallerWindows, out = new Float64Array(FEATURE_
   out[15] = ratio(w.newEver7d, w.attempts7d);
   out[16] = w.days7d;
   out[17] = ratio(w.talk7d, w.ended7d);
+  out[18] = ratio(w.in24h, w.attempts24h + w.in24h);
+  out[19] = ratio(w.in7d, w.attempts7d + w.in7d);
+  out[20] = w.calledBack7d;
+  out[21] = ratio(w.calledBack7d, w.distinct7d);
   return out;
 }
 
@@ -98,5 +108,15 @@ export function describeFeature(name: FeatureName, w: CallerWindows): string {
       return `active on ${w.days7d} of the last 7 days`;
     case 'talkMean7d':
       return `talks ${Math.round(ratio(w.talk7d, w.ended7d))} s per answered call this week`;
+    case 'inShare24h':
+      return `${pct(1 - ratio(w.in24h, w.attempts24h + w.in24h))} of today's calls outgoing`;
+    case 'inShare7d':
+      return `${pct(1 - ratio(w.in7d, w.attempts7d + w.in7d))} of the week's calls outgoing`;
+    case 'calledBack7d':
+      return w.calledBack7d === 0
+        ? 'nobody it called has called back'
+        : `${w.calledBack7d} calls back from people it called this week`;
+    case 'calledBackShare7d':
+      return `${pct(Math.max(0, ratio(w.calledBack7d, w.distinct7d)))} of the people it called this week called back`;
   }
 }

@@ -16,6 +16,14 @@ export interface ReferenceEvent {
   region?: string;
 }
 
+/** An answered call the number received, at its end (the callee script counts it there). */
+export interface ReferenceIncoming {
+  t: number;
+  /** the calling number */
+  caller: string;
+  talkS: number;
+}
+
 export interface ReferenceOptions {
   shortCallS: number;
   longCallS: number;
@@ -75,6 +83,9 @@ export class ReferenceWindows {
   private readonly h = new Map<number, HourBucket>();
   private readonly d = new Map<number, LongBucket>();
   private readonly y = new Map<number, LongBucket>();
+  /** received calls and calls back per 2-hour bucket and per day: [received, called back] */
+  private readonly j = new Map<number, [number, number]>();
+  private readonly i = new Map<number, [number, number]>();
   private readonly guards = new Map<string, Guard>();
   /** callees of each UTC day (the script's per-day HyperLogLog) */
   private readonly daySets = new Map<number, Set<string>>();
@@ -176,6 +187,26 @@ export class ReferenceWindows {
     return { status: 0, windows };
   }
 
+  /**
+   * A call this number received ended (callee-event-3.lua on the number's own windows): counted
+   * when it had talk, as a call back when the number had called the caller before. Lateness and
+   * duplicates are the calling number's script's business, so every call given here counts.
+   */
+  incoming(ev: ReferenceIncoming): void {
+    if (!(ev.talkS > 0)) return;
+    const back = this.familiar.has(ev.caller) ? 1 : 0;
+    for (const [map, k] of [
+      [this.j, Math.floor(ev.t / D)],
+      [this.i, Math.floor(ev.t / DAY)],
+    ] as const) {
+      const b = map.get(k);
+      if (b) {
+        b[0]++;
+        b[1] += back;
+      } else map.set(k, [1, back]);
+    }
+  }
+
   /** The windows read at `at` (the script's read mode, 'r'): buckets overlapping each window. */
   read(at: number): CallerWindows {
     const w = emptyWindows(at);
@@ -209,6 +240,12 @@ export class ReferenceWindows {
       w.long24h += b.l;
       if (b.a > 0) w.slots24h++;
     }
+    for (let k = Math.floor((at - DAY) / D); k <= dhi; k++) {
+      const b = this.j.get(k);
+      if (!b) continue;
+      w.in24h += b[0];
+      w.calledBack24h += b[1];
+    }
     const yhi = Math.floor(at / DAY);
     for (let k = yhi - (WEEK_DAYS - 1); k <= yhi; k++) {
       const b = this.y.get(k);
@@ -220,6 +257,12 @@ export class ReferenceWindows {
       w.talk7d += b.tt;
       w.ended7d += b.e;
       if (b.a > 0) w.days7d++;
+    }
+    for (let k = yhi - (WEEK_DAYS - 1); k <= yhi; k++) {
+      const b = this.i.get(k);
+      if (!b) continue;
+      w.in7d += b[0];
+      w.calledBack7d += b[1];
     }
     return w;
   }
@@ -246,6 +289,8 @@ export class ReferenceWindows {
     dropBelow(this.h, Math.floor((wm - hour - late) / H));
     dropBelow(this.d, Math.floor((wm - DAY - late) / D));
     dropBelow(this.y, Math.floor((wm - (WEEK_DAYS - 1) * DAY - late) / DAY));
+    dropBelow(this.j, Math.floor((wm - DAY - late) / D));
+    dropBelow(this.i, Math.floor((wm - (WEEK_DAYS - 1) * DAY - late) / DAY));
     // an event within lateness can still land on the day of wm - late
     dropBelow(this.daySets, Math.floor((wm - late) / DAY));
     const cut = wm - late;

@@ -14,6 +14,8 @@
  * - ANSWERED: answered +1.
  * - ENDED with talk > 0: ended +1, talk seconds added, short +1 when talk < shortCallS, long +1
  *   when talk >= longCallS.
+ * - A call the number RECEIVED, at its end with talk > 0 (the callee script, on the callee's own
+ *   windows): `in*` +1, and `calledBack*` +1 when the number had called that caller before.
  */
 export interface CallerWindows {
   /** event time the windows were read at */
@@ -46,6 +48,12 @@ export interface CallerWindows {
   ended7d: number;
   /** days of the 7-day window with at least one attempt */
   days7d: number;
+  /** answered calls this number received (counted at their end, with talk > 0) */
+  in24h: number;
+  /** of those, calls from numbers it had called before: people who called back */
+  calledBack24h: number;
+  in7d: number;
+  calledBack7d: number;
   /** list mirror entries `list|expiresAtMs|reason`, global and the carrier's */
   listGlobal: string;
   listCarrier: string;
@@ -81,6 +89,10 @@ export function emptyWindows(at: number): CallerWindows {
     talk7d: 0,
     ended7d: 0,
     days7d: 0,
+    in24h: 0,
+    calledBack24h: 0,
+    in7d: 0,
+    calledBack7d: 0,
     listGlobal: '',
     listCarrier: '',
     distinctRegions: 0,

@@ -15,7 +15,7 @@ import {
 import { RedisKeys } from '@eagle-eye/redis';
 import { list, num, ResolvedRules } from '@eagle-eye/rules';
 import { LONG_CALL_S } from '@eagle-eye/scoring';
-import { callerEventArgs } from '../lua/caller-args';
+import { callerEventArgs, receivedBucketArgs } from '../lua/caller-args';
 import { toWindows } from '../lua/caller-reply';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
 import {
@@ -272,6 +272,8 @@ export class DetectionService {
         talk: w.ev.talk ?? 0,
         suspect: w.caller && isSuspect(w.rules, w.caller) ? 1 : 0,
         ctx: w.ev.type === 'ANSWERED' ? JSON.stringify(stored) : '',
+        // the callee's own windows count a received call once: when the caller script applied its end
+        countReceived: w.ev.type === 'ENDED' && w.status === 0 && (w.ev.talk ?? 0) > 0,
       });
     });
     const r2 = await this.scripts.run([...calleeCalls, ...probeWork.map((w) => this.calleeProfileCall(w))]);
@@ -610,12 +612,13 @@ export class DetectionService {
     t: number,
     w: Work,
     type: string,
-    x: { talk: number; suspect: number; ctx: string },
+    x: { talk: number; suspect: number; ctx: string; countReceived?: boolean },
   ): ScriptCall {
     const tok = w.ev.callee;
+    const [bucket2h, day] = receivedBucketArgs(t);
     return {
       script: 'callee-event',
-      keys: [this.keys.numCallee(tok), this.keys.numFamiliar(tok)],
+      keys: [this.keys.numCallee(tok), this.keys.numFamiliar(tok), this.keys.numWindows(tok)],
       args: [
         op,
         t,
@@ -630,6 +633,10 @@ export class DetectionService {
         num(w.rules.ring_relay, 'windowS') * 1000,
         num(w.rules.familiar, 'minTalkS'),
         this.opts.familiarTtlS,
+        x.countReceived ? 1 : 0,
+        bucket2h,
+        day,
+        this.opts.historyTtlS,
       ],
     };
   }

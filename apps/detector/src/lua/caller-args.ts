@@ -75,3 +75,11 @@ export function callerEventArgs(a: CallerEventArgs): (string | number)[] {
     a.historyTtlS,
   ];
 }
+
+/**
+ * ARGV[15..16] of callee-event-3.lua for event time `t`: the 2-hour bucket index and the UTC day,
+ * as digits (the script prefixes them with its field letters).
+ */
+export function receivedBucketArgs(t: number): [string, string] {
+  return [String(Math.floor(t / D)), String(Math.floor(t / DAY))];
+}

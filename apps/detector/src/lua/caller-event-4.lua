@@ -11,6 +11,9 @@
                              ARGV[21]); a 6-byte '<HHH' bucket of the earlier layout reads with the
                              missing counters 0 and is rewritten in the new layout when next updated
                            `Y<day>` UTC day bucket (event time / 86400000): the same '<HHHHIHHH' layout
+                           `J<k>` `K<k>` `I<day>` `R<day>` answered calls this number RECEIVED (J,
+                             I) and those from numbers it had called before (K, R: called back), per
+                             2-hour bucket and day: integers written by callee-event-3.lua
                            (counters saturate at 65535, talk seconds at 2^32 - 1)
                            `c<call>` "mask:tLast" event types applied to a call (1 attempt, 2 answered,
                              4 ended): the replay guard
@@ -56,11 +59,13 @@
 
   Returns { status, wm, fs, a10, a60, u60, s60, d60, tt60, e60, a1440, u1440, d1440, lists_global,
             lists_carrier, distinct_regions, region, mask of the call's applied event types,
-            n1440, tt1440, e1440, s1440, l1440, slots1440, a7d, u7d, d7d, n7d, tt7d, e7d, days7d }
+            n1440, tt1440, e1440, s1440, l1440, slots1440, a7d, u7d, d7d, n7d, tt7d, e7d, days7d,
+            in1440, back1440, in7d, back7d }
   (10-minute/1-hour/24-hour/7-day sums: a attempts, u answered, s short answered (1 h) or short
   (24 h), d new distinct callees of the day, n new-ever callees, tt talk seconds, e ended with talk,
   l long; slots1440: 2-hour buckets of the 24 hours with attempts, days7d: days of the 7 with
-  attempts. See caller-reply.ts. The end of an unanswered call, which changes no counter, returns
+  attempts; in: answered calls received, back: received from numbers this one had called. See
+  caller-reply.ts. The end of an unanswered call, which changes no counter, returns
   no window sums: all 0)
   status: 0 applied, 1 duplicate (no change), 2 late (older than watermark - lateness, dropped), 3 read
 ]]
@@ -211,7 +216,13 @@ local m1 = 0
 local h1, h2, h3, h4, h5, h6 = 0, 0, 0, 0, 0, 0
 local d1, d2, d3, d4, d5, d6, d7, d8, d9 = 0, 0, 0, 0, 0, 0, 0, 0, 0
 local y1, y2, y3, y4, y5, y6, y7 = 0, 0, 0, 0, 0, 0, 0
+local j1, k1, i1, r1 = 0, 0, 0, 0
 if not light then
+  -- received-call buckets share the 2-hour and day indexes of D and Y
+  local jlo, jhi, klo, khi = 'J' .. string.sub(dlo, 2), 'J' .. string.sub(dhi, 2), 'K' .. string.sub(dlo, 2),
+    'K' .. string.sub(dhi, 2)
+  local ilo, ihi, rlo, rhi = 'I' .. string.sub(ylo, 2), 'I' .. string.sub(yhi, 2), 'R' .. string.sub(ylo, 2),
+    'R' .. string.sub(yhi, 2)
   for f, v in pairs(h) do
     local b = sbyte(f)
     if b == 77 then
@@ -239,6 +250,14 @@ if not light then
         y1, y2, y3, y4, y5, y6 = y1 + a, y2 + u, y3 + d, y4 + nw, y5 + tt, y6 + e
         if a > 0 then y7 = y7 + 1 end
       end
+    elseif b == 74 then
+      if f >= jlo and f <= jhi and #f == #jlo then j1 = j1 + tonumber(v) end
+    elseif b == 75 then
+      if f >= klo and f <= khi and #f == #klo then k1 = k1 + tonumber(v) end
+    elseif b == 73 then
+      if f >= ilo and f <= ihi and #f == #ilo then i1 = i1 + tonumber(v) end
+    elseif b == 82 then
+      if f >= rlo and f <= rhi and #f == #rlo then r1 = r1 + tonumber(v) end
     end
   end
 end
@@ -253,6 +272,7 @@ if status == 0 then
       [68] = floor((wm - 86400000 - late) / 7200000),
       [89] = floor((wm - 518400000 - late) / 86400000),
     }
+    keep[74], keep[75], keep[73], keep[82] = keep[68], keep[68], keep[89], keep[89]
     for f, v in pairs(h) do
       local b = sbyte(f)
       if keep[b] then
@@ -280,4 +300,4 @@ local l = {}
 if not light then l = redis.call('HMGET', KEYS[4], '*', ARGV[10]) end
 return { status, wm, tonumber(h.fs or '0'), m1, h1, h2, h3, h4, h5, h6, d1, d2, d3,
   l[1] or '', l[2] or '', nr, h.rg or '', applied,
-  d4, d5, d6, d7, d8, d9, y1, y2, y3, y4, y5, y6, y7 }
+  d4, d5, d6, d7, d8, d9, y1, y2, y3, y4, y5, y6, y7, j1, k1, i1, r1 }

@@ -37,10 +37,14 @@ export const REPLY = {
   talk7d: 28,
   ended7d: 29,
   days7d: 30,
+  in24h: 31,
+  calledBack24h: 32,
+  in7d: 33,
+  calledBack7d: 34,
 } as const;
 
 /** Length of a full reply. */
-export const REPLY_LENGTH = 31;
+export const REPLY_LENGTH = 35;
 
 /** Status of a reply: 0 applied, 1 duplicate, 2 late, 3 read. */
 export function replyStatus(r: unknown[]): number {
@@ -85,6 +89,10 @@ export function toWindows(r: unknown[], at?: number): CallerWindows {
     talk7d: n(REPLY.talk7d),
     ended7d: n(REPLY.ended7d),
     days7d: n(REPLY.days7d),
+    in24h: n(REPLY.in24h),
+    calledBack24h: n(REPLY.calledBack24h),
+    in7d: n(REPLY.in7d),
+    calledBack7d: n(REPLY.calledBack7d),
     listGlobal: String(r[REPLY.listGlobal] ?? ''),
     listCarrier: String(r[REPLY.listCarrier] ?? ''),
     distinctRegions: n(REPLY.distinctRegions),

@@ -2,7 +2,7 @@ import Redis from 'ioredis';
 import { RedisKeys } from '@eagle-eye/redis';
 import { CallerWindows, LONG_CALL_S, ReferenceWindows, WINDOW } from '@eagle-eye/scoring';
 import { connectTestRedis, dropRedisPrefix, uniqueId } from '@eagle-eye/testing';
-import { callerEventArgs } from './caller-args';
+import { callerEventArgs, receivedBucketArgs } from './caller-args';
 import { REPLY, toWindows } from './caller-reply';
 import { DetectorScripts } from './detector-scripts';
 
@@ -285,5 +285,67 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
     expect(fields.filter((f) => f.startsWith('Y'))).toEqual([
       `Y${Math.floor((t + 8 * WINDOW.day) / WINDOW.day)}`,
     ]);
+  });
+
+  it('counts received calls and calls back (callee-event-3.lua) as the reference does, on every read', async () => {
+    const num = 'recv';
+    const ref = new ReferenceWindows({ shortCallS: SHORT_S, longCallS: LONG_CALL_S, latenessMs: LATENESS });
+    const rnd = prng(99);
+    const mismatches: string[] = [];
+    const called: string[] = [];
+    let seq = 0;
+    const received = async (t: number, caller: string, talkS: number, count: 0 | 1) => {
+      const [bucket2h, day] = receivedBucketArgs(t);
+      await scripts.one({
+        script: 'callee-event',
+        keys: [keys.numCallee(num), keys.numFamiliar(num), keys.numWindows(num)],
+        args: [
+          'a',
+          t,
+          'E',
+          `in${seq++}`,
+          caller,
+          LATENESS,
+          talkS,
+          0,
+          '',
+          26 * 3600,
+          3600_000,
+          60,
+          30 * 86400,
+          count,
+          bucket2h,
+          day,
+          8 * 86400 + 3600,
+        ],
+      });
+      if (count) ref.incoming({ t, caller, talkS });
+    };
+    for (let day = 0; day < 9; day++) {
+      for (let i = 0; i < 12; i++) {
+        const t = T0 + day * WINDOW.day + Math.floor((i / 12) * WINDOW.day) + Math.floor(rnd() * 3600_000);
+        if (rnd() < 0.5) {
+          const callee = `${num}-c${seq}`;
+          called.push(callee);
+          const e: Ev = { t, type: 'A', call: `out${seq++}`, callee, talkS: 0, region: '' };
+          const r = await lua(num, 'a', e);
+          mismatches.push(...diff(`attempt day ${day}`, toWindows(r), ref.apply(e).windows));
+        } else {
+          // a stranger, someone it called (a call back), no talk, or a redelivery (count 0)
+          const u = rnd();
+          const caller =
+            u < 0.4 && called.length ? called[Math.floor(rnd() * called.length)] : `${num}-s${seq}`;
+          await received(t, caller, u > 0.9 ? 0 : 30, u > 0.85 && u <= 0.9 ? 0 : 1);
+          const at = t + 1000;
+          const r = await lua(num, 'r', { t: at, type: 'A', call: 'x', callee: 'y', talkS: 0, region: '' });
+          mismatches.push(...diff(`read day ${day}`, toWindows(r, at), ref.read(at)));
+        }
+      }
+    }
+    expect(mismatches.slice(0, 20)).toEqual([]);
+    const w = ref.read(T0 + 8 * WINDOW.day + 23 * 3600_000);
+    expect(w.in7d).toBeGreaterThan(5);
+    expect(w.calledBack7d).toBeGreaterThan(0);
+    expect(w.in24h).toBeLessThan(w.in7d);
   });
 });

@@ -24,8 +24,8 @@ export function keySlot(key: string): number {
 // Changing a script changes its SHA: update the pin deliberately, together with the script.
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '94546399723bf2c201cfbe479cf1a917097166b7',
-  'callee-event-2.lua': '051414c0d150ee83c18cbf88f9ba6b4e774b5e07',
-  'caller-event-4.lua': 'a3550e2c083355758e6467c01b44898a2899613f',
+  'callee-event-3.lua': '8254035e294ca28fbd92332b10115bec69aab325',
+  'caller-event-4.lua': 'f89e4190e3b62efe721d6f1cdfe738855626feef',
   'device-sims-1.lua': '137fa3334aa15ab613f01ccf22eceab0e56cd2a1',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };

@@ -1,4 +1,4 @@
-import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
+import { defaultRule, ResolvedRules, RULE_IDS, RuleParams } from '@eagle-eye/rules';
 import { CallerModel, emptyWindows } from '@eagle-eye/scoring';
 import { BUNDLED_MODEL_PATH, ModelSource } from './model-registry';
 import {
@@ -180,7 +180,7 @@ describe('caller-risk model rule', () => {
     ended7d: 40,
     days7d: 1,
   };
-  const withModel = (params: Record<string, unknown>, reportOnly = false): ResolvedRules => {
+  const withModel = (params: RuleParams, reportOnly = false): ResolvedRules => {
     const r = rules();
     r.caller_model = { ...r.caller_model, reportOnly, params: { ...r.caller_model.params, ...params } };
     // isolate the model: the hand-set behaviour rules stay out of these cases

@@ -21,12 +21,19 @@ export interface SampleSet {
   calls: number;
 }
 
-/** Caller-side events of one number's outgoing calls, in event-time order, as the detector gets them. */
-export function callerEvents(calls: ReplayCall[]): { t: number; type: 'A' | 'N' | 'E'; c: ReplayCall }[] {
-  const evs: { t: number; type: 'A' | 'N' | 'E'; c: ReplayCall }[] = [];
+/**
+ * What reaches one number's windows, in event-time order as the detector gets it: the caller-side
+ * events of its outgoing calls ('A', 'N', 'E') and the ends of the calls it received ('I'). Ties
+ * keep the calls' order (a stable sort).
+ */
+export function numberEvents(
+  calls: ReplayCall[],
+): { t: number; type: 'A' | 'N' | 'E' | 'I'; c: ReplayCall }[] {
+  const evs: { t: number; type: 'A' | 'N' | 'E' | 'I'; c: ReplayCall }[] = [];
   for (const c of calls) {
-    if (!c.outgoing) continue;
-    evs.push({ t: c.startMs, type: 'A', c }, { t: c.answerMs, type: 'N', c }, { t: c.endMs, type: 'E', c });
+    if (c.outgoing)
+      evs.push({ t: c.startMs, type: 'A', c }, { t: c.answerMs, type: 'N', c }, { t: c.endMs, type: 'E', c });
+    else evs.push({ t: c.endMs, type: 'I', c });
   }
   return evs.sort((a, b) => a.t - b.t);
 }
@@ -52,7 +59,11 @@ export function trainingSamples(
       latenessMs: o.latenessMs,
     });
     const byDay = new Map<number, Float64Array[]>();
-    for (const e of callerEvents(cs)) {
+    for (const e of numberEvents(cs)) {
+      if (e.type === 'I') {
+        win.incoming({ t: e.t, caller: e.c.caller, talkS: e.c.talkS });
+        continue;
+      }
       const { status, windows } = win.apply({
         t: e.t,
         type: e.type,

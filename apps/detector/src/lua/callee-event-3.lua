@@ -8,6 +8,10 @@
                            `s<caller>` last time a suspect caller reached this number;
                            `o<caller>` cooldown: no new alert for this pair before this time
   KEYS[2] {n:callee}:f   familiarity: `<caller>` = 1 the callee called it, `t<caller>` = 1 they talked
+  KEYS[3] {n:callee}:w   the callee's own caller windows (caller-event-4.lua): an answered call
+                           it RECEIVED counts there once it ends with talk, in `J<k>` (2-hour bucket
+                           k) and `I<day>` (UTC day); when the callee had called this caller before
+                           (a call back), also in `K<k>` and `R<day>`. Plain integers (HINCRBY).
 
   ARGV[1] op: 'a' apply, 'r' read (the sweep)
   ARGV[2] event time, epoch ms (read: the sweep's event-time now)
@@ -22,6 +26,10 @@
   ARGV[11] ring window, ms (distinct suspect callers counted over it)
   ARGV[12] minimum talk seconds that make a pair familiar
   ARGV[13] familiarity TTL, seconds
+  ARGV[14] 1 to count the received call in KEYS[3] (an ENDED event with talk, applied for the
+           first time by the caller script), else 0
+  ARGV[15] ARGV[16]  the event time's 2-hour bucket index and UTC day, as digits
+  ARGV[17] TTL of KEYS[3] (the windows hash), seconds
 
   Late events never get here: the caller script of the same event drops them first.
 
@@ -90,6 +98,17 @@ if op == 'a' then
       redis.call('HSETNX', KEYS[2], 't' .. caller, 1)
       redis.call('EXPIRE', KEYS[2], tonumber(ARGV[13]))
     end
+  end
+end
+-- A received call counts in the callee's own windows (its incoming share, who calls it back); the
+-- caller script's replay guard decided it is the first time (ARGV[14]).
+if op == 'a' and ARGV[3] == 'E' and ARGV[14] == '1' and tonumber(ARGV[7]) > 0 then
+  local jf = 'J' .. ARGV[15]
+  if redis.call('HINCRBY', KEYS[3], jf, 1) == 1 then redis.call('EXPIRE', KEYS[3], ARGV[17]) end
+  redis.call('HINCRBY', KEYS[3], 'I' .. ARGV[16], 1)
+  if bits % 2 == 1 then
+    redis.call('HINCRBY', KEYS[3], 'K' .. ARGV[15], 1)
+    redis.call('HINCRBY', KEYS[3], 'R' .. ARGV[16], 1)
   end
 end
 
