@@ -12,32 +12,44 @@ import {
   testRedisUrl,
   waitForHttp,
 } from '@eagle-eye/testing';
+import { PRODUCTION_FILES } from './production-files';
 
 /**
  * A production install runs: the build output with the runtime dependencies only (`npm install
  * --omit=dev` from the lock file) in a folder of its own, with nothing of the development checkout
  * within reach of Node's module resolution, starts an app to /readyz. The files copied here are
- * the ones the README's "Deploying" section lists.
+ * the ones the README's "Deploying" section lists and deploy/Dockerfile copies (./production-files).
  */
 jest.setTimeout(300_000);
 
-/** What a production install is made of, besides node_modules (README, "Deploying"). */
-const PRODUCTION_FILES = [
-  'package.json',
-  'package-lock.json',
-  'tsconfig.json', // the @eagle-eye/* paths scripts/register-paths.js resolves
-  'scripts/register-paths.js',
-  'dist/apps',
-  'dist/libs',
-  // read at run time from the source tree (tsc does not copy them into dist/)
-  'proto',
-  'apps/ingest/src/lua',
-  'apps/detector/src/lua',
-  'apps/detector/models',
-  'apps/console/public',
-  'libs/db/migrations',
-];
 const NOT_SOURCE = (src: string): boolean => !/\.ts$/.test(src) || src.endsWith('.d.ts');
+
+/** Runs deploy/entrypoint.sh of the install in `dir`, as the image's ENTRYPOINT does. */
+function spawnEntrypoint(args: string[], env: Record<string, string>, dir: string): RunningApp {
+  const proc = spawn('sh', [join(dir, 'deploy/entrypoint.sh'), ...args], {
+    cwd: tmpdir(), // the entry point moves to the install's root itself
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return {
+    name: args.join(' '),
+    proc,
+    output: () => out,
+    exited,
+    async stop(signal = 'SIGTERM', timeoutMs = 15000) {
+      if (proc.exitCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
 
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number | null; output: string }> {
   // npm passes its own settings (npm_config_*, the checkout as local prefix) to the scripts it
@@ -116,10 +128,11 @@ describe('production install (runtime dependencies only)', () => {
     expect(await app.stop('SIGTERM')).toBe(0);
     app = undefined;
 
-    // the detector: its Lua scripts and bundled caller-risk model come from the source tree
+    // the detector, through the image's entry point (deploy/entrypoint.sh detector, as the
+    // Kubernetes Deployment runs it): its Lua scripts and bundled model come from the source tree
     const detectorPort = await freePort();
-    app = spawnApp(
-      'detector',
+    app = spawnEntrypoint(
+      ['detector'],
       {
         NODE_ENV: 'production',
         DETECTOR_HTTP_PORT: String(detectorPort),
