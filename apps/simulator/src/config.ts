@@ -8,6 +8,13 @@ export const SimulatorConfigSchema = baseSchema.extend({
   /** idle: only health and metrics; demo: stream a live city until stopped */
   SIMULATOR_MODE: z.enum(['idle', 'demo']).default('idle'),
   SIMULATOR_SCENARIO: env.string('demo'),
+  /**
+   * demo: minutes of the city's recent traffic (scam numbers' fan-out included, nobody hooked)
+   * streamed as fast as ingest takes it, in event time, before the live part: the history import a
+   * real deployment starts from, so the detector knows the scam numbers when the first victim
+   * answers. 0: start cold.
+   */
+  SIMULATOR_HISTORY_MINUTES: env.int(120, 0, 7 * 24 * 60),
   /** simulated seconds per wall second (1 = real time) */
   SIMULATOR_WARP: z.coerce.number().finite().min(1).max(10000).default(1),
   SIMULATOR_SUBSCRIBERS: env.int(200_000, 1000, 199_999_999),

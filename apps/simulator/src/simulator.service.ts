@@ -24,6 +24,12 @@ import { RunProgress, streamRun, TimeWarp } from './stream/runner';
 /**
  * Demo mode: a live city streamed through the public gRPC contract at real time (or warped), scams
  * injected early, a progress line (events/s, alerts, lag) for the terminal, metrics for Prometheus.
+ *
+ * Before the live part it imports history, as a real deployment would: the city's last
+ * SIMULATOR_HISTORY_MINUTES of traffic (the scam numbers' own fan-out included, nobody hooked),
+ * streamed as fast as ingest takes it, in event time, through the same gRPC path. The live part then
+ * goes on from the same generator, so the numbers that call the scripted victims are numbers whose
+ * behaviour the detector has already seen; nothing about the detector is special-cased.
  */
 @Injectable()
 export class SimulatorService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -78,15 +84,20 @@ export class SimulatorService implements OnApplicationBootstrap, BeforeApplicati
       mkdirSync(dirname(c.SIMULATOR_GROUND_TRUTH), { recursive: true });
       this.gt = new GroundTruthWriter(c.SIMULATOR_GROUND_TRUTH);
     }
+    // warped demos start in the past so that no event is ahead of the servers' clocks
+    const liveFromMs = c.SIMULATOR_WARP > 1 ? start - 24 * 3_600_000 + 3_600_000 : start;
+    const historyMs = c.SIMULATOR_HISTORY_MINUTES * 60_000;
     const gen = new Generator(
       {
         seed: c.SIMULATOR_SEED,
         runId: `d${start.toString(36)}`,
         subscribers: c.SIMULATOR_SUBSCRIBERS,
         scenario,
-        // warped demos start in the past so that no event is ahead of the servers' clocks
-        startMs: c.SIMULATOR_WARP > 1 ? start - 24 * 3_600_000 + 3_600_000 : start,
+        startMs: liveFromMs - historyMs,
         durationMs: Infinity,
+        liveFromMs,
+        // the history is the warm-up of the ground truth: nothing in it is to be alerted on
+        ...(historyMs > 0 ? { measureFromMs: liveFromMs } : {}),
       },
       (r) => {
         this.gt?.write(r);
@@ -119,11 +130,10 @@ export class SimulatorService implements OnApplicationBootstrap, BeforeApplicati
         );
       },
     }));
-    const banner =
-      `[simulator] streaming a live city (${c.SIMULATOR_SUBSCRIBERS} subscribers, scenario ${scenario.name}, ` +
-      `warp ${c.SIMULATOR_WARP}) to ${c.SIMULATOR_INGEST_URL}; first victim on the line in ~${scenario.forcedHooks?.firstAtS ?? '?'} s`;
-    this.logger.log(banner);
-    this.progress(banner);
+    const say = (line: string): void => {
+      this.logger.log(line);
+      this.progress(line);
+    };
     const onProgress = (p: RunProgress): void => {
       simMetrics.lag.set(p.lagS);
       simMetrics.unacked.set(p.unackedBatches);
@@ -135,13 +145,60 @@ export class SimulatorService implements OnApplicationBootstrap, BeforeApplicati
       this.progress(line);
       this.logger.log(line);
     };
+    const onEvent = (carrier: string): void => simMetrics.eventsSent.inc({ carrier });
+    let historyEvents = 0;
+    let historyWallS = 0;
+    if (historyMs > 0) {
+      say(
+        `[simulator] importing history: the city's last ${c.SIMULATOR_HISTORY_MINUTES} minutes of traffic ` +
+          `(${c.SIMULATOR_SUBSCRIBERS} subscribers, scenario ${scenario.name}), in event time, as fast as ingest takes it`,
+      );
+      gen.holdFromMs = liveFromMs;
+      const h = await streamRun(gen, {
+        warp: new TimeWarp(gen.opts.startMs, Date.now(), 0),
+        streams: this.streams,
+        signal: this.abort.signal,
+        progressEveryMs: c.SIMULATOR_PROGRESS_MS,
+        onProgress,
+        onEvent,
+      });
+      gen.holdFromMs = Infinity;
+      if (this.abort.signal.aborted) return;
+      historyEvents = h.eventsSent;
+      historyWallS = (Date.now() - start) / 1000;
+      say(
+        `[simulator] history imported: ${h.eventsSent} events (${h.accepted} accepted, ${h.duplicates} duplicates, ` +
+          `${h.rejected} rejected) in ${historyWallS.toFixed(1)} s`,
+      );
+    }
+    // event time = wall time in a real-time demo: the live part's first seconds, if the import took
+    // them, go out at once and the stream is on the clock from there
+    const liveWall = c.SIMULATOR_WARP > 1 ? Date.now() : start;
+    this.gt?.write({
+      type: 'live',
+      simMs: liveFromMs,
+      wallMs: liveWall,
+      warp: c.SIMULATOR_WARP,
+      historyMinutes: c.SIMULATOR_HISTORY_MINUTES,
+      historyWallS,
+      historyEvents,
+    });
+    const firstAtS = scenario.forcedHooks?.firstAtS;
+    const firstIn =
+      firstAtS === undefined
+        ? '?'
+        : Math.max(0, Math.round((liveWall + (firstAtS * 1000) / c.SIMULATOR_WARP - Date.now()) / 1000));
+    say(
+      `[simulator] streaming a live city (${c.SIMULATOR_SUBSCRIBERS} subscribers, scenario ${scenario.name}, ` +
+        `warp ${c.SIMULATOR_WARP}) to ${c.SIMULATOR_INGEST_URL}; first victim on the line in ~${firstIn} s`,
+    );
     await streamRun(gen, {
-      warp: new TimeWarp(gen.opts.startMs, start, c.SIMULATOR_WARP),
+      warp: new TimeWarp(liveFromMs, liveWall, c.SIMULATOR_WARP),
       streams: this.streams,
       signal: this.abort.signal,
       progressEveryMs: c.SIMULATOR_PROGRESS_MS,
       onProgress,
-      onEvent: (carrier) => simMetrics.eventsSent.inc({ carrier }),
+      onEvent,
     });
   }
 

@@ -146,7 +146,7 @@ export function simulateFraud(days: number, seed: number, rings = 20): { profile
     fanoutRings: rings,
     attemptRateScale: 1,
     hookRate: FRAUD.hookRate,
-    numberLifetimeAttempts: 540, // 6 active days at the median 90 attempts a day
+    numberLifetimeAttempts: FRAUD.activeDaysMedian * FRAUD.attemptsPerDayMedian, // 6 active days
     workingHoursOnly: true,
     traps: false,
     normalTraffic: false,

@@ -3,7 +3,8 @@ import { ingestV1 } from '@eagle-eye/contracts';
 import { classifyPseudonym } from '@eagle-eye/pseudonym';
 import { Generator, SimEvent } from './generator';
 import { GroundTruthRecord, HookedRecord, ScamCallRecord } from './ground-truth';
-import { SCENARIOS } from './scenarios';
+import { CARRIERS, LOCAL_UTC_OFFSET_MS } from './model';
+import { ScenarioConfig, SCENARIOS } from './scenarios';
 
 const T0 = Date.UTC(2026, 0, 5, 2, 0, 0); // 10:00 in Chengdu
 
@@ -34,6 +35,49 @@ describe('Generator', () => {
     expect(digest(b.events)).toBe(digest(a.events));
     expect(JSON.stringify(b.records)).toBe(JSON.stringify(a.records));
     expect(digest(run(8).events)).not.toBe(digest(a.events));
+  });
+
+  it('gives the same events for the same options whatever the wall clock and Math.random say', () => {
+    // a history import and forced hooks included (the demo), so every code path is covered
+    const opts = {
+      seed: 21,
+      runId: 'det1',
+      subscribers: 20_000,
+      scenario: SCENARIOS.demo,
+      startMs: T0 - 30 * 60_000,
+      durationMs: 40 * 60_000,
+      liveFromMs: T0,
+    };
+    const once = (): { digest: string; records: string } => {
+      const records: GroundTruthRecord[] = [];
+      const gen = new Generator(opts, (r) => records.push(r));
+      const events: SimEvent[] = [];
+      // held at the live start, then released, as the demo streams it
+      gen.holdFromMs = T0;
+      for (let e = gen.next(); e; e = gen.next()) events.push(e);
+      gen.holdFromMs = Infinity;
+      for (let e = gen.next(); e; e = gen.next()) events.push(e);
+      return { digest: digest(events), records: JSON.stringify(records) };
+    };
+    const first = once();
+    const random = jest.spyOn(Math, 'random').mockImplementation(() => 0.999);
+    const now = jest.spyOn(Date, 'now').mockImplementation(() => 1);
+    try {
+      const second = once();
+      expect(second.digest).toBe(first.digest);
+      expect(second.records).toBe(first.records);
+      expect(random).not.toHaveBeenCalled();
+      expect(now).not.toHaveBeenCalled();
+    } finally {
+      random.mockRestore();
+      now.mockRestore();
+    }
+    // holding the stream changes nothing: the same events as one straight run
+    const records: GroundTruthRecord[] = [];
+    const straight = new Generator(opts, (r) => records.push(r));
+    const events: SimEvent[] = [];
+    for (let e = straight.next(); e; e = straight.next()) events.push(e);
+    expect(digest(events)).toBe(first.digest);
   });
 
   it('emits events in event-time order with unique ids and only pseudonym tokens', () => {
@@ -222,5 +266,161 @@ describe('Generator', () => {
     expect(plain.records[0]).not.toHaveProperty('measureFromMs');
     const plainSum = plain.records.find((r) => r.type === 'summary');
     expect(plainSum).toMatchObject({ legitCallsMeasured: (plainSum as { legitCalls: number }).legitCalls });
+  });
+  it('imports history before the live part: nobody hooked in it, scripted victims flagged and called by numbers with a visible fan-out', () => {
+    const live = T0 + 2 * 3_600_000;
+    const records: GroundTruthRecord[] = [];
+    const gen = new Generator(
+      {
+        seed: 4,
+        runId: 'hist1',
+        subscribers: 50_000,
+        scenario: SCENARIOS.demo,
+        startMs: live - 2 * 3_600_000,
+        durationMs: 2 * 3_600_000 + 6 * 60_000,
+        liveFromMs: live,
+        measureFromMs: live,
+      },
+      (r) => records.push(r),
+    );
+    const calls = new Map<string, number>(); // carrier/caller -> outgoing attempts so far
+    const seenAtAnswer: number[] = [];
+    const hookedByCall = new Map<string, HookedRecord>();
+    let scamInHistory = 0;
+    for (let e = gen.next(); e; e = gen.next()) {
+      for (const r of records.splice(0)) {
+        if (r.type === 'hooked') hookedByCall.set(r.calls[0].callId, r);
+        if (r.type === 'scam_call' && r.attemptMs < live) scamInHistory++;
+      }
+      const k = `${e.carrierId}/${e.event.caller}`;
+      if (e.event.type === ingestV1.CallEventType.CALL_ATTEMPT) calls.set(k, (calls.get(k) ?? 0) + 1);
+      const h = hookedByCall.get(e.event.callId);
+      if (h?.forced && e.event.type === ingestV1.CallEventType.CALL_ANSWERED)
+        seenAtAnswer.push(calls.get(k)!);
+    }
+    const hooked = [...hookedByCall.values()];
+    expect(hooked.every((h) => h.answeredMs >= live)).toBe(true);
+    const forced = hooked.filter((h) => h.forced);
+    // 20 s, then every 45 s, in six minutes: 8 scripted victims, the first within the first minute
+    expect(forced.length).toBe(8);
+    expect(Math.min(...forced.map((h) => h.answeredMs)) - live).toBeLessThan(60_000);
+    expect(forced.every((h) => h.region === '510100' || h.region === '510700')).toBe(true);
+    // each was called by a number its carrier had already seen call a handful of strangers
+    expect(seenAtAnswer.length).toBe(8);
+    for (const n of seenAtAnswer) expect(n).toBeGreaterThanOrEqual(5);
+    // the scam numbers' own calls fill the history window (the fan-out the detector learns from)
+    expect(scamInHistory).toBeGreaterThan(500);
+  });
+
+  /**
+   * Fan-out numbers of the `default` scenario against the Sichuan data (../shared/data/README.md):
+   * fraud numbers make a median 36 calls per active day to 22 distinct callees, 1.24 calls per
+   * counterpart, answered calls only (the attempts behind them are no flood); an hourly threshold
+   * of 15 distinct callees sees only about a quarter of them. One simulated active day per number
+   * (call-centre hours), every ring number's calls merged across the carriers that carried them.
+   */
+  it('calibrates the default fan-out numbers against the labelled data; the stress scenarios keep the old floods', () => {
+    const perNumber = (scenario: ScenarioConfig, rings: number, hours: number) => {
+      const sc: ScenarioConfig = {
+        ...scenario,
+        overseasGroups: 0,
+        simFarms: 0,
+        wangiriNumbers: 0,
+        romanceScammers: 0,
+        fanoutRings: rings,
+        normalTraffic: false,
+        traps: false,
+        workingHoursOnly: true,
+        numberLifetimeAttempts: 1e9, // one whole active day per number
+      };
+      // 09:00 to 20:00 local, one call-centre day
+      const start = Date.UTC(2026, 0, 5, 9) - LOCAL_UTC_OFFSET_MS;
+      const gen = new Generator({
+        seed: 5,
+        runId: 'calib',
+        subscribers: 100_000,
+        scenario: sc,
+        startMs: start,
+        durationMs: hours * 3_600_000,
+      });
+      const numberOf = new Map<string, number>();
+      for (let g = 0; g < rings; g++)
+        for (let n = 0; n < 10; n++)
+          for (const c of CARRIERS)
+            numberOf.set(gen.city.token(c.id, gen.scamBase + g * 1000 + n), gen.scamBase + g * 1000 + n);
+      const st = new Map<
+        number,
+        {
+          attempts: number;
+          answered: number;
+          callees: Set<string>;
+          answeredCallees: Set<string>;
+          hours: Map<number, Set<string>>;
+        }
+      >();
+      for (let e = gen.next(); e; e = gen.next()) {
+        const n = numberOf.get(e.event.caller);
+        if (n === undefined) continue;
+        let s = st.get(n);
+        if (!s)
+          st.set(
+            n,
+            (s = {
+              attempts: 0,
+              answered: 0,
+              callees: new Set(),
+              answeredCallees: new Set(),
+              hours: new Map(),
+            }),
+          );
+        const callee = `${n}/${e.event.callee}`;
+        if (e.event.type === ingestV1.CallEventType.CALL_ATTEMPT) {
+          s.attempts++;
+          s.callees.add(callee);
+          const h = Math.floor(e.event.eventTimeMs / 3_600_000);
+          s.hours.set(h, (s.hours.get(h) ?? new Set()).add(callee));
+        }
+        if (e.event.type === ingestV1.CallEventType.CALL_ENDED && e.event.talkDurationS > 0) {
+          s.answered++;
+          s.answeredCallees.add(callee);
+        }
+      }
+      const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+      const xs = [...st.values()];
+      return {
+        numbers: xs.length,
+        answeredPerDay: med(xs.map((x) => x.answered)),
+        distinctAnsweredPerDay: med(xs.map((x) => x.answeredCallees.size)),
+        attemptsPerDay: med(xs.map((x) => x.attempts)),
+        attemptsPerHour: med(xs.map((x) => x.attempts / hours)),
+        answeredShare: med(xs.map((x) => x.answered / x.attempts)),
+        callsPerCounterpart: med(xs.map((x) => x.answered / Math.max(1, x.answeredCallees.size))),
+        distinctPerHour: med(xs.flatMap((x) => [...x.hours.values()].map((h) => h.size))),
+        // share of numbers that ever reach 15 distinct callees in an hour (the fanout rule's bar)
+        reach15PerHour: xs.filter((x) => [...x.hours.values()].some((h) => h.size >= 15)).length / xs.length,
+      };
+    };
+    const d = perNumber(SCENARIOS.default, 24, 11);
+    if (process.env.SIM_CALIBRATION_PRINT) console.log(d, perNumber(SCENARIOS.stress, 8, 2));
+    expect(d.numbers).toBeGreaterThan(100);
+    // data: a median 36 calls per active day (answered) to 22 distinct callees
+    expect(d.answeredPerDay).toBeGreaterThanOrEqual(25);
+    expect(d.answeredPerDay).toBeLessThanOrEqual(45);
+    expect(d.distinctAnsweredPerDay).toBeGreaterThanOrEqual(18);
+    expect(d.distinctAnsweredPerDay).toBeLessThanOrEqual(35);
+    // data: 1.24 calls per counterpart
+    expect(d.callsPerCounterpart).toBeGreaterThanOrEqual(1.1);
+    expect(d.callsPerCounterpart).toBeLessThanOrEqual(1.4);
+    // answered calls only in the data: attempts are no flood, most of them answered
+    expect(d.answeredShare).toBeGreaterThanOrEqual(0.6);
+    expect(d.attemptsPerDay).toBeLessThanOrEqual(70);
+    expect(d.distinctPerHour).toBeLessThanOrEqual(8);
+    // data: an hourly bar of 15 distinct callees sees only about a quarter of fraud numbers
+    expect(d.reach15PerHour).toBeLessThan(0.4);
+    // the stress scenario is the project's earlier default: floods of mostly unanswered attempts
+    const s = perNumber(SCENARIOS.stress, 8, 2);
+    expect(s.attemptsPerHour).toBeGreaterThan(4 * d.attemptsPerHour);
+    expect(s.answeredShare).toBeLessThan(0.5);
+    expect(s.distinctPerHour).toBeGreaterThanOrEqual(15);
   });
 });

@@ -5,7 +5,10 @@ import { MinHeap } from './heap';
 import {
   AgeBandName,
   CarrierId,
+  CARRIERS,
+  FanoutProfile,
   FRAUD,
+  FRAUD_PROFILE,
   HOOK_SUSCEPTIBILITY,
   HOUR_PROFILE,
   HOUR_PROFILE_MAX,
@@ -40,6 +43,12 @@ export interface GeneratorOptions {
   keySalt?: string;
   /** start of the measured window (the evaluation's warm-up ends here); defaults to startMs */
   measureFromMs?: number;
+  /**
+   * Start of the live part after a history import (the demo): traffic before it is the city's
+   * recent past, scam numbers' fan-out included, but nobody is hooked in it; the scripted victims
+   * (`forcedHooks`) and the romance scammers' calls are timed from here. Defaults to startMs.
+   */
+  liveFromMs?: number;
 }
 
 type ClassName = 'MOBILE' | 'FIXED' | 'VIRTUAL_OPERATOR' | 'INTERNATIONAL' | 'SERVICE';
@@ -126,6 +135,13 @@ export class Generator {
   readonly scamBase: number;
   private readonly seenSuspects = new Set<string>();
   private finished = false;
+  /**
+   * Events at or after this simulated time are held back: `peekTime()` answers Infinity and
+   * `next()` undefined until it is raised (the demo streams its history import up to the live
+   * start this way, then goes on from the same generator).
+   */
+  holdFromMs = Infinity;
+  readonly liveFromMs: number;
   readonly stats = {
     events: 0,
     calls: 0,
@@ -144,6 +160,7 @@ export class Generator {
     if (!/^[A-Za-z0-9-]{1,20}$/.test(opts.runId)) throw new Error('runId: 1-20 of [A-Za-z0-9-]');
     this.city = new City(opts.subscribers, opts.seed, opts.keySalt ?? String(opts.seed));
     this.horizonMs = opts.startMs + opts.durationMs;
+    this.liveFromMs = Math.max(opts.startMs, opts.liveFromMs ?? opts.startMs);
     this.scamBase = EXTERNAL_BASE + 100_000_000 + (hash32(opts.runId) % 400) * 200_000;
     sink({
       type: 'run',
@@ -180,7 +197,8 @@ export class Generator {
     for (let i = 0; i < sc.romanceScammers; i++)
       groups.push(new RomanceGroup(this, scams.fork(`romance-${i}`), g++));
     for (const grp of groups) this.schedule(grp.start(t0), grp);
-    if (sc.forcedHooks) this.schedule(t0 + sc.forcedHooks.firstAtS * 1000, new ForcedHooks(this, groups, sc));
+    if (sc.forcedHooks)
+      this.schedule(this.liveFromMs + sc.forcedHooks.firstAtS * 1000, new ForcedHooks(this, groups, sc));
   }
 
   get scenario(): ScenarioConfig {
@@ -191,36 +209,31 @@ export class Generator {
     if (Number.isFinite(t)) this.tasks.push(t, task);
   }
 
-  /** the next event in event-time order, or undefined when the run is over */
+  /** the next event in event-time order, or undefined when the run is over (or held) */
   next(): SimEvent | undefined {
+    if (this.peekTime() === Infinity) return undefined;
+    const e = this.events.pop()!;
+    this.stats.events++;
+    this.stats.lastEventMs = e.event.eventTimeMs;
+    return e;
+  }
+
+  /**
+   * Simulated time of the next event without consuming it: Infinity when none is left, or when
+   * it lies at or after `holdFromMs`. Tasks (new calls) due before the next event fire first.
+   */
+  peekTime(): number {
     for (;;) {
       const te = this.events.peekKey();
       const tt = this.tasks.peekKey();
       if (te === Infinity && tt === Infinity) {
         this.finish();
-        return undefined;
+        return Infinity;
       }
-      if (te <= tt) {
-        const e = this.events.pop()!;
-        this.stats.events++;
-        this.stats.lastEventMs = e.event.eventTimeMs;
-        return e;
-      }
+      if (te <= tt) return te < this.holdFromMs ? te : Infinity;
+      if (tt >= this.holdFromMs) return Infinity;
       const task = this.tasks.pop()!;
       if (tt >= this.horizonMs) continue; // no new calls past the horizon; calls in progress finish
-      this.schedule(task.fire(tt), task);
-    }
-  }
-
-  /** simulated time of the next event (Infinity when none is left) without consuming it */
-  peekTime(): number {
-    for (;;) {
-      const te = this.events.peekKey();
-      const tt = this.tasks.peekKey();
-      if (te === Infinity && tt === Infinity) this.finish();
-      if (te <= tt || tt === Infinity) return te;
-      const task = this.tasks.pop()!;
-      if (tt >= this.horizonMs) continue;
       this.schedule(task.fire(tt), task);
     }
   }
@@ -481,6 +494,8 @@ interface ScamNumber {
   att: Att;
   device?: { index: number; n: number };
   attemptsLeft: number;
+  /** calls this number made so far, per carrier that carried them (what each carrier has seen) */
+  calls: Record<string, number>;
 }
 
 /**
@@ -496,6 +511,7 @@ class RingGroup implements ScamGroup {
   private readonly devices: number;
   private readonly perMs: number;
   private readonly deviceIndex: number;
+  private readonly profile: FanoutProfile;
   private forced = 0;
 
   constructor(
@@ -513,9 +529,11 @@ class RingGroup implements ScamGroup {
       kind === 'simfarm' ? rng.range(20, 50) : kind === 'overseas' ? rng.range(4, 10) : rng.range(3, 6);
     for (let i = 0; i < size; i++) this.numbers.push(this.newNumber());
     const sc = gen.scenario;
-    // a SIM farm spreads one centre's volume over its SIMs; a ring's numbers each dial at the CSV's rate
+    this.profile = sc.fanoutProfile ?? FRAUD_PROFILE;
+    // a SIM farm spreads one centre's volume over its SIMs; a ring's numbers each dial at the CSV's
+    // rate per call-centre hour (around the clock when the scenario is not held to working hours)
     const hourly =
-      (rng.lognormal(FRAUD.attemptsPerDayMedian, FRAUD.attemptsPerDaySigma) /
+      (rng.lognormal(this.profile.attemptsPerDayMedian, this.profile.attemptsPerDaySigma) /
         (FRAUD.lastHour - FRAUD.firstHour)) *
       sc.attemptRateScale;
     this.perMs = ((kind === 'simfarm' ? Math.min(size, 8) : size) * hourly) / 3_600_000;
@@ -541,6 +559,7 @@ class RingGroup implements ScamGroup {
           att: virtual ? 'B' : 'A',
           device: { index: this.deviceIndex, n: 0 },
           attemptsLeft: lifetime,
+          calls: {},
         };
       }
       case 'overseas':
@@ -551,6 +570,7 @@ class RingGroup implements ScamGroup {
           cls: 'INTERNATIONAL',
           att: rng.chance(0.6) ? 'C' : 'UNVERIFIED',
           attemptsLeft: lifetime,
+          calls: {},
         };
       case 'simfarm':
         return {
@@ -560,6 +580,7 @@ class RingGroup implements ScamGroup {
           att: 'A',
           device: { index: this.deviceIndex, n: 0 },
           attemptsLeft: lifetime,
+          calls: {},
         };
       default: {
         const never: never = this.kind;
@@ -584,20 +605,35 @@ class RingGroup implements ScamGroup {
       const open = nextOpenTime(t, FRAUD.firstHour, FRAUD.lastHour);
       if (open > t) return open;
     }
-    const ni = rng.int(this.numbers.length);
+    const forced = this.forced > 0;
+    const pf = this.profile;
+    let ni: number;
+    let victim: Subscriber;
+    if (forced) {
+      // the demo's script: the ring's number the carriers have seen call most gets the victim, on
+      // that carrier (the history import made its fan-out visible there); the scheduled victims live
+      // in the two demo police regions (Chengdu, Mianyang: the first 46 % of the city's index range),
+      // so the police consoles see them too
+      const [best, carrier] = this.busiest();
+      ni = best;
+      victim = this.gen.subscriber(rng.int(Math.floor(this.gen.city.size * 0.46)));
+      for (let k = 0; k < 64 && carrier && victim.carrierId !== carrier; k++)
+        victim = this.gen.subscriber(rng.int(Math.floor(this.gen.city.size * 0.46)));
+    } else {
+      ni = rng.int(this.numbers.length);
+      victim = this.gen.randomSubscriber(rng);
+    }
     const num = this.numbers[ni];
     if (--num.attemptsLeft <= 0) this.numbers[ni] = this.newNumber(); // dropped and replaced
-    const forced = this.forced > 0;
-    // the demo's scheduled victims live in the two demo police regions (Chengdu, Mianyang: the
-    // first 46 % of the city's index range), so the police consoles see them too
-    const victim = forced
-      ? this.gen.subscriber(rng.int(Math.floor(this.gen.city.size * 0.46)))
-      : this.gen.randomSubscriber(rng);
-    const answered = forced || rng.chance(FRAUD.answerRate);
+    const answered = forced || rng.chance(pf.answerRate);
+    // nobody is hooked in a history import: it shows the numbers' fan-out, not old victims
     const hooked =
-      forced || (answered && rng.chance(Math.min(1, sc.hookRate * HOOK_SUSCEPTIBILITY[victim.ageBand])));
+      forced ||
+      (answered &&
+        rng.chance(Math.min(1, sc.hookRate * HOOK_SUSCEPTIBILITY[victim.ageBand])) &&
+        t >= this.gen.liveFromMs);
     if (forced) this.forced--;
-    if (hooked) this.hook(t, num, victim);
+    if (hooked) this.hook(t, num, victim, forced);
     else {
       const talk = answered
         ? Math.min(240, Math.max(2, rng.lognormal(FRAUD.nuisanceTalkMedianS, FRAUD.nuisanceTalkSigma)))
@@ -608,9 +644,9 @@ class RingGroup implements ScamGroup {
         this.spec(num, victim, t, answered ? rng.range(3, 10) : rng.range(3, 5), talk),
         false,
       );
-      if (out.answeredMs !== null && rng.chance(FRAUD.redialShare)) {
+      if (out.answeredMs !== null && rng.chance(pf.redialShare)) {
         // the same number tries the same person again later ("we were cut off")
-        const again = rng.chance(FRAUD.answerRate);
+        const again = rng.chance(pf.answerRate);
         this.gen.scamCall(
           this.kind,
           this.id,
@@ -654,7 +690,24 @@ class RingGroup implements ScamGroup {
     return t + rng.exp(1 / this.perMs);
   }
 
+  /** index of the number with the most calls seen by one carrier, and that carrier */
+  private busiest(): [number, CarrierId | undefined] {
+    let best = 0;
+    let carrier: CarrierId | undefined;
+    let most = 0;
+    this.numbers.forEach((n, i) => {
+      for (const c of CARRIERS)
+        if ((n.calls[c.id] ?? 0) > most) {
+          most = n.calls[c.id];
+          best = i;
+          carrier = c.id;
+        }
+    });
+    return [best, carrier];
+  }
+
   private spec(num: ScamNumber, victim: Subscriber, t: number, ringS: number, talkS: number): CallSpec {
+    num.calls[victim.carrierId] = (num.calls[victim.carrierId] ?? 0) + 1;
     // number-changing software: the display is a domestic mobile number (so that is the class the
     // switch reports) while the call entered from abroad; the rest show an honest foreign number
     const spoofed = this.kind === 'overseas' && this.rng.chance(0.7);
@@ -680,7 +733,7 @@ class RingGroup implements ScamGroup {
   }
 
   /** A police-impersonation episode: a long first call, then hand-over to other numbers of the ring. */
-  private hook(t: number, first: ScamNumber, victim: Subscriber): void {
+  private hook(t: number, first: ScamNumber, victim: Subscriber, forced: boolean): void {
     const rng = this.rng;
     const calls: HookedRecord['calls'] = [];
     let at = t;
@@ -718,6 +771,7 @@ class RingGroup implements ScamGroup {
       answeredMs: calls[0].answeredMs,
       endedMs: calls[calls.length - 1].endedMs,
       calls,
+      ...(forced ? { forced: true } : {}),
     });
   }
 }
@@ -742,7 +796,8 @@ class WangiriGroup implements ScamGroup {
     const [country, dial] = rng.pick(PREMIUM_COUNTRIES);
     this.country = country;
     this.dial = dial;
-    this.perMs = (rng.range(120, 400) * gen.scenario.attemptRateScale) / 4 / 3_600_000;
+    const [lo, hi] = gen.scenario.wangiriAttemptsPerHour ?? [120, 400];
+    this.perMs = rng.range(lo, hi) / 3_600_000;
   }
 
   start(t0: number): number {
@@ -780,7 +835,8 @@ class WangiriGroup implements ScamGroup {
     const forced = this.forced > 0;
     if (forced) this.forced--;
     if (forced || rng.chance(0.04 * HOOK_SUSCEPTIBILITY[victim.ageBand])) {
-      const hooked = forced || rng.chance(0.5);
+      // nobody is hooked in a history import (see RingGroup.fire)
+      const hooked = forced || (rng.chance(0.5) && t >= this.gen.liveFromMs);
       const spec: CallSpec = {
         carrierId: victim.carrierId,
         caller: { index: victim.index },
@@ -811,6 +867,7 @@ class WangiriGroup implements ScamGroup {
           calls: [
             { callId: out.callId, suspect: out.callee, answeredMs: out.answeredMs!, endedMs: out.endedMs },
           ],
+          ...(forced ? { forced: true } : {}),
         });
     }
     return t + rng.exp(1 / this.perMs);
@@ -838,15 +895,21 @@ class RomanceGroup implements ScamGroup {
   }
 
   start(t0: number): number {
-    // each victim's first call of the run falls somewhere in the first hour or the first day
-    const spread = Math.min(this.gen.opts.durationMs * 0.7, 86_400_000);
-    for (let i = 0; i < this.victims.length; i++) this.due.push(t0 + this.rng.next() * spread);
+    // each victim's first call of the run falls somewhere in the first hour or the first day (of
+    // the live part: a history import holds no hooked victim)
+    const from = Math.max(t0, this.gen.liveFromMs);
+    const spread = Math.min((this.gen.opts.startMs + this.gen.opts.durationMs - from) * 0.7, 86_400_000);
+    for (let i = 0; i < this.victims.length; i++) this.due.push(from + this.rng.next() * spread);
     return Math.min(...this.due);
   }
 
+  private forcedNow = false;
+
   forceHook(t: number): void {
     this.due[0] = t;
+    this.forcedNow = true;
     this.fire(t);
+    this.forcedNow = false;
   }
 
   fire(t: number): number {
@@ -885,6 +948,7 @@ class RomanceGroup implements ScamGroup {
       answeredMs: out.answeredMs!,
       endedMs: out.endedMs,
       calls: [{ callId: out.callId, suspect: out.caller, answeredMs: out.answeredMs!, endedMs: out.endedMs }],
+      ...(this.forcedNow ? { forced: true } : {}),
     });
     this.due[i] = t + 86_400_000 + (rng.next() - 0.5) * 4 * 3_600_000;
     return Math.min(...this.due);

@@ -76,6 +76,23 @@ export interface HookedRecord {
   /** end of the last call of the episode */
   endedMs: number;
   calls: { callId: string; suspect: string; answeredMs: number; endedMs: number }[];
+  /** one of the demo's scripted victims (scenario `forcedHooks`); absent for the others */
+  forced?: boolean;
+}
+
+/**
+ * The demo's live part begins (after its history import): simulated time `simMs` is due at wall
+ * time `wallMs` and runs `warp` times faster from there, so an alert's wall time maps to event time.
+ */
+export interface LiveRecord {
+  type: 'live';
+  simMs: number;
+  wallMs: number;
+  warp: number;
+  /** simulated minutes of history streamed before, and the wall seconds that took */
+  historyMinutes: number;
+  historyWallS: number;
+  historyEvents: number;
 }
 
 export interface SummaryRecord {
@@ -92,7 +109,7 @@ export interface SummaryRecord {
 }
 
 export type GroundTruthRecord =
-  RunRecord | ScammerRecord | TrapRecord | ScamCallRecord | HookedRecord | SummaryRecord;
+  RunRecord | ScammerRecord | TrapRecord | ScamCallRecord | HookedRecord | SummaryRecord | LiveRecord;
 
 export interface GroundTruth {
   run?: RunRecord;
@@ -101,6 +118,7 @@ export interface GroundTruth {
   scamCalls: ScamCallRecord[];
   hooked: HookedRecord[];
   summary?: SummaryRecord;
+  live?: LiveRecord;
 }
 
 export function emptyGroundTruth(): GroundTruth {
@@ -126,6 +144,9 @@ export function addRecord(gt: GroundTruth, r: GroundTruthRecord): void {
       break;
     case 'summary':
       gt.summary = r;
+      break;
+    case 'live':
+      gt.live = r;
       break;
     default: {
       const never: never = r;
