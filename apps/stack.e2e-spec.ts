@@ -46,7 +46,7 @@ describe('every app boots, reports health and metrics, and stops on SIGTERM', ()
       const ready = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { status: string };
       expect(ready.status).toBe('ready');
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      expect(metrics).toContain(`eagleeye_process_cpu_user_seconds_total{service="${name}"}`);
+      expect(metrics).toContain(`process_cpu_user_seconds_total{service="${name}"}`);
       expect(app.output()).not.toMatch(/\d{11}/);
     } finally {
       expect(await app.stop('SIGTERM')).toBe(0);

@@ -27,8 +27,9 @@ EE_SERVICE_PROGRAMS=(redis-server:redis-server redis-cli:redis-tools redis-bench
 # npm run stack/demo: curl waits for every app's /readyz.
 EE_STACK_PROGRAMS=(curl:curl)
 # npm test: headless Chromium for the console's browser tests (playwright-core drives the system
-# browser; CHROMIUM_PATH names another one), openssl for the mTLS test's certificates.
-EE_TEST_PROGRAMS=("${CHROMIUM_PATH:-/usr/bin/chromium}:chromium" openssl:openssl)
+# browser; CHROMIUM_PATH names another one), openssl for the mTLS test's certificates, promtool
+# (Debian's prometheus package) for the check of deploy/prometheus/eagle-eye.rules.yml.
+EE_TEST_PROGRAMS=("${CHROMIUM_PATH:-/usr/bin/chromium}:chromium" openssl:openssl promtool:prometheus)
 
 # The folder of PostgreSQL's server programs (initdb, pg_ctl, postgres): Debian keeps them off PATH
 # in /usr/lib/postgresql/<version>/bin.

@@ -41,19 +41,19 @@ export interface HeapSample {
   rssBytes: number;
 }
 
-/** Node heap and RSS of an app, from its /metrics (prom-client default metrics, `eagleeye_` prefix). */
+/** Node heap and RSS of an app, from its /metrics (prom-client default metrics, unprefixed). */
 export async function heapOf(metricsUrl: string): Promise<HeapSample> {
   const s = await scrape(metricsUrl);
   return {
-    heapUsedBytes: sum(s, 'eagleeye_nodejs_heap_size_used_bytes'),
-    heapTotalBytes: sum(s, 'eagleeye_nodejs_heap_size_total_bytes'),
-    rssBytes: sum(s, 'eagleeye_process_resident_memory_bytes'),
+    heapUsedBytes: sum(s, 'nodejs_heap_size_used_bytes'),
+    heapTotalBytes: sum(s, 'nodejs_heap_size_total_bytes'),
+    rssBytes: sum(s, 'process_resident_memory_bytes'),
   };
 }
 
 /** CPU seconds an app has used so far (prom-client default metric). */
 export async function cpuSecondsOf(metricsUrl: string): Promise<number> {
-  return sum(await scrape(metricsUrl), 'eagleeye_process_cpu_seconds_total');
+  return sum(await scrape(metricsUrl), 'process_cpu_seconds_total');
 }
 
 /** Events the detector replicas have taken off the hand-off (applied, duplicate, late, malformed). */

@@ -51,3 +51,23 @@ export const alertQueueJobs = new Gauge({
   labelNames: ['queue', 'state'] as const,
   registers,
 });
+
+export const retentionPurged = new Counter({
+  name: 'eagleeye_retention_purged_total',
+  help: 'Rows deleted by the retention purge because they passed their retention period, by table',
+  labelNames: ['table'] as const,
+  registers,
+});
+
+export const retentionRuns = new Counter({
+  name: 'eagleeye_retention_runs_total',
+  help: 'Retention purge runs, by result (ok, error, skipped: another replica held the lock)',
+  labelNames: ['result'] as const,
+  registers,
+});
+
+export const retentionLastSuccess = new Gauge({
+  name: 'eagleeye_retention_last_success_timestamp_seconds',
+  help: 'Unix time of the last retention purge run that completed',
+  registers,
+});

@@ -272,9 +272,13 @@ describe('ingest over gRPC (built app, real Redis and Postgres)', () => {
 
   it('exposes its metrics', async () => {
     const text = await (await fetch(`http://127.0.0.1:${env.httpPort}/metrics`)).text();
-    expect(text).toMatch(/eagleeye_ingest_events_accepted_total\{[^}]*carrier="carrier-a"[^}]*\} \d+/);
-    expect(text).toMatch(/eagleeye_ingest_events_rejected_total\{[^}]*reason="CLEAR_PHONE_NUMBER"/);
-    expect(text).toMatch(/eagleeye_ingest_events_duplicate_total/);
+    expect(text).toMatch(
+      /eagleeye_ingest_events_total\{(?=[^}]*carrier="carrier-a")(?=[^}]*result="accepted")[^}]*\} \d+/,
+    );
+    expect(text).toMatch(
+      /eagleeye_ingest_events_total\{(?=[^}]*result="rejected")[^}]*reason="CLEAR_PHONE_NUMBER"/,
+    );
+    expect(text).toMatch(/eagleeye_ingest_events_total\{[^}]*result="duplicate"/);
     expect(text).toMatch(/eagleeye_ingest_ack_latency_seconds_bucket/);
     expect(text).toMatch(/eagleeye_ingest_handoff_backlog_entries\{[^}]*partition="0"/);
     expect(text).toMatch(/eagleeye_ingest_auth_failures_total\{[^}]*cause="bad_secret"/);

@@ -3,22 +3,15 @@ import { metricsRegistry } from '@eagle-eye/observability';
 
 /** Ingest metrics, all on the shared registry (served at /metrics). Counted per batch, not per event. */
 export const ingestMetrics = {
-  accepted: new Counter({
-    name: 'eagleeye_ingest_events_accepted_total',
-    help: 'Events handed to the detector for the first time',
-    labelNames: ['carrier'],
-    registers: [metricsRegistry],
-  }),
-  rejected: new Counter({
-    name: 'eagleeye_ingest_events_rejected_total',
-    help: 'Events refused by validation, by reason',
-    labelNames: ['carrier', 'reason'],
-    registers: [metricsRegistry],
-  }),
-  duplicates: new Counter({
-    name: 'eagleeye_ingest_events_duplicate_total',
-    help: 'Redelivered events (event id already handed over)',
-    labelNames: ['carrier'],
+  /**
+   * Every event of every batch, by result: `accepted` (handed to the detector for the first time),
+   * `duplicate` (redelivered: event id already handed over), `rejected` (refused by validation;
+   * `reason` is the RejectCode name, empty for the other results).
+   */
+  events: new Counter({
+    name: 'eagleeye_ingest_events_total',
+    help: 'Events received, by carrier and result (accepted, duplicate, rejected) and rejection reason',
+    labelNames: ['carrier', 'result', 'reason'],
     registers: [metricsRegistry],
   }),
   batchEvents: new Histogram({

@@ -83,7 +83,7 @@ export class IngestService {
       for (const r of rejected)
         byReason.set(REASON_NAME(r.code), (byReason.get(REASON_NAME(r.code)) ?? 0) + 1);
       for (const [reason, count] of byReason)
-        ingestMetrics.rejected.inc({ carrier: carrierId, reason }, count);
+        ingestMetrics.events.inc({ carrier: carrierId, result: 'rejected', reason }, count);
     }
     const chunks = this.handoff.plan(carrierId, valid);
     return {
@@ -109,8 +109,10 @@ export class IngestService {
     const outcome = p.chunks.length
       ? await this.handoff.execute(p.carrierId, p.chunks)
       : { accepted: 0, duplicates: 0 };
-    if (outcome.accepted) ingestMetrics.accepted.inc({ carrier: p.carrierId }, outcome.accepted);
-    if (outcome.duplicates) ingestMetrics.duplicates.inc({ carrier: p.carrierId }, outcome.duplicates);
+    if (outcome.accepted)
+      ingestMetrics.events.inc({ carrier: p.carrierId, result: 'accepted' }, outcome.accepted);
+    if (outcome.duplicates)
+      ingestMetrics.events.inc({ carrier: p.carrierId, result: 'duplicate' }, outcome.duplicates);
     return {
       sequence: p.sequence,
       accepted: outcome.accepted,
