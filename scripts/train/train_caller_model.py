@@ -199,7 +199,13 @@ def main():
         },
         "parity": parity,
     }
-    digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
+    # letters only: a version travels in alert reasons, where six digits in a row read as a phone number
+    raw = int.from_bytes(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest()[:8], "big")
+    letters = "abcdefghjkmnpqrstuvwxyz"
+    digest = ""
+    for _ in range(12):
+        raw, r = divmod(raw, len(letters))
+        digest += letters[r]
     body["version"] = f"caller-risk-{digest}"
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:

@@ -18,7 +18,7 @@ describe('caller-risk model', () => {
   });
 
   it('carries its provenance: data hash, thresholds and cross-validated metrics', () => {
-    expect(m.version).toMatch(/^caller-risk-[0-9a-f]{12}$/);
+    expect(m.version).toMatch(/^caller-risk-[a-z]{12}$/);
     expect(m.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(m.file.training.dataSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(m.thresholds.targetPrecision).toBe(0.95);
