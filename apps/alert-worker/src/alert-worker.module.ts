@@ -9,6 +9,7 @@ import { AlertRepository } from './alert.repository';
 import { AlertService } from './alert.service';
 import { AlertWorkerConfig, ALERT_WORKER_CONFIG } from './config';
 import { EscalationScheduler } from './escalation.scheduler';
+import { RetentionService } from './retention/retention.service';
 
 @Module({})
 export class AlertWorkerModule {
@@ -28,6 +29,7 @@ export class AlertWorkerModule {
         EscalationScheduler,
         AlertService,
         AlertProcessor,
+        RetentionService,
       ],
     };
   }

@@ -11,6 +11,20 @@ export const AlertWorkerConfigSchema = baseSchema.extend({
   /** how long a job stays locked to a worker; a killed worker's jobs are retried after it */
   ALERT_WORKER_LOCK_MS: env.int(30000, 1000, 600000),
   ALERT_WORKER_STALLED_INTERVAL_MS: env.int(15000, 500, 600000),
+  /**
+   * Retention (PIPL), in days; 0 keeps the data forever. The purge deletes, in batches: alerts
+   * whose last change is older than RETENTION_ALERTS_DAYS (with their notes and history), notes and
+   * history entries older than their own periods, audit entries older than RETENTION_AUDIT_DAYS.
+   */
+  RETENTION_ALERTS_DAYS: env.int(180, 0, 36500),
+  RETENTION_NOTES_DAYS: env.int(180, 0, 36500),
+  RETENTION_HISTORY_DAYS: env.int(180, 0, 36500),
+  /** three years: PIPL keeps records of personal-information processing at least that long */
+  RETENTION_AUDIT_DAYS: env.int(1095, 0, 36500),
+  /** how often the purge runs (one replica at a time, under an advisory lock), seconds */
+  RETENTION_INTERVAL_S: env.int(3600, 10, 7 * 86400),
+  /** rows deleted per batch (one short transaction each) */
+  RETENTION_BATCH_ROWS: env.int(1000, 1, 100000),
   /** fault injection for the crash test (NODE_ENV=test only): wait this long between commit and publish */
   ALERT_WORKER_TEST_PAUSE_AFTER_COMMIT_MS: env.int(0, 0, 60000),
 });
