@@ -160,7 +160,11 @@ $('#login-form').addEventListener('submit', async (e) => {
     $('#login-error').textContent = err.message;
   }
 });
-$('#logout').addEventListener('click', () => signOut());
+$('#logout').addEventListener('click', () => {
+  // end the session on the server too (its token stops working at once), then forget it here
+  if (session.token) void api('POST', '/api/auth/logout').catch(() => undefined);
+  signOut();
+});
 
 function signOut(message) {
   socket?.disconnect();
@@ -209,13 +213,29 @@ function connect() {
   // auth as a function: every reconnect sends the newest seq seen, and the server replays the rest
   socket = io('/alerts', { transports: ['websocket'], auth: (cb) => cb({ token: session.token, lastSeq }) });
   socket.on('connect', () => setLive(true));
-  socket.on('disconnect', () => setLive(false));
+  socket.on('disconnect', (reason) => {
+    setLive(false);
+    // the server closed it: session ended (then /api/auth/me answers 401 and we sign out) or the
+    // scope changed (then we reload who we are and the queue, and reconnect)
+    if (reason === 'io server disconnect' && session.token) setTimeout(() => void restart(), 500);
+  });
   socket.on('connect_error', (err) => {
     setLive(false);
     if (/unauthorized/.test(err.message)) signOut('Your session ended; please sign in again.');
   });
   socket.on('alert.created', (a) => upsert(a, true));
   socket.on('alert.updated', (a) => upsert(a, false));
+}
+
+async function restart() {
+  try {
+    const me = await api('GET', '/api/auth/me');
+    session.user = me;
+    sessionStorage.setItem('ee.user', JSON.stringify(me));
+    await start();
+  } catch {
+    // signed out by api() on 401; otherwise stay offline until the next action
+  }
 }
 
 function setLive(on) {

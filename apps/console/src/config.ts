@@ -6,6 +6,17 @@ export const ConsoleConfigSchema = baseSchema.extend({
   REDIS_KEY_PREFIX: env.string('ee'),
   CONSOLE_JWT_SECRET: env.secret(32),
   CONSOLE_JWT_TTL_S: env.int(28800, 60, 7 * 86400),
+  /** a session with no request and no open live connection for this long ends (server side) */
+  CONSOLE_IDLE_TIMEOUT_S: env.int(1800, 5, 7 * 86400),
+  /** every open socket is re-verified this often (and at its token's expiry); capped at the token TTL */
+  CONSOLE_SOCKET_RECHECK_S: env.int(30, 1, 3600),
+  /** open live connections one user may hold across all replicas */
+  CONSOLE_MAX_SOCKETS_PER_USER: env.int(5, 1, 100),
+  /** failed sign-ins allowed per client IP, then per username, within CONSOLE_LOGIN_WINDOW_S */
+  CONSOLE_LOGIN_MAX_FAILS_PER_IP: env.int(30, 1, 100000),
+  CONSOLE_LOGIN_MAX_FAILS_PER_USER: env.int(10, 1, 100000),
+  /** the window failures are counted in, and how long a client or username is then refused (429) */
+  CONSOLE_LOGIN_WINDOW_S: env.int(900, 1, 86400),
   /** how many missed alert changes one reconnect replays at most (then the client reloads the list) */
   CONSOLE_REPLAY_LIMIT: env.int(5000, 100, 100000),
   /** days a number added to the blacklist by a confirmed-fraud outcome stays there */

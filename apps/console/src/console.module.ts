@@ -1,4 +1,5 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import helmet from 'helmet';
 import { DbModule } from '@eagle-eye/db';
 import { ObservabilityModule } from '@eagle-eye/observability';
 import { RedisModule } from '@eagle-eye/redis';
@@ -12,13 +13,42 @@ import { AuditRepository } from './audit/audit.repository';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { SessionStore } from './auth/sessions';
 import { ConsoleConfig, CONSOLE_CONFIG } from './config';
 import { ListsController } from './lists/lists.controller';
 import { OpenApiController } from './openapi';
 import { WebUiController } from './web-ui.controller';
 
+/**
+ * Security headers on every HTTP answer: a CSP allowing only the console's own files and
+ * connections (the web UI has no inline script or style), no framing, nosniff, no referrer,
+ * no X-Powered-By.
+ */
+export const securityHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  referrerPolicy: { policy: 'no-referrer' },
+  frameguard: { action: 'deny' },
+});
+
 @Module({})
-export class ConsoleModule {
+export class ConsoleModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(securityHeaders).forRoutes('*');
+  }
+
   static forRoot(config: ConsoleConfig): DynamicModule {
     return {
       module: ConsoleModule,
@@ -40,6 +70,7 @@ export class ConsoleModule {
         { provide: CONSOLE_CONFIG, useValue: config },
         AuthGuard,
         AuthService,
+        SessionStore,
         AuditRepository,
         AlertsRepository,
         AlertsService,

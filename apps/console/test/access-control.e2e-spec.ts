@@ -1,5 +1,5 @@
 import jwt from 'jsonwebtoken';
-import { JWT_SECRET, Stack, token } from './harness';
+import { Client, JWT_SECRET, Stack, token, until } from './harness';
 
 /**
  * Every role against every endpoint, on its own objects and on another tenant's: 401 without a
@@ -204,7 +204,7 @@ describe('console access control', () => {
     const me = (await stack.api(tok.sup, 'GET', '/api/auth/me')).body as { userId: string };
     const claims = { username: 'supervisor', role: 'supervisor' };
     const opts = { subject: me.userId, issuer: ISS, audience: AUD, algorithm: 'HS256' as const };
-    const bad = {
+    const bad: Record<string, string> = {
       forged: jwt.sign(claims, 'another-secret-another-secret-another-00', { ...opts, expiresIn: 600 }),
       expired: jwt.sign({ ...claims, exp: Math.floor(Date.now() / 1000) - 60 }, JWT_SECRET, opts),
       wrongAudience: jwt.sign(claims, JWT_SECRET, { ...opts, audience: 'someone-else', expiresIn: 600 }),
@@ -212,14 +212,95 @@ describe('console access control', () => {
       unsigned: jwt.sign(claims, '', { ...opts, algorithm: 'none', expiresIn: 600 } as jwt.SignOptions),
       garbage: 'abc.def.ghi',
     };
-    const good = jwt.sign(claims, JWT_SECRET, { ...opts, expiresIn: 600 });
+    // a well-signed token is good only with a live server-side session (jti) and the current token version
+    const session = jwt.decode(tok.sup) as jwt.JwtPayload;
+    const good = jwt.sign({ ...claims, tv: session.tv }, JWT_SECRET, {
+      ...opts,
+      jwtid: session.jti,
+      expiresIn: 600,
+    });
     expect((await stack.api(good, 'GET', '/api/alerts')).status).toBe(200);
+    Object.assign(bad, {
+      noSession: jwt.sign(claims, JWT_SECRET, { ...opts, expiresIn: 600 }),
+      unknownSession: jwt.sign({ ...claims, tv: session.tv }, JWT_SECRET, {
+        ...opts,
+        jwtid: 'AAAAAAAAAAAAAAAAAAAAAA',
+        expiresIn: 600,
+      }),
+    });
     for (const [kind, t] of Object.entries(bad)) {
       const res = await stack.api(t, 'GET', '/api/alerts');
       expect({ kind, status: res.status }).toEqual({ kind, status: 401 });
     }
     const expired = await stack.api(bad.expired, 'GET', '/api/alerts');
     expect(expired.body.message).toBe('token expired');
+  });
+
+  it("closes every role's open socket at once when the user is disabled, re-scoped or signs out", async () => {
+    const admin = tok.admin;
+    const users: Record<Who, Record<string, unknown>> = {
+      op: { role: 'carrier_operator', carrierId: 'carrier-a' },
+      police: { role: 'police_officer', regions: ['510100'] },
+      sup: { role: 'supervisor' },
+      admin: { role: 'admin' },
+    };
+    const changes: [string, (id: string, t: string) => Promise<number>, string][] = [
+      [
+        'disabled',
+        async (id) => (await stack.api(admin, 'PATCH', `/api/users/${id}`, { disabled: true })).status,
+        'user disabled',
+      ],
+      [
+        'password reset',
+        async (id) =>
+          (await stack.api(admin, 'PATCH', `/api/users/${id}`, { password: 'reset-by-admin-pw' })).status,
+        'password reset',
+      ],
+      ['logout', async (_id, t) => (await stack.api(t, 'POST', '/api/auth/logout')).status, 'signed out'],
+    ];
+    for (const who of WHO) {
+      for (const [change, apply, reason] of changes) {
+        const username = `rev.${who}.${change.replace(' ', '-')}`;
+        const created = await stack.api(admin, 'POST', '/api/users', {
+          username,
+          password: 'long-enough-pw',
+          ...users[who],
+        });
+        expect(created.status).toBe(201);
+        const t = await stack.login(username, 'long-enough-pw');
+        const c = new Client(stack.url, t);
+        await c.connected();
+        expect([200, 204]).toContain(await apply(created.body.id as string, t));
+        await until(() => c.disconnectReason, `${who} socket closed on ${change}`, 5000);
+        expect({ who, change, ended: c.ended }).toEqual({ who, change, ended: [reason] });
+        expect({ who, change, rest: (await stack.api(t, 'GET', '/api/auth/me')).status }).toEqual({
+          who,
+          change,
+          rest: 401,
+        });
+        c.close();
+      }
+    }
+  });
+
+  it('refuses to escalate an alert another operator has claimed (409); a supervisor may, recorded', async () => {
+    const id = await insertAlert('carrier-a', '510100', false);
+    expect((await stack.api(tok.sup, 'POST', `/api/alerts/${id}/claim`)).status).toBe(200);
+    const esc = await stack.api(tok.op, 'POST', `/api/alerts/${id}/escalate`, { reason: 'no answer' });
+    expect(esc.status).toBe(409);
+    const row = await stack.db.pool.query(`SELECT state, claimed_by FROM alerts WHERE id = $1`, [id]);
+    expect(row.rows[0]).toEqual({ state: 'claimed', claimed_by: 'supervisor' });
+    const id2 = await insertAlert('carrier-a', '510100', false);
+    expect((await stack.api(tok.op, 'POST', `/api/alerts/${id2}/claim`)).status).toBe(200);
+    const sup = await stack.api(tok.sup, 'POST', `/api/alerts/${id2}/escalate`, {
+      reason: 'operator off shift',
+    });
+    expect(sup.status).toBe(200);
+    const hist = await stack.db.pool.query(
+      `SELECT detail FROM alert_history WHERE alert_id = $1 AND action = 'escalated'`,
+      [id2],
+    );
+    expect(hist.rows[0].detail).toMatchObject({ droppedClaimOf: 'operator.a' });
   });
 
   it('serves the OpenAPI document without a session', async () => {

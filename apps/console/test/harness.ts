@@ -202,6 +202,10 @@ export class Client {
   socket: Socket;
   events: { event: 'alert.created' | 'alert.updated'; alert: AlertView }[] = [];
   lastSeq = 0;
+  /** reasons the server gave for ending the session (`session.ended`) */
+  ended: string[] = [];
+  /** why the socket was closed, once it was */
+  disconnectReason?: string;
 
   constructor(url: string, tokenValue: string, lastSeq?: number) {
     if (lastSeq !== undefined) this.lastSeq = lastSeq;
@@ -210,6 +214,8 @@ export class Client {
       reconnection: false,
       auth: (cb) => cb(this.lastSeq ? { token: tokenValue, lastSeq: this.lastSeq } : { token: tokenValue }),
     });
+    this.socket.on('session.ended', (d: { reason: string }) => this.ended.push(d.reason));
+    this.socket.on('disconnect', (reason) => (this.disconnectReason = reason));
     for (const event of ['alert.created', 'alert.updated'] as const) {
       this.socket.on(event, (alert: AlertView) => {
         this.events.push({ event, alert });

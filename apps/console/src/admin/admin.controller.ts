@@ -21,6 +21,7 @@ import { ALERTS_DEAD_LETTER_QUEUE, DeadLetterJob } from '@eagle-eye/contracts';
 import { z } from '@eagle-eye/config';
 import { PG_POOL } from '@eagle-eye/db';
 import { createRedis, RedisKeys } from '@eagle-eye/redis';
+import { AlertsGateway } from '../alerts/alerts.gateway';
 import { AuditEntry, AuditRepository } from '../audit/audit.repository';
 import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
 import { Principal, ROLES } from '../auth/principal';
@@ -85,6 +86,7 @@ export class AdminController implements OnApplicationShutdown {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     private readonly audit: AuditRepository,
+    private readonly gateway: AlertsGateway,
     @Inject(CONSOLE_CONFIG) config: ConsoleConfig,
     keys: RedisKeys,
   ) {
@@ -145,7 +147,11 @@ export class AdminController implements OnApplicationShutdown {
 
   @Patch('users/:id')
   @Roles('admin')
-  @ApiOperation({ summary: 'Disable or enable a user, reset a password, change regions (admin)' })
+  @ApiOperation({
+    summary:
+      'Disable or enable a user, reset a password, change regions (admin). Disabling or a password reset ends ' +
+      "every session of the user; any change closes the user's live connections at once",
+  })
   async patchUser(
     @CurrentUser() p: Principal,
     @Param('id') rawId: string,
@@ -156,7 +162,8 @@ export class AdminController implements OnApplicationShutdown {
     const { rows } = await this.pool.query<UserOut>(
       `UPDATE console_users SET disabled = COALESCE($2, disabled), password_hash = COALESCE($3, password_hash),
               regions = CASE WHEN role = 'police_officer' THEN COALESCE($4, regions) ELSE regions END,
-              display_name = COALESCE($5, display_name)
+              display_name = COALESCE($5, display_name),
+              token_version = token_version + CASE WHEN $2 IS TRUE OR $3::text IS NOT NULL THEN 1 ELSE 0 END
         WHERE id = $1 RETURNING ${USER_COLS}`,
       [
         id,
@@ -172,6 +179,11 @@ export class AdminController implements OnApplicationShutdown {
       passwordReset: b.password !== undefined,
       regions: b.regions,
     });
+    if (b.disabled === true || b.password !== undefined || b.regions !== undefined)
+      this.gateway.endSessions(
+        { userId: id },
+        b.disabled ? 'user disabled' : b.password !== undefined ? 'password reset' : 'scope changed',
+      );
     return rows[0];
   }
 

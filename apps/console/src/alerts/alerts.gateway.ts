@@ -25,13 +25,22 @@ import { AlertsRepository } from './alerts.repository';
 
 interface SocketData {
   principal: Principal;
+  token: string;
+  jti: string;
+  exp: number;
 }
-type AlertSocket = Socket<
-  Record<string, never>,
-  AlertServerEvents & { 'alerts.replayed': (d: AlertReplayDone) => void },
-  Record<string, never>,
-  SocketData
->;
+type ServerEvents = AlertServerEvents & {
+  'alerts.replayed': (d: AlertReplayDone) => void;
+  /** sent just before the server closes the socket because its session ended or its scope changed */
+  'session.ended': (d: { reason: string }) => void;
+};
+type AlertSocket = Socket<Record<string, never>, ServerEvents, Record<string, never>, SocketData>;
+
+/** Rooms that address one user's or one session's sockets on every replica (for revocation). */
+export const SessionRooms = {
+  user: (userId: string) => `session:user:${userId}`,
+  session: (jti: string) => `session:jti:${jti}`,
+};
 
 /** The rooms a user's socket joins: its carrier, its regions (police), or everything. */
 export function roomsForPrincipal(p: Principal): string[] {
@@ -52,8 +61,12 @@ export function roomsForPrincipal(p: Principal): string[] {
 
 /**
  * socket.io namespace `/alerts`. The handshake carries `auth: { token, lastSeq? }`; a socket
- * without a valid token is refused in middleware (Nest guards do not run on connections) with a
- * `connect_error` saying why. A connected socket first gets every change in its scope after
+ * without a valid token, or of a user already holding CONSOLE_MAX_SOCKETS_PER_USER sockets, is
+ * refused in middleware (Nest guards do not run on connections) with a `connect_error` saying why.
+ * A connected socket stays only as long as its session: it is closed at its token's expiry, when
+ * a re-check (every CONSOLE_SOCKET_RECHECK_S) finds the session ended, the user disabled or the
+ * scope changed, and at once when logout, a password change or an admin's change to the user is
+ * published to every replica through the Redis adapter (`endSessions`). A connected socket first gets every change in its scope after
  * `lastSeq`, in seq order, then `alerts.replayed`, and joins its rooms. The Redis adapter shares
  * rooms between console replicas and receives the alert worker's publications.
  */
@@ -65,6 +78,8 @@ export class AlertsGateway
   private nsp?: Namespace;
   private readonly pub: Redis;
   private readonly sub: Redis;
+  private recheckTimer?: NodeJS.Timeout;
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly auth: AuthService,
@@ -82,25 +97,90 @@ export class AlertsGateway
     this.nsp = nsp;
     nsp.server.adapter(createAdapter(this.pub, this.sub, { key: this.keys.socketIoChannel() }));
     nsp.use((socket, next) => {
-      const token = (socket.handshake.auth as { token?: unknown }).token;
-      this.auth.verify(typeof token === 'string' ? token : undefined).then(
-        (principal) => {
-          (socket.data as SocketData).principal = principal;
+      const raw = (socket.handshake.auth as { token?: unknown }).token;
+      const token = typeof raw === 'string' ? raw : undefined;
+      const refuse = (status: number, message: string) => {
+        consoleHandshakesRefused.inc();
+        const err = new Error(message) as Error & { data?: unknown };
+        err.data = { status, reason: message };
+        next(err);
+      };
+      this.auth.verifySession(token).then(
+        async (s) => {
+          let open: number;
+          try {
+            open = (await nsp.in(SessionRooms.user(s.principal.userId)).fetchSockets()).length;
+          } catch {
+            return refuse(503, 'cannot count open connections; try again');
+          }
+          if (open >= this.config.CONSOLE_MAX_SOCKETS_PER_USER)
+            return refuse(
+              429,
+              `too many connections: at most ${this.config.CONSOLE_MAX_SOCKETS_PER_USER} per user`,
+            );
+          Object.assign(socket.data as SocketData, { principal: s.principal, token, jti: s.jti, exp: s.exp });
           next();
         },
-        (e: Error) => {
-          consoleHandshakesRefused.inc();
-          const err = new Error(`unauthorized: ${e.message}`) as Error & { data?: unknown };
-          err.data = { status: 401, reason: e.message };
-          next(err);
-        },
+        (e: Error) => refuse(401, `unauthorized: ${e.message}`),
       );
     });
+    const everyMs = Math.min(this.config.CONSOLE_SOCKET_RECHECK_S, this.config.CONSOLE_JWT_TTL_S) * 1000;
+    this.recheckTimer = setInterval(() => void this.recheckAll(), everyMs);
+    this.recheckTimer.unref();
+  }
+
+  /**
+   * Closes the sockets of one user or one session on every console replica (the Redis adapter
+   * carries the command), after telling them why.
+   */
+  endSessions(target: { userId: string } | { jti: string }, reason: string): void {
+    if (!this.nsp) return;
+    const room = 'userId' in target ? SessionRooms.user(target.userId) : SessionRooms.session(target.jti);
+    this.nsp.to(room).emit('session.ended', { reason });
+    this.nsp.in(room).disconnectSockets(true);
+  }
+
+  /** Re-verifies every socket of this replica: session live, user enabled, same scope. */
+  private async recheckAll(): Promise<void> {
+    if (!this.nsp) return;
+    for (const socket of [...this.nsp.sockets.values()] as AlertSocket[]) {
+      const d = socket.data as SocketData | undefined;
+      if (!d?.token || !socket.connected) continue;
+      try {
+        const s = await this.auth.verifySession(d.token);
+        const before = roomsForPrincipal(d.principal).sort().join(' ');
+        if (
+          roomsForPrincipal(s.principal).sort().join(' ') !== before ||
+          s.principal.role !== d.principal.role
+        )
+          this.close(socket, 'scope changed');
+        else d.principal = s.principal;
+      } catch (e) {
+        if (
+          (e as { status?: number }).status === 401 ||
+          (e as { getStatus?: () => number }).getStatus?.() === 401
+        )
+          this.close(socket, (e as Error).message);
+        else this.logger.warn(`socket re-check failed (kept until the next one): ${(e as Error).message}`);
+      }
+    }
+  }
+
+  private close(socket: AlertSocket, reason: string): void {
+    socket.emit('session.ended', { reason });
+    socket.disconnect(true);
   }
 
   async handleConnection(socket: AlertSocket): Promise<void> {
     const p = socket.data.principal;
     consoleConnected.inc({ role: p.role });
+    // revocation rooms first, so a logout or user change during the replay reaches this socket
+    await socket.join([SessionRooms.user(p.userId), SessionRooms.session(socket.data.jti)]);
+    const msLeft = socket.data.exp * 1000 - Date.now();
+    this.expiryTimers.set(
+      socket.id,
+      setTimeout(() => this.close(socket, 'token expired'), Math.max(0, Math.min(msLeft, 2 ** 31 - 1))),
+    );
     const raw = (socket.handshake.auth as { lastSeq?: unknown }).lastSeq;
     const lastSeq = Number.isSafeInteger(Number(raw)) && Number(raw) >= 0 ? Number(raw) : undefined;
     try {
@@ -127,6 +207,8 @@ export class AlertsGateway
   }
 
   handleDisconnect(socket: AlertSocket): void {
+    clearTimeout(this.expiryTimers.get(socket.id));
+    this.expiryTimers.delete(socket.id);
     const p = socket.data.principal as Principal | undefined;
     if (p) consoleConnected.dec({ role: p.role });
   }
@@ -137,6 +219,8 @@ export class AlertsGateway
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.recheckTimer);
+    for (const t of this.expiryTimers.values()) clearTimeout(t);
     await Promise.all([this.pub, this.sub].map((c) => c.quit().catch(() => c.disconnect())));
   }
 

@@ -111,13 +111,19 @@ export class AlertsService {
     return this.act(p, id, 'escalate', async (row, c, stamp) => {
       if (row.state === 'closed') throw new ConflictException(`alert ${id} is closed`);
       if (row.state === 'escalated') return { audit: { already: true } };
+      // another person's claim is not dropped silently: only they (or a supervisor, recorded) may hand it on
+      const heldBy = row.state === 'claimed' && row.claimed_by !== p.username ? row.claimed_by : null;
+      if (heldBy && p.role !== 'supervisor')
+        throw new ConflictException(
+          `alert ${id} is claimed by ${heldBy}; only they or a supervisor may escalate it`,
+        );
       await c.query(
         `UPDATE alerts SET state = 'escalated', police = true, police_reason = COALESCE(police_reason, 'escalated'),
                 escalated_at = now(), claimed_by = NULL, claimed_at = NULL WHERE id = $1`,
         [id],
       );
-      await stamp('escalated', { by: p.username, reason });
-      return { audit: { reason } };
+      await stamp('escalated', { by: p.username, reason, ...(heldBy ? { droppedClaimOf: heldBy } : {}) });
+      return { audit: { reason, ...(heldBy ? { droppedClaimOf: heldBy } : {}) } };
     });
   }
 

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AuthService } from './auth.service';
+import { AuthService, Session } from './auth.service';
 import { Principal, Role } from './principal';
 
 const PUBLIC = 'ee:public';
@@ -19,12 +19,18 @@ export const Public = () => SetMetadata(PUBLIC, true);
 /** Only these roles; everyone else gets 403. */
 export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
 
-type AuthedRequest = Request & { principal?: Principal };
+type AuthedRequest = Request & { principal?: Principal; eeSession?: Session };
 
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
   const p = ctx.switchToHttp().getRequest<AuthedRequest>().principal;
   if (!p) throw new Error('CurrentUser used on a public route');
   return p;
+});
+
+export const CurrentSession = createParamDecorator((_: unknown, ctx: ExecutionContext): Session => {
+  const s = ctx.switchToHttp().getRequest<AuthedRequest>().eeSession;
+  if (!s) throw new Error('CurrentSession used on a public route');
+  return s;
 });
 
 /** Every route needs a valid session (401) and, where declared, one of its roles (403). */
@@ -42,7 +48,8 @@ export class AuthGuard implements CanActivate {
     const req = ctx.switchToHttp().getRequest<AuthedRequest>();
     const header = req.header('authorization');
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    req.principal = await this.auth.verify(token);
+    req.eeSession = await this.auth.verifySession(token);
+    req.principal = req.eeSession.principal;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (roles && !roles.includes(req.principal.role)) {
       throw new ForbiddenException(`role ${req.principal.role} may not do this`);
