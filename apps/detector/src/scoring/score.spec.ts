@@ -151,34 +151,36 @@ describe('scoring', () => {
   });
 });
 
+/** A day of a fraud SIM as the labelled data shows it: 40 strangers, answered, nobody calls back. */
+const fanout: CallerWindows = {
+  ...quiet,
+  attempts10m: 4,
+  attempts1h: 12,
+  distinct1h: 12,
+  attempts24h: 40,
+  answered24h: 40,
+  distinct24h: 39,
+  newEver24h: 40,
+  talk24h: 3000,
+  ended24h: 40,
+  short24h: 4,
+  long24h: 5,
+  slots24h: 5,
+  attempts7d: 40,
+  answered7d: 40,
+  distinct7d: 39,
+  newEver7d: 40,
+  talk7d: 3000,
+  ended7d: 40,
+  days7d: 1,
+};
+
 describe('caller-risk model rule', () => {
   const model = CallerModel.load(BUNDLED_MODEL_PATH);
   const seen: string[] = [];
   const models: ModelSource = {
     resolve: (v) => (v === '' || v === 'other' ? model : null),
     observe: (v, role, outcome) => seen.push(`${v}|${role}|${outcome}`),
-  };
-  const fanout: CallerWindows = {
-    ...quiet,
-    attempts10m: 4,
-    attempts1h: 12,
-    distinct1h: 12,
-    attempts24h: 40,
-    answered24h: 40,
-    distinct24h: 39,
-    newEver24h: 40,
-    talk24h: 3000,
-    ended24h: 40,
-    short24h: 4,
-    long24h: 5,
-    slots24h: 5,
-    attempts7d: 40,
-    answered7d: 40,
-    distinct7d: 39,
-    newEver7d: 40,
-    talk7d: 3000,
-    ended7d: 40,
-    days7d: 1,
   };
   const withModel = (params: RuleParams, reportOnly = false): ResolvedRules => {
     const r = rules();
@@ -240,26 +242,7 @@ describe('caller-risk model rule', () => {
 describe('caller-risk model on a call', () => {
   const model = CallerModel.load(BUNDLED_MODEL_PATH);
   const models: ModelSource = { resolve: (v) => (v === '' ? model : null) };
-  const busy: CallerWindows = {
-    ...quiet,
-    attempts1h: 12,
-    distinct1h: 12,
-    attempts24h: 40,
-    answered24h: 40,
-    distinct24h: 39,
-    newEver24h: 40,
-    talk24h: 3000,
-    ended24h: 40,
-    long24h: 5,
-    slots24h: 5,
-    attempts7d: 40,
-    answered7d: 40,
-    distinct7d: 39,
-    newEver7d: 40,
-    talk7d: 3000,
-    ended7d: 40,
-    days7d: 1,
-  };
+  const busy = fanout;
   const r = (): ResolvedRules => {
     const x = rules();
     x.fanout = { ...x.fanout, enabled: false };
