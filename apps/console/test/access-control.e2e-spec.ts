@@ -303,6 +303,24 @@ describe('console access control', () => {
     expect(hist.rows[0].detail).toMatchObject({ droppedClaimOf: 'operator.a' });
   });
 
+  it('sends security headers on the web UI and the API: CSP self, no framing, nosniff, no referrer, no X-Powered-By', async () => {
+    for (const path of ['/', '/app.js', '/style.css', '/api/alerts', '/api/auth/me', '/no-such-page']) {
+      const res = await fetch(`${stack.url}${path}`);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      expect({ path, csp }).toEqual({ path, csp: expect.stringContaining("default-src 'self'") });
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toContain('unsafe-inline');
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('x-powered-by')).toBeNull();
+    }
+    // the web UI runs under that CSP: no inline script, style or event handler
+    const html = await (await fetch(`${stack.url}/`)).text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
+    expect(html).not.toMatch(/<style|\sstyle=|\son[a-z]+=/i);
+  });
+
   it('serves the OpenAPI document without a session', async () => {
     const doc = await stack.api(null, 'GET', '/api/openapi.json');
     expect(doc.status).toBe(200);
