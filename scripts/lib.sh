@@ -28,8 +28,10 @@ EE_SERVICE_PROGRAMS=(redis-server:redis-server redis-cli:redis-tools redis-bench
 EE_STACK_PROGRAMS=(curl:curl)
 # npm test: headless Chromium for the console's browser tests (playwright-core drives the system
 # browser; CHROMIUM_PATH names another one), openssl for the mTLS test's certificates, promtool
-# (Debian's prometheus package) for the check of deploy/prometheus/eagle-eye.rules.yml.
-EE_TEST_PROGRAMS=("${CHROMIUM_PATH:-/usr/bin/chromium}:chromium" openssl:openssl promtool:prometheus)
+# (Debian's prometheus package) for the check of deploy/prometheus/eagle-eye.rules.yml, pg_dump and
+# pg_restore for the backup/restore test.
+EE_TEST_PROGRAMS=("${CHROMIUM_PATH:-/usr/bin/chromium}:chromium" openssl:openssl promtool:prometheus
+  pg_dump:postgresql-client pg_restore:postgresql-client)
 
 # The folder of PostgreSQL's server programs (initdb, pg_ctl, postgres): Debian keeps them off PATH
 # in /usr/lib/postgresql/<version>/bin.
