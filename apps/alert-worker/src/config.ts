@@ -11,15 +11,17 @@ export const AlertWorkerConfigSchema = baseSchema.extend({
   /** how long a job stays locked to a worker; a killed worker's jobs are retried after it */
   ALERT_WORKER_LOCK_MS: env.int(30000, 1000, 600000),
   ALERT_WORKER_STALLED_INTERVAL_MS: env.int(15000, 500, 600000),
-  /**
-   * Retention (PIPL), in days; 0 keeps the data forever. The purge deletes, in batches: alerts
-   * whose last change is older than RETENTION_ALERTS_DAYS (with their notes and history), notes and
-   * history entries older than their own periods, audit entries older than RETENTION_AUDIT_DAYS.
-   */
+  // Retention (PIPL), in days; 0 keeps the data forever. The purge (src/retention) deletes in batches.
+  /** alerts whose last change is older than this are deleted, with their notes and history; 0 = keep */
   RETENTION_ALERTS_DAYS: env.int(180, 0, 36500),
+  /** operator notes older than this are deleted (free text: may name people); 0 = keep */
   RETENTION_NOTES_DAYS: env.int(180, 0, 36500),
+  /** alert history entries older than this are deleted; 0 = keep */
   RETENTION_HISTORY_DAYS: env.int(180, 0, 36500),
-  /** three years: PIPL keeps records of personal-information processing at least that long */
+  /**
+   * audit entries older than this are deleted; three years by default (records of
+   * personal-information processing); 0 = keep
+   */
   RETENTION_AUDIT_DAYS: env.int(1095, 0, 36500),
   /** how often the purge runs (one replica at a time, under an advisory lock), seconds */
   RETENTION_INTERVAL_S: env.int(3600, 10, 7 * 86400),
