@@ -21,7 +21,7 @@ import { benchToken, randomTag } from './traffic';
  */
 
 /** ARGV the benchmark passes; checked against the script's header so drift fails loudly. */
-const EXPECTED_ARGV = 24;
+const EXPECTED_ARGV = 25;
 
 export interface MainScript extends LuaScript {
   /** per KEYS[i], the key suffix after `{n:<caller>}:` as the header documents it (`w`, `x<day>`, ...) */

@@ -34,6 +34,7 @@ export const FEATURE_NAMES = [
   'inShare7d',
   'calledBack7d',
   'calledBackShare7d',
+  'handsets',
 ] as const;
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const FEATURE_COUNT = FEATURE_NAMES.length;
@@ -64,6 +65,7 @@ export function callerFeatures(w: CallerWindows, out = new Float64Array(FEATURE_
   out[19] = ratio(w.in7d, w.attempts7d + w.in7d);
   out[20] = w.calledBack7d;
   out[21] = ratio(w.calledBack7d, w.distinct7d);
+  out[22] = w.handsets;
   return out;
 }
 
@@ -118,5 +120,7 @@ export function describeFeature(name: FeatureName, w: CallerWindows): string {
         : `${w.calledBack7d} calls back from people it called this week`;
     case 'calledBackShare7d':
       return `${pct(Math.max(0, ratio(w.calledBack7d, w.distinct7d)))} of the people it called this week called back`;
+    case 'handsets':
+      return `calls from ${w.handsets} different handset${w.handsets === 1 ? '' : 's'}`;
   }
 }

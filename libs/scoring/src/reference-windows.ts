@@ -14,6 +14,8 @@ export interface ReferenceEvent {
   talkS: number;
   /** callee region, '' or absent when unknown */
   region?: string;
+  /** the calling handset, '' or absent when unknown */
+  device?: string;
 }
 
 /** An answered call the number received, at its end (the callee script counts it there). */
@@ -92,6 +94,7 @@ export class ReferenceWindows {
   /** callees ever called (the script's familiarity hash) */
   private readonly familiar = new Set<string>();
   private readonly regions: string[] = [];
+  private readonly devices: string[] = [];
   private region = '';
   /** nothing applied yet: the script's hash is empty, so its first event runs housekeeping */
   private empty = true;
@@ -149,6 +152,8 @@ export class ReferenceWindows {
         if (!this.regions.includes(rg) && this.regions.length < MAX_REGIONS) this.regions.push(rg);
         this.region = rg;
       }
+      const dv = ev.device ?? '';
+      if (dv !== '' && !this.devices.includes(dv) && this.devices.length < MAX_REGIONS) this.devices.push(dv);
     } else if (ev.type === 'N') {
       du = 1;
     } else {
@@ -213,6 +218,7 @@ export class ReferenceWindows {
     w.firstSeen = this.fs;
     w.distinctRegions = this.regions.length;
     w.region = this.region;
+    w.handsets = this.devices.length;
     const mhi = Math.floor(at / M);
     for (let k = Math.floor((at - tenMinutes) / M); k <= mhi; k++) w.attempts10m += this.m.get(k) ?? 0;
     const hhi = Math.floor(at / H);
@@ -273,6 +279,7 @@ export class ReferenceWindows {
     w.firstSeen = this.fs;
     w.distinctRegions = this.regions.length;
     w.region = this.region;
+    w.handsets = this.devices.length;
     return w;
   }
 

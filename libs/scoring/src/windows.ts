@@ -54,6 +54,8 @@ export interface CallerWindows {
   calledBack24h: number;
   in7d: number;
   calledBack7d: number;
+  /** handsets the number has called from while its windows live (up to 16) */
+  handsets: number;
   /** list mirror entries `list|expiresAtMs|reason`, global and the carrier's */
   listGlobal: string;
   listCarrier: string;
@@ -93,6 +95,7 @@ export function emptyWindows(at: number): CallerWindows {
     calledBack24h: 0,
     in7d: 0,
     calledBack7d: 0,
+    handsets: 0,
     listGlobal: '',
     listCarrier: '',
     distinctRegions: 0,

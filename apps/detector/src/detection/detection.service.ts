@@ -603,6 +603,8 @@ export class DetectionService {
         region,
         familiarTtlS: this.opts.familiarTtlS,
         minTalkS: num(w.rules.familiar, 'minTalkS'),
+        // the calling handset counts for the number placing the call, not for a probed callee
+        device: op === 'a' && type === 'A' && w.ev.device && tok === w.ev.caller ? numberFp(w.ev.device) : '',
       }),
     };
   }

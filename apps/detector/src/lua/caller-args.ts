@@ -51,6 +51,8 @@ export interface CallerEventArgs {
   region: string;
   familiarTtlS: number;
   minTalkS: number;
+  /** the calling handset's fingerprint, '' when the event names none */
+  device?: string;
 }
 
 /** ARGV of caller-event-4.lua, in its header's order. */
@@ -73,6 +75,7 @@ export function callerEventArgs(a: CallerEventArgs): (string | number)[] {
     a.longCallS ?? LONG_CALL_S,
     ...dayArgs(a.t),
     a.historyTtlS,
+    a.device ?? '',
   ];
 }
 

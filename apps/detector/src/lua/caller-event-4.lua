@@ -18,7 +18,8 @@
                            `c<call>` "mask:tLast" event types applied to a call (1 attempt, 2 answered,
                              4 ended): the replay guard
                            `wm` watermark (newest event time), `fs` first seen, `rg` last callee
-                           region, `dr` distinct callee regions (up to 16), `xd` the day whose
+                           region, `dr` distinct callee regions (up to 16), `hs` handsets the
+                           number called from (device fingerprints, up to 16), `xd` the day whose
                            distinct-callee HyperLogLog has its TTL set
   KEYS[2] {n:caller}:x<day>  HyperLogLog of the day's callees (new distinct callee = PFADD changed it)
   KEYS[3] {n:caller}:f   familiarity: `<callee>` = 1 the caller called it, `t<callee>` = 1 they talked
@@ -45,6 +46,7 @@
   ARGV[22] ARGV[23]  the event time's own day field `Y<day>` and the oldest day field of the 7-day
                      window (`Y<day - 6>`)
   ARGV[24] TTL of the windows hash (KEYS[1]), seconds: it keeps 7 days of day buckets
+  ARGV[25] fingerprint of the calling handset ('' when unknown)
 
   The caller computes ARGV[14..20] and ARGV[22..23] (see caller-args.ts): number-to-string
   conversion is the dearest thing a Redis Lua script does, so this script formats no numbers on its
@@ -60,7 +62,7 @@
   Returns { status, wm, fs, a10, a60, u60, s60, d60, tt60, e60, a1440, u1440, d1440, lists_global,
             lists_carrier, distinct_regions, region, mask of the call's applied event types,
             n1440, tt1440, e1440, s1440, l1440, slots1440, a7d, u7d, d7d, n7d, tt7d, e7d, days7d,
-            in1440, back1440, in7d, back7d }
+            in1440, back1440, in7d, back7d, handsets }
   (10-minute/1-hour/24-hour/7-day sums: a attempts, u answered, s short answered (1 h) or short
   (24 h), d new distinct callees of the day, n new-ever callees, tt talk seconds, e ended with talk,
   l long; slots1440: 2-hour buckets of the 24 hours with attempts, days7d: days of the 7 with
@@ -140,6 +142,21 @@ if op == 'a' then
           set[n + 1], set[n + 2], n = 'rg', rg, n + 2
           h.rg = rg
         end
+      end
+      local dv = ARGV[25]
+      if dv ~= '' then
+        local hs = h.hs or ''
+        if hs == '' then
+          hs = dv
+          set[n + 1], set[n + 2], n = 'hs', hs, n + 2
+        elseif not string.find(',' .. hs .. ',', ',' .. dv .. ',', 1, true) then
+          local _, commas = string.gsub(hs, ',', '')
+          if commas < 15 then
+            hs = hs .. ',' .. dv
+            set[n + 1], set[n + 2], n = 'hs', hs, n + 2
+          end
+        end
+        h.hs = hs
       end
     elseif typ == 'N' then
       du = 1
@@ -296,8 +313,13 @@ if h.dr and h.dr ~= '' then
   local _, commas = string.gsub(h.dr, ',', '')
   nr = commas + 1
 end
+local nh = 0
+if h.hs and h.hs ~= '' then
+  local _, commas = string.gsub(h.hs, ',', '')
+  nh = commas + 1
+end
 local l = {}
 if not light then l = redis.call('HMGET', KEYS[4], '*', ARGV[10]) end
 return { status, wm, tonumber(h.fs or '0'), m1, h1, h2, h3, h4, h5, h6, d1, d2, d3,
   l[1] or '', l[2] or '', nr, h.rg or '', applied,
-  d4, d5, d6, d7, d8, d9, y1, y2, y3, y4, y5, y6, y7, j1, k1, i1, r1 }
+  d4, d5, d6, d7, d8, d9, y1, y2, y3, y4, y5, y6, y7, j1, k1, i1, r1, nh }

@@ -41,10 +41,11 @@ export const REPLY = {
   calledBack24h: 32,
   in7d: 33,
   calledBack7d: 34,
+  handsets: 35,
 } as const;
 
 /** Length of a full reply. */
-export const REPLY_LENGTH = 35;
+export const REPLY_LENGTH = 36;
 
 /** Status of a reply: 0 applied, 1 duplicate, 2 late, 3 read. */
 export function replyStatus(r: unknown[]): number {
@@ -93,6 +94,7 @@ export function toWindows(r: unknown[], at?: number): CallerWindows {
     calledBack24h: n(REPLY.calledBack24h),
     in7d: n(REPLY.in7d),
     calledBack7d: n(REPLY.calledBack7d),
+    handsets: n(REPLY.handsets),
     listGlobal: String(r[REPLY.listGlobal] ?? ''),
     listCarrier: String(r[REPLY.listCarrier] ?? ''),
     distinctRegions: n(REPLY.distinctRegions),

@@ -25,6 +25,7 @@ interface Ev {
   callee: string;
   talkS: number;
   region: string;
+  device?: string;
 }
 
 /** mulberry32: a small deterministic PRNG */
@@ -58,7 +59,12 @@ function stream(seed: number, caller: string): Ev[] {
     if (fresh) known.push(callee);
     const id = `${caller}-k${calls++}`;
     const region = rnd() < 0.1 ? '' : pick(regions);
-    evs.push({ t, type: 'A', call: id, callee, talkS: 0, region });
+    // three handsets, one mostly; some events name none
+    const device =
+      rnd() < 0.2
+        ? ''
+        : pick([`${caller}-h0`, `${caller}-h0`, `${caller}-h0`, `${caller}-h1`, `${caller}-h2`]);
+    evs.push({ t, type: 'A', call: id, callee, talkS: 0, region, device });
     const ring = 2000 + Math.floor(rnd() * 20_000);
     const u = rnd();
     if (u < 0.4 && !longTalkS) {
@@ -170,6 +176,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
         region: e.region,
         familiarTtlS: 30 * 86400,
         minTalkS: 60,
+        device: e.device ?? '',
       }),
     })) as unknown[];
   }

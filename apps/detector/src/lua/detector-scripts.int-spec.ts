@@ -25,7 +25,7 @@ export function keySlot(key: string): number {
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '94546399723bf2c201cfbe479cf1a917097166b7',
   'callee-event-3.lua': '8254035e294ca28fbd92332b10115bec69aab325',
-  'caller-event-4.lua': 'f89e4190e3b62efe721d6f1cdfe738855626feef',
+  'caller-event-4.lua': '8fcb015a5a0fef21dcafe8b4216eb24e746cd23a',
   'device-sims-1.lua': '137fa3334aa15ab613f01ccf22eceab0e56cd2a1',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };

@@ -70,6 +70,7 @@ export function trainingSamples(
         call: e.c.call,
         callee: e.c.callee,
         talkS: e.type === 'E' ? e.c.talkS : 0,
+        device: e.c.device,
       });
       if (e.type !== 'A' || status !== 0) continue;
       const x = callerFeatures(windows);
