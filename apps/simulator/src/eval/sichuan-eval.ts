@@ -5,6 +5,8 @@ import { parseArgs } from 'node:util';
 import { Pool } from 'pg';
 import { createPool } from '@eagle-eye/db';
 import { looksLikeClearNumber } from '@eagle-eye/pseudonym';
+import type { Redis } from 'ioredis';
+import { HANDOFF_DEFAULT_PARTITIONS } from '@eagle-eye/contracts';
 import { createRedis, RedisKeys } from '@eagle-eye/redis';
 import { CallerModelsRepository, RulesRepository } from '@eagle-eye/rules';
 import { CallerModel } from '@eagle-eye/scoring';
@@ -20,7 +22,7 @@ import { evaluateSichuan, SichuanTruth, TimedAlert } from './evaluate-sichuan';
 import { formatSichuanReport, SichuanMeta, writeSichuanReport } from './sichuan-report';
 
 export const SICHUAN_USAGE = `Usage: npm run eval -- --source sichuan [--fold 0] [--folds 5] [--seed 1] [--days 2] [--warp 720]
-  [--model PATH | --retrain | --keep-rules] [--data PATH] [--report DIR] [--run-id ID]
+  [--model PATH | --retrain | --keep-rules] [--data PATH] [--report DIR] [--run-id ID] [--reset-watermarks]
   [--ingest 127.0.0.1:50051] [--console http://127.0.0.1:8080] [--user supervisor --password demo-supervisor]
   [--operators 2] [--settle 20] [--rules-settle 5]
 
@@ -35,6 +37,8 @@ Each number plays --days calendar days (its local UTC+8 days, all laid on one UT
 the replay ends before now): the stack's ingest must accept events that old (start it with
 INGEST_MAX_EVENT_AGE_MS=345600000). The same data, seed, fold and days give the same events (the
 printed fingerprint); the run id only renames numbers and ids, so runs on one stack stay apart.
+Event time must not go backwards on a stack: a second run within the hour the detector keeps its
+event-time clock is refused unless --reset-watermarks (which deletes the detector's watermarks).
 Environment: DATABASE_URL and REDIS_URL of the stack, SIMULATOR_INGEST_URL, CONSOLE_URL,
 SIMULATOR_CARRIER_KEYS.`;
 
@@ -130,6 +134,37 @@ export function truthOf(r: SichuanReplay): SichuanTruth {
 }
 
 /**
+ * The detector's event-time clock (its sweep's "now": the newest event time per hand-off partition,
+ * kept an hour as an offset to the wall clock) must not be ahead of the replay: a replay laid on the
+ * same days as an earlier run on the same stack would see its duration steps fire at the earlier
+ * run's event time, long after its calls ended. Refuses such a stack, or with `reset` deletes the
+ * watermarks (the next events set them again).
+ */
+async function checkEventClock(
+  redis: Redis,
+  keys: RedisKeys,
+  replayStartMs: number,
+  reset: boolean,
+  log: (s: string) => void,
+): Promise<void> {
+  const partitions = Number(process.env.HANDOFF_PARTITIONS ?? HANDOFF_DEFAULT_PARTITIONS);
+  const names = Array.from({ length: partitions }, (_, i) => keys.detectorWatermark(i));
+  const offsets = (await redis.mget(...names)).map(Number).filter((x) => Number.isFinite(x));
+  if (!offsets.length) return;
+  const clockMs = Date.now() + Math.max(...offsets);
+  if (clockMs <= replayStartMs) return;
+  const at = new Date(clockMs).toISOString();
+  if (!reset)
+    throw new Error(
+      `the detector's event-time clock is at ${at} (an earlier run's events), ahead of this replay's start ` +
+        `${new Date(replayStartMs).toISOString()}; its duration steps would fire late. Wait until its watermarks ` +
+        `expire (an hour after the last events), use a fresh stack, or pass --reset-watermarks`,
+    );
+  await redis.del(...names);
+  log(`[eval] the detector's event-time clock was at ${at}, ahead of the replay: watermarks deleted`);
+}
+
+/**
  * A reason for a rule change: the rules refuse text with six digits in a row (a phone number could
  * hide there), which a model version (a hex digest) or a large seed may contain, so none is named.
  */
@@ -159,6 +194,7 @@ export async function runSichuanEval(args: string[]): Promise<number> {
       model: { type: 'string' },
       retrain: { type: 'boolean', default: false },
       'keep-rules': { type: 'boolean', default: false },
+      'reset-watermarks': { type: 'boolean', default: false },
       'run-id': { type: 'string' },
       report: { type: 'string' },
       ingest: { type: 'string' },
@@ -229,7 +265,8 @@ export async function runSichuanEval(args: string[]): Promise<number> {
     { max: 2 },
   );
   const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390');
-  const rules = new RulesRepository(pool, redis, new RedisKeys(process.env.REDIS_KEY_PREFIX ?? 'ee'));
+  const redisKeys = new RedisKeys(process.env.REDIS_KEY_PREFIX ?? 'ee');
+  const rules = new RulesRepository(pool, redis, redisKeys);
   let restore: (() => Promise<void>) | null = null;
   const onSignal = (): void => {
     log('[eval] interrupted; restoring the caller_model rule');
@@ -238,6 +275,7 @@ export async function runSichuanEval(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    await checkEventClock(redis, redisKeys, replay.startMs, values['reset-watermarks']!, (s) => void log(s));
     if (choice) {
       const { model } = choice;
       await new CallerModelsRepository(pool).register(model.file, model.sha256, 'eval');
