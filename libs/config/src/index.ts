@@ -1,2 +1,3 @@
 export * from './load-config';
+export * from './production-guard';
 export { z } from 'zod';

@@ -1,27 +1,30 @@
 import { z } from 'zod';
+import { enforceProduction, printable, productionProblems } from './production-guard';
 
-/** Thrown when the environment does not satisfy an app's schema; the message names each variable. */
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration: ${problems.join('; ')}`);
-    this.name = 'ConfigError';
-  }
-}
+import { ConfigError } from './config-error';
+
+export { ConfigError };
 
 /**
  * Reads and validates the environment once. Unknown variables are ignored; every problem is
- * reported with the variable's name so an operator can fix it without reading code.
+ * reported with the variable's name so an operator can fix it without reading code (secret
+ * values are never printed, passwords in URLs are masked). With NODE_ENV=production a variable
+ * holding a known demo value is a problem too (production-guard.ts).
  */
 export function loadConfig<S extends z.ZodObject>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): z.infer<S> {
+  // NODE_ENV=production: a variable holding a known demo value refuses the start (production-guard.ts)
   const result = schema.safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    enforceProduction(productionProblems(result.data as Record<string, unknown>), env);
+    return result.data;
+  }
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
     const value = env[name];
-    const got = value === undefined ? 'is not set' : `is ${JSON.stringify(value)}`;
+    const got = value === undefined ? 'is not set' : `is ${printable(name, value)}`;
     return `${name} ${got}: ${issue.message}`;
   });
   throw new ConfigError(problems);

@@ -1,4 +1,4 @@
-import { baseSchema, loadConfig } from '@eagle-eye/config';
+import { baseSchema, enforceProduction, loadConfig } from '@eagle-eye/config';
 import { assertPostgresReachable, createPool } from './db';
 import { apiKeyFor, DEMO_CARRIERS, DEMO_USERS, seedDemo } from './demo-seed';
 import { migrate } from './migrate';
@@ -6,6 +6,8 @@ import { migrate } from './migrate';
 /** Migrates and seeds the demo tenants; prints the demo credentials. */
 async function main(): Promise<void> {
   const cfg = loadConfig(baseSchema);
+  // demo credentials are public: never seeded into a production deployment
+  enforceProduction(['the demo seed (public credentials) does not run in production'], process.env);
   await assertPostgresReachable(cfg.DATABASE_URL);
   const pool = createPool(cfg.DATABASE_URL);
   try {

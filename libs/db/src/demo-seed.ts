@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { Pool } from 'pg';
+import { enforceProduction } from '@eagle-eye/config';
 
 /**
  * Demo tenants and users for `npm run stack` / `npm run demo`. The credentials are public (the
@@ -102,4 +103,45 @@ export async function seedDemo(pool: Pool): Promise<void> {
       [u.username, await bcrypt.hash(u.password, 10), u.role, u.carrierId, u.regions, u.name],
     );
   }
+}
+
+/**
+ * The demo credentials still usable in this database: demo carrier keys (not revoked) with their
+ * published secrets, demo users (not disabled) with their published passwords. Names only.
+ * bcryptjs async: never blocks the event loop.
+ */
+export async function demoCredentialsPresent(pool: Pool): Promise<string[]> {
+  const found: string[] = [];
+  const keys = await pool.query<{ key_id: string; secret_sha256: Buffer }>(
+    `SELECT key_id, secret_sha256 FROM carrier_api_keys
+      WHERE key_id = ANY($1::text[]) AND (revoked_at IS NULL OR revoked_at > now())`,
+    [DEMO_CARRIERS.map((c) => c.keyId)],
+  );
+  for (const k of keys.rows) {
+    const demo = DEMO_CARRIERS.find((c) => c.keyId === k.key_id);
+    if (demo && sha256(demo.secret).equals(k.secret_sha256)) found.push(`demo carrier API key ${k.key_id}`);
+  }
+  const users = await pool.query<{ username: string; password_hash: string }>(
+    `SELECT username, password_hash FROM console_users WHERE username = ANY($1::text[]) AND NOT disabled`,
+    [DEMO_USERS.map((u) => u.username)],
+  );
+  for (const u of users.rows) {
+    const demo = DEMO_USERS.find((d) => d.username === u.username);
+    if (demo && (await bcrypt.compare(demo.password, u.password_hash)))
+      found.push(`demo console user ${u.username} with its published password`);
+  }
+  return found;
+}
+
+/** With NODE_ENV=production, refuses to go on while demo credentials work in this database. */
+export async function assertNoDemoCredentials(
+  pool: Pool,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  if (env.NODE_ENV !== 'production') return;
+  const found = await demoCredentialsPresent(pool);
+  enforceProduction(
+    found.map((f) => `${f} exists (revoke or disable it, or run a database never seeded with demo data)`),
+    env,
+  );
 }

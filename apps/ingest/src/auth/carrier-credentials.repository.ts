@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Pool } from 'pg';
-import { PG_POOL } from '@eagle-eye/db';
+import { assertNoDemoCredentials, PG_POOL } from '@eagle-eye/db';
 
 export interface ApiKeyRecord {
   keyId: string;
@@ -11,8 +11,13 @@ export interface ApiKeyRecord {
 
 /** Carrier credentials in Postgres (migration 001: carriers, carrier_api_keys). */
 @Injectable()
-export class CarrierCredentialsRepository {
+export class CarrierCredentialsRepository implements OnModuleInit {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /** NODE_ENV=production: no start while the published demo keys or users work in this database. */
+  async onModuleInit(): Promise<void> {
+    await assertNoDemoCredentials(this.pool);
+  }
 
   async findApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {
     const { rows } = await this.pool.query<{

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { Inject, Injectable } from '@nestjs/common';
+import { enforceProduction } from '@eagle-eye/config';
 import { IngestConfig, INGEST_CONFIG } from '../config';
 import { ApiKeyRecord, CarrierCredentialsRepository } from './carrier-credentials.repository';
 
@@ -46,7 +47,16 @@ export class CarrierAuthenticator {
   constructor(
     private readonly repo: CarrierCredentialsRepository,
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
-  ) {}
+  ) {
+    // API keys are bearer secrets: in production they never cross the network in clear text
+    if (config.INGEST_AUTH_MODE === 'api_key' && !(config.INGEST_TLS_CERT_FILE && config.INGEST_TLS_KEY_FILE))
+      enforceProduction(
+        [
+          'INGEST_AUTH_MODE=api_key without TLS (set INGEST_TLS_CERT_FILE and INGEST_TLS_KEY_FILE, or use mtls)',
+        ],
+        { ...process.env, NODE_ENV: config.NODE_ENV },
+      );
+  }
 
   async fromAuthorization(header: string | undefined, now = Date.now()): Promise<string> {
     if (!header)
