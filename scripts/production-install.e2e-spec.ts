@@ -116,6 +116,8 @@ describe('production install (runtime dependencies only)', () => {
       'ingest',
       {
         NODE_ENV: 'production',
+        // a throw-away stack: the test database's published password, API keys without TLS
+        EE_ALLOW_DEMO_IN_PRODUCTION: 'true',
         INGEST_HTTP_PORT: String(httpPort),
         INGEST_GRPC_PORT: String(await freePort()),
         REDIS_URL: testRedisUrl(),
@@ -135,6 +137,8 @@ describe('production install (runtime dependencies only)', () => {
       ['detector'],
       {
         NODE_ENV: 'production',
+        // a throw-away stack: the test database's published password, API keys without TLS
+        EE_ALLOW_DEMO_IN_PRODUCTION: 'true',
         DETECTOR_HTTP_PORT: String(detectorPort),
         REDIS_URL: testRedisUrl(),
         DATABASE_URL: db.url,

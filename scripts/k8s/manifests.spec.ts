@@ -130,6 +130,13 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
       expect(c.ports?.find((p) => p.name === 'http')?.containerPort).toBe(cfg[`${prefix}_HTTP_PORT`]);
       expect(cfg[`${prefix}_HTTP_HOST`]).toBe('0.0.0.0');
       expect(cfg.NODE_ENV).toBe('production');
+      if (app === 'ingest') {
+        // in production ingest refuses API keys without TLS: its key pair comes from the mounted Secret
+        const mounts = (c as unknown as { volumeMounts: { name: string; mountPath: string }[] }).volumeMounts;
+        const tls = mounts.find((m) => m.name === 'tls')!;
+        expect(cfg.INGEST_TLS_CERT_FILE).toBe(`${tls.mountPath}/tls.crt`);
+        expect(cfg.INGEST_TLS_KEY_FILE).toBe(`${tls.mountPath}/tls.key`);
+      }
       // a Service and a PodDisruptionBudget select the pods
       const svc = find<K8sObject & { spec: { selector: Record<string, string> } }>(
         'Service',
