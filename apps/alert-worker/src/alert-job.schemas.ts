@@ -8,7 +8,7 @@ import {
   VictimOnCallJob,
 } from '@eagle-eye/contracts';
 import { redactPhoneNumbers } from '@eagle-eye/observability';
-import { classifyPseudonym } from '@eagle-eye/pseudonym';
+import { classifyPseudonym, idLooksLikeNumber } from '@eagle-eye/pseudonym';
 
 /**
  * Alert jobs are validated again here: the queue is a trust boundary of its own, and nothing that
@@ -18,7 +18,11 @@ const token = z.string().refine((v) => classifyPseudonym(v) === 'ok', {
   message: 'must be a pseudonym token (p1.<keyId>.<digest>)',
 });
 const carrierId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,31}$/);
-const callId = z.string().min(1).max(128);
+const callId = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((v) => !idLooksLikeNumber(v), { message: 'must not contain a phone number' });
 const region = z.string().regex(/^[A-Za-z0-9-]{1,16}$/);
 const epochMs = z.number().int().min(0).max(8.64e15);
 const reason = z.object({

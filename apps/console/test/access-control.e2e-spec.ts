@@ -194,6 +194,20 @@ describe('console access control', () => {
     });
     expect(n.status).toBe(400);
     expect(JSON.stringify(n.body)).toMatch(/must not contain phone numbers/);
+    for (const text of [
+      'call 138-1234-5678',
+      'victim 138 1234 5678',
+      'id13812345678',
+      'ok 13812345678.',
+      '１３８１２３４５６７８',
+    ]) {
+      const r = await stack.api(tok.sup, 'POST', `/api/alerts/${ids.b}/notes`, { text });
+      expect({ text, status: r.status }).toEqual({ text, status: 400 });
+    }
+    const esc = await stack.api(tok.sup, 'POST', `/api/alerts/${ids.b}/escalate`, {
+      reason: 'caller +86 138 1234 5678',
+    });
+    expect(esc.status).toBe(400);
     expect((await stack.api(null, 'POST', '/api/auth/login', { username: 'admin' })).status).toBe(400);
     expect(
       (await stack.api(null, 'POST', '/api/auth/login', { username: 'admin', password: 'wrong' })).status,

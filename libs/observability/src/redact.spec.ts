@@ -12,7 +12,8 @@ describe('redactPhoneNumbers', () => {
   });
 
   it('keeps region codes, counters and tokens', () => {
-    const s = 'region 510104 batch 42 token p1.k1.AbC123456789xyz_-QwErTy';
+    // a valid token never holds six digits in a row (libs/pseudonym classifyPseudonym)
+    const s = 'region 510104 batch 42 token p1.k1.AbC12345xyz_-QwErTy';
     expect(redactPhoneNumbers(s)).toBe(s);
   });
 });

@@ -1,11 +1,11 @@
+import { redactClearNumbers } from '@eagle-eye/pseudonym';
+
 /**
  * Log hygiene: whatever reaches a log line passes through here, so a clear phone number that slips
- * into a message (an operator's search, a rejected payload) is never written out.
- * Seven or more digits in a row, or '+' with six or more, look like a number; region codes (six
- * digits) and short counters survive.
+ * into a message (an operator's search, a rejected payload) is never written out. The check is
+ * the one shared with ingest, the worker and the console (libs/pseudonym clear-number.ts):
+ * NFKC-normalised, 7 or more digits with or without separators, whatever surrounds them.
  */
-const PHONE_LIKE = /\+[\d\s-]{6,}\d|(?<![\w.])\d{7,}(?![\w.])|\b00\d{6,}\b/g;
-
 export function redactPhoneNumbers(text: string): string {
-  return text.replace(PHONE_LIKE, '[redacted-number]');
+  return redactClearNumbers(text);
 }

@@ -1,2 +1,3 @@
 export * from './pseudonym';
 export * from './cdr-import';
+export * from './clear-number';

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AlertView } from '@eagle-eye/contracts';
 import { z } from '@eagle-eye/config';
-import { redactPhoneNumbers } from '@eagle-eye/observability';
+import { containsClearNumber } from '@eagle-eye/pseudonym';
 import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { idParam, parseInput } from '../validation';
@@ -37,7 +37,7 @@ const freeText = (max: number) =>
     .trim()
     .min(1)
     .max(max)
-    .refine((t) => redactPhoneNumbers(t) === t, { message: 'must not contain phone numbers' });
+    .refine((t) => !containsClearNumber(t), { message: 'must not contain phone numbers' });
 
 const outcomeBody = z.object({
   outcome: z.enum(['dissuaded', 'victim_unreachable', 'false_positive', 'confirmed_fraud']),

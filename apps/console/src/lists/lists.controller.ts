@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from '@eagle-eye/config';
-import { redactPhoneNumbers } from '@eagle-eye/observability';
+import { containsClearNumber } from '@eagle-eye/pseudonym';
 import {
   LIST_NAMES,
   ListEntry,
@@ -35,7 +35,7 @@ const reason = z
   .trim()
   .min(1)
   .max(500)
-  .refine((t) => redactPhoneNumbers(t) === t, { message: 'must not contain phone numbers' });
+  .refine((t) => !containsClearNumber(t), { message: 'must not contain phone numbers' });
 const listQuery = z.object({
   list: z.enum(LIST_NAMES as [ListName, ...ListName[]]).optional(),
   scope: scope.optional(),

@@ -65,6 +65,11 @@ describe('validateBatch', () => {
     ['digits callee', { callee: '13812345678' }, R.CLEAR_PHONE_NUMBER],
     ['spaced number', { callee: '138 1234 5678' }, R.CLEAR_PHONE_NUMBER],
     ['IMEI device', { callerDevice: '356938035643809' }, R.CLEAR_PHONE_NUMBER],
+    ['number in call_id', { callId: 'sw1-13812345678-7' }, R.CLEAR_PHONE_NUMBER],
+    ['dashed number in call_id', { callId: 'c.138-1234-5678' }, R.CLEAR_PHONE_NUMBER],
+    ['full-width number in call_id', { callId: 'id１３８１２３４５６７８' }, R.CLEAR_PHONE_NUMBER],
+    ['number in event_id', { eventId: '+8613812345678.a' }, R.CLEAR_PHONE_NUMBER],
+    ['number in callee_cell', { calleeCell: 'cell:138_1234_5678' }, R.CLEAR_PHONE_NUMBER],
     ['malformed caller', { caller: 'alice' }, R.INVALID_PSEUDONYM],
     ['caller equals callee', { callee: subscriberToken(1) }, R.CALLER_EQUALS_CALLEE],
     ['unknown class', { callerClass: 42 as ingestV1.CallerClass }, R.UNKNOWN_ENUM],
@@ -97,8 +102,13 @@ describe('validateBatch', () => {
       LIMITS,
     );
     expect(rejected).toHaveLength(1);
-    expect(rejected[0].message).toContain('callee');
+    // the number in the event id is found first now (ids are checked for numbers too)
+    expect(rejected[0].message).toContain('event_id');
+    expect(rejected[0].code).toBe(R.CLEAR_PHONE_NUMBER);
     expect(JSON.stringify(rejected)).not.toMatch(/13812345678/);
+    const callee = validateBatch([ev({ callee: '+8613812345678' })], NOW, LIMITS).rejected;
+    expect(callee[0].message).toContain('callee');
+    expect(JSON.stringify(callee)).not.toMatch(/13812345678/);
   });
 
   it('refuses a repeated event id in one batch, keeps the first', () => {

@@ -6,7 +6,7 @@ import {
   HandoffEvent,
   ingestV1,
 } from '@eagle-eye/contracts';
-import { classifyPseudonym, looksLikeClearNumber } from '@eagle-eye/pseudonym';
+import { classifyPseudonym, idLooksLikeNumber, looksLikeClearNumber } from '@eagle-eye/pseudonym';
 
 type CallEvent = ingestV1.CallEvent;
 type Rejection = ingestV1.Rejection;
@@ -76,10 +76,20 @@ function str(v: unknown): string {
 
 function checkId(field: string, value: string): Refusal | undefined {
   if (value === '') return new Refusal(Reason.MISSING_FIELD, `${field} is required`);
+  // before the pattern: a number in full-width digits must be refused as a number, not as malformed
+  if (idLooksLikeNumber(value)) return clearNumberInId(field);
   if (!ID.test(value)) {
     return new Refusal(Reason.INVALID_FIELD, `${field} must be 1-64 characters of [A-Za-z0-9._:-]`);
   }
   return undefined;
+}
+
+/** Switches often build ids from the caller's number: such an id is refused, never stored or logged. */
+function clearNumberInId(field: string): Refusal {
+  return new Refusal(
+    Reason.CLEAR_PHONE_NUMBER,
+    `${field} contains a digit run that looks like a phone number (11+ digits); use an id without it (the value was not stored)`,
+  );
 }
 
 function checkPseudonym(field: string, value: string, required: boolean): Refusal | undefined {
@@ -188,6 +198,7 @@ export function validateCallEvent(
     return new Refusal(Reason.INVALID_FIELD, 'callee_region must be 1-16 characters of [A-Za-z0-9_-]');
   }
   const cell = str(ev.calleeCell);
+  if (cell !== '' && idLooksLikeNumber(cell)) return clearNumberInId('callee_cell');
   if (cell !== '' && !CELL.test(cell)) {
     return new Refusal(Reason.INVALID_FIELD, 'callee_cell must be 1-32 characters of [A-Za-z0-9._:-]');
   }
@@ -283,7 +294,7 @@ export function validateBatch(
       rejected.push({
         index,
         // echoed only when well-formed, so a clear number sent as an id is never returned
-        eventId: ID.test(rawId) && !/^\+?\d{6,}$/.test(rawId) ? rawId : '',
+        eventId: ID.test(rawId) && !/^\+?\d{6,}$/.test(rawId) && !idLooksLikeNumber(rawId) ? rawId : '',
         code: result.code,
         message: result.message,
       });

@@ -1,0 +1,113 @@
+import fc from 'fast-check';
+import { containsClearNumber, idLooksLikeNumber, redactClearNumbers } from './clear-number';
+import { classifyPseudonym, Pseudonymiser } from './pseudonym';
+
+const FULL_WIDTH = (s: string) => s.replace(/[0-9]/g, (d) => String.fromCharCode(0xff10 + Number(d)));
+
+describe('clear numbers', () => {
+  it.each([
+    '13812345678.',
+    '138-1234-5678',
+    '138 1234 5678',
+    'id13812345678',
+    '１３８１２３４５６７８',
+    '+86 138 1234 5678',
+    '＋８６１３８１２３４５６７８',
+    '(028) 8765-4321',
+    '0085512345678',
+    'call back on 138.1234.5678 please',
+  ])('finds %s in free text', (s) => {
+    expect(containsClearNumber(s)).toBe(true);
+    expect(redactClearNumbers(s)).toContain('[redacted-number]');
+    expect(redactClearNumbers(s)).not.toMatch(/\d{4}/);
+  });
+
+  it.each([
+    'region 510104 batch 42 of 1000',
+    'called 143 different people in the last hour',
+    'on 2026-12-01 at 10:30, again 2026-12-01T10:45:00',
+    'token p1.k1.AbC12345xyz_-QwErTy',
+    'victim answered, 3 minutes',
+  ])('leaves %s alone', (s) => {
+    expect(containsClearNumber(s)).toBe(false);
+    expect(redactClearNumbers(s)).toBe(s);
+  });
+
+  it.each([
+    '13812345678',
+    'id13812345678',
+    'c-138-1234-5678',
+    'sw1:+8613812345678',
+    '１３８１２３４５６７８.a',
+  ])('refuses the identifier %s', (id) => expect(idLooksLikeNumber(id)).toBe(true));
+  it.each(['call-1', 'ev-1', 'c0a1b2c3d4e5', 'd1k2j3.a', 'cell:51010412', 'r5f3e2-1z.e'])(
+    'accepts the identifier %s',
+    (id) => expect(idLooksLikeNumber(id)).toBe(false),
+  );
+
+  // mobile numbers (CN) and landlines, in the ways people and switches write them
+  const mobile = fc
+    .tuple(fc.constantFrom('13', '14', '15', '16', '17', '18', '19'), fc.stringMatching(/^[0-9]{9}$/))
+    .map(([a, b]) => a + b);
+  const separator = fc.constantFrom('', ' ', '-', '.', '  ', ' - ', '\u3000', '\uFF0D');
+  const formatted = fc
+    .tuple(
+      mobile,
+      fc.array(separator, { minLength: 2, maxLength: 2 }),
+      fc.constantFrom('', '+86', '+86 ', '0086', '＋86 '),
+      fc.boolean(),
+    )
+    .map(([m, [s1, s2], cc, wide]) => {
+      const text = `${cc}${m.slice(0, 3)}${s1}${m.slice(3, 7)}${s2}${m.slice(7)}`;
+      return wide ? FULL_WIDTH(text) : text;
+    });
+  const context = fc.constantFrom(
+    ['', ''],
+    ['id', ''],
+    ['', '.'],
+    ['call ', ' now'],
+    ['(', ')'],
+    ['x', 'y'],
+    ['#', ','],
+  );
+
+  it('finds every formatted mobile number in any surrounding text (property)', () => {
+    fc.assert(
+      fc.property(formatted, context, (num, [before, after]) => {
+        const text = `${before}${num}${after}`;
+        expect(containsClearNumber(text)).toBe(true);
+        const out = redactClearNumbers(text);
+        // nothing of the number survives: no 4 digits in a row, no digit after normalising
+        expect(out.replace(/\[redacted-number\]/g, '')).not.toMatch(/\p{Nd}/u);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses every formatted mobile number embedded in an identifier (property)', () => {
+    fc.assert(
+      fc.property(
+        formatted,
+        fc.constantFrom('', 'id', 'call-', 'sw1:'),
+        fc.constantFrom('', '.a', '-1x'),
+        (num, pre, post) => {
+          expect(idLooksLikeNumber(`${pre}${num.replace(/\s/g, '')}${post}`)).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('never flags a pseudonym token (property)', () => {
+    const p = new Pseudonymiser(Buffer.alloc(32, 7), 'k1');
+    fc.assert(
+      fc.property(mobile, (m) => {
+        const t = p.phoneToken(`+86${m}`);
+        if (classifyPseudonym(t) !== 'ok') return; // ingest refuses those anyway
+        expect(containsClearNumber(t)).toBe(false);
+        expect(idLooksLikeNumber(t)).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

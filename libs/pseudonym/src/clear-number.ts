@@ -1,0 +1,50 @@
+/**
+ * The one check for clear phone numbers in text and identifiers, shared by ingest (ids), the
+ * alert worker (job fields and reason texts), the console (notes, escalation and list reasons)
+ * and the log redaction. Text is NFKC-normalised first (full-width digits, full-width plus and
+ * hyphens, ideographic spaces become ASCII) and digits of any script (\p{Nd}) count.
+ *
+ * Free text: a run of digits, optionally with '+' and with up to three separators (space, dash, dot,
+ * parentheses, middle dot) between digits, is a number when it holds 7 or more digits, whatever
+ * surrounds it (`id13812345678`, `13812345678.`, `138-1234-5678`, `138 1234 5678`, `(028) 8765 4321`).
+ * ISO dates and clock times are not numbers. Region codes (six digits) and counters survive.
+ *
+ * Identifiers (call_id, event_id, callee_cell): separators (also `_`, `:`, `/`) are ignored and 11
+ * or more digits in a row, or '+' and 8 or more, mean a number (a switch that embeds the caller's
+ * number in its call id). Fewer, so random hex ids and counters pass.
+ */
+const SEP = '[\\s\\-.()\\u00B7]';
+const DATE_TIME =
+  '\\p{Nd}{4}-\\p{Nd}{2}-\\p{Nd}{2}(?:[T ]\\p{Nd}{2}:\\p{Nd}{2}(?::\\p{Nd}{2}(?:\\.\\p{Nd}+)?)?)?|\\p{Nd}{1,2}:\\p{Nd}{2}(?::\\p{Nd}{2})?';
+const RUN = `\\+?\\(?\\p{Nd}(?:${SEP}{0,3}\\p{Nd})*`;
+const SCAN = new RegExp(`(${DATE_TIME})|(${RUN})`, 'gu');
+const DIGIT = /\p{Nd}/gu;
+const ID_SEPARATORS = /[\s\-.()_:/\u00B7]/gu;
+const ID_NUMBER = /\p{Nd}{11,}|\+\p{Nd}{8,}/u;
+
+export const REDACTED_NUMBER = '[redacted-number]';
+
+function digitCount(s: string): number {
+  return s.match(DIGIT)?.length ?? 0;
+}
+
+/** The text (NFKC-normalised) with every phone-number-like run replaced. */
+export function redactClearNumbers(text: string, replacement = REDACTED_NUMBER): string {
+  return text
+    .normalize('NFKC')
+    .replace(SCAN, (m: string, date: string | undefined) =>
+      date === undefined && digitCount(m) >= 7 ? replacement : m,
+    );
+}
+
+/** True if free text holds anything that looks like a phone number. */
+export function containsClearNumber(text: string): boolean {
+  const n = text.normalize('NFKC');
+  for (const m of n.matchAll(SCAN)) if (m[1] === undefined && digitCount(m[0]) >= 7) return true;
+  return false;
+}
+
+/** True if an identifier embeds something that looks like a phone number. */
+export function idLooksLikeNumber(id: string): boolean {
+  return ID_NUMBER.test(id.normalize('NFKC').replace(ID_SEPARATORS, ''));
+}
