@@ -96,6 +96,7 @@ export class SimulatorService implements OnApplicationBootstrap, BeforeApplicati
         startMs: liveFromMs - historyMs,
         durationMs: Infinity,
         liveFromMs,
+        deferForcedHooks: true,
         // the history is the warm-up of the ground truth: nothing in it is to be alerted on
         ...(historyMs > 0 ? { measureFromMs: liveFromMs } : {}),
       },
@@ -172,8 +173,11 @@ export class SimulatorService implements OnApplicationBootstrap, BeforeApplicati
       );
     }
     // event time = wall time in a real-time demo: the live part's first seconds, if the import took
-    // them, go out at once and the stream is on the clock from there
+    // them, go out at once and the stream is on the clock from there; the scripted victims start
+    // now, so the first is on the line `firstAtS` after the import, as announced
     const liveWall = c.SIMULATOR_WARP > 1 ? Date.now() : start;
+    const liveWarp = new TimeWarp(liveFromMs, liveWall, c.SIMULATOR_WARP);
+    const firstHookMs = gen.armForcedHooks(liveWarp.simAt(Date.now()));
     this.gt?.write({
       type: 'live',
       simMs: liveFromMs,
@@ -182,18 +186,18 @@ export class SimulatorService implements OnApplicationBootstrap, BeforeApplicati
       historyMinutes: c.SIMULATOR_HISTORY_MINUTES,
       historyWallS,
       historyEvents,
+      ...(firstHookMs !== undefined ? { firstVictimMs: firstHookMs } : {}),
     });
-    const firstAtS = scenario.forcedHooks?.firstAtS;
     const firstIn =
-      firstAtS === undefined
+      firstHookMs === undefined
         ? '?'
-        : Math.max(0, Math.round((liveWall + (firstAtS * 1000) / c.SIMULATOR_WARP - Date.now()) / 1000));
+        : Math.max(0, Math.round((liveWarp.wallFor(firstHookMs) - Date.now()) / 1000));
     say(
       `[simulator] streaming a live city (${c.SIMULATOR_SUBSCRIBERS} subscribers, scenario ${scenario.name}, ` +
         `warp ${c.SIMULATOR_WARP}) to ${c.SIMULATOR_INGEST_URL}; first victim on the line in ~${firstIn} s`,
     );
     await streamRun(gen, {
-      warp: new TimeWarp(liveFromMs, liveWall, c.SIMULATOR_WARP),
+      warp: liveWarp,
       streams: this.streams,
       signal: this.abort.signal,
       progressEveryMs: c.SIMULATOR_PROGRESS_MS,

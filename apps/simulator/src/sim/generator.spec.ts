@@ -308,6 +308,23 @@ describe('Generator', () => {
     // each was called by a number its carrier had already seen call a handful of strangers
     expect(seenAtAnswer.length).toBe(8);
     for (const n of seenAtAnswer) expect(n).toBeGreaterThanOrEqual(5);
+    // deferred, the scripted victims wait for the demo to arm them
+    const deferred = new Generator(
+      { ...gen.opts, deferForcedHooks: true, durationMs: 2 * 3_600_000 + 3 * 60_000 },
+      (r) => records.push(r),
+    );
+    deferred.holdFromMs = live;
+    while (deferred.next()) {
+      /* the history */
+    }
+    deferred.holdFromMs = Infinity;
+    expect(deferred.armForcedHooks(live + 60_000)).toBe(live + 80_000);
+    const deferredHooks: HookedRecord[] = [];
+    records.length = 0;
+    while (deferred.next())
+      for (const r of records.splice(0)) if (r.type === 'hooked' && r.forced) deferredHooks.push(r);
+    expect(deferredHooks.length).toBe(3); // at 80, 125 and 170 s
+    expect(Math.min(...deferredHooks.map((h) => h.answeredMs))).toBeGreaterThanOrEqual(live + 80_000);
     // the scam numbers' own calls fill the history window (the fan-out the detector learns from)
     expect(scamInHistory).toBeGreaterThan(500);
   });

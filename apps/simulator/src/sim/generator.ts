@@ -49,6 +49,11 @@ export interface GeneratorOptions {
    * (`forcedHooks`) and the romance scammers' calls are timed from here. Defaults to startMs.
    */
   liveFromMs?: number;
+  /**
+   * The scripted victims wait for `armForcedHooks` (the demo arms them once its history import is
+   * in, so the first victim is on the line `firstAtS` after that, whatever the import took).
+   */
+  deferForcedHooks?: boolean;
 }
 
 type ClassName = 'MOBILE' | 'FIXED' | 'VIRTUAL_OPERATOR' | 'INTERNATIONAL' | 'SERVICE';
@@ -142,6 +147,7 @@ export class Generator {
    */
   holdFromMs = Infinity;
   readonly liveFromMs: number;
+  private forcedHooks?: ForcedHooks;
   readonly stats = {
     events: 0,
     calls: 0,
@@ -197,8 +203,23 @@ export class Generator {
     for (let i = 0; i < sc.romanceScammers; i++)
       groups.push(new RomanceGroup(this, scams.fork(`romance-${i}`), g++));
     for (const grp of groups) this.schedule(grp.start(t0), grp);
-    if (sc.forcedHooks)
-      this.schedule(this.liveFromMs + sc.forcedHooks.firstAtS * 1000, new ForcedHooks(this, groups, sc));
+    if (sc.forcedHooks) {
+      this.forcedHooks = new ForcedHooks(this, groups, sc);
+      if (!opts.deferForcedHooks) this.armForcedHooks(this.liveFromMs);
+    }
+  }
+
+  /**
+   * Starts the scripted victims: the first `firstAtS` after `fromMs` (never before the live start),
+   * then every `everyS`. Once only; returns the first one's simulated time (undefined: none).
+   */
+  armForcedHooks(fromMs: number): number | undefined {
+    const f = this.scenario.forcedHooks;
+    if (!f || !this.forcedHooks) return undefined;
+    const at = Math.max(fromMs, this.liveFromMs) + f.firstAtS * 1000;
+    this.schedule(at, this.forcedHooks);
+    this.forcedHooks = undefined;
+    return at;
   }
 
   get scenario(): ScenarioConfig {
@@ -706,11 +727,19 @@ class RingGroup implements ScamGroup {
     return [best, carrier];
   }
 
-  private spec(num: ScamNumber, victim: Subscriber, t: number, ringS: number, talkS: number): CallSpec {
+  private spec(
+    num: ScamNumber,
+    victim: Subscriber,
+    t: number,
+    ringS: number,
+    talkS: number,
+    scripted = false,
+  ): CallSpec {
     num.calls[victim.carrierId] = (num.calls[victim.carrierId] ?? 0) + 1;
     // number-changing software: the display is a domestic mobile number (so that is the class the
-    // switch reports) while the call entered from abroad; the rest show an honest foreign number
-    const spoofed = this.kind === 'overseas' && this.rng.chance(0.7);
+    // switch reports) while the call entered from abroad; the rest show an honest foreign number.
+    // The demo's scripted overseas victims see the software at work (what the kind is about).
+    const spoofed = this.kind === 'overseas' && (this.rng.chance(0.7) || scripted);
     return {
       carrierId: victim.carrierId,
       caller: { index: num.index, country: num.country },
@@ -745,7 +774,7 @@ class RingGroup implements ScamGroup {
       const out = this.gen.scamCall(
         this.kind,
         this.id,
-        this.spec(num, victim, at, rng.range(3, 10), talk),
+        this.spec(num, victim, at, rng.range(3, 10), talk, forced && leg === 0),
         true,
       );
       calls.push({

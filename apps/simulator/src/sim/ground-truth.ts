@@ -93,6 +93,8 @@ export interface LiveRecord {
   historyMinutes: number;
   historyWallS: number;
   historyEvents: number;
+  /** simulated time the first scripted victim is called at (absent without scripted victims) */
+  firstVictimMs?: number;
 }
 
 export interface SummaryRecord {
