@@ -37,8 +37,9 @@ Each number plays --days calendar days (its local UTC+8 days, all laid on one UT
 the replay ends before now): the stack's ingest must accept events that old (start it with
 INGEST_MAX_EVENT_AGE_MS=345600000). The same data, seed, fold and days give the same events (the
 printed fingerprint); the run id only renames numbers and ids, so runs on one stack stay apart.
-Event time must not go backwards on a stack: a second run within the hour the detector keeps its
-event-time clock is refused unless --reset-watermarks (which deletes the detector's watermarks).
+Event time must not go backwards on a detector: a second run on the same stack is refused while the
+detector's event-time clock is ahead of the replay; restart the detector (it keeps its clock in
+memory) and pass --reset-watermarks (deletes the watermarks it left in Redis), or use a fresh stack.
 Environment: DATABASE_URL and REDIS_URL of the stack, SIMULATOR_INGEST_URL, CONSOLE_URL,
 SIMULATOR_CARRIER_KEYS.`;
 
@@ -135,10 +136,11 @@ export function truthOf(r: SichuanReplay): SichuanTruth {
 
 /**
  * The detector's event-time clock (its sweep's "now": the newest event time per hand-off partition,
- * kept an hour as an offset to the wall clock) must not be ahead of the replay: a replay laid on the
- * same days as an earlier run on the same stack would see its duration steps fire at the earlier
- * run's event time, long after its calls ended. Refuses such a stack, or with `reset` deletes the
- * watermarks (the next events set them again).
+ * which the detector process keeps in memory and writes to Redis for an hour, as an offset to the
+ * wall clock) must not be ahead of the replay: a replay laid on the same days as an earlier run on
+ * the same detector sees its duration steps fire at the earlier run's event time, long after its
+ * calls ended (0 % on the call). Refuses such a stack; after restarting the detector, `reset`
+ * deletes the watermarks it left in Redis (the next events set them again).
  */
 async function checkEventClock(
   redis: Redis,
@@ -157,8 +159,8 @@ async function checkEventClock(
   if (!reset)
     throw new Error(
       `the detector's event-time clock is at ${at} (an earlier run's events), ahead of this replay's start ` +
-        `${new Date(replayStartMs).toISOString()}; its duration steps would fire late. Wait until its watermarks ` +
-        `expire (an hour after the last events), use a fresh stack, or pass --reset-watermarks`,
+        `${new Date(replayStartMs).toISOString()}; its duration steps would fire late. Use a fresh stack, or ` +
+        `restart the detector (it keeps the newest event time in memory) and pass --reset-watermarks`,
     );
   await redis.del(...names);
   log(`[eval] the detector's event-time clock was at ${at}, ahead of the replay: watermarks deleted`);
