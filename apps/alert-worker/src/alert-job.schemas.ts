@@ -2,6 +2,9 @@ import { z } from '@eagle-eye/config';
 import {
   AlertJobName,
   AlertTimerJobName,
+  CALL_ID,
+  CARRIER_ID,
+  REGION,
   CallEndedJob,
   EscalateUnclaimedJob,
   SuspectNumberJob,
@@ -17,13 +20,12 @@ import { classifyPseudonym, idLooksLikeNumber } from '@eagle-eye/pseudonym';
 const token = z.string().refine((v) => classifyPseudonym(v) === 'ok', {
   message: 'must be a pseudonym token (p1.<keyId>.<digest>)',
 });
-const carrierId = z.string().regex(/^[a-z0-9][a-z0-9-]{1,31}$/);
+const carrierId = z.string().regex(CARRIER_ID);
 const callId = z
   .string()
-  .min(1)
-  .max(128)
+  .regex(CALL_ID)
   .refine((v) => !idLooksLikeNumber(v), { message: 'must not contain a phone number' });
-const region = z.string().regex(/^[A-Za-z0-9-]{1,16}$/);
+const region = z.string().regex(REGION);
 const epochMs = z.number().int().min(0).max(8.64e15);
 const reason = z.object({
   rule: z.string().min(1).max(64),

@@ -1,3 +1,4 @@
 export * from './handoff';
 export * from './alerts';
 export * as ingestV1 from './generated/eagleeye/v1/ingest';
+export * from './ids';

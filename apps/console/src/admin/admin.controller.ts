@@ -17,7 +17,7 @@ import { Queue } from 'bullmq';
 import bcrypt from 'bcryptjs';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
-import { ALERTS_DEAD_LETTER_QUEUE, DeadLetterJob } from '@eagle-eye/contracts';
+import { ALERTS_DEAD_LETTER_QUEUE, CARRIER_ID, DeadLetterJob, REGION } from '@eagle-eye/contracts';
 import { z } from '@eagle-eye/config';
 import { PG_POOL } from '@eagle-eye/db';
 import { createRedis, RedisKeys } from '@eagle-eye/redis';
@@ -28,16 +28,13 @@ import { Principal, ROLES } from '../auth/principal';
 import { CONSOLE_CONFIG, ConsoleConfig } from '../config';
 import { idParam, parseInput } from '../validation';
 
-const region = z.string().regex(/^[A-Za-z0-9-]{1,16}$/);
+const region = z.string().regex(REGION);
 const newUser = z
   .object({
     username: z.string().regex(/^[a-z0-9._-]{3,64}$/, { message: '3-64 of a-z 0-9 . _ -' }),
     password: z.string().min(10).max(200),
     role: z.enum(ROLES as [string, ...string[]]),
-    carrierId: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{1,31}$/)
-      .optional(),
+    carrierId: z.string().regex(CARRIER_ID).optional(),
     regions: z.array(region).max(100).default([]),
     displayName: z.string().max(100).default(''),
   })

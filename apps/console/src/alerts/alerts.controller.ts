@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AlertView } from '@eagle-eye/contracts';
+import { AlertView, CARRIER_ID, REGION } from '@eagle-eye/contracts';
 import { z } from '@eagle-eye/config';
 import { containsClearNumber } from '@eagle-eye/pseudonym';
 import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
@@ -18,14 +18,8 @@ const listQuery = z.object({
     .pipe(z.array(z.enum(STATES)).optional()),
   severity: z.enum(['warning', 'critical']).optional(),
   kind: z.enum(['victim_on_call', 'post_call', 'suspect_number']).optional(),
-  region: z
-    .string()
-    .regex(/^[A-Za-z0-9-]{1,16}$/)
-    .optional(),
-  carrierId: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{1,31}$/)
-    .optional(),
+  region: z.string().regex(REGION).optional(),
+  carrierId: z.string().regex(CARRIER_ID).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).max(100000).default(0),
 });

@@ -14,6 +14,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from '@eagle-eye/config';
+import { CARRIER_ID_SOURCE } from '@eagle-eye/contracts';
 import { containsClearNumber } from '@eagle-eye/pseudonym';
 import {
   LIST_NAMES,
@@ -29,7 +30,9 @@ import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { parseInput } from '../validation';
 
-const scope = z.string().regex(/^(\*|[a-z0-9][a-z0-9-]{1,31})$/, { message: "'*' or a carrier id" });
+const scope = z
+  .string()
+  .regex(new RegExp(`^(\\*|${CARRIER_ID_SOURCE})$`), { message: "'*' or a carrier id" });
 const reason = z
   .string()
   .trim()

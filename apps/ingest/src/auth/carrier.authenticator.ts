@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { Inject, Injectable } from '@nestjs/common';
 import { enforceProduction } from '@eagle-eye/config';
+import { CARRIER_ID, CARRIER_ID_SOURCE } from '@eagle-eye/contracts';
 import { IngestConfig, INGEST_CONFIG } from '../config';
 import { ApiKeyRecord, CarrierCredentialsRepository } from './carrier-credentials.repository';
 
@@ -25,8 +26,7 @@ export class AuthenticationError extends Error {
 
 const BEARER = /^Bearer eek_([A-Za-z0-9]{1,64})_(\S{1,256})$/;
 /** SAN URI naming the carrier in a client certificate; the subject CN is the fallback */
-const SAN_URI = /(?:^|,\s*)URI:urn:eagleeye:carrier:([a-z0-9][a-z0-9-]{1,31})(?=,|$)/;
-const CARRIER_ID = /^[a-z0-9][a-z0-9-]{1,31}$/;
+const SAN_URI = new RegExp(`(?:^|,\\s*)URI:urn:eagleeye:carrier:(${CARRIER_ID_SOURCE})(?=,|$)`);
 
 interface CacheEntry<T> {
   value: T;

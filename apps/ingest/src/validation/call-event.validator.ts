@@ -1,10 +1,13 @@
 import {
   AgeBandName,
   Attestation,
+  CALL_ID,
   CallerClassName,
   CallEventKind,
+  CELL_ID,
   HandoffEvent,
   ingestV1,
+  REGION,
 } from '@eagle-eye/contracts';
 import { classifyPseudonym, idLooksLikeNumber, looksLikeClearNumber } from '@eagle-eye/pseudonym';
 
@@ -26,10 +29,9 @@ export interface ValidatedBatch {
   rejected: Rejection[];
 }
 
-const ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const ID = CALL_ID; // event ids and call ids share the pattern (libs/contracts ids.ts)
 const COUNTRY = /^[A-Z]{2}$/;
-const REGION = /^[A-Za-z0-9_-]{1,16}$/;
-const CELL = /^[A-Za-z0-9._:-]{1,32}$/;
+const CELL = CELL_ID;
 const CAUSE = /^[A-Za-z0-9._-]{1,16}$/;
 /** longest plausible call: two days */
 const MAX_TALK_S = 2 * 24 * 3600;
