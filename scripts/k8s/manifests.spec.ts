@@ -5,6 +5,7 @@ import { ConsoleConfigSchema } from '../../apps/console/src/config';
 import { DetectorConfigSchema } from '../../apps/detector/src/config';
 import { IngestConfigSchema } from '../../apps/ingest/src/config';
 import { loadConfig, z } from '@eagle-eye/config';
+import { parse } from 'yaml';
 import { REPO_ROOT } from '@eagle-eye/testing';
 import { PRODUCTION_FILES } from '../production-files';
 import { K8sObject, renderKustomization } from './kustomize-lite';
@@ -236,6 +237,17 @@ describe('deploy/Dockerfile', () => {
       return parts.slice(0, -1).map((p) => p.replace(/^\/src\//, ''));
     });
     expect(copied.sort()).toEqual([...PRODUCTION_FILES].sort());
+  });
+
+  it('deploy/compose.yaml runs the apps and the migrations from this image', () => {
+    const compose = parse(readFileSync(join(REPO_ROOT, 'deploy/compose.yaml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { build?: { context: string; dockerfile: string }; command?: string[] }>;
+    };
+    for (const name of [...Object.keys(APPS), 'migrate']) {
+      const svc = compose.services[name];
+      expect(svc.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
+      expect(svc.command).toEqual([name]);
+    }
   });
 
   it('its entry point starts every app the manifests run, and the migrations', () => {
