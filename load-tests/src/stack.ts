@@ -145,6 +145,8 @@ export class BenchStack {
     const httpPort = await freePort();
     const child = startApp(app, name, {
       NODE_ENV: 'production',
+      // a throw-away stack on the development database password and demo carriers
+      EE_ALLOW_DEMO_IN_PRODUCTION: 'true',
       REDIS_URL: this.o.redisUrl,
       DATABASE_URL: this.appDbUrl,
       REDIS_KEY_PREFIX: this.o.prefix,
