@@ -88,7 +88,8 @@ describe('simulator through a real ingest', () => {
         runId: uniqueId('r')
           .slice(0, 20)
           .replace(/[^A-Za-z0-9-]/g, '-'),
-        subscribers: 20_000,
+        // the calibrated scams are no flood: a bigger city for the same volume of events
+        subscribers: 60_000,
         scenario: SCENARIOS.default,
         startMs: start,
         durationMs: 5 * 60_000,
@@ -269,12 +270,13 @@ describe('the demo from a cold start: scripted victims are alerted on the call',
     await start('detector', 'DETECTOR_HTTP_PORT', { DETECTOR_CONSUMER_NAME: `${prefix}-d1` });
     await start('alert-worker', 'ALERT_WORKER_HTTP_PORT');
     const gtPath = join(dir, 'demo-ground-truth.jsonl');
+    const simPort = await freePort();
     const wallStart = Date.now();
     const sim = spawnApp('simulator', {
       REDIS_URL: testRedisUrl(),
       DATABASE_URL: schema.url,
       REDIS_KEY_PREFIX: prefix,
-      SIMULATOR_HTTP_PORT: String(await freePort()),
+      SIMULATOR_HTTP_PORT: String(simPort),
       SIMULATOR_MODE: 'demo',
       SIMULATOR_SCENARIO: 'demo',
       SIMULATOR_WARP: String(WARP),
@@ -296,6 +298,9 @@ describe('the demo from a cold start: scripted victims are alerted on the call',
       if (!live) await new Promise((r) => setTimeout(r, 250));
     }
     expect(live.historyEvents).toBeGreaterThan(10_000);
+    // ingest took the whole history (none of it too old, none refused)
+    const metrics = await (await fetch(`http://127.0.0.1:${simPort}/metrics`)).text();
+    expect(metrics).not.toMatch(/eagleeye_simulator_events_acked_total\{[^}]*result="rejected"[^}]*\} [1-9]/);
     // then until the last counted victim has been on the line for 3 minutes and 20 s (event time)
     const lastCheckSim = live.simMs + (LIVE_S + 200) * 1000;
     const dueWall = live.wallMs + (lastCheckSim - live.simMs) / WARP + 8000;

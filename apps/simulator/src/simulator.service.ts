@@ -84,9 +84,10 @@ export class SimulatorService implements OnApplicationBootstrap, BeforeApplicati
       mkdirSync(dirname(c.SIMULATOR_GROUND_TRUTH), { recursive: true });
       this.gt = new GroundTruthWriter(c.SIMULATOR_GROUND_TRUTH);
     }
-    // warped demos start in the past so that no event is ahead of the servers' clocks
-    const liveFromMs = c.SIMULATOR_WARP > 1 ? start - 24 * 3_600_000 + 3_600_000 : start;
+    // warped demos start in the past so that no event is ahead of the servers' clocks, the history
+    // included no older than 23 hours (ingest refuses events older than a day by default)
     const historyMs = c.SIMULATOR_HISTORY_MINUTES * 60_000;
+    const liveFromMs = c.SIMULATOR_WARP > 1 ? start - 23 * 3_600_000 + historyMs : start;
     const gen = new Generator(
       {
         seed: c.SIMULATOR_SEED,
