@@ -28,6 +28,8 @@ describe('clear numbers', () => {
     'on 2026-12-01 at 10:30, again 2026-12-01T10:45:00',
     'token p1.k1.AbC12345xyz_-QwErTy',
     'victim answered, 3 minutes',
+    'cannot reach Redis at redis://192.168.100.200:6379',
+    'peer 10.20.30.40.',
   ])('leaves %s alone', (s) => {
     expect(containsClearNumber(s)).toBe(false);
     expect(redactClearNumbers(s)).toBe(s);

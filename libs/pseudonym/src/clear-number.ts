@@ -7,7 +7,7 @@
  * Free text: a run of digits, optionally with '+' and with up to three separators (space, dash, dot,
  * parentheses, middle dot) between digits, is a number when it holds 7 or more digits, whatever
  * surrounds it (`id13812345678`, `13812345678.`, `138-1234-5678`, `138 1234 5678`, `(028) 8765 4321`).
- * ISO dates and clock times are not numbers. Region codes (six digits) and counters survive.
+ * ISO dates, clock times and IPv4 addresses are not numbers. Region codes (six digits) and counters survive.
  *
  * Identifiers (call_id, event_id, callee_cell): separators (also `_`, `:`, `/`) are ignored and 11
  * or more digits in a row, or '+' and 8 or more, mean a number (a switch that embeds the caller's
@@ -16,8 +16,10 @@
 const SEP = '[\\s\\-.()\\u00B7]';
 const DATE_TIME =
   '\\p{Nd}{4}-\\p{Nd}{2}-\\p{Nd}{2}(?:[T ]\\p{Nd}{2}:\\p{Nd}{2}(?::\\p{Nd}{2}(?:\\.\\p{Nd}+)?)?)?|\\p{Nd}{1,2}:\\p{Nd}{2}(?::\\p{Nd}{2})?';
+// IPv4 addresses (logs name hosts) are not numbers either
+const IPV4 = '(?<![\\p{Nd}.])\\p{Nd}{1,3}(?:\\.\\p{Nd}{1,3}){3}(?!\\p{Nd}|\\.\\p{Nd})';
 const RUN = `\\+?\\(?\\p{Nd}(?:${SEP}{0,3}\\p{Nd})*`;
-const SCAN = new RegExp(`(${DATE_TIME})|(${RUN})`, 'gu');
+const SCAN = new RegExp(`(${DATE_TIME}|${IPV4})|(${RUN})`, 'gu');
 const DIGIT = /\p{Nd}/gu;
 const ID_SEPARATORS = /[\s\-.()_:/\u00B7]/gu;
 const ID_NUMBER = /\p{Nd}{11,}|\+\p{Nd}{8,}/u;
