@@ -54,6 +54,12 @@ export interface GeneratorOptions {
    * in, so the first victim is on the line `firstAtS` after that, whatever the import took).
    */
   deferForcedHooks?: boolean;
+  /**
+   * What the scam groups' random stream derives from (with the seed). Defaults to runId, so repeated
+   * runs on one stack meet new victims; an evaluation that must give the same figures for a seed
+   * passes a fixed key (the scam numbers' tokens still come from runId, so event ids stay new).
+   */
+  scamKey?: string;
 }
 
 type ClassName = 'MOBILE' | 'FIXED' | 'VIRTUAL_OPERATOR' | 'INTERNATIONAL' | 'SERVICE';
@@ -189,7 +195,7 @@ export class Generator {
     const sc = opts.scenario;
     // scams differ per run (new numbers, new victims) so repeated runs on one stack do not meet the
     // detector's memory of the previous run's victims; the city and its bulk callers stay per seed
-    const scams = new Prng(mix32(opts.seed, hash32(opts.runId)));
+    const scams = new Prng(mix32(opts.seed, hash32(opts.scamKey ?? opts.runId)));
     const groups: ScamGroup[] = [];
     let g = 0;
     for (let i = 0; i < sc.fanoutRings; i++)
