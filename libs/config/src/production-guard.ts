@@ -18,7 +18,7 @@ export const KNOWN_DEMO_VALUES: readonly string[] = [
 ];
 
 /** Variable names whose values are never printed. */
-export const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|KEY|CREDENTIAL|PRIVATE/i;
+export const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE|API_KEY|(^|_)KEYS?$/i;
 
 /** A value as it may appear in a message: secrets hidden, passwords in URLs masked. */
 export function printable(name: string, value: string): string {
