@@ -21,7 +21,7 @@ import { ConsoleClient } from './console-client';
 import { evaluateSichuan, SichuanTruth, TimedAlert } from './evaluate-sichuan';
 import { formatSichuanReport, SichuanMeta, writeSichuanReport } from './sichuan-report';
 
-export const SICHUAN_USAGE = `Usage: npm run eval -- --source sichuan [--fold 0] [--folds 5] [--seed 1] [--days 2] [--warp 720]
+export const SICHUAN_USAGE = `Usage: npm run eval -- --source sichuan [--fold 0] [--folds 5] [--seed 1] [--days 2] [--warp 240]
   [--model PATH | --retrain | --keep-rules] [--data PATH] [--report DIR] [--run-id ID] [--reset-watermarks]
   [--ingest 127.0.0.1:50051] [--console http://127.0.0.1:8080] [--user supervisor --password demo-supervisor]
   [--operators 2] [--settle 20] [--rules-settle 5]
@@ -219,7 +219,7 @@ export async function runSichuanEval(args: string[]): Promise<number> {
   if (fold >= folds) throw new Error(`--fold must be below --folds (${folds})`);
   const seed = Math.round(numberOption('seed', values.seed, 1, 0));
   const days = Math.round(numberOption('days', values.days, 2, 1));
-  const warp = numberOption('warp', values.warp, 720, 1);
+  const warp = numberOption('warp', values.warp, 240, 1);
   const settleS = numberOption('settle', values.settle, 20, 0);
   const rulesSettleS = numberOption('rules-settle', values['rules-settle'], 5, 0);
   const runId = values['run-id'] ?? `s${Date.now().toString(36)}`;
