@@ -99,7 +99,8 @@ describe('npm run bench:smoke', () => {
         expect(l.latency.p50Ms).toBeGreaterThan(0);
         expect(l.latency.p50Ms).toBeLessThanOrEqual(l.latency.p99Ms);
         expect(l.latency.p99Ms).toBeLessThanOrEqual(l.latency.p999Ms);
-        expect(l.latency.p999Ms).toBeLessThanOrEqual(l.latency.maxMs + 1);
+        // percentiles come from an HDR histogram (3 significant digits): allow its bucket width
+        expect(l.latency.p999Ms).toBeLessThanOrEqual(l.latency.maxMs * 1.002 + 1);
       }
     }
     expect(r.durationStep?.probesSent).toBeGreaterThan(0);
