@@ -31,10 +31,12 @@ describe('RulesRepository on real PostgreSQL and Redis', () => {
     await db.drop();
   });
 
-  it('seeds the catalog defaults as version 1 of every rule', async () => {
+  it('seeds the catalog defaults as the active version of every rule', async () => {
     const set = await repo.getActiveRuleSet();
+    /** rules whose defaults a later migration changed (024: long calls re-checked after the last step) */
+    const changed: Partial<Record<(typeof RULE_IDS)[number], number>> = { long_call: 2 };
     for (const id of RULE_IDS) {
-      expect(set.global.get(id)).toEqual({ ...defaultRule(id), version: 1 });
+      expect(set.global.get(id)).toEqual({ ...defaultRule(id), version: changed[id] ?? 1 });
     }
     expect(set.version).toBeGreaterThan(0);
   });

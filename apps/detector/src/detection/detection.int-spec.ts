@@ -95,6 +95,39 @@ describe('detection on real Redis and PostgreSQL', () => {
     ).toBe(0);
   });
 
+  it('keeps re-checking a long call after the last step: a caller whose pattern shows only later still reaches the victim on the line', async () => {
+    const scammer = token();
+    const victim = token();
+    const id = 'long-1';
+    const answered = T0 + 8000;
+    // a new virtual-operator number: watched while its calls run, not (yet) a suspect
+    const kind = { cls: 'VIRTUAL_OPERATOR' } as const;
+    await h.detection.process([
+      h.entry([
+        ev('ATTEMPT', id, scammer, victim, T0, { age: '65_PLUS', ...kind }),
+        ev('ANSWERED', id, scammer, victim, answered, { age: '65_PLUS', ...kind }),
+      ]),
+    ]);
+    // nothing at answer nor at any duration step
+    for (const s of [60, 180, 600]) await h.detection.sweep(answered + s * 1000 + 500);
+    expect(victimJobs(h.sink.jobs)).toHaveLength(0);
+    // while the victim is still on the line, the same number starts ringing strangers
+    const ring: HandoffEvent[] = [];
+    for (let i = 0; i < 30; i++) ring.push(...call(scammer, token(), answered + 610_000 + i * 15_000, 0, kind));
+    await h.detection.process([h.entry(ring)]);
+    expect(victimJobs(h.sink.jobs)).toHaveLength(0);
+    // the re-check due at 900 s (every recheckS = 300 s after the last step) finds it
+    await h.detection.sweep(answered + 1_200_500);
+    expect(victimJobs(h.sink.jobs)).toEqual([
+      expect.objectContaining({ kind: 'victim_on_call', victim, suspect: scammer, callId: id, stepS: 600 }),
+    ]);
+    // the call ends: nothing due is left behind
+    await h.detection.process([h.entry([ev('ENDED', id, scammer, victim, answered + 1_500_000, { talk: 1500 })])]);
+    let due = 0;
+    for (let s = 0; s < 4; s++) due += await h.redis.zcard(h.keys.detectorDue(s));
+    expect(due).toBe(0);
+  });
+
   it('does not alert the same pattern from a whitelisted courier', async () => {
     const courier = token();
     const victim = token();

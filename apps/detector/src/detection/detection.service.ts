@@ -669,11 +669,18 @@ export class DetectionService {
     };
   }
 
+  /**
+   * The call's next check (seconds since answer): the next duration step, then every `recheckS`
+   * while the call runs; a scammer's number often shows its pattern only while a victim is kept on
+   * the line, and the victim must be reached before the call ends. null: no further check.
+   */
   private nextStep(rules: ResolvedRules, durationS: number): number | null {
     const next = list<number>(rules.long_call, 'stepsS')
       .filter((s) => s > durationS)
       .sort((a, b) => a - b)[0];
-    return next ?? null;
+    if (next !== undefined) return next;
+    const every = num(rules.long_call, 'recheckS');
+    return every > 0 ? (Math.floor(durationS / every) + 1) * every : null;
   }
 
   private dueShard(callee: string): number {
