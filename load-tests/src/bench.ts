@@ -17,7 +17,7 @@ import {
 import { machineInfo, MachineInfo } from './machine';
 import { cpuSecondsOf, detectorEvents, heapOf, RedisObserver } from './observe';
 import { LoadgenOptions, LoadgenResult, nowMs } from './open-loop';
-import { REPO_ROOT, runLoadgenChild, startTool, waitForLine } from './processes';
+import { freePort, REPO_ROOT, runLoadgenChild, startTool, waitForLine } from './processes';
 import { HeapTrend, heapTrend } from './heap-trend';
 import { formatReport } from './report';
 import { BenchStack, ensureServices } from './stack';
@@ -178,7 +178,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       redisBenchmarkGet(services.redisUrl, cfg.smoke ? 20000 : 300000),
     );
     r.limits.transport = await phase('limit: gRPC transport (decode-only server)', async () => {
-      const sink = startTool('transport-sink', ['0']);
+      const sink = startTool('transport-sink', [String(await freePort())]);
       try {
         const port = Number((await waitForLine(sink, /listening (\d+)/))[1]);
         const res = await runLoadgenChild({

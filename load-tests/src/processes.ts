@@ -19,15 +19,36 @@ export function distFile(rel: string): string {
   return f;
 }
 
+/**
+ * A free loopback port: one the OS picks, or, with EE_BENCH_PORTS=<from>-<to> (engineers sharing a
+ * machine each keep to a range of their own), the next free one of that range.
+ */
 export async function freePort(): Promise<number> {
+  const range = /^(\d+)-(\d+)$/.exec(process.env.EE_BENCH_PORTS ?? '');
+  if (!range) return listenOn(0);
+  const [from, to] = [Number(range[1]), Number(range[2])];
+  for (let i = 0; i <= to - from; i++) {
+    const port = from + ((portCursor + i) % (to - from + 1));
+    const ok = await listenOn(port).catch(() => 0);
+    if (ok) {
+      portCursor = port - from + 1;
+      return ok;
+    }
+  }
+  throw new Error(`no free port in EE_BENCH_PORTS=${process.env.EE_BENCH_PORTS}`);
+}
+
+let portCursor = 0;
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(port, '127.0.0.1', () => {
       const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+      const p = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(p));
     });
   });
 }
