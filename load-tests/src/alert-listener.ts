@@ -9,6 +9,17 @@ export interface AlertArrival {
   alert: AlertView;
 }
 
+/** Signs in to the console over REST; returns the session token. */
+export async function consoleLogin(consoleUrl: string, username: string, password: string): Promise<string> {
+  const res = await fetch(`${consoleUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!res.ok) throw new Error(`console login as ${username} failed: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
 /**
  * A console client as an operator's browser is one: signs in over REST, listens on the socket.io
  * `/alerts` namespace, and timestamps every alert the moment it arrives.
@@ -28,14 +39,7 @@ export class AlertListener {
   }
 
   async connect(): Promise<void> {
-    const res = await fetch(`${this.consoleUrl}/api/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: this.username, password: this.password }),
-    });
-    if (!res.ok)
-      throw new Error(`console login as ${this.username} failed: ${res.status} ${await res.text()}`);
-    const { token } = (await res.json()) as { token: string };
+    const token = await consoleLogin(this.consoleUrl, this.username, this.password);
     const socket = io(`${this.consoleUrl}/alerts`, {
       auth: { token },
       transports: ['websocket'],

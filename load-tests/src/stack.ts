@@ -20,6 +20,9 @@ export interface Services {
   private: boolean;
   /** true when this run started them (and stops them at the end) */
   owned: boolean;
+  /** the private services' folder and scripts/services.sh environment (for a restart) */
+  runDir?: string;
+  env?: NodeJS.ProcessEnv;
   stop(): Promise<void>;
 }
 
@@ -32,6 +35,8 @@ export async function ensureServices(opts: {
   databaseUrl?: string;
   redisPort: number;
   pgPort: number;
+  /** folder of the private services, `.run/bench` unless given */
+  runDir?: string;
   log: (s: string) => void;
 }): Promise<Services> {
   if (opts.redisUrl && opts.databaseUrl) {
@@ -45,9 +50,10 @@ export async function ensureServices(opts: {
       stop: async () => undefined,
     };
   }
+  const runDir = opts.runDir ?? '.run/bench';
   const env = {
     ...process.env,
-    EE_RUN_DIR: '.run/bench',
+    EE_RUN_DIR: runDir,
     EE_REDIS_PORT: String(opts.redisPort),
     EE_PG_PORT: String(opts.pgPort),
     EE_PG_DATABASE: 'eagleeye_bench',
@@ -63,13 +69,15 @@ export async function ensureServices(opts: {
     () => false,
   );
   probe.disconnect();
-  opts.log(`starting Redis :${opts.redisPort} and PostgreSQL :${opts.pgPort} under .run/bench`);
+  opts.log(`starting Redis :${opts.redisPort} and PostgreSQL :${opts.pgPort} under ${runDir}`);
   await run('bash', ['scripts/services.sh', 'up'], { cwd: REPO_ROOT, env, timeout: 180000 });
   return {
     redisUrl: `redis://127.0.0.1:${opts.redisPort}`,
     databaseUrl: `postgres://eagleeye:eagleeye-dev@127.0.0.1:${opts.pgPort}/eagleeye_bench`,
     private: true,
     owned: !alreadyUp,
+    runDir,
+    env,
     stop: async () => {
       if (alreadyUp) return;
       await run('bash', ['scripts/services.sh', 'down'], { cwd: REPO_ROOT, env, timeout: 60000 });
@@ -88,11 +96,13 @@ export interface StackOptions {
   log: (s: string) => void;
 }
 
-interface AppHandle {
+export interface AppHandle {
   app: string;
   name: string;
   child: Child;
   httpPort: number;
+  /** the environment it was started with (a restart reuses it, ports included) */
+  env: Record<string, string>;
 }
 
 export class BenchStack {
@@ -143,7 +153,7 @@ export class BenchStack {
     extra: Record<string, string>,
   ): Promise<AppHandle> {
     const httpPort = await freePort();
-    const child = startApp(app, name, {
+    const env = {
       NODE_ENV: 'production',
       // a throw-away stack on the development database password and demo carriers
       EE_ALLOW_DEMO_IN_PRODUCTION: 'true',
@@ -154,12 +164,36 @@ export class BenchStack {
       [portVar]: String(httpPort),
       ...this.o.env,
       ...extra,
-    });
-    const h: AppHandle = { app, name, child, httpPort };
+    };
+    const h: AppHandle = { app, name, child: startApp(app, name, env), httpPort, env };
     this.apps.push(h);
-    await waitForHttp(`http://127.0.0.1:${httpPort}/readyz`, child, 60000);
-    this.o.log(`${name} ready (pid ${child.proc.pid}, http :${httpPort})`);
+    await this.waitReady(h);
     return h;
+  }
+
+  private async waitReady(h: AppHandle, timeoutMs = 60000): Promise<void> {
+    await waitForHttp(`http://127.0.0.1:${h.httpPort}/readyz`, h.child, timeoutMs);
+    this.o.log(`${h.name} ready (pid ${h.child.proc.pid}, http :${h.httpPort})`);
+  }
+
+  app(name: string): AppHandle {
+    const h = this.apps.find((a) => a.name === name);
+    if (!h) throw new Error(`no app ${name} in this stack (${this.apps.map((a) => a.name).join(', ')})`);
+    return h;
+  }
+
+  /** SIGKILLs an app: no shutdown hook runs, whatever it was doing is cut off. */
+  async kill(name: string): Promise<void> {
+    const h = this.app(name);
+    h.child.proc.kill('SIGKILL');
+    await h.child.exited;
+  }
+
+  /** Starts a stopped app again with the same environment and ports; resolves once it is ready. */
+  async restart(name: string, timeoutMs?: number): Promise<void> {
+    const h = this.app(name);
+    h.child = startApp(h.app, h.name, h.env);
+    await this.waitReady(h, timeoutMs);
   }
 
   /** Starts one more detector replica (same consumer group, its own consumer name). */

@@ -1,0 +1,187 @@
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+import { ALERTS_DEAD_LETTER_QUEUE, AlertTimerJobName, ingestV1, QueueName } from '@eagle-eye/contracts';
+import { RedisKeys } from '@eagle-eye/redis';
+import type { SentEvent } from './carrier';
+import type { ConsoleLedger } from './console-ledger';
+
+const { CallEventType } = ingestV1;
+
+/**
+ * The end-of-run checker. Every number in the chaos traffic makes exactly one call (fresh pairs and
+ * fresh probe numbers), so the caller's detector windows say exactly which of its events were
+ * applied and how many times:
+ * - the replay guard `c<call>` holds a bit per event type applied (1 attempt, 2 answered, 4 ended);
+ * - the day buckets `Y<day>` count attempts, answered calls and ended calls with talk time, so an
+ *   event applied twice shows as a 2.
+ * An acknowledged event whose bit is missing is lost; a counter above one is a double count.
+ */
+export interface LedgerResult {
+  eventsAcked: number;
+  eventsLost: number;
+  eventsDoubleCounted: number;
+  /** sent, never acknowledged (allowed either way), and of those the ones that did arrive */
+  eventsUnacked: number;
+  alertsExpected: number;
+  /** expected alerts with a row in PostgreSQL */
+  alertsPersisted: number;
+  /** expected alerts that reached the console as `alert.created` */
+  alertsDelivered: number;
+  /** extra rows for one call, or `alert.created` of one alert with two different seqs */
+  alertsDuplicated: number;
+  /** the same change received twice around a reconnect (the contract allows it; clients drop it) */
+  changesRedelivered: number;
+  /** alerts whose latest change (PostgreSQL seq) never reached the console */
+  changesMissed: number;
+  alertJobsStuck: number;
+  alertJobsDeadLettered: number;
+  /** broken promises, in words */
+  violations: string[];
+}
+
+interface Applied {
+  mask: number;
+  attempts: number;
+  answered: number;
+  endedWithTalk: number;
+}
+
+/** Reads the caller windows of every number in `events` (one call per number). */
+async function appliedByCaller(
+  redis: Redis,
+  keys: RedisKeys,
+  callers: string[],
+): Promise<Map<string, Applied>> {
+  const out = new Map<string, Applied>();
+  for (let i = 0; i < callers.length; i += 500) {
+    const chunk = callers.slice(i, i + 500);
+    const p = redis.pipeline();
+    for (const c of chunk) p.hgetallBuffer(keys.numWindows(c));
+    const res = (await p.exec()) ?? [];
+    res.forEach(([err, h], j) => {
+      if (err) throw err;
+      const a: Applied = { mask: 0, attempts: 0, answered: 0, endedWithTalk: 0 };
+      for (const [field, v] of Object.entries(h as Record<string, Buffer>)) {
+        if (field.startsWith('c')) a.mask |= Number(v.toString().split(':')[0]);
+        else if (/^Y\d+$/.test(field) && v.length >= 14) {
+          // '<HHHHIHHH': attempts, answered, new distinct, new ever, talk s, ended with talk, ...
+          a.attempts += v.readUInt16LE(0);
+          a.answered += v.readUInt16LE(2);
+          a.endedWithTalk += v.readUInt16LE(12);
+        }
+      }
+      out.set(chunk[j], a);
+    });
+  }
+  return out;
+}
+
+const BIT: Record<number, number> = {
+  [CallEventType.CALL_ATTEMPT]: 1,
+  [CallEventType.CALL_ANSWERED]: 2,
+  [CallEventType.CALL_ENDED]: 4,
+};
+
+export async function checkLedger(o: {
+  redis: Redis;
+  pool: Pool;
+  prefix: string;
+  acked: SentEvent[];
+  unacked: SentEvent[];
+  /** probe calls whose ANSWERED event was acknowledged: each must raise one alert */
+  expectedAlertCalls: string[];
+  console: ConsoleLedger;
+}): Promise<LedgerResult> {
+  const keys = new RedisKeys(o.prefix);
+  const v: string[] = [];
+  const acked = new Map<string, SentEvent>();
+  for (const e of o.acked) acked.set(e.id, e);
+  const unacked = o.unacked.filter((e) => !acked.has(e.id));
+  const callers = [...new Set([...acked.values()].map((e) => e.caller))];
+  const applied = await appliedByCaller(o.redis, keys, callers);
+  let lost = 0;
+  let double = 0;
+  const want = new Map<string, number>();
+  for (const e of acked.values()) want.set(e.caller, (want.get(e.caller) ?? 0) | BIT[e.type]);
+  for (const [caller, mask] of want) {
+    const a = applied.get(caller) as Applied;
+    for (const bit of [1, 2, 4]) if (mask & bit && !(a.mask & bit)) lost++;
+    double += Math.max(0, a.attempts - 1) + Math.max(0, a.answered - 1) + Math.max(0, a.endedWithTalk - 1);
+  }
+  if (lost) v.push(`${lost} acknowledged events never reached the detector`);
+  if (double) v.push(`${double} events counted twice by the detector`);
+
+  const { rows } = await o.pool.query<{ id: string; call_id: string | null; seq: string; kind: string }>(
+    'SELECT id::text, call_id, seq::text, kind FROM alerts',
+  );
+  const byCall = new Map<string, { id: string; seq: number }[]>();
+  for (const r of rows) {
+    if (!r.call_id || r.kind === 'suspect_number') continue;
+    const l = byCall.get(r.call_id) ?? [];
+    l.push({ id: r.id, seq: Number(r.seq) });
+    byCall.set(r.call_id, l);
+  }
+  let persisted = 0;
+  let delivered = 0;
+  let duplicated = 0;
+  for (const callId of o.expectedAlertCalls) {
+    const l = byCall.get(callId) ?? [];
+    if (l.length) persisted++;
+    duplicated += Math.max(0, l.length - 1);
+    if (l.some((a) => (o.console.alerts.get(a.id)?.created.length ?? 0) > 0)) delivered++;
+  }
+  let redelivered = 0;
+  let missed = 0;
+  for (const r of rows) {
+    const seen = o.console.alerts.get(r.id);
+    const distinct = new Set(seen?.created ?? []);
+    duplicated += Math.max(0, distinct.size - 1);
+    redelivered += (seen?.created.length ?? 0) - distinct.size;
+    if (!seen || seen.maxSeq < Number(r.seq)) missed++;
+  }
+  const expected = o.expectedAlertCalls.length;
+  if (persisted < expected) v.push(`${expected - persisted} expected alerts missing in PostgreSQL`);
+  if (delivered < expected) v.push(`${expected - delivered} expected alerts never reached the console`);
+  if (duplicated) v.push(`${duplicated} duplicated alerts`);
+  if (missed) v.push(`${missed} alerts whose latest change never reached the console (a gap in seq)`);
+
+  const { stuck, dead } = await alertJobs(o.redis, keys);
+  if (stuck) v.push(`${stuck} alert jobs neither completed nor dead-lettered`);
+  if (dead) v.push(`${dead} alert jobs dead-lettered`);
+  return {
+    eventsAcked: acked.size,
+    eventsLost: lost,
+    eventsDoubleCounted: double,
+    eventsUnacked: unacked.length,
+    alertsExpected: expected,
+    alertsPersisted: persisted,
+    alertsDelivered: delivered,
+    alertsDuplicated: duplicated,
+    changesRedelivered: redelivered,
+    changesMissed: missed,
+    alertJobsStuck: stuck,
+    alertJobsDeadLettered: dead,
+    violations: v,
+  };
+}
+
+/**
+ * Alert jobs still waiting, running or waiting for a retry (escalation timers excepted), and those
+ * that exhausted their attempts (a failed job has no attempt left: it is in the dead-letter queue).
+ */
+export async function alertJobs(redis: Redis, keys: RedisKeys): Promise<{ stuck: number; dead: number }> {
+  const connection = redis.duplicate({ maxRetriesPerRequest: null });
+  const q = new Queue(QueueName.Alerts, { connection, prefix: keys.bullPrefix() });
+  const dl = new Queue(ALERTS_DEAD_LETTER_QUEUE, { connection, prefix: keys.bullPrefix() });
+  try {
+    const jobs = await q.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+    const stuck = jobs.filter((j) => j && j.name !== (AlertTimerJobName.EscalateUnclaimed as string)).length;
+    const dead = (await dl.getJobCounts('waiting')).waiting ?? 0;
+    return { stuck, dead };
+  } finally {
+    await q.close();
+    await dl.close();
+    connection.disconnect();
+  }
+}
