@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { handoffEntryEventCount } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
 import { assertLoopbackUrl } from './loopback';
 
@@ -86,7 +87,7 @@ export class RedisObserver {
     return res.reduce((n, [err, v]) => n + (err ? 0 : Number(v)), 0);
   }
 
-  /** Events in the backlog, counted exactly (JSON arrays of the remaining entries). */
+  /** Events in the backlog, counted exactly (the remaining entries, decoded). */
   async backlogEvents(limitEntries = 20000): Promise<number> {
     let events = 0;
     let seen = 0;
@@ -100,8 +101,7 @@ export class RedisObserver {
       );
       for (const [, fields] of entries) {
         seen++;
-        const at = fields.indexOf('e');
-        if (at >= 0 && at + 1 < fields.length) events += (JSON.parse(fields[at + 1]) as unknown[]).length;
+        events += handoffEntryEventCount(fields);
       }
     }
     return events;

@@ -1,3 +1,5 @@
+import { unpackEvents } from './handoff-packed';
+
 /**
  * The hand-off between apps/ingest and apps/detector: Redis Streams, one per partition.
  *
@@ -6,8 +8,9 @@
  * - Stream key: `ee:{h<partition>}:events` (see libs/redis keys.ts); every key ingest's hand-off
  *   script touches carries the same `{h<partition>}` hash tag.
  * - One stream entry carries many events of one carrier (one chunk of one gRPC batch): field `c` is
- *   the carrier id, field `e` is a JSON array of HandoffEvent. Fewer, larger entries keep Redis well
- *   below its command-rate ceiling at 100k events/s.
+ *   the carrier id, field `p` the events in the packed encoding (handoff-packed.ts). Fewer, larger
+ *   entries keep Redis well below its command-rate ceiling at 100k events/s. Entries of an earlier
+ *   ingest carry field `e` instead, a JSON array of HandoffEvent; the detector reads both.
  * - The detector reads with a consumer group (`detector`), acknowledges and deletes an entry once
  *   every event in it has been applied.
  */
@@ -51,7 +54,10 @@ export interface HandoffEntry {
 
 export const HANDOFF_GROUP = 'detector';
 export const HANDOFF_FIELD_CARRIER = 'c';
+/** the events as a JSON array (entries written before the packed encoding) */
 export const HANDOFF_FIELD_EVENTS = 'e';
+/** the events in the packed encoding (handoff-packed.ts) */
+export const HANDOFF_FIELD_PACKED = 'p';
 
 /** 32-bit FNV-1a: cheap, stable across processes and languages. */
 export function fnv1a32(s: string): number {
@@ -73,15 +79,27 @@ export function encodeHandoffEvents(events: HandoffEvent[]): string {
 
 export function decodeHandoffEntry(fields: string[]): HandoffEntry {
   let carrierId: string | undefined;
-  let raw: string | undefined;
+  let events: HandoffEvent[] | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === HANDOFF_FIELD_CARRIER) carrierId = fields[i + 1];
-    else if (fields[i] === HANDOFF_FIELD_EVENTS) raw = fields[i + 1];
+    const f = fields[i];
+    if (f === HANDOFF_FIELD_CARRIER) carrierId = fields[i + 1];
+    else if (f === HANDOFF_FIELD_PACKED) events = unpackEvents(fields[i + 1]);
+    else if (f === HANDOFF_FIELD_EVENTS) events = JSON.parse(fields[i + 1]) as HandoffEvent[];
   }
-  if (carrierId === undefined || raw === undefined) {
-    throw new Error(`hand-off entry lacks field ${carrierId === undefined ? 'c' : 'e'}`);
+  if (carrierId === undefined || events === undefined) {
+    throw new Error(`hand-off entry lacks field ${carrierId === undefined ? 'c' : 'p'}`);
   }
-  return { carrierId, events: JSON.parse(raw) as HandoffEvent[] };
+  return { carrierId, events };
+}
+
+/** How many events an entry carries, without decoding them (for observers of the backlog). */
+export function handoffEntryEventCount(fields: string[]): number {
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const v = fields[i + 1];
+    if (fields[i] === HANDOFF_FIELD_PACKED) return v === '' ? 0 : v.split('\n').length;
+    if (fields[i] === HANDOFF_FIELD_EVENTS) return (JSON.parse(v) as unknown[]).length;
+  }
+  return 0;
 }
 
 /** Partition count when HANDOFF_PARTITIONS is not set; ingest and detector must agree on it. */

@@ -1,4 +1,5 @@
 export * from './handoff';
+export * from './handoff-packed';
 export * from './alerts';
 export * as ingestV1 from './generated/eagleeye/v1/ingest';
 export * from './ids';

@@ -1,12 +1,12 @@
 import { Job, Queue } from 'bullmq';
 import {
   AlertJobName,
-  encodeHandoffEvents,
   HANDOFF_FIELD_CARRIER,
-  HANDOFF_FIELD_EVENTS,
+  HANDOFF_FIELD_PACKED,
   HANDOFF_GROUP,
   handoffPartition,
   HandoffEvent,
+  packEvents,
   QueueName,
   VictimOnCallJob,
 } from '@eagle-eye/contracts';
@@ -61,8 +61,8 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
           '*',
           HANDOFF_FIELD_CARRIER,
           h.carrier,
-          HANDOFF_FIELD_EVENTS,
-          encodeHandoffEvents(evs.slice(i, i + 7)),
+          HANDOFF_FIELD_PACKED,
+          packEvents(evs.slice(i, i + 7)),
         );
       }
     }

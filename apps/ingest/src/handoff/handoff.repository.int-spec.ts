@@ -11,7 +11,7 @@ import { validateBatch } from '../validation/call-event.validator';
 import { HandoffRepository } from './handoff.repository';
 
 // Changing the script is a contract change: update the pin deliberately.
-const HANDOFF_SHA = 'be4ae962d863a65a5b60f822dfc91431652d4483';
+const HANDOFF_SHA = 'baf40375e66d7afe7ee28e5e0e1ecbdb6c373004';
 
 describe('HandoffRepository (real Redis)', () => {
   let admin: Redis;

@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { HandoffEvent, handoffPartition } from '@eagle-eye/contracts';
+import { HandoffEvent, handoffPartition, packEvents } from '@eagle-eye/contracts';
 import { REDIS, RedisKeys } from '@eagle-eye/redis';
 import { IngestConfig, INGEST_CONFIG } from '../config';
 import { HANDOFF_SCRIPT_FILE, loadLua } from '../lua/scripts';
-import { handoffEventJson } from './handoff-json';
 
 /** One Lua call: events of one carrier in one partition. */
 export interface HandoffChunk {
@@ -82,10 +81,8 @@ export class HandoffRepository {
     const keyIndex = new Map<number, number>();
     const bucketMs = this.config.INGEST_DEDUPE_BUCKET_S * 1000;
     const n = chunk.events.length;
-    const json = new Array<string>(n);
-    const lengths = new Array<number>(n);
     const keyOf = new Array<number>(n);
-    const ids = new Array<string>(n);
+    let ids = '';
     for (let i = 0; i < n; i++) {
       const ev = chunk.events[i];
       const bucket = Math.floor(ev.t / bucketMs);
@@ -96,22 +93,17 @@ export class HandoffRepository {
         if (k > 255) throw new Error('a hand-off chunk spans more than 254 dedupe buckets');
         keyIndex.set(bucket, k);
       }
-      // Every field is validated ASCII, so string length equals byte length.
-      const s = handoffEventJson(ev);
-      json[i] = s;
-      lengths[i] = s.length;
       keyOf[i] = k;
-      ids[i] = ev.id;
+      ids += (i ? ',' : '') + ev.id; // ids never contain a comma (validated)
     }
     return this.redis.eeHandoff(
       keys.length,
       ...keys,
       this.config.INGEST_DEDUPE_TTL_S,
       carrierId,
-      `[${json.join(',')}]`,
-      lengths.join(','),
+      packEvents(chunk.events),
       Buffer.from(keyOf), // raw bytes: one per event
-      ids.join(','), // ids never contain a comma (validated)
+      ids,
     );
   }
 }

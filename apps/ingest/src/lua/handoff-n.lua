@@ -10,25 +10,25 @@
 
     ARGV[1]        dedupe TTL, seconds, counted from the last new event of a bucket
     ARGV[2]        carrier id (stream entry field `c`)
-    ARGV[3]        the chunk's events as one JSON array "[e1,e2,...]" (ASCII only)
-    ARGV[4]        byte length of each event's JSON in ARGV[3], comma-separated
-    ARGV[5]        one byte per event: the index into KEYS of its bucket's dedupe set
-    ARGV[6]        the events' ids, comma-separated (ids never contain a comma), unique in the chunk
+    ARGV[3]        the chunk's events, packed (libs/contracts handoff-packed.ts): one line per event,
+                   lines joined by "\n" (ASCII only, no empty line)
+    ARGV[4]        one byte per event: the index into KEYS of its bucket's dedupe set
+    ARGV[5]        the events' ids, comma-separated (ids never contain a comma), unique in the chunk
 
   Ids already in their bucket's set are duplicates; the others are added to it and written as ONE
-  stream entry {c = carrier, e = JSON array of the new events}. A few commands per chunk rather
-  than per event keep Redis far from its command-rate ceiling at 100k events/s.
+  stream entry {c = carrier, p = the new events' lines}. A few commands per chunk rather than per
+  event keep Redis far from its command-rate ceiling at 100k events/s.
 
   Output: { stream entry id, or "" when every event was a duplicate,
             string of m characters: "1" where event i was a duplicate, "0" where it was new }
 ]]
 local ttl = tonumber(ARGV[1])
-local keyOf = ARGV[5]
+local keyOf = ARGV[4]
 local m = #keyOf
 local idsByKey = {}
 local slotsByKey = {}
 local i = 0
-for id in string.gmatch(ARGV[6], '[^,]+') do
+for id in string.gmatch(ARGV[5], '[^,]+') do
   i = i + 1
   local k = string.byte(keyOf, i)
   local ids = idsByKey[k]
@@ -65,21 +65,16 @@ local entry = ''
 if ndup < m then
   local payload = ARGV[3]
   if ndup > 0 then
-    -- cut the duplicates out of the pre-built array
+    -- cut the duplicates' lines out
     local parts = {}
-    local pos = 2
     i = 0
-    for len in string.gmatch(ARGV[4], '%d+') do
+    for line in string.gmatch(payload, '[^\n]+') do
       i = i + 1
-      len = tonumber(len)
-      if not dup[i] then
-        parts[#parts + 1] = string.sub(ARGV[3], pos, pos + len - 1)
-      end
-      pos = pos + len + 1
+      if not dup[i] then parts[#parts + 1] = line end
     end
-    payload = '[' .. table.concat(parts, ',') .. ']'
+    payload = table.concat(parts, '\n')
   end
-  entry = redis.call('XADD', KEYS[1], '*', 'c', ARGV[2], 'e', payload)
+  entry = redis.call('XADD', KEYS[1], '*', 'c', ARGV[2], 'p', payload)
 end
 
 local flags = {}

@@ -1,0 +1,85 @@
+import { decodeHandoffEntry, handoffEntryEventCount, HandoffEvent } from './handoff';
+import { packEvents, unpackEvents } from './handoff-packed';
+
+const base: HandoffEvent = {
+  id: 'e-1',
+  call: 'c-1',
+  type: 'ATTEMPT',
+  t: 1_764_576_000_123,
+  caller: 'p1.k1.AAAAAAAAAAAAAAAAAAAAAA',
+  callee: 'p1.k1.BBBBBBBBBBBBBBBBBBBBBB',
+  cls: 'VIRTUAL_OPERATOR',
+  country: 'CN',
+  att: 'UNVERIFIED',
+  mis: true,
+  region: '510100',
+  age: '65_PLUS',
+  rx: 1_764_576_000_456,
+};
+
+describe('packed hand-off events', () => {
+  it('round-trips every enum value and optional field, absent fields staying absent', () => {
+    const events: HandoffEvent[] = [
+      base,
+      {
+        ...base,
+        id: 'e-2',
+        type: 'ANSWERED',
+        cls: 'MOBILE',
+        att: 'A',
+        mis: false,
+        age: 'UNDER_18',
+        cell: 'c:1.2',
+      },
+      {
+        ...base,
+        id: 'e-3',
+        type: 'ENDED',
+        cls: 'INTERNATIONAL',
+        att: 'C',
+        age: '18_28',
+        device: 'p1.k1.DDDDDDDDDDDDDDDDDDDDDD',
+        talk: 0,
+      },
+      {
+        ...base,
+        id: 'e-4',
+        type: 'ENDED',
+        cls: 'SERVICE',
+        att: 'B',
+        age: '46_64',
+        talk: 371,
+        cause: 'NORMAL_16',
+      },
+      { ...base, id: 'e-5', cls: 'FIXED', age: '29_45' },
+      { ...base, id: 'e-6', cls: 'UNKNOWN', age: 'UNKNOWN' },
+    ];
+    const back = unpackEvents(packEvents(events));
+    expect(back).toEqual(events);
+    for (const e of back) {
+      for (const k of ['cell', 'device', 'talk', 'cause'] as const)
+        expect(k in e).toBe(k in events[back.indexOf(e)]);
+    }
+    expect(unpackEvents(packEvents([]))).toEqual([]);
+  });
+
+  it('is about half the bytes of the JSON array', () => {
+    const events = Array.from({ length: 100 }, (_, i) => ({ ...base, id: `e-${i}`, call: `c-${i}` }));
+    expect(packEvents(events).length).toBeLessThan(0.6 * JSON.stringify(events).length);
+  });
+
+  it('refuses a line with a missing field or an unknown code', () => {
+    const line = packEvents([base]);
+    expect(() => unpackEvents(line.slice(0, line.lastIndexOf('\t')))).toThrow(/fields/);
+    expect(() => unpackEvents(line.replace('\tA\t', '\tX\t'))).toThrow(/enum/);
+  });
+
+  it('decodes packed entries and the JSON entries of an earlier ingest alike', () => {
+    const packed = ['c', 'carrier-a', 'p', packEvents([base, { ...base, id: 'e-2' }])];
+    const json = ['c', 'carrier-a', 'e', JSON.stringify([base, { ...base, id: 'e-2' }])];
+    expect(decodeHandoffEntry(packed)).toEqual(decodeHandoffEntry(json));
+    expect(handoffEntryEventCount(packed)).toBe(2);
+    expect(handoffEntryEventCount(json)).toBe(2);
+    expect(() => decodeHandoffEntry(['c', 'carrier-a'])).toThrow(/lacks field p/);
+  });
+});
