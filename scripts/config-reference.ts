@@ -6,7 +6,7 @@ import { ConsoleConfigSchema } from '../apps/console/src/config';
 import { DetectorConfigSchema } from '../apps/detector/src/config';
 import { IngestConfigSchema } from '../apps/ingest/src/config';
 import { SimulatorConfigSchema } from '../apps/simulator/src/config';
-import { baseSchema, z } from '@eagle-eye/config';
+import { baseSchema, migrationSchema, z } from '@eagle-eye/config';
 
 /**
  * docs/configuration.md, generated from the zod schemas the apps validate their environment with
@@ -23,6 +23,13 @@ const SOURCES: { title: string; file: string; schema: z.ZodObject; intro: string
     file: 'libs/config/src/load-config.ts',
     schema: baseSchema,
     intro: 'Read by every app (and by `npm run migrate`).',
+  },
+  {
+    title: 'migrations',
+    file: 'libs/config/src/load-config.ts',
+    schema: migrationSchema,
+    intro:
+      '`npm run migrate`, the migration Job and the demo seed: migrations run as the owner, the apps connect as the app role (README "Security").',
   },
   { title: 'ingest', file: 'apps/ingest/src/config.ts', schema: IngestConfigSchema, intro: 'apps/ingest.' },
   {

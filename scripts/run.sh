@@ -25,7 +25,11 @@ else
   if ! redis-cli -p "${EE_REDIS_PORT:-6390}" ping >/dev/null 2>&1; then started_services=1; fi
   bash scripts/services.sh up
   export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:${EE_REDIS_PORT:-6390}}
-  export DATABASE_URL=${DATABASE_URL:-postgres://${EE_PG_USER:-eagleeye}:${EE_PG_PASSWORD:-eagleeye-dev}@127.0.0.1:${EE_PG_PORT:-5440}/${EE_PG_DATABASE:-eagleeye}}
+  # migrations run as the owner; the apps connect as the app role, which owns nothing
+  if [ -z "${DATABASE_URL:-}" ]; then
+    export DATABASE_MIGRATION_URL=postgres://${EE_PG_USER:-eagleeye}:${EE_PG_PASSWORD:-eagleeye-dev}@127.0.0.1:${EE_PG_PORT:-5440}/${EE_PG_DATABASE:-eagleeye}
+    export DATABASE_URL=postgres://${EE_PG_APP_USER:-eagleeye_app}:${EE_PG_APP_PASSWORD:-eagleeye-app-dev}@127.0.0.1:${EE_PG_PORT:-5440}/${EE_PG_DATABASE:-eagleeye}
+  fi
 fi
 # A console signing secret that survives restarts of the demo (so sessions stay valid).
 if [ -z "${CONSOLE_JWT_SECRET:-}" ]; then

@@ -2,7 +2,9 @@
 # Local Redis and PostgreSQL for Eagle Eye, as plain processes with their data under .run/.
 #   npm run services -- up|down|status|clean   (clean: stop and delete the data)
 # Environment: EE_RUN_DIR (.run/dev), EE_REDIS_PORT (6390), EE_PG_PORT (5440),
-#   EE_PG_USER (eagleeye), EE_PG_PASSWORD (eagleeye-dev), EE_PG_DATABASE (eagleeye).
+#   EE_PG_USER (eagleeye), EE_PG_PASSWORD (eagleeye-dev), EE_PG_DATABASE (eagleeye): the owner, who
+#   migrates; EE_PG_APP_USER (eagleeye_app), EE_PG_APP_PASSWORD (eagleeye-app-dev): the role the
+#   apps connect as (owns nothing; `npm run migrate` grants it what the apps need).
 # Users who run their own Redis/PostgreSQL skip this and set REDIS_URL / DATABASE_URL instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +15,8 @@ PG_PORT=${EE_PG_PORT:-5440}
 PG_USER=${EE_PG_USER:-eagleeye}
 PG_PASSWORD=${EE_PG_PASSWORD:-eagleeye-dev}
 PG_DATABASE=${EE_PG_DATABASE:-eagleeye}
+PG_APP_USER=${EE_PG_APP_USER:-eagleeye_app}
+PG_APP_PASSWORD=${EE_PG_APP_PASSWORD:-eagleeye-app-dev}
 say() { printf '[services] %s\n' "$*"; }
 die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
 source scripts/lib.sh
@@ -102,6 +106,12 @@ pg_up() {
     PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -qc "CREATE DATABASE \"$PG_DATABASE\"" >/dev/null
     say "created database $PG_DATABASE"
   fi
+  if ! PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc \
+      "SELECT 1 FROM pg_roles WHERE rolname = '$PG_APP_USER'" | grep -q 1; then
+    PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -qc \
+      "CREATE ROLE \"$PG_APP_USER\" LOGIN PASSWORD '$PG_APP_PASSWORD'" >/dev/null
+    say "created the app role $PG_APP_USER"
+  fi
 }
 
 redis_down() {
@@ -134,7 +144,8 @@ case "${1:-status}" in
   up)
     ensure_binaries; redis_up; pg_up
     say "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
-    say "DATABASE_URL=postgres://$PG_USER:***@127.0.0.1:$PG_PORT/$PG_DATABASE" ;;
+    say "DATABASE_MIGRATION_URL=postgres://$PG_USER:***@127.0.0.1:$PG_PORT/$PG_DATABASE (owner)"
+    say "DATABASE_URL=postgres://$PG_APP_USER:***@127.0.0.1:$PG_PORT/$PG_DATABASE (the apps)" ;;
   down) redis_down; pg_down ;;
   clean) clean ;;
   status)

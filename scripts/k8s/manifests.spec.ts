@@ -180,8 +180,19 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     expect(c.image).toBe(
       find<Workload>('Deployment', 'eagle-eye-ingest').spec.template.spec.containers[0].image,
     );
-    expect(c.envFrom).toEqual(
-      find<Workload>('Deployment', 'eagle-eye-ingest').spec.template.spec.containers[0].envFrom,
+    // the apps' configuration, plus the owner's connection that only this Job sees
+    const apps = find<Workload>('Deployment', 'eagle-eye-ingest').spec.template.spec.containers[0].envFrom;
+    expect(c.envFrom).toEqual([...(apps ?? []), { secretRef: { name: 'eagle-eye-migration' } }]);
+    for (const d of objects.filter((o) => o.kind === 'Deployment') as Workload[])
+      for (const dc of d.spec.template.spec.containers)
+        expect(JSON.stringify(dc.envFrom ?? [])).not.toContain('eagle-eye-migration');
+    const migration = find<K8sObject & { stringData: Record<string, string> }>(
+      'Secret',
+      'eagle-eye-migration',
+    );
+    const app = find<K8sObject & { stringData: Record<string, string> }>('Secret', 'eagle-eye-secrets');
+    expect(new URL(migration.stringData.DATABASE_MIGRATION_URL).username).not.toBe(
+      new URL(app.stringData.DATABASE_URL).username,
     );
     expect(job.spec.template.spec.restartPolicy).toBe('OnFailure');
   });

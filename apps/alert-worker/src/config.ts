@@ -1,5 +1,11 @@
 import { baseSchema, env, z } from '@eagle-eye/config';
 
+/** Days of retention: 0 keeps forever; otherwise no less than the database's floor for that data. */
+const retentionDays = (def: number, floor: number) =>
+  env.int(def, 0, 36500).refine((v) => v === 0 || v >= floor, {
+    message: `must be 0 (keep forever) or at least ${floor}: the database refuses to purge younger rows (retention_floors)`,
+  });
+
 export const AlertWorkerConfigSchema = baseSchema.extend({
   ALERT_WORKER_HTTP_PORT: env.port(9103),
   ALERT_WORKER_HTTP_HOST: env.string('127.0.0.1'),
@@ -12,17 +18,18 @@ export const AlertWorkerConfigSchema = baseSchema.extend({
   ALERT_WORKER_LOCK_MS: env.int(30000, 1000, 600000),
   ALERT_WORKER_STALLED_INTERVAL_MS: env.int(15000, 500, 600000),
   // Retention (PIPL), in days; 0 keeps the data forever. The purge (src/retention) deletes in batches.
+  // The database refuses younger cutoffs (migration 065, retention_floors): the limits below match.
   /** alerts whose last change is older than this are deleted, with their notes and history; 0 = keep */
-  RETENTION_ALERTS_DAYS: env.int(180, 0, 36500),
+  RETENTION_ALERTS_DAYS: retentionDays(180, 30),
   /** operator notes older than this are deleted (free text: may name people); 0 = keep */
-  RETENTION_NOTES_DAYS: env.int(180, 0, 36500),
+  RETENTION_NOTES_DAYS: retentionDays(180, 30),
   /** alert history entries older than this are deleted; 0 = keep */
-  RETENTION_HISTORY_DAYS: env.int(180, 0, 36500),
+  RETENTION_HISTORY_DAYS: retentionDays(180, 30),
   /**
    * audit entries older than this are deleted; three years by default (records of
    * personal-information processing); 0 = keep
    */
-  RETENTION_AUDIT_DAYS: env.int(1095, 0, 36500),
+  RETENTION_AUDIT_DAYS: retentionDays(1095, 365),
   /** how often the purge runs (one replica at a time, under an advisory lock), seconds */
   RETENTION_INTERVAL_S: env.int(3600, 10, 7 * 86400),
   /** rows deleted per batch (one short transaction each) */

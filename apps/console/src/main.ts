@@ -1,4 +1,4 @@
-import { assertNoDemoCredentials, assertPostgresReachable, createPool } from '@eagle-eye/db';
+import { assertPostgresReachable, assertProductionDatabaseAt } from '@eagle-eye/db';
 import { runService } from '@eagle-eye/observability';
 import { assertRedisReachable } from '@eagle-eye/redis';
 import { ConsoleConfigSchema } from './config';
@@ -14,13 +14,9 @@ void runService({
   preflight: async (config) => {
     await assertRedisReachable(config.REDIS_URL);
     await assertPostgresReachable(config.DATABASE_URL);
-    // NODE_ENV=production: no start while the published demo users or keys work in this database
-    const pool = createPool(config.DATABASE_URL, { max: 1 });
-    try {
-      await assertNoDemoCredentials(pool, { ...process.env, NODE_ENV: config.NODE_ENV });
-    } finally {
-      await pool.end();
-    }
+    // NODE_ENV=production: no start while the published demo users or keys work in this database,
+    // or while the connection could erase the audit trail
+    await assertProductionDatabaseAt(config.DATABASE_URL, { ...process.env, NODE_ENV: config.NODE_ENV });
   },
   afterListen: (app) => {
     buildOpenApi(app);

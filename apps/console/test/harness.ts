@@ -41,7 +41,8 @@ export class Stack {
   async start(
     opts: { worker?: boolean; workerEnv?: Record<string, string>; consoleEnv?: Record<string, string> } = {},
   ) {
-    this.db = await createTestSchema();
+    // the apps connect as the app role, as in production (owns nothing, appends to the audit log)
+    this.db = await createTestSchema({ appRole: true });
     await seedDemo(this.db.pool);
     this.redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
     this.queue = new Queue(QueueName.Alerts, {
@@ -63,7 +64,7 @@ export class Stack {
   env(): Record<string, string> {
     return {
       REDIS_URL: testRedisUrl(),
-      DATABASE_URL: this.db.url,
+      DATABASE_URL: this.db.appUrl!,
       REDIS_KEY_PREFIX: this.prefix,
       NODE_ENV: 'test',
     };

@@ -1,4 +1,4 @@
-import { assertPostgresReachable } from '@eagle-eye/db';
+import { assertPostgresReachable, assertProductionDatabaseAt } from '@eagle-eye/db';
 import { runService } from '@eagle-eye/observability';
 import { assertRedisReachable } from '@eagle-eye/redis';
 import { DetectorConfigSchema } from './config';
@@ -13,5 +13,7 @@ void runService({
   preflight: async (config) => {
     await assertRedisReachable(config.REDIS_URL);
     await assertPostgresReachable(config.DATABASE_URL);
+    // NODE_ENV=production: no start with demo credentials or a connection that could erase the audit trail
+    await assertProductionDatabaseAt(config.DATABASE_URL, { ...process.env, NODE_ENV: config.NODE_ENV });
   },
 });

@@ -74,3 +74,32 @@ export const baseSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: env.int(10000, 100, 120000),
 });
 export type BaseConfig = z.infer<typeof baseSchema>;
+
+/** `npm run migrate` and the demo seed: who runs the migrations, and which role the apps use. */
+export const migrationSchema = baseSchema.extend({
+  /**
+   * connection of the schema's owner, for migrations (the apps' DATABASE_URL then names the app
+   * role); unset: DATABASE_URL migrates (a single-role development database)
+   */
+  DATABASE_MIGRATION_URL: env.url(['postgres', 'postgresql']).optional(),
+  /**
+   * role granted the apps' privileges after each migration run (append-only audit log, history,
+   * notes; owns nothing); unset: the user of DATABASE_URL when DATABASE_MIGRATION_URL is set, else none
+   */
+  DATABASE_APP_ROLE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a plain lower-case role name')
+    .optional(),
+});
+export type MigrationConfig = z.infer<typeof migrationSchema>;
+
+/** The migration connection and the app role to grant, from a MigrationConfig. */
+export function migrationTarget(cfg: MigrationConfig): { url: string; appRole?: string } {
+  const url = cfg.DATABASE_MIGRATION_URL ?? cfg.DATABASE_URL;
+  let appRole = cfg.DATABASE_APP_ROLE;
+  if (!appRole && cfg.DATABASE_MIGRATION_URL) {
+    const user = decodeURIComponent(new URL(cfg.DATABASE_URL).username);
+    if (user && user !== decodeURIComponent(new URL(url).username)) appRole = user;
+  }
+  return appRole ? { url, appRole } : { url };
+}

@@ -7,6 +7,8 @@ import { ConfigError } from './config-error';
  */
 export const KNOWN_DEMO_VALUES: readonly string[] = [
   'eagleeye-dev', // the development database password (services.sh, the DATABASE_URL default)
+  'eagleeye-app-dev', // the development app role's password (services.sh)
+  'eagleeye-test-app', // the tests' app role's password (libs/testing)
   'demo-carrier-a-secret-0000000000000000',
   'demo-carrier-b-secret-0000000000000000',
   'e2e-console-secret-e2e-console-secret-000',

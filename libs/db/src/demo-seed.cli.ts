@@ -1,17 +1,17 @@
-import { baseSchema, enforceProduction, loadConfig } from '@eagle-eye/config';
+import { enforceProduction, loadConfig, migrationSchema, migrationTarget } from '@eagle-eye/config';
 import { assertPostgresReachable, createPool } from './db';
 import { apiKeyFor, DEMO_CARRIERS, DEMO_USERS, seedDemo } from './demo-seed';
 import { migrate } from './migrate';
 
 /** Migrates and seeds the demo tenants; prints the demo credentials. */
 async function main(): Promise<void> {
-  const cfg = loadConfig(baseSchema);
+  const target = migrationTarget(loadConfig(migrationSchema));
   // demo credentials are public: never seeded into a production deployment
   enforceProduction(['the demo seed (public credentials) does not run in production'], process.env);
-  await assertPostgresReachable(cfg.DATABASE_URL);
-  const pool = createPool(cfg.DATABASE_URL);
+  await assertPostgresReachable(target.url);
+  const pool = createPool(target.url);
   try {
-    await migrate(pool, { log: (l) => console.log(`[migrate] ${l}`) });
+    await migrate(pool, { log: (l) => console.log(`[migrate] ${l}`), appRole: target.appRole });
     await seedDemo(pool);
   } finally {
     await pool.end();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Pool, PoolClient } from 'pg';
+import { grantAppRole } from './app-role';
 
 // From source (libs/db/src) or from the build (dist/libs/db/src): the SQL stays in libs/db/migrations.
 export const MIGRATIONS_DIR =
@@ -46,11 +47,12 @@ const LOCK_ID = 0x45_41_47_4c; // 'EAGL': one migrator at a time per database
 /**
  * Applies pending migrations in order, each in its own transaction, under an advisory lock so that
  * several apps starting together migrate once. A changed, already-applied file is an error.
- * `schema` (tests) runs everything inside that schema.
+ * `schema` (tests) runs everything inside that schema. `appRole`: afterwards, grant that role what
+ * the apps need and no more (app-role.ts), on every run, so new tables are covered too.
  */
 export async function migrate(
   db: Pool | Client,
-  opts: { schema?: string; dir?: string; log?: (line: string) => void } = {},
+  opts: { schema?: string; dir?: string; log?: (line: string) => void; appRole?: string } = {},
 ): Promise<number[]> {
   const log = opts.log ?? (() => undefined);
   const client: PoolClient | Client = db instanceof Pool ? await db.connect() : db;
@@ -97,6 +99,10 @@ export async function migrate(
         }
         applied.push(m.version);
         log(`applied migration ${m.version}_${m.name}`);
+      }
+      if (opts.appRole) {
+        await grantAppRole(client, opts.appRole, opts.schema ?? 'public');
+        log(`granted the app role ${opts.appRole} its privileges`);
       }
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [LOCK_ID]);

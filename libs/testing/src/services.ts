@@ -48,18 +48,38 @@ export async function dropRedisPrefix(redis: Redis, prefix: string): Promise<voi
 
 export interface TestSchema {
   schema: string;
+  /** connections as the schema's owner (the migrations' role) */
   pool: Pool;
   /** a DATABASE_URL whose connections use this schema (for apps started as child processes) */
   url: string;
+  /** with `appRole`: the same as the app role, which owns nothing (what production apps use) */
+  appUrl?: string;
   drop(): Promise<void>;
 }
 
-/** A fresh schema with every migration applied. */
-export async function createTestSchema(): Promise<TestSchema> {
+/** The role tests connect as when they run the apps the way production does (owns nothing). */
+export const TEST_APP_ROLE = { name: 'eagleeye_test_app', password: 'eagleeye-test-app' };
+
+/** Creates the test app role once per database cluster (several suites may race to create it). */
+async function ensureTestAppRole(admin: Pool): Promise<void> {
+  await admin.query(`DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${TEST_APP_ROLE.name}') THEN
+      CREATE ROLE ${TEST_APP_ROLE.name} LOGIN PASSWORD '${TEST_APP_ROLE.password}';
+    END IF;
+  EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+  END $$`);
+}
+
+/**
+ * A fresh schema with every migration applied. `appRole`: the test app role is granted the apps'
+ * privileges on it (`appUrl`), as `npm run migrate` does with DATABASE_APP_ROLE.
+ */
+export async function createTestSchema(opts: { appRole?: boolean } = {}): Promise<TestSchema> {
   const schema = uniqueId('t_');
   const admin = createPool(testDatabaseUrl(), { max: 1 });
   try {
-    await migrate(admin, { schema });
+    if (opts.appRole) await ensureTestAppRole(admin);
+    await migrate(admin, { schema, ...(opts.appRole ? { appRole: TEST_APP_ROLE.name } : {}) });
   } catch (e) {
     await admin.end();
     const msg = (e as Error).message;
@@ -75,10 +95,14 @@ export async function createTestSchema(): Promise<TestSchema> {
   const pool = createPool(testDatabaseUrl(), { schema, max: 5 });
   const u = new URL(testDatabaseUrl());
   u.searchParams.set('options', `-c search_path=${schema}`);
+  const app = new URL(u);
+  app.username = TEST_APP_ROLE.name;
+  app.password = TEST_APP_ROLE.password;
   return {
     schema,
     pool,
     url: u.toString(),
+    ...(opts.appRole ? { appUrl: app.toString() } : {}),
     async drop() {
       await pool.end();
       const a = createPool(testDatabaseUrl(), { max: 1 });

@@ -137,7 +137,7 @@ describe('retention purge (PostgreSQL)', () => {
     );
     expect(rows).toEqual([{ secdef: true, public_exec: false }]);
     await expect(db.pool.query(`SELECT * FROM retention_purge_batch('audit', now(), 10)`)).rejects.toThrow(
-      /at least an hour in the past/,
+      /audit is kept at least 365 days \(retention_floors\)/,
     );
     await expect(
       db.pool.query(`SELECT * FROM retention_purge_batch('users', now() - interval '1 day', 10)`),

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { Pool } from 'pg';
-import { assertNoDemoCredentials, PG_POOL } from '@eagle-eye/db';
+import { assertProductionDatabase, PG_POOL } from '@eagle-eye/db';
 
 export interface ApiKeyRecord {
   keyId: string;
@@ -14,9 +14,12 @@ export interface ApiKeyRecord {
 export class CarrierCredentialsRepository implements OnModuleInit {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** NODE_ENV=production: no start while the published demo keys or users work in this database. */
+  /**
+   * NODE_ENV=production: no start while the published demo keys or users work in this database, or
+   * while the connection could erase the audit trail.
+   */
   async onModuleInit(): Promise<void> {
-    await assertNoDemoCredentials(this.pool);
+    await assertProductionDatabase(this.pool);
   }
 
   async findApiKey(keyId: string): Promise<ApiKeyRecord | undefined> {
