@@ -14,6 +14,9 @@ ee_ensure_deps() {
 ee_build() {
   ee_say "building (tsc)"
   npx --no-install tsc -p tsconfig.build.json
+  # the web console (Vue + Vite, apps/console/web): type check, then bundle into dist/apps/console/web
+  ee_say "building the web console (vue-tsc, vite)"
+  npm run --silent build:console
 }
 
 # --- System packages ------------------------------------------------------------------------------

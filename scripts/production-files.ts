@@ -16,6 +16,5 @@ export const PRODUCTION_FILES = [
   'apps/ingest/src/lua',
   'apps/detector/src/lua',
   'apps/detector/models',
-  'apps/console/public',
   'libs/db/migrations',
 ];

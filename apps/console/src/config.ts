@@ -21,9 +21,22 @@ export const ConsoleConfigSchema = baseSchema.extend({
   CONSOLE_REPLAY_LIMIT: env.int(5000, 100, 100000),
   /** days a number added to the blacklist by a confirmed-fraud outcome stays there */
   CONSOLE_CONFIRMED_FRAUD_BLACKLIST_DAYS: env.int(90, 1, 3650),
+  /** the IANA time zone the web console shows every time in (the deployment's, not the browser's) */
+  CONSOLE_TIME_ZONE: env.string('Asia/Shanghai').refine(isTimeZone, { message: 'must be an IANA time zone' }),
+  /** the web console's language until a user picks one (zh-CN or en; the choice is remembered) */
+  CONSOLE_DEFAULT_LOCALE: z.enum(['zh-CN', 'en']).default('zh-CN'),
 });
 export type ConsoleConfig = z.infer<typeof ConsoleConfigSchema>;
 export const CONSOLE_CONFIG = Symbol('CONSOLE_CONFIG');
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const JWT_ISSUER = 'eagle-eye-console';
 export const JWT_AUDIENCE = 'eagle-eye-console-users';

@@ -318,7 +318,11 @@ describe('console access control', () => {
   });
 
   it('sends security headers on the web UI and the API: CSP self, no framing, nosniff, no referrer, no X-Powered-By', async () => {
-    for (const path of ['/', '/app.js', '/style.css', '/api/alerts', '/api/auth/me', '/no-such-page']) {
+    // the built console's own files (hashed names, read from its index.html) and the API alike
+    const index = await (await fetch(`${stack.url}/`)).text();
+    const assets = [...index.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]);
+    expect(assets.filter((a) => /^\/assets\/.+\.js$/.test(a))).toHaveLength(1);
+    for (const path of ['/', ...assets, '/ui-config.json', '/api/alerts', '/api/auth/me', '/no-such-page']) {
       const res = await fetch(`${stack.url}${path}`);
       const csp = res.headers.get('content-security-policy') ?? '';
       expect({ path, csp }).toEqual({ path, csp: expect.stringContaining("default-src 'self'") });

@@ -1,23 +1,61 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
+import { gzipSync } from 'node:zlib';
+import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { REPO_ROOT } from '@eagle-eye/testing';
-import { Stack, token } from './harness';
+import { Stack, token, until } from './harness';
 
 /**
- * The web console in headless Chromium: sign in as a carrier operator, watch an alert arrive live
- * (no reload), claim it and record an outcome. Screenshots go to test-artifacts/ (git-ignored).
+ * The web console (apps/console/web, Vue) in headless Chromium, in zh-CN (the default) and en:
+ * sign in, watch alerts arrive live, work them with the mouse and with the keyboard only, lists and
+ * rules, an axe-core check. The browser runs in Los Angeles time while the console is configured for
+ * Asia/Shanghai: every time on screen must be Shanghai's. Screenshots go to test-artifacts/
+ * (git-ignored); the bundle's size and the time to the first alert on screen are printed.
  */
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+const BUNDLE = join(REPO_ROOT, 'dist', 'apps', 'console', 'web');
+const BROWSER_ZONE = 'America/Los_Angeles';
+const CONSOLE_ZONE = 'Asia/Shanghai';
 
 describe('web console in a browser', () => {
   const stack = new Stack();
   let browser: Browser;
-  let page: Page;
+  const contexts: BrowserContext[] = [];
+
+  /** A fresh browser profile (own storage) whose page fails the test on any page error or CSP refusal. */
+  async function open(viewport = { width: 1440, height: 900 }): Promise<{ page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport, timezoneId: BROWSER_ZONE, locale: 'en-US' });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url });
+    contexts.push(context);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // a refusal by the CSP (an inline script or style, an eval) shows only on the console
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) errors.push(m.text());
+    });
+    // a prompt(), alert() or confirm() is a failure: the console has its own dialogs
+    page.on('dialog', (d) => {
+      errors.push(`native dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+    return { page, errors };
+  }
+
+  async function signIn(page: Page, username: string, password: string, locale?: 'en' | 'zh-CN') {
+    await page.goto(stack.url);
+    if (locale) await page.selectOption('#lang', locale);
+    await page.fill('input[name=username]', username);
+    await page.fill('input[name=password]', password);
+    await page.click('#login-form button');
+    await page.waitForSelector('#live.on');
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    await stack.start();
+    await stack.start({ consoleEnv: { CONSOLE_TIME_ZONE: CONSOLE_ZONE } });
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: [
@@ -30,17 +68,44 @@ describe('web console in a browser', () => {
         '--no-first-run',
       ],
     });
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   }, 90000);
   afterAll(async () => {
+    for (const c of contexts) await c.close();
     await browser?.close();
     await stack.stop();
   }, 60000);
 
-  it('signs in, sees a live alert, claims it and records an outcome', async () => {
-    const pageErrors: string[] = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
+  it('prints the size of the built bundle', () => {
+    const assets = readdirSync(join(BUNDLE, 'assets')).filter((f) => /\.(js|css)$/.test(f));
+    const sizes = assets.map((f) => {
+      const body = readFileSync(join(BUNDLE, 'assets', f));
+      return { file: f, bytes: statSync(join(BUNDLE, 'assets', f)).size, gzip: gzipSync(body).length };
+    });
+    const total = sizes.reduce((s, x) => ({ bytes: s.bytes + x.bytes, gzip: s.gzip + x.gzip }), {
+      bytes: 0,
+      gzip: 0,
+    });
+    console.log(
+      `console bundle: ${sizes.map((s) => `${s.file} ${(s.bytes / 1024).toFixed(1)} kB (gzip ${(s.gzip / 1024).toFixed(1)} kB)`).join(', ')}; ` +
+        `total ${(total.bytes / 1024).toFixed(1)} kB, gzip ${(total.gzip / 1024).toFixed(1)} kB`,
+    );
+    expect(sizes.some((s) => s.file.endsWith('.js'))).toBe(true);
+    expect(total.gzip).toBeLessThan(200 * 1024); // a desk on a slow link still opens it in seconds
+  });
+
+  it('in en: signs in, shows the victims on the line first, in the configured zone, and works an alert', async () => {
+    const { page, errors } = await open();
     await page.goto(stack.url);
+    // zh-CN is the default language; the choice of English is remembered across a reload
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    expect(await page.locator('#login h1').textContent()).toBe('鹰眼反诈控制台');
+    await shot(page, 'console-login-zh');
+    await page.selectOption('#lang', 'en');
+    await page.waitForSelector('#login h1:has-text("Eagle Eye console")');
+    await page.reload();
+    await page.waitForSelector('#login h1:has-text("Eagle Eye console")');
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+
     await page.fill('input[name=username]', 'operator.a');
     await page.fill('input[name=password]', 'wrong-password');
     await page.click('#login-form button');
@@ -48,99 +113,283 @@ describe('web console in a browser', () => {
     await page.fill('input[name=password]', 'demo-operator-a');
     await page.click('#login-form button');
     await page.waitForSelector('#live.on');
-    await page.waitForSelector('#empty:not([hidden])');
+    await page.waitForSelector('#live-empty');
 
     // an earlier alert of another carrier must never show up here
     await stack.enqueueVictim({ carrierId: 'carrier-b', region: '510700' });
-    await stack.enqueueVictim({ severity: 'warning', score: 65 });
-    const job = await stack.enqueueVictim({ severity: 'critical', score: 140 });
-    const row = page.locator('#alert-rows tr').first();
-    await page.waitForFunction(() => document.querySelectorAll('#alert-rows tr').length === 2);
-    // most severe first; the call's running time ticks
-    await expectLocator(row.locator('.badge.critical')).toHaveCount(1);
-    const t1 = await row.locator('.timer').textContent();
+    const t0 = Date.now();
+    const longer = await stack.enqueueVictim({
+      severity: 'warning',
+      score: 65,
+      callAnsweredAt: Date.now() - 400_000,
+    });
+    const critical = await stack.enqueueVictim({ severity: 'critical', score: 140 });
+    await page.waitForFunction(() => document.querySelectorAll('#live-rows tr').length === 2);
+    console.log(`time to the alerts on screen (enqueue to row): ${Date.now() - t0} ms`);
+    // the longest call first (it was answered 400 s ago), then the critical one (200 s)
+    const ids = await page
+      .locator('#live-rows tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    const alertId = async (callId: string) =>
+      (await stack.db.pool.query(`SELECT id::text FROM alerts WHERE call_id = $1`, [callId])).rows[0]
+        .id as string;
+    expect(ids).toEqual([await alertId(longer.callId), await alertId(critical.callId)]);
+    const criticalRow = page.locator('#live-rows tr').nth(1);
+    expect(await criticalRow.locator('.badge.critical').count()).toBe(1);
+    // region by name, the top reason in the row, the call's running time ticking
+    expect(await criticalRow.textContent()).toContain('Chengdu');
+    expect(await criticalRow.locator('td.reason').textContent()).toBe(
+      'the call has lasted more than 3 minutes',
+    );
+    const t1 = await criticalRow.locator('.timer').textContent();
     await page.waitForFunction(
-      (before) => document.querySelector('#alert-rows tr .timer')?.textContent !== before,
+      (before) => document.querySelectorAll('#live-rows tr .timer')[1]?.textContent !== before,
       t1,
       { timeout: 5000 },
     );
-    expect(await page.locator('#alert-rows').textContent()).not.toContain('510700');
-    await page.screenshot({ path: join(ARTIFACTS, 'console-queue.png') });
+    const rowsText = await page.locator('#panel-victims').textContent();
+    expect(rowsText).not.toContain('510700');
+    expect(rowsText).not.toContain('Mianyang');
+    await shot(page, 'console-queue-en');
 
-    await row.click();
+    // the critical alert: already routed to police, so no escalation is offered
+    await criticalRow.click();
     await page.waitForSelector('#detail h2');
     const detail = await page.locator('#detail').textContent();
     expect(detail).toContain('called 143 different people in the last hour');
-    expect(detail).not.toContain(job.victim); // only a shortened pseudonym is on screen
     expect(detail).not.toContain('null');
+    expect(await page.locator('#detail button:has-text("Escalate to police")').count()).toBe(0);
+    // the full token is on screen and copies exactly (the carrier reverses it in its own system)
+    expect(detail).toContain(critical.victim);
+    await page.click('#detail dd:has(code:text-is("' + critical.victim + '")) button.copy');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(critical.victim);
+    // raised at, in Shanghai time although the browser is in Los Angeles
+    const raisedAt = (
+      await stack.db.pool.query(`SELECT raised_at FROM alerts WHERE call_id = $1`, [critical.callId])
+    ).rows[0].raised_at as Date;
+    // Swedish date style is ISO's: 2026-03-02 00:30:05
+    const inZone = (zone: string) => raisedAt.toLocaleString('sv-SE', { timeZone: zone });
+    expect(await page.locator('#detail .raised-at').textContent()).toBe(inZone(CONSOLE_ZONE));
+    expect(inZone(CONSOLE_ZONE)).not.toBe(inZone(BROWSER_ZONE));
+    expect(await page.locator('.topbar .zone').textContent()).toContain(CONSOLE_ZONE);
+
     await page.click('#detail button:has-text("Claim")');
     await page.waitForSelector('#detail .badge.state:has-text("Claimed")');
-    await page.screenshot({ path: join(ARTIFACTS, 'console-claimed.png') });
-    await page.click('#detail button:has-text("Dissuaded")');
+    await shot(page, 'console-claimed-en');
+    await page.click('#detail .actions button:has-text("Dissuaded")');
     await page.waitForSelector('#detail .badge.state:has-text("Dissuaded")');
-    await page.screenshot({ path: join(ARTIFACTS, 'console-outcome.png') });
+    await page.waitForSelector('#detail .history li:has-text("outcome: Dissuaded")');
+    await shot(page, 'console-outcome-en');
+    expect(
+      (
+        await stack.db.pool.query(`SELECT state, outcome, claimed_by FROM alerts WHERE call_id = $1`, [
+          critical.callId,
+        ])
+      ).rows,
+    ).toEqual([{ state: 'closed', outcome: 'dissuaded', claimed_by: 'operator.a' }]);
 
-    const { rows } = await stack.db.pool.query(
-      `SELECT state, outcome, claimed_by FROM alerts WHERE call_id = $1`,
-      [job.callId],
-    );
-    expect(rows).toEqual([{ state: 'closed', outcome: 'dissuaded', claimed_by: 'operator.a' }]);
-    expect(pageErrors).toEqual([]);
-  }, 60000);
+    // the warning alert is not with police yet: escalation is offered; confirmed fraud asks first
+    await page.click(`#live-rows tr[data-id="${ids[0]}"]`);
+    await page.waitForSelector('#detail button:has-text("Escalate to police")');
+    await page.click('#detail button:has-text("Claim")');
+    await page.waitForSelector('#detail .badge.state:has-text("Claimed")');
+    await page.click('#detail .actions button:has-text("Confirmed fraud")');
+    await page.waitForSelector('dialog[open]:has-text("Confirm fraud?")');
+    expect(await page.locator('dialog[open]').textContent()).toContain('90 days');
+    await shot(page, 'console-confirm-fraud-en');
+    await page.click('dialog[open] button:has-text("Cancel")');
+    await page.waitForSelector('dialog[open]', { state: 'detached' });
+    const state = async () =>
+      (await stack.db.pool.query(`SELECT state, outcome FROM alerts WHERE call_id = $1`, [longer.callId]))
+        .rows[0];
+    expect(await state()).toEqual({ state: 'claimed', outcome: null });
+    await page.click('#detail .actions button:has-text("Confirmed fraud")');
+    await page.click('dialog[open] button:has-text("Confirm fraud and blacklist")');
+    await page.waitForSelector('#detail .badge.state:has-text("Confirmed fraud")');
+    expect(await state()).toEqual({ state: 'closed', outcome: 'confirmed_fraud' });
+    const listed = await stack.db.pool.query(`SELECT list FROM number_lists WHERE number_token = $1`, [
+      longer.suspect,
+    ]);
+    expect(listed.rows).toEqual([{ list: 'black' }]);
+    expect(errors).toEqual([]);
+  }, 90000);
 
-  it('shows police their region only', async () => {
-    const police = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    await police.goto(stack.url);
-    await police.fill('input[name=username]', 'officer.mianyang');
-    await police.fill('input[name=password]', 'demo-officer');
-    await police.click('#login-form button');
-    await police.waitForSelector('#live.on');
+  it('in zh-CN: shows police their region by name, suspect numbers in their own tab', async () => {
+    const { page, errors } = await open();
+    await signIn(page, 'officer.mianyang', 'demo-officer');
+    expect(await page.locator('#queue-title').textContent()).toBe('本辖区告警');
     await stack.enqueueVictim({ carrierId: 'carrier-b', region: '510700', severity: 'critical', score: 150 });
-    await police.waitForFunction(() => document.querySelectorAll('#alert-rows tr').length === 1);
-    expect(await police.locator('#queue-title').textContent()).toBe('Alerts for your jurisdiction');
-    await police.screenshot({ path: join(ARTIFACTS, 'console-police.png') });
-    await police.close();
+    await stack.enqueueSuspect({
+      carrierId: 'carrier-b',
+      region: '510700',
+      severity: 'critical',
+      score: 160,
+    });
+    await page.waitForFunction(() => document.querySelectorAll('#live-rows tr').length === 1);
+    const row = page.locator('#live-rows tr').first();
+    expect(await row.textContent()).toContain('绵阳市');
+    expect(await row.textContent()).toContain('紧急');
+    await shot(page, 'console-police-zh');
+    await row.click();
+    await page.waitForSelector('#detail h2:has-text("受害人正在与可疑号码通话")');
+    // police work the alert but never escalate (it is with them already)
+    expect(await page.locator('#detail button:has-text("移交公安")').count()).toBe(0);
+    await shot(page, 'console-police-detail-zh');
+    await page.click('#tab-suspects');
+    await page.waitForFunction(() => document.querySelectorAll('#suspect-rows tr').length === 1);
+    await shot(page, 'console-suspects-zh');
+    // the same page in English: the title the officer's colleagues know
+    await page.selectOption('#lang', 'en');
+    await page.waitForSelector('#queue-title:has-text("Alerts for your jurisdiction")');
+    expect(errors).toEqual([]);
   }, 60000);
 
-  it('lets a supervisor manage lists and see the rules with their precision', async () => {
-    const sup = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    const pageErrors: string[] = [];
-    sup.on('pageerror', (e) => pageErrors.push(e.message));
-    await sup.goto(stack.url);
-    await sup.fill('input[name=username]', 'supervisor');
-    await sup.fill('input[name=password]', 'demo-supervisor');
-    await sup.click('#login-form button');
-    await sup.waitForSelector('#live.on');
-    await sup.click('a[data-nav=lists]');
-    await sup.waitForSelector('#lists:not([hidden])');
+  it('lets a supervisor manage lists and change a rule through a dialog', async () => {
+    const { page, errors } = await open();
+    await signIn(page, 'supervisor', 'demo-supervisor', 'en');
+    await page.click('a[data-nav=lists]');
+    await page.waitForSelector('#lists');
     const number = token();
-    await sup.selectOption('#list-form select[name=list]', 'gray');
-    await sup.fill('#list-form input[name=numberToken]', number);
-    await sup.fill('#list-form input[name=reason]', 'reported by three subscribers');
-    await sup.click('#list-form button');
-    await sup.waitForSelector('#list-rows tr:has-text("reported by three subscribers")');
-    await sup.fill('#list-form input[name=numberToken]', '13812345678');
-    await sup.fill('#list-form input[name=reason]', 'typed a clear number');
+    await page.selectOption('#list-form select[name=list]', 'gray');
+    await page.fill('#list-form input[name=numberToken]', number);
+    await page.fill('#list-form input[name=reason]', 'reported by three subscribers');
+    await page.click('#list-form button');
+    await page.waitForSelector('#list-rows tr:has-text("reported by three subscribers")');
+    await page.fill('#list-form input[name=numberToken]', '13812345678');
+    await page.fill('#list-form input[name=reason]', 'typed a clear number');
     const posts: string[] = [];
-    sup.on('request', (r) => {
+    page.on('request', (r) => {
       if (r.method() === 'POST') posts.push(r.postData() ?? '');
     });
-    await sup.click('#list-form button');
-    await sup.waitForSelector('#list-error:has-text("never a clear number")');
+    await page.click('#list-form button');
+    await page.waitForSelector('#list-error:has-text("never a clear number")');
     expect(posts.join()).not.toContain('13812345678'); // refused before it leaves the browser
-    await sup.screenshot({ path: join(ARTIFACTS, 'console-lists.png') });
-    await sup.click('a[data-nav=rules]');
-    await sup.waitForSelector('#rule-rows tr:has-text("fanout")');
-    await sup.screenshot({ path: join(ARTIFACTS, 'console-rules.png') });
-    expect(pageErrors).toEqual([]);
-    await sup.close();
-  }, 60000);
-});
+    await shot(page, 'console-lists-en');
 
-// jest's expect with a playwright count, without pulling in @playwright/test
-async function expectCount(locator: { count(): Promise<number> }, n: number): Promise<void> {
-  expect(await locator.count()).toBe(n);
-}
-function expectLocator(locator: { count(): Promise<number> }) {
-  return { toHaveCount: (n: number) => expectCount(locator, n) };
-}
+    await page.click('a[data-nav=rules]');
+    await page.waitForSelector('#rule-rows tr:has-text("fanout")');
+    const fanout = page.locator('#rule-rows tr', { hasText: 'fanout' }).first();
+    const before = await fanout.locator('td').nth(3).textContent();
+    await fanout.locator('button').click();
+    await page.waitForSelector('dialog[open] input[name=reason]');
+    await page.fill('dialog[open] input[name=reason]', 'tuning after a week of false positives');
+    await shot(page, 'console-rule-dialog-en');
+    await page.click('dialog[open] button[type=submit]');
+    await page.waitForFunction(
+      (b) =>
+        [...document.querySelectorAll('#rule-rows tr')].find((r) => r.textContent?.includes('fanout'))
+          ?.children[3]?.textContent !== b,
+      before,
+    );
+    await shot(page, 'console-rules-en');
+    expect(errors).toEqual([]);
+  }, 60000);
+
+  it('tells an operator who opens #/rules that the page is not theirs, without errors', async () => {
+    const { page, errors } = await open();
+    await signIn(page, 'operator.b', 'demo-operator-b');
+    expect(await page.locator('a[data-nav=rules]').count()).toBe(0);
+    await page.goto(`${stack.url}/#/rules`);
+    await page.waitForSelector('#rules-forbidden:has-text("此页面仅对主管和管理员开放")');
+    expect(errors).toEqual([]);
+  }, 60000);
+
+  it('works from the keyboard only: sign in, find the alert, claim it, record the outcome', async () => {
+    const { page, errors } = await open({ width: 1366, height: 768 });
+    await page.goto(stack.url);
+    await page.waitForSelector('input[name=username]:focus');
+    await page.keyboard.type('operator.b');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('demo-operator-b');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#live.on');
+    // an hour on the call: first in "live now" (other tests left carrier-b alerts open)
+    const job = await stack.enqueueVictim({
+      carrierId: 'carrier-b',
+      region: '510100',
+      severity: 'critical',
+      score: 130,
+      callAnsweredAt: Date.now() - 3_600_000,
+    });
+    const id = await until(
+      async () =>
+        (await stack.db.pool.query(`SELECT id::text FROM alerts WHERE call_id = $1`, [job.callId])).rows[0]
+          ?.id as string | undefined,
+      'the alert',
+    );
+    await page.waitForSelector(`#live-rows tr:first-child[data-id="${id}"]`);
+    await page.keyboard.press('?');
+    await page.waitForSelector('dialog[open]:has-text("键盘快捷键")');
+    await shot(page, 'console-help-zh');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog', { state: 'detached' });
+    await page.keyboard.press('j');
+    await page.waitForSelector(`#live-rows tr[data-id="${id}"]:focus`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#detail h2:focus');
+    await page.keyboard.press('c');
+    await page.waitForSelector('#detail .badge.state:has-text("已认领")');
+    await page.keyboard.press('o');
+    await page.waitForSelector('dialog[open]:has-text("记录处理结果")');
+    await shot(page, 'console-outcome-dialog-zh-1366');
+    await page.keyboard.press('Enter'); // the first choice has the focus: dissuaded
+    await page.waitForSelector('#detail .badge.state:has-text("劝阻成功")');
+    await shot(page, 'console-keyboard-done-zh-1366');
+    const rows = await until(async () => {
+      const r = await stack.db.pool.query(
+        `SELECT state, outcome, claimed_by FROM alerts WHERE call_id = $1`,
+        [job.callId],
+      );
+      return r.rows[0]?.state === 'closed' ? r.rows : null;
+    }, 'the outcome in the database');
+    expect(rows).toEqual([{ state: 'closed', outcome: 'dissuaded', claimed_by: 'operator.b' }]);
+    expect(errors).toEqual([]);
+  }, 60000);
+
+  it('has no serious accessibility violations (axe-core) on the sign-in page, the queue and its dialogs', async () => {
+    const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    const { page, errors } = await open({ width: 1920, height: 1080 });
+    const check = async (what: string) => {
+      await page.evaluate(axeSource); // through the DevTools protocol: the page's CSP stays as it is
+      const violations = await page.evaluate(async () => {
+        const w = window as unknown as {
+          axe: {
+            run: (
+              ctx: Document,
+            ) => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }>;
+          };
+        };
+        const r = await w.axe.run(document);
+        return r.violations.map((v) => ({
+          id: v.id,
+          impact: v.impact,
+          nodes: v.nodes.map((n) => (n as { target: string[] }).target.join(' ')),
+        }));
+      });
+      const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      expect({ what, serious }).toEqual({ what, serious: [] });
+    };
+    await page.goto(stack.url);
+    await page.waitForSelector('#login-form');
+    await check('sign-in');
+    await signIn(page, 'supervisor', 'demo-supervisor');
+    await stack.enqueueVictim({ severity: 'critical', score: 150 });
+    await page.waitForSelector('#live-rows tr');
+    await page.click('#live-rows tr');
+    await page.waitForSelector('#detail h2');
+    await check('queue with details (zh-CN)');
+    await shot(page, 'console-queue-zh-1920');
+    await page.keyboard.press('?');
+    await page.waitForSelector('dialog[open]');
+    await check('help dialog');
+    await page.keyboard.press('Escape');
+    await page.selectOption('#lang', 'en');
+    await page.click('a[data-nav=lists]');
+    await page.waitForSelector('#list-rows');
+    await check('lists (en)');
+    await page.click('a[data-nav=rules]');
+    await page.waitForSelector('#rule-rows tr');
+    await check('rules (en)');
+    expect(errors).toEqual([]);
+  }, 90000);
+});
