@@ -50,6 +50,17 @@ export const IngestConfigSchema = baseSchema
     INGEST_RATE_LIMIT_EVENTS_PER_S: env.int(250000, 0),
     /** per-carrier burst, events; must hold at least one full batch */
     INGEST_RATE_LIMIT_BURST_EVENTS: env.int(500000, 1),
+    /** StreamCallEvents calls one carrier may hold open at once; more get RESOURCE_EXHAUSTED */
+    INGEST_MAX_STREAMS_PER_CARRIER: env.int(32, 1, 10000),
+    /** SubmitCallEvents calls one carrier may have in progress at once; more get RESOURCE_EXHAUSTED */
+    INGEST_MAX_UNARY_PER_CARRIER: env.int(64, 1, 10000),
+    /**
+     * a connection older than this is asked to reconnect (GOAWAY), so its credentials are checked
+     * afresh (a revoked client certificate); seconds
+     */
+    INGEST_MAX_CONNECTION_AGE_S: env.int(3600, 10, 7 * 86400),
+    /** how long calls on such a connection may still run before it is closed, seconds */
+    INGEST_MAX_CONNECTION_AGE_GRACE_S: env.int(60, 1, 3600),
     /** how often the gRPC health status is refreshed from Redis/Postgres reachability, ms */
     INGEST_HEALTH_POLL_MS: env.int(2000, 100, 60000),
   })

@@ -371,3 +371,97 @@ describe('ingest flow control (built app)', () => {
     expect(result.code).toBe(status.UNAVAILABLE);
   });
 });
+
+describe('ingest under attack (built app)', () => {
+  let env: Env;
+  let client: ReturnType<typeof ingestClient>;
+  const keyB = apiKeyFor(DEMO_CARRIERS[1].keyId, DEMO_CARRIERS[1].secret);
+  beforeAll(async () => {
+    env = await startIngest({ INGEST_AUTH_CACHE_TTL_MS: '1000', INGEST_MAX_STREAMS_PER_CARRIER: '2' });
+    client = ingestClient(env.grpcAddress);
+  });
+  afterAll(async () => {
+    client?.close();
+    if (env) await stopIngest(env);
+  });
+
+  /** A stream kept open: batches written on demand, its acks and final status collected. */
+  function openStream(md: Metadata) {
+    const call = client.streamCallEvents(md);
+    const acks: ingestV1.BatchAck[] = [];
+    const ended = new Promise<{ code: status; details: string; at: number }>((resolve) => {
+      call.on('error', (e: ServiceError) => resolve({ code: e.code, details: e.details, at: Date.now() }));
+      call.on('status', (s: { code: status; details: string }) =>
+        resolve({ code: s.code, details: s.details, at: Date.now() }),
+      );
+    });
+    call.on('data', (a: ingestV1.BatchAck) => acks.push(a));
+    const acked = async (n: number): Promise<void> => {
+      for (let i = 0; i < 200 && acks.length < n; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(acks.length).toBeGreaterThanOrEqual(n);
+    };
+    return { call, acks, ended, acked };
+  }
+
+  it('ends an open stream once its key is revoked, within the auth cache lifetime and a half', async () => {
+    await env.schema.pool.query(
+      `INSERT INTO carrier_api_keys (key_id, carrier_id, secret_sha256) VALUES ('live1', 'carrier-a', $1)`,
+      [sha256('live-secret')],
+    );
+    const s = openStream(bearer('eek_live1_live-secret'));
+    s.call.write(batch(1, callEvents('live', 0, 3)));
+    await s.acked(1);
+    const revokedAt = Date.now();
+    await env.schema.pool.query(`UPDATE carrier_api_keys SET revoked_at = now() WHERE key_id = 'live1'`);
+    const end = await s.ended;
+    expect({ code: end.code, details: end.details }).toEqual({
+      code: status.UNAUTHENTICATED,
+      details: 'API key revoked',
+    });
+    expect(end.at - revokedAt).toBeLessThan(1500 + 1000); // TTL 1 s: re-checked every 0.5 s
+    // and the key opens nothing new
+    const again = await streamBatches(client, bearer('eek_live1_live-secret'), [
+      batch(2, callEvents('live2', 0, 1)),
+    ]);
+    expect(again.code).toBe(status.UNAUTHENTICATED);
+  });
+
+  it('caps the streams one carrier holds open, without starving the others', async () => {
+    const a1 = openStream(bearer(KEY_A));
+    const a2 = openStream(bearer(KEY_A));
+    a1.call.write(batch(1, callEvents('cap1', 0, 1)));
+    a2.call.write(batch(1, callEvents('cap2', 0, 1)));
+    await a1.acked(1);
+    await a2.acked(1);
+    const a3 = await streamBatches(client, bearer(KEY_A), [batch(1, callEvents('cap3', 0, 1))]);
+    expect(a3.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(a3.details).toContain('already has 2 open streams');
+    // another carrier is not affected
+    const b = await streamBatches(client, bearer(keyB), [batch(1, callEvents('capb', 0, 1))]);
+    expect(b.code).toBe(status.OK);
+    // a closed stream frees its slot
+    a1.call.end();
+    expect((await a1.ended).code).toBe(status.OK);
+    const a4 = await streamBatches(client, bearer(KEY_A), [batch(1, callEvents('cap4', 0, 1))]);
+    expect(a4.code).toBe(status.OK);
+    a2.call.end();
+    await a2.ended;
+    const metrics = await (await fetch(`http://127.0.0.1:${env.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/eagleeye_ingest_calls_refused_total\{kind="stream"[^}]*\} 1/);
+  });
+
+  it('takes the carrier from the credentials only: a client cannot pass itself off as another', async () => {
+    const md = bearer(keyB);
+    md.set('x-eagleeye-authenticated-carrier', 'carrier-a');
+    const ack = await submit(client, md, batch(3, callEvents('spoof', 0, 2)));
+    expect(ack.accepted).toBe(2);
+    const mine = (await handedOver(env)).filter((h) => h.ev.id.startsWith('spoof-'));
+    expect(mine.map((h) => h.carrierId)).toEqual(['carrier-b', 'carrier-b']);
+    // and without credentials the header opens nothing
+    const none = new Metadata();
+    none.set('x-eagleeye-authenticated-carrier', 'carrier-a');
+    await expect(submit(client, none, batch(4, callEvents('spoof2', 0, 1)))).rejects.toMatchObject({
+      code: status.UNAUTHENTICATED,
+    });
+  });
+});

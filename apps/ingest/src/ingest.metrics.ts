@@ -38,6 +38,12 @@ export const ingestMetrics = {
     labelNames: ['cause'],
     registers: [metricsRegistry],
   }),
+  callsRefused: new Counter({
+    name: 'eagleeye_ingest_calls_refused_total',
+    help: 'Authenticated calls refused because the carrier holds its maximum of open calls, by kind (stream, unary)',
+    labelNames: ['kind'],
+    registers: [metricsRegistry],
+  }),
   rateLimited: new Counter({
     name: 'eagleeye_ingest_rate_limited_total',
     help: 'Batches refused by the per-carrier rate limit',

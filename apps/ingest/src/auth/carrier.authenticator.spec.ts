@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { IngestConfigSchema } from '../config';
-import { CarrierAuthenticator } from './carrier.authenticator';
+import { AUTH_CACHE_ENTRIES, CarrierAuthenticator } from './carrier.authenticator';
 import { CarrierCredentialsRepository } from './carrier-credentials.repository';
 
 describe('CarrierAuthenticator production guard', () => {
@@ -25,5 +26,32 @@ describe('CarrierAuthenticator production guard', () => {
     expect(() => new CarrierAuthenticator(repo, config({ NODE_ENV: 'production', ...tls }))).not.toThrow();
     expect(() => new CarrierAuthenticator(repo, config({ NODE_ENV: 'test' }))).not.toThrow();
     expect(() => new CarrierAuthenticator(repo, config({}))).not.toThrow();
+  });
+});
+
+describe('CarrierAuthenticator key cache', () => {
+  const config = IngestConfigSchema.parse({
+    DATABASE_URL: 'postgres://app:own-secret@db/x',
+    NODE_ENV: 'test',
+  });
+  const secretSha256 = createHash('sha256').update('good-secret').digest();
+
+  it('keeps a carrier key in use cached through a flood of unknown key ids (LRU, not clear-all)', async () => {
+    let lookups = 0;
+    const repo = {
+      findApiKey: (keyId: string) => {
+        if (keyId === 'good') lookups++;
+        return Promise.resolve(
+          keyId === 'good' ? { keyId, carrierId: 'carrier-a', secretSha256, revoked: false } : undefined,
+        );
+      },
+    } as unknown as CarrierCredentialsRepository;
+    const auth = new CarrierAuthenticator(repo, config);
+    await expect(auth.fromAuthorization('Bearer eek_good_good-secret')).resolves.toBe('carrier-a');
+    for (let i = 0; i < 3 * AUTH_CACHE_ENTRIES; i++) {
+      await expect(auth.fromAuthorization(`Bearer eek_flood${i}_x`)).rejects.toThrow('invalid API key');
+      if (i % 1000 === 0) await auth.fromAuthorization('Bearer eek_good_good-secret');
+    }
+    expect(lookups).toBe(1);
   });
 });

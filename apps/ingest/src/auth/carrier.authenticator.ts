@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { enforceProduction } from '@eagle-eye/config';
 import { CARRIER_ID, CARRIER_ID_SOURCE } from '@eagle-eye/contracts';
 import { IngestConfig, INGEST_CONFIG } from '../config';
@@ -28,26 +29,33 @@ const BEARER = /^Bearer eek_([A-Za-z0-9]{1,64})_(\S{1,256})$/;
 /** SAN URI naming the carrier in a client certificate; the subject CN is the fallback */
 const SAN_URI = new RegExp(`(?:^|,\\s*)URI:urn:eagleeye:carrier:(${CARRIER_ID_SOURCE})(?=,|$)`);
 
-interface CacheEntry<T> {
+/** lookups cached at most (least recently used evicted first) */
+export const AUTH_CACHE_ENTRIES = 10_000;
+
+/** a cached lookup; "no such key" is cached too, so a flood of bad keys does not reach Postgres */
+interface Cached<T> {
   value: T;
-  expires: number;
 }
 
 /**
  * Turns credentials into a carrier id. API keys: `authorization: Bearer eek_<keyId>_<secret>`, the
  * key looked up by id, SHA-256(secret) compared in constant time, revocation respected. Lookups
  * (including "no such key") are cached for INGEST_AUTH_CACHE_TTL_MS, so revocation takes effect
- * within that time and a flood of bad keys does not reach Postgres.
+ * within that time (open streams re-check at that interval) and a flood of bad keys does not reach
+ * Postgres; the cache is an LRU, so such a flood evicts its own entries, not the carriers' keys.
  */
 @Injectable()
 export class CarrierAuthenticator {
-  private readonly keyCache = new Map<string, CacheEntry<ApiKeyRecord | undefined>>();
-  private readonly carrierCache = new Map<string, CacheEntry<boolean>>();
+  private readonly keyCache: LRUCache<string, Cached<ApiKeyRecord | undefined>>;
+  private readonly carrierCache: LRUCache<string, Cached<boolean>>;
 
   constructor(
     private readonly repo: CarrierCredentialsRepository,
     @Inject(INGEST_CONFIG) private readonly config: IngestConfig,
   ) {
+    const ttl = Math.max(1, config.INGEST_AUTH_CACHE_TTL_MS);
+    this.keyCache = new LRUCache({ max: AUTH_CACHE_ENTRIES, ttl });
+    this.carrierCache = new LRUCache({ max: AUTH_CACHE_ENTRIES, ttl });
     // API keys are bearer secrets: in production they never cross the network in clear text
     if (config.INGEST_AUTH_MODE === 'api_key' && !(config.INGEST_TLS_CERT_FILE && config.INGEST_TLS_KEY_FILE))
       enforceProduction(
@@ -58,7 +66,7 @@ export class CarrierAuthenticator {
       );
   }
 
-  async fromAuthorization(header: string | undefined, now = Date.now()): Promise<string> {
+  async fromAuthorization(header: string | undefined): Promise<string> {
     if (!header)
       throw new AuthenticationError(
         'missing',
@@ -67,7 +75,7 @@ export class CarrierAuthenticator {
     const m = BEARER.exec(header);
     if (!m) throw new AuthenticationError('malformed', 'authorization must be "Bearer eek_<keyId>_<secret>"');
     const [, keyId, secret] = m;
-    const record = await this.cached(this.keyCache, keyId, now, () => this.repo.findApiKey(keyId));
+    const record = await this.cached(this.keyCache, keyId, () => this.repo.findApiKey(keyId));
     // Hash even for unknown keys so timing does not tell which key ids exist.
     const given = createHash('sha256').update(secret, 'utf8').digest();
     if (!record) throw new AuthenticationError('unknown_key', 'invalid API key');
@@ -79,7 +87,7 @@ export class CarrierAuthenticator {
   }
 
   /** mTLS: the carrier id from the verified client certificate (SAN URI urn:eagleeye:carrier:<id>, else CN). */
-  async fromCertificate(cert: PeerCertificate | undefined, now = Date.now()): Promise<string> {
+  async fromCertificate(cert: PeerCertificate | undefined): Promise<string> {
     if (!cert || !cert.subject)
       throw new AuthenticationError('no_certificate', 'a client certificate is required');
     const san = cert.subjectaltname ? SAN_URI.exec(cert.subjectaltname) : null;
@@ -91,28 +99,21 @@ export class CarrierAuthenticator {
         'the client certificate names no carrier (SAN URI urn:eagleeye:carrier:<id> or CN)',
       );
     }
-    const exists = await this.cached(this.carrierCache, carrierId, now, () =>
-      this.repo.carrierExists(carrierId),
-    );
+    const exists = await this.cached(this.carrierCache, carrierId, () => this.repo.carrierExists(carrierId));
     if (!exists)
       throw new AuthenticationError('unknown_carrier', 'the client certificate names an unknown carrier');
     return carrierId;
   }
 
   private async cached<T>(
-    cache: Map<string, CacheEntry<T>>,
+    cache: LRUCache<string, Cached<T>>,
     key: string,
-    now: number,
     load: () => Promise<T>,
   ): Promise<T> {
-    const hit = cache.get(key);
-    if (hit && hit.expires > now) return hit.value;
+    const hit = this.config.INGEST_AUTH_CACHE_TTL_MS > 0 ? cache.get(key) : undefined;
+    if (hit) return hit.value;
     const value = await load();
-    if (this.config.INGEST_AUTH_CACHE_TTL_MS > 0) {
-      // bounded: a flood of random key ids must not grow memory without limit
-      if (cache.size >= 10000) cache.clear();
-      cache.set(key, { value, expires: now + this.config.INGEST_AUTH_CACHE_TTL_MS });
-    }
+    if (this.config.INGEST_AUTH_CACHE_TTL_MS > 0) cache.set(key, { value });
     return value;
   }
 }

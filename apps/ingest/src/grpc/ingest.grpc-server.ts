@@ -4,6 +4,9 @@ import {
   Server,
   ServerCredentials,
   ServerDuplexStream,
+  ServerInterceptingCall,
+  ServerInterceptingCallInterface,
+  ServerInterceptor,
   ServerUnaryCall,
   sendUnaryData,
   status,
@@ -17,10 +20,20 @@ import { IngestConfig, INGEST_CONFIG } from '../config';
 import { BacklogMonitor } from '../handoff/backlog.monitor';
 import { ingestMetrics } from '../ingest.metrics';
 import { BatchRefusedError, IngestService, PreparedBatch } from '../ingest.service';
+import { CarrierCalls } from './carrier-calls';
 import { addHealthAndReflection, GrpcHealth } from './health-reflection';
 
 type Batch = ingestV1.CallEventBatch;
+type AuthContext = ReturnType<ServerInterceptingCallInterface['getAuthContext']>;
 type Ack = ingestV1.BatchAck;
+
+/**
+ * Metadata key under which the authentication interceptor hands the carrier id to the handlers;
+ * any value a client sends under it is removed first.
+ */
+const AUTHENTICATED_CARRIER = 'x-eagleeye-authenticated-carrier';
+/** the carrier-facing service: every other one (health, reflection) needs no credentials */
+const INGEST_SERVICE_PATH = '/eagleeye.v1.CallRecordIngest/';
 
 function grpcError(code: status, details: string, metadata?: Metadata): Partial<ServiceError> {
   return { code, details, message: details, metadata: metadata ?? new Metadata() };
@@ -64,6 +77,15 @@ class StreamSession {
       this.failed = true;
       this.settle();
     });
+  }
+
+  /** Its credentials stopped being valid (a revoked key): end the call now, acking nothing more. */
+  revoke(details: string): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.call.pause();
+    this.call.emit('error', grpcError(status.UNAUTHENTICATED, details));
+    this.settle();
   }
 
   /** Stops reading, lets in-flight batches ack, then ends the call so the carrier resends elsewhere. */
@@ -168,6 +190,7 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
   private server?: Server;
   private health?: GrpcHealth;
   private readonly sessions = new Set<StreamSession>();
+  private readonly calls: CarrierCalls;
   boundPort = 0;
 
   constructor(
@@ -176,7 +199,9 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
     private readonly auth: CarrierAuthenticator,
     private readonly readiness: ReadinessRegistry,
     private readonly backlog: BacklogMonitor,
-  ) {}
+  ) {
+    this.calls = new CarrierCalls(config.INGEST_MAX_STREAMS_PER_CARRIER, config.INGEST_MAX_UNARY_PER_CARRIER);
+  }
 
   async start(): Promise<number> {
     const server = new Server({
@@ -185,6 +210,10 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
       'grpc.keepalive_permit_without_calls': 1,
       // bounds the unary calls (one batch each) a single connection can hold in memory
       'grpc.max_concurrent_streams': 100,
+      // old connections reconnect, so their credentials (a client certificate) are checked afresh
+      'grpc.max_connection_age_ms': this.config.INGEST_MAX_CONNECTION_AGE_S * 1000,
+      'grpc.max_connection_age_grace_ms': this.config.INGEST_MAX_CONNECTION_AGE_GRACE_S * 1000,
+      interceptors: [this.authInterceptor],
     });
     server.addService(ingestV1.CallRecordIngestService, {
       streamCallEvents: (call: ServerDuplexStream<Batch, Ack>) => void this.onStream(call),
@@ -217,30 +246,86 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
     );
   }
 
-  private async authenticate(
-    call: ServerDuplexStream<Batch, Ack> | ServerUnaryCall<Batch, Ack>,
-  ): Promise<string> {
+  private async authenticate(metadata: Metadata, authContext: AuthContext): Promise<string> {
     if (this.config.INGEST_AUTH_MODE === 'mtls') {
-      return this.auth.fromCertificate(call.getAuthContext().sslPeerCertificate);
+      return this.auth.fromCertificate(authContext.sslPeerCertificate);
     }
-    const header = call.metadata.get('authorization')[0];
+    const header = metadata.get('authorization')[0];
     return this.auth.fromAuthorization(typeof header === 'string' ? header : undefined);
   }
 
   /** Maps an authentication or lookup failure to the call's status. */
-  private authFailure(e: unknown): Partial<ServiceError> {
+  private authFailure(e: unknown): Partial<ServiceError> & { code: status; details: string } {
     if (e instanceof AuthenticationError) {
       ingestMetrics.authFailures.inc({ cause: e.reason });
-      return grpcError(status.UNAUTHENTICATED, e.message);
+      return {
+        ...grpcError(status.UNAUTHENTICATED, e.message),
+        code: status.UNAUTHENTICATED,
+        details: e.message,
+      };
     }
     this.logger.error(`credential lookup failed: ${(e as Error).message}`);
-    return grpcError(status.UNAVAILABLE, 'credential lookup unavailable; retry');
+    const details = 'credential lookup unavailable; retry';
+    return { ...grpcError(status.UNAVAILABLE, details), code: status.UNAVAILABLE, details };
+  }
+
+  /**
+   * Authentication from the call's metadata, before any message is read: the handler (which starts
+   * reading) only sees a call whose credentials passed and whose carrier has a free call slot.
+   * The carrier id reaches the handler in the metadata under AUTHENTICATED_CARRIER; the slot is
+   * released when the call ends, however it ends.
+   */
+  private readonly authInterceptor: ServerInterceptor = (method, call) => {
+    let release: (() => void) | null = null;
+    const free = (): void => {
+      release?.();
+      release = null;
+    };
+    return new ServerInterceptingCall(call, {
+      start: (next) =>
+        next({
+          onReceiveMetadata: (metadata, pass) => {
+            metadata.remove(AUTHENTICATED_CARRIER);
+            if (!method.path.startsWith(INGEST_SERVICE_PATH)) return pass(metadata);
+            const kind = method.requestStream ? 'stream' : 'unary';
+            this.authenticate(metadata, call.getAuthContext()).then(
+              (carrierId) => {
+                release = this.calls.acquire(carrierId, kind);
+                if (!release) {
+                  ingestMetrics.callsRefused.inc({ kind });
+                  const details = `carrier ${carrierId} already has ${this.calls.limit(kind)} ${kind === 'stream' ? 'open streams' : 'calls in progress'}; close one or retry later`;
+                  call.sendStatus({ code: status.RESOURCE_EXHAUSTED, details, metadata: new Metadata() });
+                  return;
+                }
+                metadata.set(AUTHENTICATED_CARRIER, carrierId);
+                pass(metadata);
+              },
+              (e: unknown) => {
+                const f = this.authFailure(e);
+                call.sendStatus({ code: f.code, details: f.details, metadata: new Metadata() });
+              },
+            );
+          },
+          onCancel: free,
+        }),
+      sendStatus: (st, next) => {
+        free();
+        next(st);
+      },
+    });
+  };
+
+  /** The carrier the interceptor authenticated (never a client-supplied value: it removes those). */
+  private carrierOf(metadata: Metadata): string {
+    const v = metadata.get(AUTHENTICATED_CARRIER)[0];
+    if (typeof v !== 'string' || !v) throw new AuthenticationError('missing', 'call not authenticated');
+    return v;
   }
 
   private async onStream(call: ServerDuplexStream<Batch, Ack>): Promise<void> {
     let carrierId: string;
     try {
-      carrierId = await this.authenticate(call);
+      carrierId = this.carrierOf(call.metadata);
     } catch (e) {
       call.emit('error', this.authFailure(e));
       return;
@@ -255,6 +340,26 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
     this.sessions.add(session);
     ingestMetrics.openStreams.inc();
     session.start();
+    // An open stream re-checks its credentials at half the cache's lifetime: a revoked key (or a
+    // removed carrier) ends it within INGEST_AUTH_CACHE_TTL_MS and a half.
+    const authContext = call.getAuthContext();
+    const recheck = setInterval(
+      () => {
+        this.authenticate(call.metadata, authContext).then(
+          (id) => {
+            if (id !== carrierId) session.revoke('the credentials now name another carrier');
+          },
+          (e: unknown) => {
+            if (!(e instanceof AuthenticationError)) return; // lookup unavailable: keep going, retry later
+            ingestMetrics.authFailures.inc({ cause: `${e.reason}_open_stream` });
+            this.logger.warn(`ended an open stream of carrier ${carrierId}: ${e.message}`);
+            session.revoke(e.message);
+          },
+        );
+      },
+      Math.max(500, Math.floor(this.config.INGEST_AUTH_CACHE_TTL_MS / 2)),
+    );
+    recheck.unref();
     await new Promise<void>((resolve) => {
       const done = (): void => resolve();
       call.once('finish', done);
@@ -262,6 +367,7 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
       call.once('error', done);
       call.once('close', done);
     });
+    clearInterval(recheck);
     this.sessions.delete(session);
     ingestMetrics.openStreams.dec();
   }
@@ -270,7 +376,7 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
     const receivedAt = Date.now();
     let carrierId: string;
     try {
-      carrierId = await this.authenticate(call);
+      carrierId = this.carrierOf(call.metadata);
     } catch (e) {
       cb(this.authFailure(e));
       return;
