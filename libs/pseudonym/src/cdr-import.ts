@@ -48,6 +48,8 @@ export interface ImportOptions {
   utcOffsetMinutes: number;
   callerCountry: string;
   defaultRegion: string;
+  /** country whose national format the export's numbers without '+' are in (e.g. CN) */
+  defaultCountry?: string;
 }
 
 export interface CallEventJson {
@@ -83,11 +85,11 @@ function parseTime(value: string, utcOffsetMinutes: number): number {
   return t;
 }
 
-function identifier(p: Pseudonymiser, raw: string, plan: NumberPlan, field: string): string {
+function identifier(p: Pseudonymiser, raw: string, o: ImportOptions, field: string): string {
   const v = raw.trim();
   if (!v) throw new RowError(`${field} is empty`);
   try {
-    return plan === 'e164' ? p.phoneToken(v) : p.token('id:' + v);
+    return o.numberPlan === 'e164' ? p.phoneToken(v, o.defaultCountry) : p.token('id:' + v);
   } catch (e) {
     if (e instanceof PseudonymError) throw new RowError(`${field}: ${e.message}`);
     throw e;
@@ -100,8 +102,8 @@ export function cdrRowToEvents(
   o: ImportOptions,
 ): CallEventJson[] {
   const c = o.columns;
-  const caller = identifier(p, row[c.caller] ?? '', o.numberPlan, 'caller');
-  const callee = identifier(p, row[c.callee] ?? '', o.numberPlan, 'callee');
+  const caller = identifier(p, row[c.caller] ?? '', o, 'caller');
+  const callee = identifier(p, row[c.callee] ?? '', o, 'callee');
   if (caller === callee) throw new RowError('caller equals callee');
   const start = parseTime(row[c.start] ?? '', o.utcOffsetMinutes);
   const duration = Number(row[c.duration]);

@@ -28,6 +28,18 @@ describe('Pseudonymiser', () => {
     expect(() => normaliseE164('12345')).toThrow(/E.164/);
   });
 
+  it('reads national formats with a default country: one number, one token, however the switch wrote it', () => {
+    const e164 = p.phoneToken('+8613812345678');
+    for (const raw of ['138 1234 5678', '13812345678', '138-1234-5678', '１３８１２３４５６７８'])
+      expect([raw, p.phoneToken(raw, 'CN')]).toEqual([raw, e164]);
+    // a fixed line with its area code and trunk prefix
+    expect(p.phoneToken('(028) 8765 4321', 'CN')).toBe(p.phoneToken('+862887654321'));
+    // international numbers keep their own country whatever the default
+    expect(p.phoneToken('+44 20 7946 0958', 'CN')).toBe(p.phoneToken('+442079460958'));
+    expect(() => normaliseE164('12345', 'CN')).toThrow(/not a valid CN number/);
+    expect(() => normaliseE164('138 1234 5678')).toThrow(/national formats need a default country/);
+  });
+
   it('classifies pseudonym fields', () => {
     expect(classifyPseudonym(p.phoneToken('+8613812345678'))).toBe('ok');
     expect(classifyPseudonym('+8613812345678')).toBe('clear_number');

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { CountryCode, isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js';
 
 /**
  * Pseudonym tokens: `p1.<keyId>.<digest>`
@@ -19,14 +20,35 @@ const SIX_DIGITS = /\d{6,}/;
 
 export class PseudonymError extends Error {}
 
-/** E.164: '+' and 8 to 15 digits; spaces, dashes, dots and parentheses are dropped first. */
-export function normaliseE164(raw: string): string {
-  const compact = raw.trim().replace(/[\s\-().]/g, '');
+/**
+ * E.164: '+' and 8 to 15 digits; spaces, dashes, dots and parentheses are dropped first. With a
+ * default country (ISO 3166 alpha-2, e.g. CN), a number without '+' or '00' is read in that
+ * country's national format (`138 1234 5678`, `(028) 8765 4321`, full-width digits) by
+ * libphonenumber-js and must be a valid number there; the same number thus gets the same token
+ * however the switch wrote it.
+ */
+export function normaliseE164(raw: string, defaultCountry?: string): string {
+  const compact = raw.normalize('NFKC').trim().replace(/[\s\-().]/g, '');
+  const international = compact.startsWith('+') || compact.startsWith('00');
+  if (!international && defaultCountry) {
+    const n = parsePhoneNumberFromString(compact, defaultCountry as CountryCode);
+    if (!n || !n.isValid()) throw new PseudonymError(`not a valid ${defaultCountry} number in national format`);
+    return n.number;
+  }
   const withPlus = compact.startsWith('00') ? '+' + compact.slice(2) : compact;
   if (!/^\+[1-9]\d{7,14}$/.test(withPlus)) {
-    throw new PseudonymError('not an E.164 number (expected + and 8-15 digits)');
+    throw new PseudonymError(
+      defaultCountry
+        ? 'not an E.164 number (expected + and 8-15 digits)'
+        : 'not an E.164 number (expected + and 8-15 digits; national formats need a default country)',
+    );
   }
   return withPlus;
+}
+
+/** An ISO 3166 alpha-2 code libphonenumber knows (for --default-country). */
+export function isKnownCountry(code: string): boolean {
+  return isSupportedCountry(code);
 }
 
 export function validateKeyId(keyId: string): void {
@@ -53,8 +75,8 @@ export class Pseudonymiser {
     return `${TOKEN_VERSION}.${this.keyId}.${digest.toString('base64url')}`;
   }
 
-  phoneToken(rawNumber: string): string {
-    return this.token(normaliseE164(rawNumber));
+  phoneToken(rawNumber: string, defaultCountry?: string): string {
+    return this.token(normaliseE164(rawNumber, defaultCountry));
   }
 
   /** IMEIs are hashed on their 14-digit TAC+serial, so the check digit or SV suffix do not matter. */

@@ -2,16 +2,18 @@ import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse';
 import { cdrRowToEvents, GENERIC_COLUMNS, ImportOptions, RowError, SIMBOX_COLUMNS } from './cdr-import';
-import { Pseudonymiser } from './pseudonym';
+import { isKnownCountry, Pseudonymiser } from './pseudonym';
 
 const USAGE = `Usage: npm run pseudonymise -- --input calls.csv --output events.ndjson --key-file carrier.key --key-id k1
   [--format generic|simbox] [--number-plan e164|opaque] [--utc-offset-minutes 480]
-  [--caller-country CN] [--default-region 510100]
+  [--caller-country CN] [--default-region 510100] [--default-country CN]
 
 Converts a CSV of clear call records into pseudonymised call events (one JSON object a line, the
 proto3 JSON form of eagleeye.v1.CallEvent). Runs on the carrier's side: the key never leaves it.
 The key file holds at least 32 random bytes (raw, or hex/base64 text); EE_PSEUDONYM_KEY (hex) works too.
-Columns, --format generic: caller, callee, start_time, duration_s[, imei, region, cell].`;
+Columns, --format generic: caller, callee, start_time, duration_s[, imei, region, cell].
+--default-country: numbers without + or 00 are in this country's national format (138 1234 5678,
+(028) 8765 4321) and must be valid there; without it such numbers are refused.`;
 
 function readKey(file: string | undefined): Buffer {
   const text = file
@@ -38,6 +40,7 @@ async function main(): Promise<number> {
       'utc-offset-minutes': { type: 'string', default: '0' },
       'caller-country': { type: 'string', default: 'ZZ' },
       'default-region': { type: 'string', default: '000000' },
+      'default-country': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -49,6 +52,9 @@ async function main(): Promise<number> {
     throw new Error('--format must be generic or simbox');
   const plan = values['number-plan'] ?? (values.format === 'simbox' ? 'opaque' : 'e164');
   if (plan !== 'e164' && plan !== 'opaque') throw new Error('--number-plan must be e164 or opaque');
+  const country = values['default-country']?.toUpperCase();
+  if (country && !isKnownCountry(country))
+    throw new Error(`--default-country ${country} is not an ISO 3166 country code with a numbering plan`);
   const p = new Pseudonymiser(readKey(values['key-file']), values['key-id']);
   const opts: ImportOptions = {
     columns: values.format === 'simbox' ? SIMBOX_COLUMNS : GENERIC_COLUMNS,
@@ -56,6 +62,7 @@ async function main(): Promise<number> {
     utcOffsetMinutes: Number(values['utc-offset-minutes']),
     callerCountry: values['caller-country'] ?? 'ZZ',
     defaultRegion: values['default-region'] ?? '000000',
+    ...(country ? { defaultCountry: country } : {}),
   };
   const out: NodeJS.WritableStream = values.output ? createWriteStream(values.output) : process.stdout;
   const parser = createReadStream(values.input).pipe(
