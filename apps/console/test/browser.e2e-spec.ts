@@ -277,7 +277,7 @@ describe('web console in a browser', () => {
     await page.click('dialog[open] button[type=submit]');
     await page.waitForFunction(
       (b) =>
-        [...document.querySelectorAll('#rule-rows tr')].find((r) => r.textContent?.includes('fanout'))
+        Array.from(document.querySelectorAll('#rule-rows tr')).find((r) => r.textContent?.includes('fanout'))
           ?.children[3]?.textContent !== b,
       before,
     );
