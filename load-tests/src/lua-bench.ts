@@ -7,6 +7,7 @@ import { loadConfig } from '@eagle-eye/config';
 import { DetectorConfigSchema } from '../../apps/detector/src/config';
 import { callFp, numberFp } from '../../apps/detector/src/detection/fingerprint';
 import { callerEventArgs } from '../../apps/detector/src/lua/caller-args';
+import { decodeCallerReply } from '../../apps/detector/src/lua/caller-reply';
 import { loadScripts, LuaScript } from '../../apps/detector/src/lua/detector-scripts';
 import { assertLoopbackUrl } from './loopback';
 import { nowMs } from './open-loop';
@@ -173,11 +174,12 @@ export async function runLuaBench(o: LuaBenchOptions): Promise<LuaBenchResult> {
     let callSeq = 0;
     const run = async (c: Redis, argsList: (string | number)[][]): Promise<void> => {
       const p = c.pipeline();
-      for (const a of argsList) p.evalsha(sha, script.numKeys, ...a);
+      // the reply is binary, as the detector reads it (callBuffer: never decoded as text)
+      for (const a of argsList) p.callBuffer('EVALSHA', sha, script.numKeys, ...a);
       const res = (await p.exec()) ?? [];
       for (const [err, val] of res) {
         if (err) throw new Error(`${script.file}: ${err.message}`);
-        const st = String((val as unknown[])[0]);
+        const st = String(decodeCallerReply(val as Buffer).status);
         statuses[st] = (statuses[st] ?? 0) + 1;
       }
     };

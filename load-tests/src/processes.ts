@@ -21,7 +21,9 @@ export function distFile(rel: string): string {
 
 /**
  * A free loopback port: one the OS picks, or, with EE_BENCH_PORTS=<from>-<to> (engineers sharing a
- * machine each keep to a range of their own), the next free one of that range.
+ * machine each keep to a range of their own), the next free one of that range, from a random start
+ * (a port is only reserved once the app binds it: two runs in one range at once should give each
+ * run a range of its own).
  */
 export async function freePort(): Promise<number> {
   const range = /^(\d+)-(\d+)$/.exec(process.env.EE_BENCH_PORTS ?? '');
@@ -38,7 +40,7 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port in EE_BENCH_PORTS=${process.env.EE_BENCH_PORTS}`);
 }
 
-let portCursor = 0;
+let portCursor = Math.floor(Math.random() * 1e6);
 
 function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -16,7 +16,7 @@ import { RedisKeys } from '@eagle-eye/redis';
 import { list, num, ResolvedRules } from '@eagle-eye/rules';
 import { LONG_CALL_S } from '@eagle-eye/scoring';
 import { callerEventArgs, receivedBucketArgs } from '../lua/caller-args';
-import { toWindows } from '../lua/caller-reply';
+import { CallerStatus, decodeCallerReply } from '../lua/caller-reply';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
 import {
   alertsRaised,
@@ -215,19 +215,19 @@ export class DetectionService {
     let j = 0;
     for (let i = 0; i < works.length; i++) {
       const w = works[i];
-      const r = r1[j++] as unknown[];
+      const r = decodeCallerReply(r1[j++] as Buffer);
       if (deviceAt[i] >= 0) w.sims = Number(r1[j++]);
-      w.status = Number(r[0]);
-      if (w.status === 2) {
+      w.status = r.status;
+      if (w.status === CallerStatus.Late) {
         stats.late++;
         continue;
       }
-      if (w.status === 1) stats.duplicate++;
+      if (w.status === CallerStatus.Duplicate) stats.duplicate++;
       else stats.applied++;
-      w.mask = Number(r[17] ?? 0);
+      w.mask = r.mask;
       // the end of an unanswered call changed no counter and was given no windows to score
-      if (w.status === 0 && w.ev.type === 'ENDED' && !w.ev.talk && !(w.mask & 2)) continue;
-      w.windows = toWindows(r);
+      if (w.status === CallerStatus.Applied && w.ev.type === 'ENDED' && !w.ev.talk && !(w.mask & 2)) continue;
+      w.windows = r.windows;
       w.caller = scoreCaller(w.rules, w.windows, this.facts(w), observingSince, this.models);
       const sev = suspectSeverity(w.rules, w.caller);
       if (sev) this.suspectJob(w, sev, jobs, suspectKeys);
@@ -360,7 +360,7 @@ export class DetectionService {
       });
     });
     probeWork.forEach((w, i) => {
-      const profile = toWindows(r2[calleeWork.length + i] as unknown[], w.ev.t);
+      const profile = decodeCallerReply(r2[calleeWork.length + i] as Buffer, w.ev.t).windows;
       const score = scoreCallback(w.rules, profile);
       const sev = victimSeverity(w.rules, score);
       callbackProbes.inc({ result: sev ? 'alert' : score.total ? 'report_only' : 'ordinary' });
@@ -440,7 +440,7 @@ export class DetectionService {
       }
       const ctx = JSON.parse(ctxRaw) as StoredCall;
       const rules = w.rules;
-      const windows = toWindows(rr[2 * i + 1] as unknown[], at);
+      const windows = decodeCallerReply(rr[2 * i + 1] as Buffer, at).windows;
       const caller = scoreCaller(
         rules,
         windows,

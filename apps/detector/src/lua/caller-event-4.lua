@@ -59,16 +59,18 @@
   Housekeeping (dropping buckets past their window and replay guards past lateness, refreshing the
   TTLs) runs when a new 2-minute bucket opens, so at most once per 2 minutes of a number's activity.
 
-  Returns { status, wm, fs, a10, a60, u60, s60, d60, tt60, e60, a1440, u1440, d1440, lists_global,
-            lists_carrier, distinct_regions, region, mask of the call's applied event types,
-            n1440, tt1440, e1440, s1440, l1440, slots1440, a7d, u7d, d7d, n7d, tt7d, e7d, days7d,
-            in1440, back1440, in7d, back7d, handsets }
+  Returns one binary string (decoded by caller-reply.ts; a string rather than an array of 36
+  replies, each of which the client would parse into a value of its own): 33 little-endian doubles
+    status, wm, fs, a10, a60, u60, s60, d60, tt60, e60, a1440, u1440, d1440, distinct_regions,
+    mask of the call's applied event types, n1440, tt1440, e1440, s1440, l1440, slots1440, a7d, u7d,
+    d7d, n7d, tt7d, e7d, days7d, in1440, back1440, in7d, back7d, handsets
+  then three strings, each after its '<H' length: lists_global, lists_carrier, region.
   (10-minute/1-hour/24-hour/7-day sums: a attempts, u answered, s short answered (1 h) or short
   (24 h), d new distinct callees of the day, n new-ever callees, tt talk seconds, e ended with talk,
   l long; slots1440: 2-hour buckets of the 24 hours with attempts, days7d: days of the 7 with
-  attempts; in: answered calls received, back: received from numbers this one had called. See
-  caller-reply.ts. The end of an unanswered call, which changes no counter, returns
-  no window sums: all 0)
+  attempts; in: answered calls received, back: received from numbers this one had called. The end
+  of an unanswered call, which changes no counter, and a late event return every window sum as 0
+  and empty strings)
   status: 0 applied, 1 duplicate (no change), 2 late (older than watermark - lateness, dropped), 3 read
 ]]
 local op = ARGV[1]
@@ -78,6 +80,10 @@ local late = tonumber(ARGV[6])
 local floor, sbyte, min = math.floor, string.byte, math.min
 local spack, sunpack = struct.pack, struct.unpack
 local MASKS = { '1', '2', '3', '4', '5', '6', '7' }
+local REPLY = '<' .. string.rep('d', 33)
+local function str(v)
+  return spack('<H', #v) .. v
+end
 
 local flat = redis.call('HGETALL', KEYS[1])
 local h = {}
@@ -90,7 +96,8 @@ local set, n = {}, 0
 
 if op == 'a' then
   if wm > 0 and t < wm - late then
-    return { 2, wm }
+    return spack(REPLY, 2, wm, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+      0, 0, 0) .. str('') .. str('') .. str('')
   end
   local typ = ARGV[3]
   local bit = (typ == 'A' and 1) or (typ == 'N' and 2) or 4
@@ -320,6 +327,6 @@ if h.hs and h.hs ~= '' then
 end
 local l = {}
 if not light then l = redis.call('HMGET', KEYS[4], '*', ARGV[10]) end
-return { status, wm, tonumber(h.fs or '0'), m1, h1, h2, h3, h4, h5, h6, d1, d2, d3,
-  l[1] or '', l[2] or '', nr, h.rg or '', applied,
-  d4, d5, d6, d7, d8, d9, y1, y2, y3, y4, y5, y6, y7, j1, k1, i1, r1, nh }
+return spack(REPLY, status, wm, tonumber(h.fs or '0'), m1, h1, h2, h3, h4, h5, h6, d1, d2, d3, nr, applied,
+  d4, d5, d6, d7, d8, d9, y1, y2, y3, y4, y5, y6, y7, j1, k1, i1, r1, nh) .. str(l[1] or '') .. str(l[2] or '')
+  .. str(h.rg or '')

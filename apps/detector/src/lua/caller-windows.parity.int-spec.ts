@@ -3,7 +3,7 @@ import { RedisKeys } from '@eagle-eye/redis';
 import { CallerWindows, LONG_CALL_S, ReferenceWindows, WINDOW } from '@eagle-eye/scoring';
 import { connectTestRedis, dropRedisPrefix, uniqueId } from '@eagle-eye/testing';
 import { callerEventArgs, receivedBucketArgs } from './caller-args';
-import { REPLY, toWindows } from './caller-reply';
+import { decodeCallerReply } from './caller-reply';
 import { DetectorScripts } from './detector-scripts';
 
 /**
@@ -151,7 +151,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
     redis.disconnect();
   });
 
-  async function lua(caller: string, op: 'a' | 'r', e: Ev): Promise<unknown[]> {
+  async function lua(caller: string, op: 'a' | 'r', e: Ev): Promise<Buffer> {
     return (await scripts.one({
       script: 'caller-event',
       keys: [
@@ -178,7 +178,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
         minTalkS: 60,
         device: e.device ?? '',
       }),
-    })) as unknown[];
+    })) as Buffer;
   }
 
   /** Fields that differ, HyperLogLog counts within max(1, 2 %). */
@@ -204,13 +204,13 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
       for (const [i, e] of evs.entries()) {
         const r = await lua(caller, 'a', e);
         const want = ref.apply(e);
-        const status = Number(r[REPLY.status]);
+        const status = decodeCallerReply(r).status;
         statuses[status]++;
         events++;
         const where = `${caller} #${i} ${e.type} t=+${e.t - T0}`;
         if (status !== want.status)
           mismatches.push(`${where} status: redis ${status}, reference ${want.status}`);
-        mismatches.push(...diff(where, toWindows(r), want.windows));
+        mismatches.push(...diff(where, decodeCallerReply(r).windows, want.windows));
       }
       // reads (the call-back probe and the sweep) at later times, up to past the 7-day window
       const last = Math.max(...evs.map((e) => e.t));
@@ -225,7 +225,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
       ]) {
         const at = last + later;
         const r = await lua(caller, 'r', { t: at, type: 'A', call: 'x', callee: 'y', talkS: 0, region: '' });
-        mismatches.push(...diff(`${caller} read +${later}`, toWindows(r, at), ref.read(at)));
+        mismatches.push(...diff(`${caller} read +${later}`, decodeCallerReply(r, at).windows, ref.read(at)));
       }
     }
     expect(mismatches.slice(0, 20)).toEqual([]);
@@ -260,7 +260,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
     );
     await lua(caller, 'a', ev(0, 'A', 'c1'));
     await lua(caller, 'a', ev(1000, 'N', 'c1'));
-    const r = toWindows(await lua(caller, 'a', ev(400_000, 'E', 'c1', 399)));
+    const r = decodeCallerReply(await lua(caller, 'a', ev(400_000, 'E', 'c1', 399))).windows;
     expect(r).toMatchObject({
       attempts24h: 4,
       answered24h: 2,
@@ -286,7 +286,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
     expect(hll).toBeGreaterThan(0);
     expect(hll).toBeLessThanOrEqual(26 * 3600);
     // eight days later the first day's bucket is out of the window and housekeeping drops it
-    const r2 = toWindows(await lua(caller, 'a', ev(8 * WINDOW.day, 'A', 'c2')));
+    const r2 = decodeCallerReply(await lua(caller, 'a', ev(8 * WINDOW.day, 'A', 'c2'))).windows;
     expect(r2).toMatchObject({ attempts7d: 1, days7d: 1, newEver7d: 1, attempts24h: 1 });
     const fields = await redis.hkeys(keys.numWindows(caller));
     expect(fields.filter((f) => f.startsWith('Y'))).toEqual([
@@ -336,7 +336,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
           called.push(callee);
           const e: Ev = { t, type: 'A', call: `out${seq++}`, callee, talkS: 0, region: '' };
           const r = await lua(num, 'a', e);
-          mismatches.push(...diff(`attempt day ${day}`, toWindows(r), ref.apply(e).windows));
+          mismatches.push(...diff(`attempt day ${day}`, decodeCallerReply(r).windows, ref.apply(e).windows));
         } else {
           // a stranger, someone it called (a call back), no talk, or a redelivery (count 0)
           const u = rnd();
@@ -345,7 +345,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
           await received(t, caller, u > 0.9 ? 0 : 30, u > 0.85 && u <= 0.9 ? 0 : 1);
           const at = t + 1000;
           const r = await lua(num, 'r', { t: at, type: 'A', call: 'x', callee: 'y', talkS: 0, region: '' });
-          mismatches.push(...diff(`read day ${day}`, toWindows(r, at), ref.read(at)));
+          mismatches.push(...diff(`read day ${day}`, decodeCallerReply(r, at).windows, ref.read(at)));
         }
       }
     }

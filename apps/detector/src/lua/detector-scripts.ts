@@ -45,6 +45,9 @@ export interface ScriptCall {
 
 export type ScriptReply = unknown;
 
+/** Scripts whose reply is one binary string (a Buffer, never decoded as text). */
+const BINARY_REPLY: ReadonlySet<ScriptName> = new Set<ScriptName>(['caller-event']);
+
 /**
  * Runs detector scripts by SHA, many per round trip. A script missing from the server (Redis
  * restarted, SCRIPT FLUSH) answers NOSCRIPT without running, so the batch loads the scripts and
@@ -96,7 +99,8 @@ export class DetectorScripts {
       const s = this.get(c.script);
       if (c.keys.length !== s.numKeys)
         throw new Error(`${s.file} takes ${s.numKeys} keys, got ${c.keys.length}`);
-      p.evalsha(s.sha, s.numKeys, ...c.keys, ...c.args);
+      if (BINARY_REPLY.has(c.script)) p.callBuffer('EVALSHA', s.sha, s.numKeys, ...c.keys, ...c.args);
+      else p.evalsha(s.sha, s.numKeys, ...c.keys, ...c.args);
     }
     const res = (await p.exec()) ?? [];
     return res.map(([err, val]) => (err ? err : val));
