@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { enforceProduction, printable, productionProblems } from './production-guard';
 
 import { ConfigError } from './config-error';
+import { loadDotEnv } from './dotenv';
 
 export { ConfigError };
 
@@ -9,12 +10,15 @@ export { ConfigError };
  * Reads and validates the environment once. Unknown variables are ignored; every problem is
  * reported with the variable's name so an operator can fix it without reading code (secret
  * values are never printed, passwords in URLs are masked). With NODE_ENV=production a variable
- * holding a known demo value is a problem too (production-guard.ts).
+ * holding a known demo value is a problem too (production-guard.ts). Reading the process's own
+ * environment, a local `.env` file fills in what the environment leaves unset (dotenv.ts).
  */
 export function loadConfig<S extends z.ZodObject>(
   schema: S,
   env: NodeJS.ProcessEnv = process.env,
 ): z.infer<S> {
+  // the process's own environment first takes in a local .env (dotenv.ts); an explicit env does not
+  if (env === process.env) loadDotEnv(env);
   // NODE_ENV=production: a variable holding a known demo value refuses the start (production-guard.ts)
   const result = schema.safeParse(env);
   if (result.success) {

@@ -28,11 +28,15 @@ export class PseudonymError extends Error {}
  * however the switch wrote it.
  */
 export function normaliseE164(raw: string, defaultCountry?: string): string {
-  const compact = raw.normalize('NFKC').trim().replace(/[\s\-().]/g, '');
+  const compact = raw
+    .normalize('NFKC')
+    .trim()
+    .replace(/[\s\-().]/g, '');
   const international = compact.startsWith('+') || compact.startsWith('00');
   if (!international && defaultCountry) {
     const n = parsePhoneNumberFromString(compact, defaultCountry as CountryCode);
-    if (!n || !n.isValid()) throw new PseudonymError(`not a valid ${defaultCountry} number in national format`);
+    if (!n || !n.isValid())
+      throw new PseudonymError(`not a valid ${defaultCountry} number in national format`);
     return n.number;
   }
   const withPlus = compact.startsWith('00') ? '+' + compact.slice(2) : compact;

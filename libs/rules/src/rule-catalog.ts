@@ -84,7 +84,7 @@ export const RULE_CATALOG = {
     points: 35,
     params: { stepsS: [60, 180, 600], stepPoints: [10, 20, 35], recheckS: 300 },
     description:
-      "answered call with a suspect stranger that keeps running (points per duration step); recheckS: after the last step the call is re-scored this often while it runs, so a caller whose risk shows only during a long call still reaches the victim on the line (0 = off)",
+      'answered call with a suspect stranger that keeps running (points per duration step); recheckS: after the last step the call is re-scored this often while it runs, so a caller whose risk shows only during a long call still reaches the victim on the line (0 = off)',
   },
   vulnerable_age: {
     points: 10,

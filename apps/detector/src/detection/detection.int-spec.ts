@@ -113,7 +113,8 @@ describe('detection on real Redis and PostgreSQL', () => {
     expect(victimJobs(h.sink.jobs)).toHaveLength(0);
     // while the victim is still on the line, the same number starts ringing strangers
     const ring: HandoffEvent[] = [];
-    for (let i = 0; i < 30; i++) ring.push(...call(scammer, token(), answered + 610_000 + i * 15_000, 0, kind));
+    for (let i = 0; i < 30; i++)
+      ring.push(...call(scammer, token(), answered + 610_000 + i * 15_000, 0, kind));
     await h.detection.process([h.entry(ring)]);
     expect(victimJobs(h.sink.jobs)).toHaveLength(0);
     // the re-check due at 900 s (every recheckS = 300 s after the last step) finds it
@@ -122,7 +123,9 @@ describe('detection on real Redis and PostgreSQL', () => {
       expect.objectContaining({ kind: 'victim_on_call', victim, suspect: scammer, callId: id, stepS: 600 }),
     ]);
     // the call ends: nothing due is left behind
-    await h.detection.process([h.entry([ev('ENDED', id, scammer, victim, answered + 1_500_000, { talk: 1500 })])]);
+    await h.detection.process([
+      h.entry([ev('ENDED', id, scammer, victim, answered + 1_500_000, { talk: 1500 })]),
+    ]);
     let due = 0;
     for (let s = 0; s < 4; s++) due += await h.redis.zcard(h.keys.detectorDue(s));
     expect(due).toBe(0);
