@@ -15,6 +15,8 @@ import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
 import { SessionStore } from './auth/sessions';
 import { ConsoleConfig, CONSOLE_CONFIG } from './config';
+import { IntelController } from './intel/intel.controller';
+import { IntelRepository } from './intel/intel.repository';
 import { ListsController } from './lists/lists.controller';
 import { OpenApiController } from './openapi';
 import { WebUiController } from './web-ui.controller';
@@ -63,6 +65,7 @@ export class ConsoleModule implements NestModule {
         AlertsController,
         AdminController,
         ListsController,
+        IntelController,
         OpenApiController,
         WebUiController,
       ],
@@ -75,6 +78,7 @@ export class ConsoleModule implements NestModule {
         AlertsRepository,
         AlertsService,
         AlertsGateway,
+        IntelRepository,
       ],
     };
   }
