@@ -4,6 +4,7 @@ import { HandoffEvent, handoffPartition, packEvents } from '@eagle-eye/contracts
 import { REDIS, RedisKeys } from '@eagle-eye/redis';
 import { IngestConfig, INGEST_CONFIG } from '../config';
 import { HANDOFF_SCRIPT_FILE, loadLua } from '../lua/scripts';
+import { FINGERPRINT_BYTES, writeEventFingerprint } from './event-fingerprint';
 
 /** One Lua call: events of one carrier in one partition. */
 export interface HandoffChunk {
@@ -23,9 +24,10 @@ type RedisWithHandoff = Redis & {
 
 /**
  * The durable, idempotent hand-off to the detector (see libs/contracts handoff.ts): one Redis
- * Streams entry per partition chunk, written by a Lua script that also records each event id in a
- * dedupe set (per partition, carrier and event-time bucket: a redelivered event has the same event
- * time, so it meets its original there), so a redelivered event never reaches the stream twice.
+ * Streams entry per partition chunk, written by a Lua script that also records each event id's
+ * 8-byte fingerprint (event-fingerprint.ts) in a dedupe set (per partition, carrier and event-time
+ * bucket: a redelivered event has the same event time, so it meets its original there), so a
+ * redelivered event never reaches the stream twice.
  */
 @Injectable()
 export class HandoffRepository {
@@ -82,7 +84,7 @@ export class HandoffRepository {
     const bucketMs = this.config.INGEST_DEDUPE_BUCKET_S * 1000;
     const n = chunk.events.length;
     const keyOf = new Array<number>(n);
-    let ids = '';
+    const fingerprints = Buffer.allocUnsafe(n * FINGERPRINT_BYTES);
     for (let i = 0; i < n; i++) {
       const ev = chunk.events[i];
       const bucket = Math.floor(ev.t / bucketMs);
@@ -94,7 +96,7 @@ export class HandoffRepository {
         keyIndex.set(bucket, k);
       }
       keyOf[i] = k;
-      ids += (i ? ',' : '') + ev.id; // ids never contain a comma (validated)
+      writeEventFingerprint(ev.id, fingerprints, i * FINGERPRINT_BYTES);
     }
     return this.redis.eeHandoff(
       keys.length,
@@ -103,7 +105,7 @@ export class HandoffRepository {
       carrierId,
       packEvents(chunk.events),
       Buffer.from(keyOf), // raw bytes: one per event
-      ids,
+      fingerprints,
     );
   }
 }

@@ -13,11 +13,12 @@
     ARGV[3]        the chunk's events, packed (libs/contracts handoff-packed.ts): one line per event,
                    lines joined by "\n" (ASCII only, no empty line)
     ARGV[4]        one byte per event: the index into KEYS of its bucket's dedupe set
-    ARGV[5]        the events' ids, comma-separated (ids never contain a comma), unique in the chunk
+    ARGV[5]        8 bytes per event: its id's fingerprint (apps/ingest event-fingerprint.ts); the
+                   ids are unique in the chunk
 
-  Ids already in their bucket's set are duplicates; the others are added to it and written as ONE
-  stream entry {c = carrier, p = the new events' lines}. A few commands per chunk rather than per
-  event keep Redis far from its command-rate ceiling at 100k events/s.
+  Events whose fingerprint is already in their bucket's set are duplicates; the others are added
+  to it and written as ONE stream entry {c = carrier, p = the new events' lines}. A few commands
+  per chunk rather than per event keep Redis far from its command-rate ceiling at 100k events/s.
 
   Output: { stream entry id, or "" when every event was a duplicate,
             string of m characters: "1" where event i was a duplicate, "0" where it was new }
@@ -27,9 +28,9 @@ local keyOf = ARGV[4]
 local m = #keyOf
 local idsByKey = {}
 local slotsByKey = {}
-local i = 0
-for id in string.gmatch(ARGV[5], '[^,]+') do
-  i = i + 1
+local fps = ARGV[5]
+for i = 1, m do
+  local id = string.sub(fps, i * 8 - 7, i * 8)
   local k = string.byte(keyOf, i)
   local ids = idsByKey[k]
   if not ids then
@@ -67,7 +68,7 @@ if ndup < m then
   if ndup > 0 then
     -- cut the duplicates' lines out
     local parts = {}
-    i = 0
+    local i = 0
     for line in string.gmatch(payload, '[^\n]+') do
       i = i + 1
       if not dup[i] then parts[#parts + 1] = line end
