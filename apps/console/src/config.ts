@@ -25,6 +25,12 @@ export const ConsoleConfigSchema = baseSchema.extend({
   CONSOLE_TIME_ZONE: env.string('Asia/Shanghai').refine(isTimeZone, { message: 'must be an IANA time zone' }),
   /** the web console's language until a user picks one (zh-CN or en; the choice is remembered) */
   CONSOLE_DEFAULT_LOCALE: z.enum(['zh-CN', 'en']).default('zh-CN'),
+  /** distinct people (across partner apps) whose pending reports put a number on the graylist */
+  REPORTS_GRAYLIST_REPORTERS: env.int(3, 1, 1000),
+  /** days a graylisting by reports lasts unless a supervisor confirms or dismisses them first */
+  REPORTS_GRAYLIST_DAYS: env.int(30, 1, 365),
+  /** reports one partner API key may submit per minute (across console replicas); more: 429 */
+  REPORTS_PER_PARTNER_PER_MINUTE: env.int(600, 1, 1000000),
 });
 export type ConsoleConfig = z.infer<typeof ConsoleConfigSchema>;
 export const CONSOLE_CONFIG = Symbol('CONSOLE_CONFIG');

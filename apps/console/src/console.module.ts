@@ -17,6 +17,8 @@ import { SessionStore } from './auth/sessions';
 import { ConsoleConfig, CONSOLE_CONFIG } from './config';
 import { IntelController } from './intel/intel.controller';
 import { IntelRepository } from './intel/intel.repository';
+import { ReportsController } from './reports/reports.controller';
+import { ReportsRepository } from './reports/reports.repository';
 import { ListsController } from './lists/lists.controller';
 import { OpenApiController } from './openapi';
 import { WebUiController } from './web-ui.controller';
@@ -66,6 +68,7 @@ export class ConsoleModule implements NestModule {
         AdminController,
         ListsController,
         IntelController,
+        ReportsController,
         OpenApiController,
         WebUiController,
       ],
@@ -79,6 +82,7 @@ export class ConsoleModule implements NestModule {
         AlertsService,
         AlertsGateway,
         IntelRepository,
+        ReportsRepository,
       ],
     };
   }

@@ -58,6 +58,7 @@ describe('console access control', () => {
     ['GET', '/api/lists?scope=carrier-b', { op: 403, police: 200, sup: 200, admin: 200 }],
     ['GET', '/api/lists/whitelist-candidates', { op: 200, police: 403, sup: 200, admin: 200 }],
     ['GET', '/api/intel/overview', { op: 403, police: 200, sup: 200, admin: 200 }],
+    ['GET', '/api/reports', { op: 403, police: 403, sup: 200, admin: 200 }],
   ];
 
   it.each(readMatrix)('%s %s', async (method, path, expected) => {
