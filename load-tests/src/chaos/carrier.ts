@@ -14,6 +14,8 @@ export interface SentEvent {
   callId: string;
   caller: string;
   type: ingestV1.CallEventType;
+  /** event time, epoch ms */
+  t: number;
 }
 
 interface Batch {
@@ -152,7 +154,13 @@ export class ChaosCarrier {
       seq,
       intendedMs,
       buf: Buffer.from(CallEventBatch.encode({ sequence: seq, events }).finish()),
-      events: events.map((e) => ({ id: e.eventId, callId: e.callId, caller: e.caller, type: e.type })),
+      events: events.map((e) => ({
+        id: e.eventId,
+        callId: e.callId,
+        caller: e.caller,
+        type: e.type,
+        t: e.eventTimeMs,
+      })),
       sends: 0,
     };
     this.r.scheduledBatches++;

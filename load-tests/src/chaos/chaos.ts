@@ -6,9 +6,20 @@ import { heapOf } from '../observe';
 import { nowMs } from '../open-loop';
 import { BenchStack, ensureServices, Services } from '../stack';
 import { randomTag } from '../traffic';
-import { ChaosCarrier, CarrierResult } from './carrier';
+import { CarrierOptions, ChaosCarrier, CarrierResult } from './carrier';
 import { ConsoleLedger } from './console-ledger';
-import { Fault, killApp, killRedis, pgImmediate, setAppendFsync, sleep } from './faults';
+import { FaultProxy } from './fault-proxy';
+import {
+  Fault,
+  killApp,
+  killRedis,
+  latency,
+  pgImmediate,
+  resets,
+  setAppendFsync,
+  sleep,
+  stall,
+} from './faults';
 import { formatFsyncCost, measureFsyncCost } from './fsync-cost';
 import { alertJobs, checkLedger, LedgerResult } from './ledger';
 
@@ -25,6 +36,29 @@ export interface Scenario {
   faults: Fault[];
   /** Redis AOF fsync policy for the run (only with services of its own) */
   fsync?: 'everysec' | 'always';
+  /** route the apps' connections to Redis or PostgreSQL through a FaultProxy */
+  proxy?: 'redis' | 'postgres';
+  /** a carrier that misbehaves: clock off, duplicated batches, reordered or late events */
+  carrier?: Pick<CarrierOptions, 'clockOffsetMs' | 'duplicateEvery' | 'mutate'>;
+}
+
+type Mutate = NonNullable<CarrierOptions['mutate']>;
+
+function both(a: Mutate, b: Mutate): Mutate {
+  return (events, t) => b(a(events, t), t);
+}
+
+/** Every `every`-th batch reversed (within one batch, a call's end arrives before its start). */
+function reverseEvery(every: number): Mutate {
+  let k = 0;
+  return (events) => (k++ % every === every - 1 ? [...events].reverse() : events);
+}
+
+/** Every `every`-th batch's events `ms` older than the others (a switch that held them back). */
+function lateEvery(every: number, ms: number): Mutate {
+  let k = 0;
+  return (events) =>
+    k++ % every === every - 1 ? events.map((e) => ({ ...e, eventTimeMs: e.eventTimeMs - ms })) : events;
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -79,7 +113,57 @@ export const SCENARIOS: Scenario[] = [
     durationS: 30,
     faults: [pgImmediate(10)],
   },
+  {
+    name: 'clock-behind',
+    what: 'a carrier whose clock is 5 minutes behind',
+    durationS: 30,
+    faults: [],
+    carrier: { clockOffsetMs: -300_000 },
+  },
+  {
+    name: 'clock-ahead',
+    what: 'a carrier whose clock is 5 minutes ahead (beyond the 5-minute future skew: refused, not acked)',
+    durationS: 30,
+    faults: [],
+    carrier: { clockOffsetMs: 300_000 },
+  },
+  {
+    name: 'dup-reorder-late',
+    what: 'every 3rd batch sent twice, every 4th reversed, every 5th 10 minutes late',
+    durationS: 30,
+    faults: [],
+    carrier: {
+      duplicateEvery: 3,
+      mutate: both(reverseEvery(4), lateEvery(5, 600_000)),
+    },
+  },
+  ...(['redis', 'postgres'] as const).flatMap((proxy): Scenario[] => [
+    {
+      name: `${proxy}-latency`,
+      what: `200 ms added to every packet between the apps and ${proxy} for 10 s`,
+      durationS: 30,
+      proxy,
+      faults: [latency(10, 200, 10)],
+    },
+    {
+      name: `${proxy}-stall`,
+      what: `nothing passes between the apps and ${proxy} for 10 s (connections stay open)`,
+      durationS: 30,
+      proxy,
+      faults: [stall(10, 10)],
+    },
+    {
+      name: `${proxy}-reset`,
+      what: `every connection between the apps and ${proxy} reset, three times 4 s apart`,
+      durationS: 30,
+      proxy,
+      faults: [resets(10, 3, 4)],
+    },
+  ]),
 ];
+
+/** the detector's default DETECTOR_LATENESS_MS (the stack does not set it) */
+const DETECTOR_LATENESS_MS = 120_000;
 
 export interface ChaosRow {
   scenario: string;
@@ -116,15 +200,28 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
   const tag = randomTag(4);
   const prefix = `chaos${tag}`;
   if (o.services.private) await setAppendFsync(o.services.redisUrl, sc.fsync ?? 'everysec');
+  // a killed replica's entries are claimed by another one after this idle time
+  const env: Record<string, string> = { DETECTOR_CLAIM_IDLE_MS: '5000' };
   const stack = new BenchStack({
     redisUrl: o.services.redisUrl,
     databaseUrl: o.services.databaseUrl,
     prefix,
     detectors: 1,
     log,
-    // escalation timers would fire after the run; detector claims of a killed replica's entries soon
-    env: { DETECTOR_CLAIM_IDLE_MS: '5000' },
+    env,
   });
+  let proxy: FaultProxy | undefined;
+  if (sc.proxy) {
+    const direct = new URL(sc.proxy === 'redis' ? o.services.redisUrl : o.services.databaseUrl);
+    proxy = new FaultProxy(direct.hostname, Number(direct.port));
+    const via = new URL(direct);
+    via.port = String(await proxy.start());
+    if (sc.proxy === 'redis') env.REDIS_URL = via.toString();
+    else {
+      via.searchParams.set('options', `-c search_path=${stack.schema}`);
+      env.DATABASE_URL = via.toString();
+    }
+  }
   const violations: string[] = [];
   const faultErrors: string[] = [];
   const heap = new Map<string, number>();
@@ -150,6 +247,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
         population: 0,
         instantProbesPerS: o.probesPerS,
       },
+      ...sc.carrier,
     });
     const answeredAt = new Map<string, number>();
     let firstFaultMs: number | null = null;
@@ -180,7 +278,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
         firstFaultMs ??= nowMs();
         log(`fault: ${f.name}`);
         try {
-          await f.run({ stack, services: o.services, log });
+          await f.run({ stack, services: o.services, proxy, log });
           log(`repaired: ${f.name}`);
         } catch (e) {
           faultErrors.push(`${f.name}: ${(e as Error).message.slice(0, 500)}`);
@@ -196,17 +294,14 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
     const pool = createPool(o.services.databaseUrl, { schema: stack.schema, max: 2 });
     try {
       await drain(redis, pool, prefix, stack.partitions, watcher, o.drainS * 1000, log);
-      const ackedIds = new Set(cr.acked.map((e) => e.id));
-      const expectedAlertCalls = carrier.probeSends
-        .map((p) => p.callId)
-        .filter((c) => ackedIds.has(`${c}.n`));
       const ledger = await checkLedger({
         redis,
         pool,
         prefix,
         acked: cr.acked,
         unacked: cr.unacked,
-        expectedAlertCalls,
+        probeCalls: carrier.probeSends.map((p) => p.callId),
+        latenessMs: DETECTOR_LATENESS_MS,
         console: watcher,
       });
       violations.push(...ledger.violations, ...faultErrors);
@@ -235,6 +330,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
     if (sampler) clearInterval(sampler);
     consoleLedger?.close();
     await stack.stop();
+    await proxy?.stop();
     await cleanup(o.services, stack, prefix).catch((e: Error) => log(`cleanup failed: ${e.message}`));
   }
 }
@@ -324,7 +420,7 @@ export function formatTable(rows: ChaosRow[]): string {
     const c = r.carrier;
     out.push(
       `${r.scenario}: ${r.what}; ${c.reconnects} reconnects, ${c.resends} batches resent, ${c.duplicates} duplicates acked, ` +
-        `${r.ledger.changesRedelivered} changes redelivered around reconnects, ack max ${c.ackMaxMs} ms` +
+        `${r.ledger.changesRedelivered} changes redelivered around reconnects, ${r.ledger.eventsLate} events late beyond lateness, ack max ${c.ackMaxMs} ms` +
         (Object.keys(c.rejected).length ? `, rejected ${JSON.stringify(c.rejected)}` : ''),
     );
   }
@@ -338,7 +434,7 @@ async function main(): Promise<void> {
       `npm run chaos -- --scenario <name>|all [--rate 400] [--batch 50] [--probes-per-s 2] [--drain-s 90]\n` +
         `  [--redis-port 6417] [--pg-port 5467] [--run-dir .run/chaos]\n` +
         `scenarios:\n${SCENARIOS.map((s) => `  ${s.name.padEnd(16)} ${s.what}`).join('\n')}\n` +
-        `  fsync-cost       closed-loop throughput under appendfsync everysec, always, everysec [--fsync-cost-s 15]\n` +
+        `  fsync-cost       ingest and detector throughput under appendfsync everysec, always, everysec [--fsync-cost-events 50000]\n` +
         `With REDIS_URL and DATABASE_URL set it runs on those (no Redis or PostgreSQL faults).\n`,
     );
     return;
@@ -358,7 +454,7 @@ async function main(): Promise<void> {
     probesPerS: a.num('probes-per-s', 2, 0),
     drainS: a.num('drain-s', 90, 5),
   };
-  const fsyncS = a.num('fsync-cost-s', 15, 1);
+  const fsyncEvents = a.num('fsync-cost-events', 50_000, 1000);
   const services = await ensureServices({
     redisUrl: process.env.REDIS_URL,
     databaseUrl: process.env.DATABASE_URL,
@@ -375,7 +471,7 @@ async function main(): Promise<void> {
       log(`scenario ${sc.name}: ${sc.what}`);
       rows.push(await runScenario(sc, { ...opts, services, log }));
     }
-    if (fsyncCost) cost = formatFsyncCost(await measureFsyncCost(services, fsyncS, log));
+    if (fsyncCost) cost = formatFsyncCost(await measureFsyncCost(services, fsyncEvents, log));
   } finally {
     if (services.private) await setAppendFsync(services.redisUrl, 'everysec').catch(() => undefined);
     await services.stop();

@@ -24,6 +24,7 @@ export class ConsoleLedger {
   readonly alerts = new Map<string, AlertSeen>();
   connects = 0;
   disconnects = 0;
+  readonly disconnectReasons: string[] = [];
   events = 0;
   /** called on each alert.created (recovery time) */
   onCreated?: (a: AlertView, atMs: number) => void;
@@ -47,7 +48,10 @@ export class ConsoleLedger {
     });
     this.socket = socket;
     socket.on('connect', () => this.connects++);
-    socket.on('disconnect', () => this.disconnects++);
+    socket.on('disconnect', (reason) => {
+      this.disconnects++;
+      this.disconnectReasons.push(reason);
+    });
     socket.on('alert.created', (a: AlertView) => this.record(a, true));
     socket.on('alert.updated', (a: AlertView) => this.record(a, false));
     await new Promise<void>((resolve, reject) => {

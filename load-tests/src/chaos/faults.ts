@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import Redis from 'ioredis';
 import { REPO_ROOT } from '../processes';
 import type { BenchStack, Services } from '../stack';
+import type { FaultProxy } from './fault-proxy';
 
 const run = promisify(execFile);
 
@@ -12,6 +13,8 @@ const run = promisify(execFile);
 export interface FaultContext {
   stack: BenchStack;
   services: Services;
+  /** the proxy between the apps and Redis or PostgreSQL, when the scenario has one */
+  proxy?: FaultProxy;
   log: (s: string) => void;
 }
 
@@ -35,6 +38,50 @@ export function killApp(app: string, atS: number, downS = 1): Fault {
       log(`${app} SIGKILLed`);
       await sleep(downS * 1000);
       await stack.restart(app);
+    },
+  };
+}
+
+function proxyOf(ctx: FaultContext): FaultProxy {
+  if (!ctx.proxy) throw new Error('this fault needs the scenario to route the apps through a proxy');
+  return ctx.proxy;
+}
+
+/** Every byte between the apps and the proxied server delayed by `ms` for `forS`. */
+export function latency(atS: number, ms: number, forS: number): Fault {
+  return {
+    atS,
+    name: `${ms} ms latency for ${forS} s`,
+    async run(ctx) {
+      proxyOf(ctx).setLatency(ms);
+      await sleep(forS * 1000);
+      proxyOf(ctx).setLatency(0);
+    },
+  };
+}
+
+/** Nothing passes for `forS` (connections stay open), then everything held is delivered. */
+export function stall(atS: number, forS: number): Fault {
+  return {
+    atS,
+    name: `${forS} s stall`,
+    async run(ctx) {
+      proxyOf(ctx).stall(forS * 1000);
+      await sleep(forS * 1000);
+    },
+  };
+}
+
+/** Every open connection reset, `times` times, `everyS` apart. */
+export function resets(atS: number, times: number, everyS: number): Fault {
+  return {
+    atS,
+    name: `connection resets x${times}`,
+    async run(ctx) {
+      for (let i = 0; i < times; i++) {
+        if (i) await sleep(everyS * 1000);
+        proxyOf(ctx).resetAll();
+      }
     },
   };
 }

@@ -42,27 +42,34 @@ describe('chaos ledger', () => {
 
   const call = (caller: string): SentEvent[] =>
     [CallEventType.CALL_ATTEMPT, CallEventType.CALL_ANSWERED, CallEventType.CALL_ENDED].map((type, i) => ({
-      id: `${caller}.${i}`,
+      id: `c.${caller}.${'ane'[i]}`,
       callId: `c.${caller}`,
       caller,
       type,
+      t: 1_000_000 + i * 1000,
     }));
 
   it('counts lost and double-counted events and missing alerts', async () => {
     await windows('ok', 7, 1, 1, 1);
     await windows('twice', 7, 2, 1, 1);
     await windows('half', 1, 1, 0, 0);
+    // the answer held back 10 minutes: older than the attempt by more than lateness, dropped by design
+    await windows('late', 5, 1, 0, 0);
+    const [attempt, answered, ended] = call('late');
+    const late = [attempt, { ...answered, t: attempt.t - 600_000 }, ended];
     const console = { alerts: new Map() } as unknown as ConsoleLedger;
     const r = await checkLedger({
       redis,
       pool: db.pool,
       prefix,
-      acked: [...call('ok'), ...call('twice'), ...call('half'), ...call('gone')],
+      acked: [...call('ok'), ...call('twice'), ...call('half'), ...call('gone'), ...late],
       unacked: [],
-      expectedAlertCalls: ['c.ok'],
+      probeCalls: ['c.ok', 'c.late', 'c.never-answered'],
+      latenessMs: 120_000,
       console,
     });
-    expect(r.eventsAcked).toBe(12);
+    expect(r.eventsAcked).toBe(15);
+    expect(r.eventsLate).toBe(1);
     expect(r.eventsLost).toBe(2 + 3);
     expect(r.eventsDoubleCounted).toBe(1);
     expect(r.alertsExpected).toBe(1);

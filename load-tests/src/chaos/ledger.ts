@@ -23,6 +23,11 @@ export interface LedgerResult {
   eventsDoubleCounted: number;
   /** sent, never acknowledged (allowed either way), and of those the ones that did arrive */
   eventsUnacked: number;
+  /**
+   * acknowledged events older than their caller's newest earlier event by more than the detector's
+   * lateness: the README says the detector drops them (allowed either way, not counted as lost)
+   */
+  eventsLate: number;
   alertsExpected: number;
   /** expected alerts with a row in PostgreSQL */
   alertsPersisted: number;
@@ -89,8 +94,10 @@ export async function checkLedger(o: {
   prefix: string;
   acked: SentEvent[];
   unacked: SentEvent[];
-  /** probe calls whose ANSWERED event was acknowledged: each must raise one alert */
-  expectedAlertCalls: string[];
+  /** scam calls: each whose ANSWERED event (`<callId>.n`) was acknowledged in time must raise one alert */
+  probeCalls: string[];
+  /** DETECTOR_LATENESS_MS of the stack */
+  latenessMs: number;
   console: ConsoleLedger;
 }): Promise<LedgerResult> {
   const keys = new RedisKeys(o.prefix);
@@ -102,8 +109,17 @@ export async function checkLedger(o: {
   const applied = await appliedByCaller(o.redis, keys, callers);
   let lost = 0;
   let double = 0;
+  // acknowledgement order is hand-off order (one stream): the caller's watermark as the detector saw it
+  const watermark = new Map<string, number>();
+  const late = new Set<string>();
   const want = new Map<string, number>();
-  for (const e of acked.values()) want.set(e.caller, (want.get(e.caller) ?? 0) | BIT[e.type]);
+  for (const e of acked.values()) {
+    const wm = watermark.get(e.caller) ?? -Infinity;
+    if (e.t < wm - o.latenessMs) late.add(e.id);
+    else want.set(e.caller, (want.get(e.caller) ?? 0) | BIT[e.type]);
+    watermark.set(e.caller, Math.max(wm, e.t));
+  }
+  const expectedAlertCalls = o.probeCalls.filter((c) => acked.has(`${c}.n`) && !late.has(`${c}.n`));
   for (const [caller, mask] of want) {
     const a = applied.get(caller) as Applied;
     for (const bit of [1, 2, 4]) if (mask & bit && !(a.mask & bit)) lost++;
@@ -125,7 +141,7 @@ export async function checkLedger(o: {
   let persisted = 0;
   let delivered = 0;
   let duplicated = 0;
-  for (const callId of o.expectedAlertCalls) {
+  for (const callId of expectedAlertCalls) {
     const l = byCall.get(callId) ?? [];
     if (l.length) persisted++;
     duplicated += Math.max(0, l.length - 1);
@@ -140,20 +156,21 @@ export async function checkLedger(o: {
     redelivered += (seen?.created.length ?? 0) - distinct.size;
     if (!seen || seen.maxSeq < Number(r.seq)) missed++;
   }
-  const expected = o.expectedAlertCalls.length;
+  const expected = expectedAlertCalls.length;
   if (persisted < expected) v.push(`${expected - persisted} expected alerts missing in PostgreSQL`);
   if (delivered < expected) v.push(`${expected - delivered} expected alerts never reached the console`);
   if (duplicated) v.push(`${duplicated} duplicated alerts`);
   if (missed) v.push(`${missed} alerts whose latest change never reached the console (a gap in seq)`);
 
-  const { stuck, dead } = await alertJobs(o.redis, keys);
+  const { stuck, dead, deadReasons } = await alertJobs(o.redis, keys);
   if (stuck) v.push(`${stuck} alert jobs neither completed nor dead-lettered`);
-  if (dead) v.push(`${dead} alert jobs dead-lettered`);
+  if (dead) v.push(`${dead} alert jobs dead-lettered: ${deadReasons.join('; ')}`);
   return {
     eventsAcked: acked.size,
     eventsLost: lost,
     eventsDoubleCounted: double,
     eventsUnacked: unacked.length,
+    eventsLate: late.size,
     alertsExpected: expected,
     alertsPersisted: persisted,
     alertsDelivered: delivered,
@@ -170,7 +187,10 @@ export async function checkLedger(o: {
  * Alert jobs still waiting, running or waiting for a retry (escalation timers excepted), and those
  * that exhausted their attempts (a failed job has no attempt left: it is in the dead-letter queue).
  */
-export async function alertJobs(redis: Redis, keys: RedisKeys): Promise<{ stuck: number; dead: number }> {
+export async function alertJobs(
+  redis: Redis,
+  keys: RedisKeys,
+): Promise<{ stuck: number; dead: number; deadReasons: string[] }> {
   const connection = redis.duplicate({ maxRetriesPerRequest: null });
   const q = new Queue(QueueName.Alerts, { connection, prefix: keys.bullPrefix() });
   const dl = new Queue(ALERTS_DEAD_LETTER_QUEUE, { connection, prefix: keys.bullPrefix() });
@@ -178,7 +198,13 @@ export async function alertJobs(redis: Redis, keys: RedisKeys): Promise<{ stuck:
     const jobs = await q.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
     const stuck = jobs.filter((j) => j && j.name !== (AlertTimerJobName.EscalateUnclaimed as string)).length;
     const dead = (await dl.getJobCounts('waiting')).waiting ?? 0;
-    return { stuck, dead };
+    const reasons = new Map<string, number>();
+    for (const j of dead ? await dl.getJobs(['waiting'], 0, 999) : []) {
+      const d = j?.data as { name?: string; failedReason?: string; attemptsMade?: number } | undefined;
+      const k = `${d?.name} after ${d?.attemptsMade} attempts: ${String(d?.failedReason).slice(0, 160)}`;
+      reasons.set(k, (reasons.get(k) ?? 0) + 1);
+    }
+    return { stuck, dead, deadReasons: [...reasons].map(([k, n]) => `${n} x ${k}`) };
   } finally {
     await q.close();
     await dl.close();

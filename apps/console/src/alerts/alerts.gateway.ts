@@ -91,6 +91,24 @@ export class AlertsGateway
     this.pub = createRedis(config.REDIS_URL, { enableAutoPipelining: false });
     this.sub = this.pub.duplicate();
     for (const c of [this.pub, this.sub]) c.on('error', () => undefined);
+    // Redis pub/sub drops what is published while a subscriber is away: once this replica's
+    // subscriber is back, every local socket must resume from its lastSeq (found by issue 15's
+    // chaos suite: a connection reset cost a connected console a change for good).
+    let subscribed = false;
+    this.sub.on('ready', () => {
+      if (subscribed) this.resumeLocalSockets();
+      subscribed = true;
+    });
+  }
+
+  /**
+   * Closes the transport of every socket of this replica (not a socket.io disconnect, which clients
+   * do not retry): each reconnects with its lastSeq and is replayed what it missed.
+   */
+  private resumeLocalSockets(): void {
+    const sockets = [...(this.nsp?.sockets.values() ?? [])];
+    if (sockets.length) this.logger.warn(`Redis subscriber reconnected: ${sockets.length} sockets resume`);
+    for (const s of sockets) s.conn.close();
   }
 
   afterInit(nsp: Namespace): void {
