@@ -25,6 +25,10 @@ export const ConsoleConfigSchema = baseSchema.extend({
   CONSOLE_TIME_ZONE: env.string('Asia/Shanghai').refine(isTimeZone, { message: 'must be an IANA time zone' }),
   /** the web console's language until a user picks one (zh-CN or en; the choice is remembered) */
   CONSOLE_DEFAULT_LOCALE: z.enum(['zh-CN', 'en']).default('zh-CN'),
+  /** worker threads that hash and check passwords (bcrypt), off the event loop serving live alerts */
+  CONSOLE_PASSWORD_THREADS: env.int(2, 1, 64),
+  /** password checks that may wait for a thread; past it a sign-in gets 503 + Retry-After at once */
+  CONSOLE_PASSWORD_QUEUE: env.int(64, 1, 100000),
   /** distinct people (across partner apps) whose pending reports put a number on the graylist */
   REPORTS_GRAYLIST_REPORTERS: env.int(3, 1, 1000),
   /** days a graylisting by reports lasts unless a supervisor confirms or dismisses them first */

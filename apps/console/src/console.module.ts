@@ -13,6 +13,7 @@ import { AuditRepository } from './audit/audit.repository';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { PasswordHasher } from './auth/password-hasher';
 import { SessionStore } from './auth/sessions';
 import { ConsoleConfig, CONSOLE_CONFIG } from './config';
 import { IntelController } from './intel/intel.controller';
@@ -76,6 +77,7 @@ export class ConsoleModule implements NestModule {
         { provide: CONSOLE_CONFIG, useValue: config },
         AuthGuard,
         AuthService,
+        PasswordHasher,
         SessionStore,
         AuditRepository,
         AlertsRepository,

@@ -14,7 +14,6 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Queue } from 'bullmq';
-import bcrypt from 'bcryptjs';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { ALERTS_DEAD_LETTER_QUEUE, CARRIER_ID, DeadLetterJob, REGION } from '@eagle-eye/contracts';
@@ -24,6 +23,7 @@ import { createRedis, RedisKeys } from '@eagle-eye/redis';
 import { AlertsGateway } from '../alerts/alerts.gateway';
 import { AuditEntry, AuditRepository } from '../audit/audit.repository';
 import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
+import { PasswordHasher } from '../auth/password-hasher';
 import { Principal, ROLES } from '../auth/principal';
 import { CONSOLE_CONFIG, ConsoleConfig } from '../config';
 import { idParam, parseInput } from '../validation';
@@ -61,7 +61,7 @@ const auditQuery = z.object({
   objectId: z.string().max(128).optional(),
 });
 
-interface UserOut {
+export interface UserOut {
   id: string;
   username: string;
   role: string;
@@ -84,6 +84,7 @@ export class AdminController implements OnApplicationShutdown {
     @Inject(PG_POOL) private readonly pool: Pool,
     private readonly audit: AuditRepository,
     private readonly gateway: AlertsGateway,
+    private readonly passwords: PasswordHasher,
     @Inject(CONSOLE_CONFIG) config: ConsoleConfig,
     keys: RedisKeys,
   ) {
@@ -122,7 +123,7 @@ export class AdminController implements OnApplicationShutdown {
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${USER_COLS}`,
         [
           u.username,
-          await bcrypt.hash(u.password, 10),
+          await this.passwords.hash(u.password),
           u.role,
           u.role === 'carrier_operator' ? u.carrierId : null,
           u.role === 'police_officer' ? u.regions : [],
@@ -165,7 +166,7 @@ export class AdminController implements OnApplicationShutdown {
       [
         id,
         b.disabled ?? null,
-        b.password ? await bcrypt.hash(b.password, 10) : null,
+        b.password ? await this.passwords.hash(b.password) : null,
         b.regions ?? null,
         b.displayName ?? null,
       ],

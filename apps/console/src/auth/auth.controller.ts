@@ -1,4 +1,14 @@
-import { Body, Controller, Get, HttpCode, Post, Req, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  Req,
+  Res,
+  ServiceUnavailableException,
+  UseGuards,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from '@eagle-eye/config';
@@ -58,10 +68,13 @@ export class AuthController {
       return { token, expiresIn, user: principal };
     } catch (e) {
       const throttled = e instanceof LoginThrottledException;
+      const busy = e instanceof ServiceUnavailableException;
       if (throttled) res.setHeader('Retry-After', String(e.retryAfterS));
+      if (busy) res.setHeader('Retry-After', '1');
       await this.audit.record(anonymous(username), 'auth.login_failed', 'console_user', null, {
         ip,
         throttled,
+        ...(busy ? { busy } : {}),
       });
       throw e;
     }

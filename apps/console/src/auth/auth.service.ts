@@ -1,10 +1,10 @@
 import { HttpException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
-import bcrypt from 'bcryptjs';
 import jwt from 'jsonwebtoken';
 import { Pool } from 'pg';
 import { PG_POOL } from '@eagle-eye/db';
 import { CONSOLE_CONFIG, ConsoleConfig, JWT_AUDIENCE, JWT_ISSUER } from '../config';
 import { consoleLogins } from '../console.metrics';
+import { PasswordHasher } from './password-hasher';
 import { Principal, Role } from './principal';
 import { SessionStore } from './sessions';
 
@@ -55,11 +55,12 @@ export class AuthService {
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
     private readonly sessions: SessionStore,
+    private readonly passwords: PasswordHasher,
   ) {}
 
   /**
-   * Checks a username and password (bcryptjs async: the event loop serving live alerts keeps
-   * running) and starts a session. Failed attempts are counted per client IP and per username;
+   * Checks a username and password (bcrypt on a worker thread: the event loop serving live alerts
+   * keeps running) and starts a session. Failed attempts are counted per client IP and per username;
    * past the limit every attempt is refused with 429 before the password is even compared.
    */
   async login(
@@ -76,7 +77,7 @@ export class AuthService {
       username,
     ]);
     const row = rows[0];
-    const ok = await bcrypt.compare(password, row?.password_hash ?? DUMMY_HASH);
+    const ok = await this.passwords.compare(password, row?.password_hash ?? DUMMY_HASH);
     if (!row || !ok || row.disabled) {
       consoleLogins.inc({ result: 'refused' });
       const retryAfter = await this.sessions.loginFailed(ip, username);
@@ -177,12 +178,12 @@ export class AuthService {
     const { rows } = await this.pool.query<UserRow>('SELECT * FROM console_users WHERE id = $1', [
       s.principal.userId,
     ]);
-    if (!rows[0] || !(await bcrypt.compare(current, rows[0].password_hash))) {
+    if (!rows[0] || !(await this.passwords.compare(current, rows[0].password_hash))) {
       const retryAfter = await this.sessions.loginFailed(ip, username);
       if (retryAfter > 0) throw new LoginThrottledException(retryAfter);
       throw new UnauthorizedException('wrong current password');
     }
-    const hash = await bcrypt.hash(next, 10);
+    const hash = await this.passwords.hash(next);
     const updated = await this.pool.query<UserRow>(
       `UPDATE console_users SET password_hash = $2, token_version = token_version + 1
         WHERE id = $1 AND NOT disabled RETURNING *`,
