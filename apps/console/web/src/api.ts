@@ -4,6 +4,7 @@ import type { UiConfig } from '../../src/ui-config';
 import type { ListEntry } from '../../../../libs/rules/src/rules.repository';
 import type { RuleConfig } from '../../../../libs/rules/src/rule-catalog';
 import type { AlertsRepository } from '../../src/alerts/alerts.repository';
+import type { AdminController } from '../../src/admin/admin.controller';
 
 /** A server type as JSON carries it: Dates become ISO strings. */
 export type Wire<T> = T extends Date
@@ -60,3 +61,6 @@ export async function request<T>(
   }
   return data as T;
 }
+export type { UserOut } from '../../src/admin/admin.controller';
+export type { AuditEntry } from '../../src/audit/audit.repository';
+export type DeadLetterPage = Awaited<ReturnType<AdminController['deadLetterList']>>;
