@@ -38,7 +38,7 @@ describe('.env files', () => {
          try { const f = loadDotEnv(); console.log(JSON.stringify({ f: f ?? null, a: process.env.EE_A ?? null, b: process.env.EE_B ?? null })); }
          catch (e) { console.log(JSON.stringify({ error: e.message })); }`,
       ],
-      { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', execArgv: [] },
+      { cwd, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8' },
     ).trim();
 
   it('fills in what the environment leaves unset, never overrides it, and can be named or skipped', () => {
