@@ -30,6 +30,8 @@ export const AlertWorkerConfigSchema = baseSchema.extend({
    * personal-information processing); 0 = keep
    */
   RETENTION_AUDIT_DAYS: retentionDays(1095, 365),
+  /** reports of numbers from partner apps (free-text evidence) older than this are deleted; 0 = keep */
+  RETENTION_REPORTS_DAYS: env.int(365, 0, 36500),
   /** how often the purge runs (one replica at a time, under an advisory lock), seconds */
   RETENTION_INTERVAL_S: env.int(3600, 10, 7 * 86400),
   /** rows deleted per batch (one short transaction each) */

@@ -56,6 +56,14 @@ async function seed(pool: Pool): Promise<void> {
     `INSERT INTO alert_call_ends (carrier_id, call_id, call_ended_at, talk_time_s) VALUES ('carrier-a', 'x', $1, 60), ('carrier-a', 'y', $2, 60)`,
     [ago(300), ago(1)],
   );
+  // partner reports with free-text evidence: one past the 365-day retention, one recent
+  await pool.query(`INSERT INTO report_partners (id, name, created_by) VALUES ('app', 'app', 'admin')`);
+  await pool.query(
+    `INSERT INTO number_reports (partner_id, reporter, number_token, category, evidence, reported_at)
+     VALUES ('app', 'r1', 'p1.k1.aaaaaaaaaaaaaaaaaaaaaa', 'other', 'old', $1),
+            ('app', 'r2', 'p1.k1.aaaaaaaaaaaaaaaaaaaaaa', 'other', 'new', $2)`,
+    [ago(400), ago(3)],
+  );
 }
 
 const count = async (pool: Pool, table: string): Promise<number> =>
@@ -64,7 +72,7 @@ const count = async (pool: Pool, table: string): Promise<number> =>
 describe('retention purge (PostgreSQL)', () => {
   let db: TestSchema;
   const policy: RetentionPolicy = {
-    days: { alerts: 180, notes: 60, history: 60, audit: 1095, call_ends: 180 },
+    days: { alerts: 180, notes: 60, history: 60, audit: 1095, call_ends: 180, reports: 365 },
     batchRows: 1, // one row per batch: the loop must go on until a batch comes back short
     maxBatches: 100,
   };
@@ -87,7 +95,8 @@ describe('retention purge (PostgreSQL)', () => {
     const r = await runRetention(db.pool, policy, NOW, (tbl, n) => batches.push(`${tbl}:${n}`));
     expect(r.result).toBe('ok');
     // old alert with its note and history; kept alert's 100-day note and history; 2 audit rows
-    expect(r.purged).toEqual({ alerts: 1, notes: 2, history: 2, audit: 2, call_ends: 1 });
+    expect(r.purged).toEqual({ alerts: 1, notes: 2, history: 2, audit: 2, call_ends: 1, reports: 1 });
+    expect((await db.pool.query('SELECT evidence FROM number_reports')).rows).toEqual([{ evidence: 'new' }]);
     expect(batches.filter((b) => b.startsWith('audit:'))).toEqual(['audit:1', 'audit:1']);
     expect((await db.pool.query('SELECT call_id FROM alerts')).rows).toEqual([{ call_id: 'kept' }]);
     expect(await count(db.pool, 'alert_notes')).toBe(1);
@@ -103,6 +112,7 @@ describe('retention purge (PostgreSQL)', () => {
       history: 0,
       audit: 0,
       call_ends: 0,
+      reports: 0,
     });
   });
 

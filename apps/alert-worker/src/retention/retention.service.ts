@@ -32,6 +32,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
         audit: c.RETENTION_AUDIT_DAYS,
         // call ends wait for their alert at most as long as alerts are kept
         call_ends: c.RETENTION_ALERTS_DAYS,
+        reports: c.RETENTION_REPORTS_DAYS,
       },
       batchRows: c.RETENTION_BATCH_ROWS,
       maxBatches: 1000,

@@ -1,7 +1,10 @@
 import type { Pool } from 'pg';
 
-/** What the purge deletes, as named to retention_purge_batch (migration 060_retention.sql). */
-export const RETENTION_DATA = ['alerts', 'notes', 'history', 'audit', 'call_ends'] as const;
+/**
+ * What the purge deletes, as named to retention_purge_batch (migrations 060 and 065), and the
+ * partner reports (075), which are not append-only: the worker deletes those itself.
+ */
+export const RETENTION_DATA = ['alerts', 'notes', 'history', 'audit', 'call_ends', 'reports'] as const;
 export type RetentionData = (typeof RETENTION_DATA)[number];
 
 export interface RetentionPolicy {
@@ -14,7 +17,7 @@ export interface RetentionPolicy {
 
 export interface RetentionRunResult {
   result: 'ok' | 'skipped';
-  /** rows deleted per table (alerts, notes, history, audit, call_ends) */
+  /** rows deleted per table (alerts, notes, history, audit, call_ends, reports) */
   purged: Record<string, number>;
 }
 
@@ -46,8 +49,12 @@ export async function runRetention(
         const cutoff = new Date(now.getTime() - days * 86_400_000);
         for (let batch = 0; batch < policy.maxBatches; batch++) {
           const res = await client.query<{ tbl: string; purged: string }>(
-            'SELECT tbl, purged FROM retention_purge_batch($1, $2, $3)',
-            [what, cutoff, policy.batchRows],
+            what === 'reports'
+              ? `WITH gone AS (DELETE FROM number_reports WHERE id IN (
+                   SELECT id FROM number_reports WHERE reported_at < $1 ORDER BY id LIMIT $2) RETURNING 1)
+                 SELECT 'reports' AS tbl, count(*) AS purged FROM gone`
+              : 'SELECT tbl, purged FROM retention_purge_batch($1, $2, $3)',
+            what === 'reports' ? [cutoff, policy.batchRows] : [what, cutoff, policy.batchRows],
           );
           let main = 0;
           for (const r of res.rows) {
