@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { credentials, makeGenericClientConstructor, Metadata, ServiceError } from '@grpc/grpc-js';
 import * as hdr from 'hdr-histogram-js';
 import Redis from 'ioredis';
-import { ingestV1 } from '@eagle-eye/contracts';
+import { handoffEntryEventCount, ingestV1 } from '@eagle-eye/contracts';
 import { apiKeyFor, createPool, DEMO_CARRIERS, migrate, seedDemo } from '@eagle-eye/db';
 import { callEvents } from '../apps/ingest/src/testing/call-events';
 
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
       const key = `${tag}:{h${p}}:events`;
       entries += await redis.xlen(key);
       for (const [, fields] of await redis.xrange(key, '-', '+')) {
-        handed += (JSON.parse(fields[3]) as unknown[]).length;
+        handed += handoffEntryEventCount(fields);
       }
     }
     const ms = (us: number): string => (us / 1000).toFixed(1);
