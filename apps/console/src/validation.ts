@@ -1,5 +1,6 @@
 import { BadRequestException } from '@nestjs/common';
 import { z } from '@eagle-eye/config';
+import { containsClearNumber } from '@eagle-eye/pseudonym';
 
 /** Parses input with a zod schema; a 400 naming each bad field otherwise (values are not echoed). */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
@@ -13,3 +14,12 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
 }
 
 export const idParam = z.string().regex(/^\d{1,18}$/, { message: 'must be a numeric id' });
+
+/** Free text from people: bounded, and never a phone number (the system holds pseudonyms only). */
+export const freeText = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((t) => !containsClearNumber(t), { message: 'must not contain phone numbers' });

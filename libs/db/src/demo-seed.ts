@@ -133,15 +133,18 @@ export async function demoCredentialsPresent(pool: Pool): Promise<string[]> {
   return found;
 }
 
+/** The production refusals for the demo credentials that work in this database. */
+export async function demoCredentialProblems(pool: Pool): Promise<string[]> {
+  return (await demoCredentialsPresent(pool)).map(
+    (f) => `${f} exists (revoke or disable it, or run a database never seeded with demo data)`,
+  );
+}
+
 /** With NODE_ENV=production, refuses to go on while demo credentials work in this database. */
 export async function assertNoDemoCredentials(
   pool: Pool,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   if (env.NODE_ENV !== 'production') return;
-  const found = await demoCredentialsPresent(pool);
-  enforceProduction(
-    found.map((f) => `${f} exists (revoke or disable it, or run a database never seeded with demo data)`),
-    env,
-  );
+  enforceProduction(await demoCredentialProblems(pool), env);
 }

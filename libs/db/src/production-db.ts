@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { enforceProduction } from '@eagle-eye/config';
 import { databaseRoleProblems } from './app-role';
-import { demoCredentialsPresent } from './demo-seed';
+import { demoCredentialProblems } from './demo-seed';
 import { createPool } from './db';
 
 /**
@@ -14,14 +14,7 @@ export async function assertProductionDatabase(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
   if (env.NODE_ENV !== 'production') return;
-  const demo = await demoCredentialsPresent(pool);
-  enforceProduction(
-    [
-      ...(await databaseRoleProblems(pool)),
-      ...demo.map((f) => `${f} exists (revoke or disable it, or run a database never seeded with demo data)`),
-    ],
-    env,
-  );
+  enforceProduction([...(await databaseRoleProblems(pool)), ...(await demoCredentialProblems(pool))], env);
 }
 
 /** The same from a URL (an app's preflight, before its modules open their pools). */

@@ -22,25 +22,18 @@ import Redis from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { CARRIER_ID, PSEUDONYM_TOKEN, REGION } from '@eagle-eye/contracts';
 import { z } from '@eagle-eye/config';
-import { classifyPseudonym, containsClearNumber, idLooksLikeNumber } from '@eagle-eye/pseudonym';
+import { classifyPseudonym, idLooksLikeNumber } from '@eagle-eye/pseudonym';
 import { REDIS, RedisKeys } from '@eagle-eye/redis';
 import { RulesRepository, RuleValidationError } from '@eagle-eye/rules';
 import { AuditRepository } from '../audit/audit.repository';
 import { AuthGuard, CurrentUser, Public, Roles } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { ConsoleConfig, CONSOLE_CONFIG } from '../config';
-import { parseInput } from '../validation';
+import { freeText, parseInput } from '../validation';
 import { REPORT_CATEGORIES, ReportedNumber, ReportRow, ReportsRepository } from './reports.repository';
 
 const DAY = 86_400_000;
 const PARTNER_KEY = /^Bearer erk_([A-Za-z0-9]{1,64})_(\S{1,256})$/;
-const freeText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((t) => !containsClearNumber(t), { message: 'must not contain phone numbers' });
 const reportBody = z.object({
   reporter: z
     .string()
