@@ -233,6 +233,20 @@ describe('web console in a browser', () => {
       longer.suspect,
     ]);
     expect(listed.rows).toEqual([{ list: 'black' }]);
+
+    // the suspect's token, searched across alerts (server side, in scope) and lists
+    await page.fill('#search-form input[name=q]', longer.suspect);
+    await page.press('#search-form input[name=q]', 'Enter');
+    await page.waitForSelector(`#search-alert-rows tr[data-id="${ids[0]}"]`);
+    await page.waitForSelector('#search-list-rows tr:has-text("black")');
+    await shot(page, 'console-search-en');
+    // a clear number never becomes a query, in the page or at the API
+    await page.fill('#search-form input[name=q]', '13812345678');
+    await page.press('#search-form input[name=q]', 'Enter');
+    await page.waitForSelector('#search .error:has-text("never a clear number")');
+    const tok = await stack.login('operator.a', 'demo-operator-a');
+    expect((await stack.api(tok, 'GET', '/api/alerts?number=13812345678')).status).toBe(400);
+    expect((await stack.api(tok, 'GET', '/api/lists?numberToken=13812345678')).status).toBe(400);
     expect(errors).toEqual([]);
   }, 90000);
 

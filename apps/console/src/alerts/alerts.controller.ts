@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { AlertView, CARRIER_ID, REGION } from '@eagle-eye/contracts';
+import { AlertView, CARRIER_ID, PSEUDONYM_TOKEN, REGION } from '@eagle-eye/contracts';
 import { z } from '@eagle-eye/config';
 import { containsClearNumber } from '@eagle-eye/pseudonym';
 import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
@@ -20,6 +20,11 @@ const listQuery = z.object({
   kind: z.enum(['victim_on_call', 'post_call', 'suspect_number']).optional(),
   region: z.string().regex(REGION).optional(),
   carrierId: z.string().regex(CARRIER_ID).optional(),
+  /** a number's pseudonym token: alerts where it is the victim or the suspect (never a clear number) */
+  number: z
+    .string()
+    .regex(PSEUDONYM_TOKEN, { message: 'must be a number token (p1.…), never a clear number' })
+    .optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).max(100000).default(0),
 });
@@ -56,6 +61,11 @@ export class AlertsController {
   @ApiQuery({ name: 'kind', required: false })
   @ApiQuery({ name: 'region', required: false })
   @ApiQuery({ name: 'carrierId', required: false })
+  @ApiQuery({
+    name: 'number',
+    required: false,
+    description: 'a number token: alerts with it as victim or suspect',
+  })
   @ApiQuery({ name: 'limit', required: false })
   @ApiQuery({ name: 'offset', required: false })
   list(@CurrentUser() p: Principal, @Query() query: unknown): Promise<AlertPage> {

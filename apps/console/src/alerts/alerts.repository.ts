@@ -10,6 +10,8 @@ export interface AlertFilter {
   kind?: AlertKind;
   region?: string;
   carrierId?: string;
+  /** a number token, as victim or suspect */
+  number?: string;
   limit: number;
   offset: number;
 }
@@ -63,6 +65,10 @@ export class AlertsRepository {
         params.push(v);
         where.push(`a.${col} = $${params.length}`);
       }
+    }
+    if (f.number !== undefined) {
+      params.push(f.number);
+      where.push(`(a.victim = $${params.length} OR a.suspect = $${params.length})`);
     }
     const cond = where.join(' AND ');
     const c = await this.pool.connect();

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from '@eagle-eye/config';
-import { CARRIER_ID_SOURCE } from '@eagle-eye/contracts';
+import { CARRIER_ID_SOURCE, PSEUDONYM_TOKEN } from '@eagle-eye/contracts';
 import { containsClearNumber } from '@eagle-eye/pseudonym';
 import {
   LIST_NAMES,
@@ -43,6 +43,8 @@ const listQuery = z.object({
   list: z.enum(LIST_NAMES as [ListName, ...ListName[]]).optional(),
   scope: scope.optional(),
   includeRemoved: z.enum(['true', 'false']).optional(),
+  /** one number's entries (its pseudonym token, never a clear number) */
+  numberToken: z.string().regex(PSEUDONYM_TOKEN, { message: 'must be a number token (p1.…)' }).optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 const addBody = z.object({
@@ -83,7 +85,12 @@ export class ListsController {
     if (p.role === 'carrier_operator' && q.scope && q.scope !== '*' && q.scope !== p.carrierId) {
       throw new ForbiddenException('carrier operators see global lists and their own carrier only');
     }
-    const filter = { list: q.list, includeRemoved: q.includeRemoved === 'true', limit: q.limit };
+    const filter = {
+      list: q.list,
+      numberToken: q.numberToken,
+      includeRemoved: q.includeRemoved === 'true',
+      limit: q.limit,
+    };
     let entries: ListEntry[];
     if (p.role === 'carrier_operator' && !q.scope) {
       const [global, own] = await Promise.all([

@@ -195,6 +195,7 @@ export const en: Messages = {
     escalate: 'escalate to police',
     tabs: 'switch between victims and suspect numbers',
     help: 'open or close this help',
+    search: 'search a number',
     close: 'close a dialog or the details',
   },
   role: {
@@ -245,6 +246,19 @@ export const en: Messages = {
     attempts: 'Attempts',
     failedAt: 'Failed at',
     none: 'No dead letters.',
+  },
+  search: {
+    label: 'Search alerts and lists by number token',
+    placeholder: 'number token p1.…',
+    submit: 'Search',
+    title: 'Number search',
+    alerts: 'Alerts (as victim or suspect)',
+    lists: 'List entries',
+    noAlerts: 'No alerts with this number.',
+    noLists: 'Not on any list.',
+    more: 'Load more',
+    total: '{n} in all',
+    invalid: 'enter a number token (p1.…), never a clear number',
   },
   error: {
     generic: 'Failed: {message}',

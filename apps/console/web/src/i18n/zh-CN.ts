@@ -195,6 +195,7 @@ export const zhCN = {
     escalate: '移交公安',
     tabs: '切换受害人 / 涉诈号码',
     help: '打开或关闭本帮助',
+    search: '搜索号码',
     close: '关闭对话框或详情',
   },
   role: {
@@ -244,6 +245,19 @@ export const zhCN = {
     attempts: '尝试次数',
     failedAt: '失败时间',
     none: '没有死信任务。',
+  },
+  search: {
+    label: '按号码标识搜索告警和名单',
+    placeholder: '号码标识 p1.…',
+    submit: '搜索',
+    title: '号码搜索',
+    alerts: '相关告警（受害人或可疑号码）',
+    lists: '名单记录',
+    noAlerts: '没有相关告警。',
+    noLists: '不在任何名单上。',
+    more: '加载更多',
+    total: '共 {n} 条',
+    invalid: '请输入号码标识（p1.…），不要输入明文号码',
   },
   error: {
     generic: '操作失败：{message}',
