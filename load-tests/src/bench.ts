@@ -36,6 +36,12 @@ export interface StepOutcome {
   backlogEventsAtEnd: number;
   /** share of one core each process used during the step (redis, ingest, detector-1, ...) */
   cpuPct: Record<string, number>;
+  /**
+   * µs of CPU per event from each process's own counters: ingest per event it acknowledged, every
+   * other process per event the detector applied (a machine shared with other work inflates the
+   * wall-clock rates, much less these)
+   */
+  cpuUsPerEvent?: Record<string, number>;
   /** Lua calls and Redis time (inside the scripts) per event applied by the detector */
   luaCallsPerEvent: number;
   luaUsPerEvent: number;
@@ -324,6 +330,12 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       for (const [k, v] of Object.entries(c1.cpu))
         cpuPct[k] = Math.round(((v - (c0.cpu[k] ?? 0)) / secs) * 100);
       const applied = Math.max(1, d1 - d0);
+      const acked = Math.max(1, res.achievedEventsPerS * secs);
+      const cpuUsPerEvent: Record<string, number> = {};
+      for (const [k, v] of Object.entries(c1.cpu)) {
+        const per = k.startsWith('ingest') ? acked : applied;
+        cpuUsPerEvent[k] = Math.round(((v - (c0.cpu[k] ?? 0)) / per) * 1e7) / 10;
+      }
       stack.assertAlive();
       const why: string[] = [];
       if (res.batches.dropped) why.push(`${res.batches.dropped} batches dropped`);
@@ -344,6 +356,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         rejectedEvents: res.events.rejected,
         backlogEventsAtEnd: backlog,
         cpuPct,
+        cpuUsPerEvent,
         luaCallsPerEvent: Math.round(((c1.evalshaCalls - c0.evalshaCalls) / applied) * 100) / 100,
         luaUsPerEvent: Math.round(((c1.evalshaUs - c0.evalshaUs) / applied) * 10) / 10,
         passed: why.length === 0,
@@ -354,7 +367,10 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
           `ack p99 ${o.ackP99Ms} ms, backlog ${backlog}) ${o.passed ? '' : o.why}\n` +
           `    cpu % of a core: ${Object.entries(cpuPct)
             .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}; Lua ${o.luaCallsPerEvent} calls, ${o.luaUsPerEvent} us in Redis per event`,
+            .join(', ')}; Lua ${o.luaCallsPerEvent} calls, ${o.luaUsPerEvent} us in Redis per event\n` +
+          `    cpu us per event: ${Object.entries(cpuUsPerEvent)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
       );
       await drain(`${rate} events/s`, cfg.smoke ? 30000 : 120000);
       return o;

@@ -69,6 +69,13 @@ export function formatReport(r: BenchResult): string {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}; per event ${s.luaCallsPerEvent} Lua calls, ${s.luaUsPerEvent} us of Lua in Redis`,
     );
+    if (s.cpuUsPerEvent) {
+      out.push(
+        `      cpu per event (us, the processes' own counters): ${Object.entries(s.cpuUsPerEvent)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
+    }
   }
   const sus = r.throughput.sustainedEventsPerS;
   out.push(
