@@ -305,18 +305,29 @@ describe('web console in a browser', () => {
     await page.click('a[data-nav=rules]');
     await page.waitForSelector('#rule-rows tr:has-text("fanout")');
     const fanout = page.locator('#rule-rows tr', { hasText: 'fanout' }).first();
-    const before = await fanout.locator('td').nth(3).textContent();
-    await fanout.locator('button').click();
+    const points = Number(await fanout.locator('td').nth(4).textContent());
+    await fanout.locator('button.edit').click();
     await page.waitForSelector('dialog[open] input[name=reason]');
+    // nothing changed yet: nothing to save
+    expect(await page.isDisabled('dialog[open] button[type=submit]')).toBe(true);
+    await page.fill('dialog[open] input[name=points]', String(points + 5));
     await page.fill('dialog[open] input[name=reason]', 'tuning after a week of false positives');
+    // the preview says exactly what changes
+    expect(await page.locator('dialog[open] .diff li').allTextContents()).toEqual([
+      `Points: ${points} → ${points + 5}`,
+    ]);
     await shot(page, 'console-rule-dialog-en');
     await page.click('dialog[open] button[type=submit]');
     await page.waitForFunction(
-      (b) =>
+      (p) =>
         Array.from(document.querySelectorAll('#rule-rows tr')).find((r) => r.textContent?.includes('fanout'))
-          ?.children[3]?.textContent !== b,
-      before,
+          ?.children[4]?.textContent === String(p),
+      points + 5,
     );
+    await fanout.locator('button.history').click();
+    await page.waitForSelector('#rule-versions tr:has-text("tuning after a week of false positives")');
+    await shot(page, 'console-rule-history-en');
+    await page.keyboard.press('Escape');
     await shot(page, 'console-rules-en');
     expect(errors).toEqual([]);
   }, 60000);

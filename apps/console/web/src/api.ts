@@ -1,7 +1,7 @@
 import type { AlertDetail, AlertPage } from '../../src/alerts/alerts.repository';
 import type { Principal } from '../../src/auth/principal';
 import type { UiConfig } from '../../src/ui-config';
-import type { ListEntry } from '../../../../libs/rules/src/rules.repository';
+import type { ListEntry, RuleVersion } from '../../../../libs/rules/src/rules.repository';
 import type { RuleConfig } from '../../../../libs/rules/src/rule-catalog';
 import type { AlertsRepository } from '../../src/alerts/alerts.repository';
 import type { AdminController } from '../../src/admin/admin.controller';
@@ -64,3 +64,4 @@ export async function request<T>(
 export type { UserOut } from '../../src/admin/admin.controller';
 export type { AuditEntry } from '../../src/audit/audit.repository';
 export type DeadLetterPage = Awaited<ReturnType<AdminController['deadLetterList']>>;
+export type RuleVersionRow = Wire<RuleVersion>;
