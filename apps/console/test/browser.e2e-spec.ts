@@ -302,6 +302,33 @@ describe('web console in a browser', () => {
     expect(posts.join()).not.toContain('13812345678'); // refused before it leaves the browser
     await shot(page, 'console-lists-en');
 
+    // a false positive makes its suspect a whitelist candidate; approving asks, then lists it for
+    // that carrier only
+    const fp = await stack.enqueueVictim({ severity: 'warning', score: 66 });
+    const sup = await stack.login('supervisor', 'demo-supervisor');
+    const fpId = await until(
+      async () =>
+        (await stack.db.pool.query(`SELECT id::text FROM alerts WHERE call_id = $1`, [fp.callId])).rows[0]
+          ?.id as string | undefined,
+      'the false-positive alert',
+    );
+    expect((await stack.api(sup, 'POST', `/api/alerts/${fpId}/claim`)).status).toBe(200);
+    expect(
+      (await stack.api(sup, 'POST', `/api/alerts/${fpId}/outcome`, { outcome: 'false_positive' })).status,
+    ).toBe(200);
+    await page.reload();
+    const candidate = page.locator('#candidate-rows tr', { hasText: fp.suspect });
+    await candidate.locator('button.approve').click();
+    await page.waitForSelector('dialog[open]:has-text("Whitelist this number for carrier-a?")');
+    await shot(page, 'console-whitelist-approve-en');
+    await page.click('dialog[open] button.primary');
+    await candidate.locator('.badge:has-text("on the whitelist")').waitFor();
+    const white = await stack.db.pool.query(
+      `SELECT list, scope FROM number_lists WHERE number_token = $1 AND removed_at IS NULL`,
+      [fp.suspect],
+    );
+    expect(white.rows).toEqual([{ list: 'white', scope: 'carrier-a' }]);
+
     await page.click('a[data-nav=rules]');
     await page.waitForSelector('#rule-rows tr:has-text("fanout")');
     const fanout = page.locator('#rule-rows tr', { hasText: 'fanout' }).first();

@@ -157,6 +157,12 @@ export const en: Messages = {
     carrier: 'Carrier',
     falsePositives: 'False positives',
     lastAlert: 'Last alert',
+    approve: 'Approve for the whitelist',
+    approved: 'on the whitelist',
+    approveTitle: 'Whitelist this number for {carrier}?',
+    approveBody:
+      'The number {token} was marked a false positive several times. Once listed, {carrier} gets no alerts for it (the entry can be removed at any time).',
+    approveReason: 'approved after {n} false positives',
   },
   rules: {
     title: 'Detection rules',

@@ -157,6 +157,11 @@ export const zhCN = {
     carrier: '运营商',
     falsePositives: '误报次数',
     lastAlert: '最近告警',
+    approve: '批准加入白名单',
+    approved: '已在白名单',
+    approveTitle: '把号码加入 {carrier} 的白名单？',
+    approveBody: '号码 {token} 被多次标记为误报。加入后，{carrier} 不再因该号码告警（可随时从名单移除）。',
+    approveReason: '误报 {n} 次，主管批准',
   },
   rules: {
     title: '检测规则',
