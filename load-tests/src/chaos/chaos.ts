@@ -11,6 +11,7 @@ import { ConsoleLedger } from './console-ledger';
 import { FaultProxy } from './fault-proxy';
 import {
   Fault,
+  getAppendFsync,
   killApp,
   killRedis,
   latency,
@@ -122,7 +123,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'clock-ahead',
-    what: 'a carrier whose clock is 5 minutes ahead (beyond the 5-minute future skew: refused, not acked)',
+    what: 'a carrier whose clock is 5 minutes ahead (at the edge of INGEST_MAX_FUTURE_SKEW_MS)',
     durationS: 30,
     faults: [],
     carrier: { clockOffsetMs: 300_000 },
@@ -179,6 +180,8 @@ export interface ChaosRow {
 
 interface RunOptions {
   services: Services;
+  /** the AOF fsync policy Redis started with (deploy/redis/redis.conf) */
+  fsync: 'everysec' | 'always';
   ratePerS: number;
   batchSize: number;
   probesPerS: number;
@@ -199,7 +202,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
   }
   const tag = randomTag(4);
   const prefix = `chaos${tag}`;
-  if (o.services.private) await setAppendFsync(o.services.redisUrl, sc.fsync ?? 'everysec');
+  if (o.services.private) await setAppendFsync(o.services.redisUrl, sc.fsync ?? o.fsync);
   // a killed replica's entries are claimed by another one after this idle time
   const env: Record<string, string> = { DETECTOR_CLAIM_IDLE_MS: '5000' };
   const stack = new BenchStack({
@@ -420,7 +423,7 @@ export function formatTable(rows: ChaosRow[]): string {
     const c = r.carrier;
     out.push(
       `${r.scenario}: ${r.what}; ${c.reconnects} reconnects, ${c.resends} batches resent, ${c.duplicates} duplicates acked, ` +
-        `${r.ledger.changesRedelivered} changes redelivered around reconnects, ${r.ledger.eventsLate} events late beyond lateness, ack max ${c.ackMaxMs} ms` +
+        `${r.ledger.changesRedelivered} changes redelivered around reconnects, ${r.ledger.eventsLate} events late beyond lateness, ${r.ledger.alertsCreatedAsUpdate} new alerts first seen as alert.updated, ack max ${c.ackMaxMs} ms` +
         (Object.keys(c.rejected).length ? `, rejected ${JSON.stringify(c.rejected)}` : ''),
     );
   }
@@ -464,16 +467,17 @@ async function main(): Promise<void> {
     log,
   });
   a.assertAllUsed();
+  const fsync = await getAppendFsync(services.redisUrl);
   const rows: ChaosRow[] = [];
   let cost = '';
   try {
     for (const sc of chosen) {
       log(`scenario ${sc.name}: ${sc.what}`);
-      rows.push(await runScenario(sc, { ...opts, services, log }));
+      rows.push(await runScenario(sc, { ...opts, services, fsync, log }));
     }
-    if (fsyncCost) cost = formatFsyncCost(await measureFsyncCost(services, fsyncEvents, log));
+    if (fsyncCost) cost = formatFsyncCost(await measureFsyncCost(services, fsyncEvents, fsync, log));
   } finally {
-    if (services.private) await setAppendFsync(services.redisUrl, 'everysec').catch(() => undefined);
+    if (services.private) await setAppendFsync(services.redisUrl, fsync).catch(() => undefined);
     await services.stop();
   }
   if (rows.length) process.stdout.write(`${formatTable(rows)}\n`);

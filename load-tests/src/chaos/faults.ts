@@ -100,7 +100,18 @@ async function servicesUp(s: Services): Promise<void> {
   await run('bash', ['scripts/services.sh', 'up'], { cwd: REPO_ROOT, env, timeout: 180000 });
 }
 
-/** Sets Redis's AOF fsync policy (the restart reads deploy/redis/redis.conf: everysec). */
+/** Redis's AOF fsync policy now (`no` reads as everysec: the suite compares the other two). */
+export async function getAppendFsync(redisUrl: string): Promise<'everysec' | 'always'> {
+  const r = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  try {
+    const [, v] = (await r.config('GET', 'appendfsync')) as [string, string];
+    return v === 'always' ? 'always' : 'everysec';
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Sets Redis's AOF fsync policy (a restart reads deploy/redis/redis.conf). */
 export async function setAppendFsync(redisUrl: string, policy: 'everysec' | 'always'): Promise<void> {
   const r = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   try {

@@ -21,6 +21,7 @@ export interface FsyncCost {
 export async function measureFsyncCost(
   services: Services,
   events: number,
+  restore: 'everysec' | 'always',
   log: (s: string) => void,
 ): Promise<FsyncCost[]> {
   if (!services.private)
@@ -74,7 +75,7 @@ export async function measureFsyncCost(
     }
   } finally {
     observer.close();
-    await setAppendFsync(services.redisUrl, 'everysec');
+    await setAppendFsync(services.redisUrl, restore);
     await stack.stop();
     await stack.cleanup();
   }

@@ -31,8 +31,14 @@ export interface LedgerResult {
   alertsExpected: number;
   /** expected alerts with a row in PostgreSQL */
   alertsPersisted: number;
-  /** expected alerts that reached the console as `alert.created` */
+  /** expected alerts that reached the console (`alert.created` or `alert.updated`) */
   alertsDelivered: number;
+  /**
+   * of those, alerts whose `alert.created` never came, only `alert.updated` (a worker killed between
+   * commit and publish republishes the new alert as an update on retry): a client that upserts on
+   * both events, as the README asks, has it
+   */
+  alertsCreatedAsUpdate: number;
   /** extra rows for one call, or `alert.created` of one alert with two different seqs */
   alertsDuplicated: number;
   /** the same change received twice around a reconnect (the contract allows it; clients drop it) */
@@ -140,12 +146,15 @@ export async function checkLedger(o: {
   }
   let persisted = 0;
   let delivered = 0;
+  let createdAsUpdate = 0;
   let duplicated = 0;
   for (const callId of expectedAlertCalls) {
     const l = byCall.get(callId) ?? [];
     if (l.length) persisted++;
     duplicated += Math.max(0, l.length - 1);
-    if (l.some((a) => (o.console.alerts.get(a.id)?.created.length ?? 0) > 0)) delivered++;
+    const seen = l.map((a) => o.console.alerts.get(a.id)).filter((a) => a !== undefined);
+    if (seen.length) delivered++;
+    if (seen.length && seen.every((a) => a.created.length === 0)) createdAsUpdate++;
   }
   let redelivered = 0;
   let missed = 0;
@@ -174,6 +183,7 @@ export async function checkLedger(o: {
     alertsExpected: expected,
     alertsPersisted: persisted,
     alertsDelivered: delivered,
+    alertsCreatedAsUpdate: createdAsUpdate,
     alertsDuplicated: duplicated,
     changesRedelivered: redelivered,
     changesMissed: missed,
