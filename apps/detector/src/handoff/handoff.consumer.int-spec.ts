@@ -202,4 +202,37 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     expect(job?.data).toMatchObject({ victim });
     await queue.close();
   });
+
+  it("never takes over its own entries: a long round's read-ahead is not applied twice", async () => {
+    const self = new HandoffConsumer(h.redis, h.keys, detection, {
+      partitions: PARTITIONS,
+      consumer: 'busy',
+      readCount: 100,
+      claimIdleMs: 1000,
+    });
+    await self.ensureGroups();
+    await handOver(fanout(token(), T0, 10));
+    // read ahead by this consumer, its round still running past the claim idle time
+    for (let p = 0; p < PARTITIONS; p++)
+      await h.redis.xreadgroup(
+        'GROUP',
+        HANDOFF_GROUP,
+        'busy',
+        'COUNT',
+        1000,
+        'STREAMS',
+        h.keys.handoffStream(p),
+        '>',
+      );
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await self.claimStale()).toBe(0);
+    // another replica does take them over
+    const other = new HandoffConsumer(h.redis, h.keys, detection, {
+      partitions: PARTITIONS,
+      consumer: 'other',
+      readCount: 100,
+      claimIdleMs: 1000,
+    });
+    expect(await other.claimStale()).toBeGreaterThan(0);
+  });
 });

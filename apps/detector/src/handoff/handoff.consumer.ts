@@ -87,28 +87,52 @@ export class HandoffConsumer {
     return batches;
   }
 
-  /** Takes over entries another consumer left pending for longer than claimIdleMs. */
+  /**
+   * Takes over entries another consumer left pending for longer than claimIdleMs. Never this
+   * consumer's own: those are read-ahead entries of a round still in progress (a long round under a
+   * backlog outlasts claimIdleMs), and re-claiming them applied every one twice; after a restart
+   * its own pending entries are read again from '0' instead (run()).
+   */
   async claimStale(): Promise<number> {
-    const p = this.redis.pipeline();
+    const pending = this.redis.pipeline();
     for (let i = 0; i < this.opts.partitions; i++) {
-      p.xautoclaim(
+      pending.xpending(
         this.keys.handoffStream(i),
         HANDOFF_GROUP,
-        this.opts.consumer,
+        'IDLE',
         this.opts.claimIdleMs,
-        '0-0',
-        'COUNT',
+        '-',
+        '+',
         this.opts.readCount,
       );
     }
-    const res = (await p.exec()) ?? [];
-    const batches: Batch[] = [];
-    res.forEach(([err, reply], partition) => {
+    const claim = this.redis.pipeline();
+    const partitions: number[] = [];
+    ((await pending.exec()) ?? []).forEach(([err, reply], partition) => {
       if (err) throw err;
-      const rows = (reply as [string, [string, string[] | null][]])[1] ?? [];
+      const ids = (reply as [string, string, number, number][])
+        .filter(([, consumer]) => consumer !== this.opts.consumer)
+        .map(([id]) => id);
+      if (!ids.length) return;
+      // XCLAIM re-checks the idle time: of two replicas claiming at once, one gets each entry
+      claim.xclaim(
+        this.keys.handoffStream(partition),
+        HANDOFF_GROUP,
+        this.opts.consumer,
+        this.opts.claimIdleMs,
+        ...ids,
+      );
+      partitions.push(partition);
+    });
+    if (!partitions.length) return 0;
+    const batches: Batch[] = [];
+    ((await claim.exec()) ?? []).forEach(([err, reply], k) => {
+      if (err) throw err;
+      // an entry deleted from the stream meanwhile comes back empty (or not at all)
+      const rows = (reply as [string, string[] | null][]).filter((r): r is [string, string[]] => !!r?.[1]);
       if (rows.length) {
-        this.logger.warn(`took over ${rows.length} stale entries of partition ${partition}`);
-        batches.push(this.decode(partition, rows));
+        this.logger.warn(`took over ${rows.length} stale entries of partition ${partitions[k]}`);
+        batches.push(this.decode(partitions[k], rows));
       }
     });
     return this.apply(batches);
