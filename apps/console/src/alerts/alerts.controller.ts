@@ -2,10 +2,9 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AlertView, CARRIER_ID, PSEUDONYM_TOKEN, REGION } from '@eagle-eye/contracts';
 import { z } from '@eagle-eye/config';
-import { containsClearNumber } from '@eagle-eye/pseudonym';
 import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
-import { idParam, parseInput } from '../validation';
+import { freeText, idParam, parseInput } from '../validation';
 import { AlertDetail, AlertPage } from './alerts.repository';
 import { AlertsService } from './alerts.service';
 
@@ -28,15 +27,6 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   offset: z.coerce.number().int().min(0).max(100000).default(0),
 });
-
-/** Free text from operators: bounded, and never a phone number (the system holds pseudonyms only). */
-const freeText = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .refine((t) => !containsClearNumber(t), { message: 'must not contain phone numbers' });
 
 const outcomeBody = z.object({
   outcome: z.enum(['dissuaded', 'victim_unreachable', 'false_positive', 'confirmed_fraud']),
