@@ -131,6 +131,49 @@ describe('detection on real Redis and PostgreSQL', () => {
     expect(due).toBe(0);
   });
 
+  it('raises the alert of an answer redelivered after a replica died between its stages, its call over since', async () => {
+    const scammer = token();
+    const victim = token();
+    const s = policeCall(scammer, victim);
+    const answerRound = h.entry([...s.before, s.attempt, s.answered]);
+    // a short call: on its own its end raises no post-call alert (under postCallMinTalkS)
+    const endRound = h.entry([s.ended(10)]);
+    // the answer's round passes its first stage and the next round's first stage applies the end
+    // (the stages overlap); the replica dies before either second stage: nothing raised or acked
+    await h.detection.applyCallers([answerRound]);
+    await h.detection.applyCallers([endRound]);
+    expect(victimJobs(h.sink.jobs)).toHaveLength(0);
+    // another replica (or the restarted one) reads both rounds again
+    await h.detection.process([answerRound, endRound]);
+    expect(victimJobs(h.sink.jobs)).toEqual([
+      expect.objectContaining({
+        kind: 'post_call',
+        callId: s.id,
+        victim,
+        severity: 'warning',
+        callAnsweredAt: T0 + 8000,
+        callEndedAt: T0 + 18_000,
+        talkTimeS: 10,
+      }),
+    ]);
+    // a further redelivery raises nothing more
+    h.sink.jobs = [];
+    await h.detection.process([answerRound, endRound]);
+    expect(victimJobs(h.sink.jobs)).toEqual([]);
+  });
+
+  it('raises nothing twice for an answer resent after its call was alerted and ended', async () => {
+    const scammer = token();
+    const victim = token();
+    const s = policeCall(scammer, victim);
+    await h.detection.process([h.entry([...s.before, s.attempt, s.answered])]);
+    await h.detection.process([h.entry([s.ended(10)])]);
+    expect(victimJobs(h.sink.jobs).map((j) => j.kind)).toEqual(['victim_on_call']);
+    h.sink.jobs = [];
+    await h.detection.process([h.entry([s.answered])]);
+    expect(victimJobs(h.sink.jobs)).toEqual([]);
+  });
+
   it('does not alert the same pattern from a whitelisted courier', async () => {
     const courier = token();
     const victim = token();

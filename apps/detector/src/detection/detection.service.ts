@@ -247,9 +247,10 @@ export class DetectionService {
     const calleeWork = works.filter(
       (w) =>
         w.status !== 2 &&
-        // an answer whose call already ended (events out of order) starts nothing; a call from a
-        // caller far from suspect is not tracked while it runs (its score cannot grow with time)
-        ((w.ev.type === 'ANSWERED' && (w.mask & 4) === 0 && this.trackable(w)) ||
+        // an answer whose call already ended (events out of order) starts nothing, unless it is
+        // redelivered (see lateAnswer); a call from a caller far from suspect is not tracked while
+        // it runs (its score cannot grow with time)
+        ((w.ev.type === 'ANSWERED' && ((w.mask & 4) === 0 || lateAnswer(w)) && this.trackable(w)) ||
           (w.ev.type === 'ENDED' && ((w.ev.talk ?? 0) > 0 || (w.mask & 2) !== 0))),
     );
     // Call-backs: every answered call also reads the called number's OWN caller-side windows (one
@@ -266,7 +267,10 @@ export class DetectionService {
         w.ev.caller !== w.ev.callee,
     );
     const endedHere = new Set(works.filter((w) => w.ev.type === 'ENDED').map((w) => w.callFp));
+    const endOf = new Map(works.filter((w) => w.ev.type === 'ENDED').map((w) => [w.callFp, w.ev]));
     const calleeCalls = calleeWork.map((w) => {
+      // a late answer only reads the callee's side: its call is over, nothing is to be watched
+      if (lateAnswer(w)) return this.calleeCall('r', w.ev.t, w, 'N', { talk: 0, suspect: 0, ctx: '' });
       const stored = storedCall(w);
       return this.calleeCall('a', w.ev.t, w, TYPE_CODE[w.ev.type], {
         talk: w.ev.talk ?? 0,
@@ -294,6 +298,28 @@ export class DetectionService {
       const dueKey = this.keys.detectorDue(this.dueShard(w.ev.callee));
       const rules = w.rules;
       const caller = w.caller as Score;
+      if (w.ev.type === 'ANSWERED' && lateAnswer(w)) {
+        // A replica applied this answer and died before raising its alert; the call's end (next
+        // round) was applied before it died too. The alert that was due at the answer is raised
+        // now, after the fact, whatever the talk time (the post-call minimum is for calls that
+        // qualify only by their length). A claim at the answer's time that exists already
+        // (res 2) is the alert the original round did raise: nothing more then.
+        const score = scoreCall(rules, caller, { familiar, suspectCallers, durationS: 0, age: w.ev.age });
+        const sev = victimSeverity(rules, score);
+        if (!sev) return;
+        claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, rules, 'post'));
+        onClaim.push((res) => {
+          if (res !== 1) return;
+          const job = this.victimJob('post_call', w.carrierId, w.ev, w.ev.t, sev, score, 0, w.ev.t, w.ev.rx);
+          const end = endOf.get(w.callFp);
+          if (end) {
+            job.data.callEndedAt = end.t;
+            job.data.talkTimeS = end.talk ?? 0;
+          }
+          jobs.push(job);
+        });
+        return;
+      }
       if (w.ev.type === 'ANSWERED') {
         if (ended) return;
         const next = this.nextStep(rules, 0);
@@ -766,6 +792,14 @@ export class DetectionService {
   get log(): Logger {
     return this.logger;
   }
+}
+
+/**
+ * A redelivered answer (the caller script knew it: status 1) whose call has ended since (its end is
+ * in the call's guard): the replica that first applied it died before its second stage.
+ */
+function lateAnswer(w: Work): boolean {
+  return w.ev.type === 'ANSWERED' && w.status === 1 && (w.mask & 4) !== 0;
 }
 
 /** What the callee side keeps about a call in progress, so the sweep can score it later. */

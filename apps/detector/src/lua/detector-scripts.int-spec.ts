@@ -26,7 +26,7 @@ export function keySlot(key: string): number {
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '94546399723bf2c201cfbe479cf1a917097166b7',
   'callee-event-3.lua': '8254035e294ca28fbd92332b10115bec69aab325',
-  'caller-event-4.lua': 'db105370210d36bb26c6c015ba143b058102dfa6',
+  'caller-event-4.lua': 'e5dec5c4e2bf7d342f3e6dabcb3038bb5c0c53b7',
   'device-sims-1.lua': '137fa3334aa15ab613f01ccf22eceab0e56cd2a1',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
