@@ -28,6 +28,10 @@ const listQuery = z.object({
   offset: z.coerce.number().int().min(0).max(100000).default(0),
 });
 
+const pageLimit = z.coerce.number().int().min(1).max(500).default(100);
+const historyQuery = z.object({ beforeSeq: idParam.optional(), limit: pageLimit });
+const notesQuery = z.object({ beforeId: idParam.optional(), limit: pageLimit });
+
 const outcomeBody = z.object({
   outcome: z.enum(['dissuaded', 'victim_unreachable', 'false_positive', 'confirmed_fraud']),
   note: freeText(2000).optional(),
@@ -66,6 +70,28 @@ export class AlertsController {
   @ApiOperation({ summary: 'One alert with its history and notes (404 outside your scope)' })
   get(@CurrentUser() p: Principal, @Param('id') id: string): Promise<AlertDetail> {
     return this.alerts.get(p, parseInput(idParam, id));
+  }
+
+  @Get(':id/history')
+  @ApiOperation({
+    summary: "An alert's history entries older than beforeSeq, oldest first (paged; 404 outside your scope)",
+  })
+  @ApiQuery({ name: 'beforeSeq', required: false })
+  @ApiQuery({ name: 'limit', required: false })
+  history(@CurrentUser() p: Principal, @Param('id') id: string, @Query() query: unknown) {
+    const q = parseInput(historyQuery, query);
+    return this.alerts.page(p, parseInput(idParam, id), 'history', q.beforeSeq ?? null, q.limit);
+  }
+
+  @Get(':id/notes')
+  @ApiOperation({
+    summary: "An alert's notes older than beforeId, oldest first (paged; 404 outside your scope)",
+  })
+  @ApiQuery({ name: 'beforeId', required: false })
+  @ApiQuery({ name: 'limit', required: false })
+  notes(@CurrentUser() p: Principal, @Param('id') id: string, @Query() query: unknown) {
+    const q = parseInput(notesQuery, query);
+    return this.alerts.page(p, parseInput(idParam, id), 'notes', q.beforeId ?? null, q.limit);
   }
 
   @Post(':id/claim')

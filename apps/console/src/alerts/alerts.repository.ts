@@ -25,9 +25,26 @@ export interface AlertPage {
   seq: number;
 }
 
+export type HistoryEntry = {
+  seq: number;
+  at: string;
+  actor: string;
+  action: string;
+  detail: Record<string, unknown>;
+};
+export type NoteEntry = { id: string; at: string; author: string; text: string };
+
+/** History and notes come with the alert up to this many (the newest); older ones page by cursor. */
+export const DETAIL_PAGE = 200;
+
 export interface AlertDetail extends AlertView {
-  history: { seq: number; at: string; actor: string; action: string; detail: Record<string, unknown> }[];
-  notes: { id: string; at: string; author: string; text: string }[];
+  /** oldest first: the newest DETAIL_PAGE entries */
+  history: HistoryEntry[];
+  /** older history entries exist: GET /api/alerts/:id/history?beforeSeq=<first seq> */
+  moreHistory: boolean;
+  notes: NoteEntry[];
+  /** older notes exist: GET /api/alerts/:id/notes?beforeId=<first id> */
+  moreNotes: boolean;
 }
 
 export interface ScopedRow {
@@ -110,16 +127,55 @@ export class AlertsRepository {
       params,
     );
     if (!rows[0]) return null;
-    const history = await this.pool.query<AlertDetail['history'][number]>(
+    const [history, notes] = await Promise.all([
+      this.historyPage(id, null, DETAIL_PAGE),
+      this.notesPage(id, null, DETAIL_PAGE),
+    ]);
+    return {
+      ...rows[0].view,
+      history: history.items,
+      moreHistory: history.more,
+      notes: notes.items,
+      moreNotes: notes.more,
+    };
+  }
+
+  /** Whether the alert is in the principal's scope (for reads of its history and notes). */
+  async inScope(p: Principal, id: string): Promise<boolean> {
+    const params: unknown[] = [id];
+    const { rows } = await this.pool.query(
+      `SELECT 1 FROM alerts a WHERE a.id = $1 AND ${alertScopeSql(p, params)}`,
+      params,
+    );
+    return rows.length > 0;
+  }
+
+  /** History entries older than `beforeSeq` (null: the newest), oldest first, at most `limit`. */
+  async historyPage(
+    id: string,
+    beforeSeq: number | null,
+    limit: number,
+  ): Promise<{ items: HistoryEntry[]; more: boolean }> {
+    const { rows } = await this.pool.query<HistoryEntry>(
       `SELECT seq::int8::float8 AS seq, alert_iso(at) AS at, actor, action, detail FROM alert_history
-        WHERE alert_id = $1 ORDER BY seq`,
-      [id],
+        WHERE alert_id = $1 AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3`,
+      [id, beforeSeq, limit + 1],
     );
-    const notes = await this.pool.query<AlertDetail['notes'][number]>(
-      `SELECT id::text, alert_iso(at) AS at, author, text FROM alert_notes WHERE alert_id = $1 ORDER BY id`,
-      [id],
+    return { items: rows.slice(0, limit).reverse(), more: rows.length > limit };
+  }
+
+  /** Notes older than `beforeId` (null: the newest), oldest first, at most `limit`. */
+  async notesPage(
+    id: string,
+    beforeId: string | null,
+    limit: number,
+  ): Promise<{ items: NoteEntry[]; more: boolean }> {
+    const { rows } = await this.pool.query<NoteEntry>(
+      `SELECT id::text, alert_iso(at) AS at, author, text FROM alert_notes
+        WHERE alert_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
+      [id, beforeId, limit + 1],
     );
-    return { ...rows[0].view, history: history.rows, notes: notes.rows };
+    return { items: rows.slice(0, limit).reverse(), more: rows.length > limit };
   }
 
   /** Changes in scope after `afterSeq`, oldest first (for a reconnecting client). */

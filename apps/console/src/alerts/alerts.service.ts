@@ -13,7 +13,15 @@ import { Principal } from '../auth/principal';
 import { CONSOLE_CONFIG, ConsoleConfig } from '../config';
 import { consoleAlertActions } from '../console.metrics';
 import { PoolClient } from 'pg';
-import { AlertDetail, AlertFilter, AlertPage, AlertsRepository, ScopedRow } from './alerts.repository';
+import {
+  AlertDetail,
+  AlertFilter,
+  AlertPage,
+  AlertsRepository,
+  HistoryEntry,
+  NoteEntry,
+  ScopedRow,
+} from './alerts.repository';
 
 type Stamp = (action: string, detail: Record<string, unknown>) => Promise<number>;
 import { AlertsGateway } from './alerts.gateway';
@@ -43,6 +51,24 @@ export class AlertsService {
       returned: page.items.map((a) => a.id),
     });
     return page;
+  }
+
+  /** Older history entries or notes of an alert in scope (404 outside it), audited like a view. */
+  async page(
+    p: Principal,
+    id: string,
+    what: 'history' | 'notes',
+    before: string | null,
+    limit: number,
+  ): Promise<{ items: (HistoryEntry | NoteEntry)[]; more: boolean }> {
+    if (!(await this.repo.inScope(p, id))) {
+      await this.audit.record(p, 'alert.view_denied', 'alert', id);
+      throw new NotFoundException(`alert ${id} not found`);
+    }
+    await this.audit.record(p, `alert.view_${what}`, 'alert', id, { before, limit });
+    return what === 'history'
+      ? this.repo.historyPage(id, before === null ? null : Number(before), limit)
+      : this.repo.notesPage(id, before, limit);
   }
 
   async get(p: Principal, id: string): Promise<AlertDetail> {
