@@ -424,7 +424,9 @@ describe('detection on real Redis and PostgreSQL', () => {
       expect.objectContaining({
         rule: 'callback_to_one_ring',
         points: 60,
-        text: expect.stringContaining('rang 40 different people in 24 hours') as unknown,
+        // 40 distinct callees counted by HyperLogLog: a random token whose hash collides with an
+        // earlier one leaves the sketch unchanged, so the count may fall a little short
+        text: expect.stringMatching(/rang (3[89]|40) different people in 24 hours/) as unknown,
       }),
     ]);
 
