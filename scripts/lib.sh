@@ -32,9 +32,12 @@ EE_STACK_PROGRAMS=(curl:curl)
 # npm test: headless Chromium for the console's browser tests (playwright-core drives the system
 # browser; CHROMIUM_PATH names another one), openssl for the mTLS test's certificates, promtool
 # (Debian's prometheus package) for the check of deploy/prometheus/eagle-eye.rules.yml, pg_dump and
-# pg_restore for the backup/restore test.
+# pg_restore for the backup/restore test, and a CJK font: without one a fresh Debian's Chromium draws
+# every Chinese glyph of the zh-CN console's screenshots as an empty box (WenQuanYi Micro Hei, 5 MB;
+# fonts-noto-cjk would be 90 MB).
+EE_CJK_FONT=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 EE_TEST_PROGRAMS=("${CHROMIUM_PATH:-/usr/bin/chromium}:chromium" openssl:openssl promtool:prometheus
-  pg_dump:postgresql-client pg_restore:postgresql-client)
+  pg_dump:postgresql-client pg_restore:postgresql-client "$EE_CJK_FONT:fonts-wqy-microhei")
 
 # The folder of PostgreSQL's server programs (initdb, pg_ctl, postgres): Debian keeps them off PATH
 # in /usr/lib/postgresql/<version>/bin.
@@ -49,6 +52,7 @@ ee_pg_bindir() {
 ee_has_program() {
   case "$1" in
     initdb) ee_pg_bindir >/dev/null ;;
+    *.ttc | *.ttf | *.otf) [ -f "$1" ] ;; # a font file, not a program
     /*) [ -x "$1" ] ;;
     *) command -v "$1" >/dev/null ;;
   esac
