@@ -80,7 +80,8 @@ const MEANINGS: Record<string, string> = {
 
   NODE_ENV: 'run mode; `production` in deployments',
   LOG_LEVEL: 'lowest level logged',
-  LOG_FORMAT: 'JSON lines (for collectors) or readable lines (for a terminal)',
+  LOG_FORMAT:
+    'JSON lines (for collectors) or readable lines (for a terminal; needs pino-pretty, a dev dependency, else JSON)',
   REDIS_URL: 'Redis: windows, hand-off streams, queues, socket.io fan-out (`redis://` or `rediss://`)',
   DATABASE_URL: 'PostgreSQL (`postgres://` or `postgresql://`)',
   SHUTDOWN_TIMEOUT_MS: 'on SIGTERM the app drains and exits 0, or exits 1 after this long',

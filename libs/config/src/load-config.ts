@@ -70,6 +70,11 @@ export const baseSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /**
+   * OpenTelemetry collector (OTLP over HTTP, spans go to `<endpoint>/v1/traces`); unset: traces
+   * are not exported (trace ids still reach the logs, hand-offs, alert jobs and alerts)
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.url(['http', 'https']).optional(),
   REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6390'),
   DATABASE_URL: env.url(
     ['postgres', 'postgresql'],

@@ -1,9 +1,15 @@
 import 'reflect-metadata';
-import { DynamicModule, INestApplication } from '@nestjs/common';
+import { DynamicModule, INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { baseSchema, ConfigError, loadConfig, z } from '@eagle-eye/config';
-import { JsonLogger } from './json-logger';
+import { loggingModule } from './logging';
 import { initDefaultMetrics } from './metrics';
+import { initTracing, shutdownTracing } from './tracing';
+
+/** The root of every app: its logger (nestjs-pino) beside the app's own module. */
+@Module({})
+class ServiceRoot {}
 
 /** A dependency that cannot be reached at start-up; its message says what to do. */
 export class DependencyUnreachableError extends Error {
@@ -24,6 +30,8 @@ export interface ServiceDefinition<S extends z.ZodObject> {
   httpHost?: (config: z.infer<S>) => string;
   /** checks run before Nest starts, so an unreachable Redis is one clear line, not a retry loop */
   preflight?: (config: z.infer<S>) => Promise<void>;
+  /** set-up that must happen before Nest initialises its modules (for example a WebSocket adapter) */
+  beforeListen?: (app: INestApplication, config: z.infer<S>) => void;
   /** last steps once the HTTP server listens (for example start a gRPC server) */
   afterListen?: (app: INestApplication, config: z.infer<S>) => Promise<void>;
 }
@@ -35,7 +43,7 @@ function fail(name: string, message: string, code: number): never {
 
 /**
  * Starts a service the same way everywhere: validate the environment before Nest exists, check
- * dependencies, JSON logs, default process metrics, clean shutdown on SIGTERM/SIGINT with a
+ * dependencies, pino logs (JSON, redacted, with trace ids), tracing, default process metrics, clean shutdown on SIGTERM/SIGINT with a
  * deadline so a stuck connection cannot keep a process alive.
  */
 export async function runService<S extends z.ZodObject>(
@@ -56,8 +64,15 @@ export async function runService<S extends z.ZodObject>(
     throw e;
   }
   initDefaultMetrics(def.name);
-  const logger = new JsonLogger(def.name, base.LOG_LEVEL, base.LOG_FORMAT);
-  const app = await NestFactory.create(def.module(config), { logger, bufferLogs: false });
+  initTracing({ service: def.name, otlpEndpoint: base.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const root: DynamicModule = {
+    module: ServiceRoot,
+    imports: [loggingModule(def.name, base.LOG_LEVEL, base.LOG_FORMAT), def.module(config)],
+  };
+  const app = await NestFactory.create(root, { bufferLogs: true });
+  const logger = app.get(PinoNestLogger);
+  app.useLogger(logger);
+  app.flushLogs();
   // Our own signal handling rather than Nest's enableShutdownHooks (which re-raises the signal):
   // close every module (consumers drain, connections close) and exit 0, or 1 past the deadline.
   let stopping = false;
@@ -70,15 +85,19 @@ export async function runService<S extends z.ZodObject>(
         logger.error(`shutdown took longer than ${base.SHUTDOWN_TIMEOUT_MS} ms, exiting`, 'Bootstrap');
         process.exit(1);
       }, base.SHUTDOWN_TIMEOUT_MS).unref();
-      app.close().then(
-        () => process.exit(0),
-        (e: Error) => {
-          logger.error(`shutdown failed: ${e.message}`, 'Bootstrap');
-          process.exit(1);
-        },
-      );
+      app
+        .close()
+        .then(() => shutdownTracing().catch(() => undefined))
+        .then(
+          () => process.exit(0),
+          (e: Error) => {
+            logger.error(`shutdown failed: ${e.message}`, 'Bootstrap');
+            process.exit(1);
+          },
+        );
     });
   }
+  def.beforeListen?.(app, config);
   const port = def.httpPort(config);
   const host = def.httpHost?.(config) ?? '127.0.0.1';
   try {
