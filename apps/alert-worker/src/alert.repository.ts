@@ -87,6 +87,7 @@ export class AlertRepository {
           score: j.score,
           stepS: j.stepS,
         });
+        await this.evidence(c, seq, rows[0].id, 'created', j);
         return [{ alertId: rows[0].id, created: true }];
       }
       const r = existing.rows[0];
@@ -111,11 +112,13 @@ export class AlertRepository {
           seq,
         ],
       );
-      await this.history(c, seq, r.id, next.severity !== r.severity ? 'upgraded' : 'updated', {
+      const action = next.severity !== r.severity ? 'upgraded' : 'updated';
+      await this.history(c, seq, r.id, action, {
         severity: next.severity,
         score: next.score,
         stepS: next.stepS,
       });
+      await this.evidence(c, seq, r.id, action, j);
       return [{ alertId: r.id, created: false }];
     });
   }
@@ -147,6 +150,7 @@ export class AlertRepository {
           ],
         );
         await this.history(c, seq, rows[0].id, 'created', { severity: j.severity, score: j.score });
+        await this.evidence(c, seq, rows[0].id, 'created', j);
         return [{ alertId: rows[0].id, created: true }];
       }
       const r = existing.rows[0];
@@ -157,10 +161,9 @@ export class AlertRepository {
                 updated_at = now(), seq = $6 WHERE id = $1`,
         [r.id, next.severity, next.score, JSON.stringify(next.reasons), j.region ?? null, seq],
       );
-      await this.history(c, seq, r.id, next.severity !== r.severity ? 'upgraded' : 'updated', {
-        severity: next.severity,
-        score: next.score,
-      });
+      const action = next.severity !== r.severity ? 'upgraded' : 'updated';
+      await this.history(c, seq, r.id, action, { severity: next.severity, score: next.score });
+      await this.evidence(c, seq, r.id, action, j);
       return [{ alertId: r.id, created: false }];
     });
   }
@@ -245,6 +248,40 @@ export class AlertRepository {
     await c.query(
       `INSERT INTO alert_history (seq, alert_id, actor, action, detail) VALUES ($1, $2, $3, $4, $5)`,
       [seq, alertId, actor, action, JSON.stringify(detail)],
+    );
+  }
+
+  /**
+   * The detection step as the detector sent it (migration 090): the case timeline reads it after
+   * the Redis windows behind its reasons have expired. Only what the job says, as it said it.
+   */
+  private async evidence(
+    c: PoolClient,
+    seq: number,
+    alertId: string,
+    action: 'created' | 'upgraded' | 'updated',
+    j: VictimOnCallJob | SuspectNumberJob,
+  ): Promise<void> {
+    const call = j.kind === 'suspect_number' ? null : j;
+    await c.query(
+      `INSERT INTO alert_evidence (alert_id, seq, action, event_time, raised_at, step_s, severity, score, reasons,
+          call_answered_at, call_ended_at, talk_time_s)
+       VALUES ($1, $2, $3, to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0), $6, $7, $8, $9,
+          to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0), $12)`,
+      [
+        alertId,
+        seq,
+        action,
+        j.eventTimeMs,
+        j.raisedAt,
+        call?.stepS ?? 0,
+        j.severity,
+        j.score,
+        JSON.stringify(j.reasons),
+        call?.callAnsweredAt ?? null,
+        call?.callEndedAt ?? null,
+        call?.talkTimeS ?? null,
+      ],
     );
   }
 

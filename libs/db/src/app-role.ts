@@ -14,6 +14,7 @@ export const APPEND_ONLY_TABLES = [
   'audit_log',
   'alert_history',
   'alert_notes',
+  'alert_evidence',
   'detection_rule_versions',
   'caller_models',
 ] as const;
