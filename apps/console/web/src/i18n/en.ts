@@ -1,4 +1,5 @@
 import type { Messages } from './index';
+import { intelEn } from './intel.en';
 
 /** English: the same keys as zh-CN.ts (the type checks it). */
 export const en: Messages = {
@@ -271,6 +272,7 @@ export const en: Messages = {
     total: '{n} in all',
     invalid: 'enter a number token (p1.…), never a clear number',
   },
+  intel: intelEn,
   error: {
     generic: 'Failed: {message}',
     load: 'Could not load: {message}',

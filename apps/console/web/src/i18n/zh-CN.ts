@@ -3,6 +3,8 @@
  * says so) and every message must be Chinese (i18n.spec.ts). vue-i18n syntax: {name} is a value;
  * the characters @ $ | { } are special and are not used as text.
  */
+import { intelZhCN } from './intel.zh-CN';
+
 export const zhCN = {
   app: { title: '鹰眼反诈控制台', brand: '鹰眼' },
   nav: {
@@ -269,6 +271,7 @@ export const zhCN = {
     total: '共 {n} 条',
     invalid: '请输入号码标识（p1.…），不要输入明文号码',
   },
+  intel: intelZhCN,
   error: {
     generic: '操作失败：{message}',
     load: '加载失败：{message}',
