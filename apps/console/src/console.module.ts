@@ -5,6 +5,9 @@ import { ObservabilityModule } from '@eagle-eye/observability';
 import { RedisModule } from '@eagle-eye/redis';
 import { RulesModule } from '@eagle-eye/rules';
 import { AdminController } from './admin/admin.controller';
+import { DeadLettersController } from './admin/dead-letters.controller';
+import { DeadLettersRepository } from './admin/dead-letters.repository';
+import { UsersController } from './admin/users.controller';
 import { AlertsController } from './alerts/alerts.controller';
 import { AlertsGateway } from './alerts/alerts.gateway';
 import { AlertsRepository } from './alerts/alerts.repository';
@@ -13,9 +16,12 @@ import { AuditRepository } from './audit/audit.repository';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
+import { UsersRepository } from './auth/users.repository';
 import { PasswordHasher } from './auth/password-hasher';
 import { SessionStore } from './auth/sessions';
 import { ConsoleConfig, CONSOLE_CONFIG } from './config';
+import { CaseTimelineController } from './intel/case-timeline.controller';
+import { CaseTimelineRepository } from './intel/case-timeline.repository';
 import { IntelController } from './intel/intel.controller';
 import { IntelRepository } from './intel/intel.repository';
 import { ReportsController } from './reports/reports.controller';
@@ -67,8 +73,11 @@ export class ConsoleModule implements NestModule {
         AuthController,
         AlertsController,
         AdminController,
+        DeadLettersController,
+        UsersController,
         ListsController,
         IntelController,
+        CaseTimelineController,
         ReportsController,
         OpenApiController,
         WebUiController,
@@ -79,11 +88,14 @@ export class ConsoleModule implements NestModule {
         AuthService,
         PasswordHasher,
         SessionStore,
+        UsersRepository,
         AuditRepository,
+        DeadLettersRepository,
         AlertsRepository,
         AlertsService,
         AlertsGateway,
         IntelRepository,
+        CaseTimelineRepository,
         ReportsRepository,
       ],
     };

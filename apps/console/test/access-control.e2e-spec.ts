@@ -50,7 +50,7 @@ describe('console access control', () => {
     ['GET', '/api/alerts', { op: 200, police: 200, sup: 200, admin: 200 }],
     ['GET', '/api/users', { op: 403, police: 403, sup: 403, admin: 200 }],
     ['GET', '/api/audit', { op: 403, police: 403, sup: 200, admin: 200 }],
-    ['GET', '/api/admin/dead-letters', { op: 403, police: 403, sup: 403, admin: 200 }],
+    ['GET', '/api/admin/dead-letters', { op: 403, police: 403, sup: 200, admin: 200 }],
     ['GET', '/api/rules', { op: 403, police: 403, sup: 200, admin: 200 }],
     ['GET', '/api/rules/precision', { op: 403, police: 403, sup: 200, admin: 200 }],
     ['GET', '/api/rules/fanout/versions', { op: 403, police: 403, sup: 200, admin: 200 }],
@@ -138,6 +138,43 @@ describe('console access control', () => {
     const esc = await stack.api(tok.sup, 'POST', `/api/alerts/${ids.b2}/escalate`, { reason: 'unreachable' });
     expect(esc.body).toMatchObject({ state: 'escalated', routedToPolice: true });
     expect((await stack.api(tok.police, 'GET', `/api/alerts/${ids.b2}`)).status).toBe(200); // now routed to Chengdu
+  });
+
+  it("keeps the carrier desk's claim and the police claim apart: neither locks the other out", async () => {
+    const id = await insertAlert('carrier-a', '510100', true);
+    const desk = await stack.api(tok.op, 'POST', `/api/alerts/${id}/claim`);
+    expect(desk.body).toMatchObject({ state: 'claimed', claimedBy: 'operator.a', policeClaimedBy: null });
+    const police = await stack.api(tok.police, 'POST', `/api/alerts/${id}/claim`);
+    expect(police.status).toBe(200);
+    expect(police.body).toMatchObject({
+      state: 'claimed',
+      claimedBy: 'operator.a',
+      policeClaimedBy: 'officer.chengdu',
+      policeClaimedAt: expect.any(String),
+    });
+    // each side's claim is still exclusive on its own side
+    expect((await stack.api(tok.sup, 'POST', `/api/alerts/${id}/claim`)).status).toBe(409);
+    const created = await stack.api(tok.admin, 'POST', '/api/users', {
+      username: 'officer.second',
+      password: 'second-officer-pass',
+      role: 'police_officer',
+      regions: ['510100'],
+    });
+    expect(created.status).toBe(201);
+    const second = await stack.login('officer.second', 'second-officer-pass');
+    const taken = await stack.api(second, 'POST', `/api/alerts/${id}/claim`);
+    expect(taken.status).toBe(409);
+    expect(String(taken.body.message)).toContain('officer.chengdu');
+    // an officer without the police claim may not close it; the holder may
+    expect(
+      (await stack.api(second, 'POST', `/api/alerts/${id}/outcome`, { outcome: 'dissuaded' })).status,
+    ).toBe(409);
+    const closed = await stack.api(tok.police, 'POST', `/api/alerts/${id}/outcome`, { outcome: 'dissuaded' });
+    expect(closed.body).toMatchObject({ state: 'closed', outcome: 'dissuaded', claimedBy: 'operator.a' });
+    const detail = await stack.api(tok.sup, 'GET', `/api/alerts/${id}`);
+    expect((detail.body.history as { action: string }[]).map((h) => h.action)).toEqual(
+      expect.arrayContaining(['claimed', 'police_claimed', 'outcome']),
+    );
   });
 
   it('writes lists and rules only for the roles allowed, through libs/rules', async () => {
@@ -376,8 +413,8 @@ describe('console access control', () => {
     ]) {
       expect({ a, present: actions.has(a) }).toEqual({ a, present: true });
     }
-    const claim = (audit.body as { action: string; actor: string; carrierId: string }[]).find(
-      (e) => e.action === 'alert.claim' && e.actor === 'operator.a',
+    const claim = (audit.body as { action: string; actor: string; objectId: string }[]).find(
+      (e) => e.action === 'alert.claim' && e.actor === 'operator.a' && e.objectId === ids.a,
     );
     expect(claim).toMatchObject({ actorRole: 'carrier_operator', carrierId: 'carrier-a', objectId: ids.a });
   });

@@ -55,6 +55,8 @@ export interface VictimOnCallJob {
   ingestedAtMs?: number;
   /** when the detector enqueued the job, epoch ms */
   raisedAt: number;
+  /** W3C traceparent of the detector's span for this alert, in the carrier batch's trace */
+  traceparent?: string;
 }
 
 export interface CallEndedJob {
@@ -63,6 +65,8 @@ export interface CallEndedJob {
   callEndedAt: number;
   talkTimeS: number;
   raisedAt: number;
+  /** W3C traceparent (the batch that carried the call's end) */
+  traceparent?: string;
 }
 
 export interface SuspectNumberJob {
@@ -76,6 +80,8 @@ export interface SuspectNumberJob {
   reasons: AlertReason[];
   eventTimeMs: number;
   raisedAt: number;
+  /** W3C traceparent of the detector's span for this alert, in the carrier batch's trace */
+  traceparent?: string;
 }
 
 export interface AlertJobPayloads {
@@ -125,7 +131,12 @@ export interface AlertView {
   raisedAt: string;
   updatedAt: string;
   state: AlertState;
+  /** the carrier desk's claim (state `claimed`): who is calling the victim */
   claimedBy: string | null;
+  claimedAt?: string | null;
+  /** the police claim, held beside the desk's so that neither locks the other out */
+  policeClaimedBy?: string | null;
+  policeClaimedAt?: string | null;
   outcome: AlertOutcome | null;
   /** monotonically increasing per alert change; clients resume from the last one they saw */
   seq: number;
@@ -133,6 +144,12 @@ export interface AlertView {
   routedToPolice?: boolean;
   /** why it reached police: `critical`, `suspect_number`, `unclaimed`, `escalated` */
   policeReason?: string | null;
+  /**
+   * trace id (W3C, 32 hex) of the change this event carries, on socket events the alert worker
+   * publishes: the carrier batch's trace, so logs and spans of ingest, detector and worker can be
+   * found for it (alert history entries keep it too, under `detail.traceId`)
+   */
+  traceId?: string;
 }
 
 /** socket.io events of the `/alerts` namespace, server to client. */

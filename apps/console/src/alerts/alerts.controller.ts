@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { AlertView, CARRIER_ID, PSEUDONYM_TOKEN, REGION } from '@eagle-eye/contracts';
 import { z } from '@eagle-eye/config';
-import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
+import { Allow, AuthGuard, CurrentUser } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { freeText, idParam, parseInput } from '../validation';
 import { AlertDetail, AlertPage } from './alerts.repository';
@@ -38,8 +38,6 @@ const outcomeBody = z.object({
 });
 const escalateBody = z.object({ reason: freeText(500).default('escalated from the console') });
 const noteBody = z.object({ text: freeText(2000) });
-
-const WORKERS = ['carrier_operator', 'police_officer', 'supervisor'] as const;
 
 @ApiTags('alerts')
 @ApiBearerAuth()
@@ -96,7 +94,7 @@ export class AlertsController {
 
   @Post(':id/claim')
   @HttpCode(200)
-  @Roles(...WORKERS)
+  @Allow('alerts.work')
   @ApiOperation({ summary: 'Take the alert: you will call the victim (409 if someone else has it)' })
   claim(@CurrentUser() p: Principal, @Param('id') id: string): Promise<AlertView> {
     return this.alerts.claim(p, parseInput(idParam, id));
@@ -104,7 +102,7 @@ export class AlertsController {
 
   @Post(':id/outcome')
   @HttpCode(200)
-  @Roles(...WORKERS)
+  @Allow('alerts.work')
   @ApiOperation({
     summary: 'Record how it ended: dissuaded, victim_unreachable, false_positive, confirmed_fraud',
   })
@@ -115,14 +113,14 @@ export class AlertsController {
 
   @Post(':id/escalate')
   @HttpCode(200)
-  @Roles('carrier_operator', 'supervisor')
+  @Allow('alerts.escalate')
   @ApiOperation({ summary: 'Hand the alert to the police of its region' })
   escalate(@CurrentUser() p: Principal, @Param('id') id: string, @Body() body: unknown): Promise<AlertView> {
     return this.alerts.escalate(p, parseInput(idParam, id), parseInput(escalateBody, body).reason);
   }
 
   @Post(':id/notes')
-  @Roles(...WORKERS)
+  @Allow('alerts.work')
   @ApiOperation({ summary: 'Add a note (no phone numbers)' })
   note(@CurrentUser() p: Principal, @Param('id') id: string, @Body() body: unknown): Promise<{ id: string }> {
     return this.alerts.addNote(p, parseInput(idParam, id), parseInput(noteBody, body).text);

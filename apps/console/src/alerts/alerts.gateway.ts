@@ -8,16 +8,11 @@ import {
 import { createAdapter } from '@socket.io/redis-adapter';
 import Redis from 'ioredis';
 import type { Namespace, Socket } from 'socket.io';
-import {
-  AlertReplayDone,
-  AlertRooms,
-  AlertServerEvents,
-  AlertView,
-  roomsForAlert,
-} from '@eagle-eye/contracts';
+import { AlertReplayDone, AlertServerEvents, AlertView, roomsForAlert } from '@eagle-eye/contracts';
 import { createRedis, RedisKeys } from '@eagle-eye/redis';
 import { AuditRepository } from '../audit/audit.repository';
 import { AuthService } from '../auth/auth.service';
+import { roomsForPrincipal, socketScopeUnchanged } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { CONSOLE_CONFIG, ConsoleConfig } from '../config';
 import { consoleConnected, consoleHandshakesRefused, consoleReplayed } from '../console.metrics';
@@ -41,23 +36,6 @@ export const SessionRooms = {
   user: (userId: string) => `session:user:${userId}`,
   session: (jti: string) => `session:jti:${jti}`,
 };
-
-/** The rooms a user's socket joins: its carrier, its regions (police), or everything. */
-export function roomsForPrincipal(p: Principal): string[] {
-  switch (p.role) {
-    case 'carrier_operator':
-      return p.carrierId ? [AlertRooms.carrier(p.carrierId)] : [];
-    case 'police_officer':
-      return p.regions.map((r) => AlertRooms.region(r));
-    case 'supervisor':
-    case 'admin':
-      return [AlertRooms.all];
-    default: {
-      const never: never = p.role;
-      throw new Error(`unknown role ${String(never)}`);
-    }
-  }
-}
 
 /**
  * socket.io namespace `/alerts`. The handshake carries `auth: { token, lastSeq? }`; a socket
@@ -166,12 +144,7 @@ export class AlertsGateway
       if (!d?.token || !socket.connected) continue;
       try {
         const s = await this.auth.verifySession(d.token);
-        const before = roomsForPrincipal(d.principal).sort().join(' ');
-        if (
-          roomsForPrincipal(s.principal).sort().join(' ') !== before ||
-          s.principal.role !== d.principal.role
-        )
-          this.close(socket, 'scope changed');
+        if (!socketScopeUnchanged(d.principal, s.principal)) this.close(socket, 'scope changed');
         else d.principal = s.principal;
       } catch (e) {
         if (

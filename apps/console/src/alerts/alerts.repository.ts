@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import { AlertOutcome, AlertState, AlertView, Severity, AlertKind } from '@eagle-eye/contracts';
 import { PG_POOL } from '@eagle-eye/db';
-import { alertScopeSql, Principal } from '../auth/principal';
+import { alertScopeSql } from '../auth/access-policy';
+import { Principal } from '../auth/principal';
 
 export interface AlertFilter {
   state?: AlertState[];
@@ -51,10 +52,87 @@ export interface ScopedRow {
   id: string;
   state: AlertState;
   claimed_by: string | null;
+  police_claimed_by: string | null;
   police: boolean;
   suspect: string;
   carrier_id: string;
   reasons: { rule: string }[];
+}
+
+/**
+ * The console's changes to one alert, inside the transaction `AlertsRepository.act` opened with
+ * the alert's row locked. Each change method is one statement; `stamp` records it in the alert's
+ * history under a new change seq.
+ */
+export class AlertTx {
+  constructor(
+    /** the transaction's connection (for the audit row written in the same transaction) */
+    readonly client: PoolClient,
+    private readonly id: string,
+    private readonly actor: string,
+  ) {}
+
+  /** A new change seq on the alert and its history row. */
+  async stamp(action: string, detail: Record<string, unknown>): Promise<number> {
+    const c = this.client;
+    const seq = Number((await c.query<{ seq: string }>('SELECT alert_next_seq() AS seq')).rows[0].seq);
+    await c.query('UPDATE alerts SET seq = $2, updated_at = now() WHERE id = $1', [this.id, seq]);
+    await c.query(
+      'INSERT INTO alert_history (seq, alert_id, actor, action, detail) VALUES ($1, $2, $3, $4, $5)',
+      [seq, this.id, this.actor, action, JSON.stringify(detail)],
+    );
+    return seq;
+  }
+
+  /** The carrier desk's claim. */
+  async claimForDesk(): Promise<void> {
+    await this.client.query(
+      `UPDATE alerts SET state = 'claimed', claimed_by = $2, claimed_at = now() WHERE id = $1`,
+      [this.id, this.actor],
+    );
+  }
+
+  /** The police claim, beside the desk's; the alert's state does not change. */
+  async claimForPolice(): Promise<void> {
+    await this.client.query(
+      `UPDATE alerts SET police_claimed_by = $2, police_claimed_at = now() WHERE id = $1`,
+      [this.id, this.actor],
+    );
+  }
+
+  async close(outcome: AlertOutcome): Promise<void> {
+    await this.client.query(
+      `UPDATE alerts SET state = 'closed', outcome = $2, outcome_by = $3, outcome_at = now() WHERE id = $1`,
+      [this.id, outcome, this.actor],
+    );
+  }
+
+  /** Routes the alert to police by hand; the desk's claim (if any) is handed on with it. */
+  async escalate(): Promise<void> {
+    await this.client.query(
+      `UPDATE alerts SET state = 'escalated', police = true, police_reason = COALESCE(police_reason, 'escalated'),
+              escalated_at = now(), claimed_by = NULL, claimed_at = NULL WHERE id = $1`,
+      [this.id],
+    );
+  }
+
+  async addNote(text: string): Promise<string> {
+    const { rows } = await this.client.query<{ id: string }>(
+      'INSERT INTO alert_notes (alert_id, author, text) VALUES ($1, $2, $3) RETURNING id::text',
+      [this.id, this.actor, text],
+    );
+    return rows[0].id;
+  }
+
+  /** A false positive makes the suspect a whitelist candidate for the alert's carrier. */
+  async countFalsePositive(carrierId: string, suspect: string): Promise<void> {
+    await this.client.query(
+      `INSERT INTO whitelist_candidates (carrier_id, suspect, last_alert_id) VALUES ($1, $2, $3)
+       ON CONFLICT (carrier_id, suspect) DO UPDATE
+         SET false_positives = whitelist_candidates.false_positives + 1, last_alert_id = $3, updated_at = now()`,
+      [carrierId, suspect, this.id],
+    );
+  }
 }
 
 /**
@@ -203,40 +281,24 @@ export class AlertsRepository {
 
   /**
    * Runs a console action on one alert in one transaction: locks the row in the caller's scope
-   * (null: not found in scope), lets fn change it, stamps a new change seq and a history row.
+   * (null: not found in scope), lets fn change it through `AlertTx`, which stamps each change
+   * with a new change seq and a history row.
    */
-  async act<T>(
-    p: Principal,
-    id: string,
-    fn: (
-      row: ScopedRow,
-      c: PoolClient,
-      stamp: (action: string, detail: Record<string, unknown>) => Promise<number>,
-    ) => Promise<T>,
-  ): Promise<T | null> {
+  async act<T>(p: Principal, id: string, fn: (row: ScopedRow, tx: AlertTx) => Promise<T>): Promise<T | null> {
     const c = await this.pool.connect();
     try {
       await c.query('BEGIN');
       const params: unknown[] = [id];
       const { rows } = await c.query<ScopedRow>(
-        `SELECT a.id, a.state, a.claimed_by, a.police, a.suspect, a.carrier_id, a.reasons FROM alerts a
-          WHERE a.id = $1 AND ${alertScopeSql(p, params)} FOR UPDATE`,
+        `SELECT a.id, a.state, a.claimed_by, a.police_claimed_by, a.police, a.suspect, a.carrier_id, a.reasons
+           FROM alerts a WHERE a.id = $1 AND ${alertScopeSql(p, params)} FOR UPDATE`,
         params,
       );
       if (!rows[0]) {
         await c.query('ROLLBACK');
         return null;
       }
-      const stamp = async (action: string, detail: Record<string, unknown>): Promise<number> => {
-        const seq = Number((await c.query<{ seq: string }>('SELECT alert_next_seq() AS seq')).rows[0].seq);
-        await c.query('UPDATE alerts SET seq = $2, updated_at = now() WHERE id = $1', [id, seq]);
-        await c.query(
-          'INSERT INTO alert_history (seq, alert_id, actor, action, detail) VALUES ($1, $2, $3, $4, $5)',
-          [seq, id, p.username, action, JSON.stringify(detail)],
-        );
-        return seq;
-      };
-      const result = await fn(rows[0], c, stamp);
+      const result = await fn(rows[0], new AlertTx(c, id, p.username));
       await c.query('COMMIT');
       return result;
     } catch (e) {

@@ -9,21 +9,20 @@ import {
 import { AlertOutcome, AlertView } from '@eagle-eye/contracts';
 import { RulesRepository, RuleValidationError } from '@eagle-eye/rules';
 import { AuditRepository } from '../audit/audit.repository';
+import { can, claimSide, mayEscalate, mayRecordOutcome } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
 import { CONSOLE_CONFIG, ConsoleConfig } from '../config';
 import { consoleAlertActions } from '../console.metrics';
-import { PoolClient } from 'pg';
 import {
   AlertDetail,
   AlertFilter,
   AlertPage,
   AlertsRepository,
+  AlertTx,
   HistoryEntry,
   NoteEntry,
   ScopedRow,
 } from './alerts.repository';
-
-type Stamp = (action: string, detail: Record<string, unknown>) => Promise<number>;
 import { AlertsGateway } from './alerts.gateway';
 
 /**
@@ -84,49 +83,44 @@ export class AlertsService {
     return alert;
   }
 
+  /**
+   * Claims the alert for the caller's side: the carrier desk's claim (state `claimed`) or, for an
+   * officer, the police claim beside it. Someone else's claim on the same side is a 409.
+   */
   async claim(p: Principal, id: string): Promise<AlertView> {
-    return this.act(p, id, 'claim', async (row, c, stamp) => {
-      if (row.state === 'claimed' && row.claimed_by === p.username) return { audit: { already: true } };
+    const side = claimSide(p);
+    return this.act(p, id, 'claim', async (row, tx) => {
+      if (row.state === 'closed') throw new ConflictException(`alert ${id} is closed`);
+      if (side === 'police') {
+        if (row.police_claimed_by === p.username) return { audit: { side, already: true } };
+        if (row.police_claimed_by)
+          throw new ConflictException(
+            `alert ${id} is already claimed for police by ${row.police_claimed_by}`,
+          );
+        await tx.claimForPolice();
+        await tx.stamp('police_claimed', { by: p.username, role: p.role });
+        return { audit: { side, from: row.state } };
+      }
+      if (row.state === 'claimed' && row.claimed_by === p.username) return { audit: { side, already: true } };
       if (row.state === 'claimed')
         throw new ConflictException(`alert ${id} is already claimed by ${row.claimed_by}`);
-      if (row.state === 'closed') throw new ConflictException(`alert ${id} is closed`);
-      await c.query(
-        `UPDATE alerts SET state = 'claimed', claimed_by = $2, claimed_at = now() WHERE id = $1`,
-        [id, p.username],
-      );
-      await stamp('claimed', { by: p.username, role: p.role });
-      return { audit: { from: row.state } };
+      await tx.claimForDesk();
+      await tx.stamp('claimed', { by: p.username, role: p.role });
+      return { audit: { side, from: row.state } };
     });
   }
 
   async outcome(p: Principal, id: string, outcome: AlertOutcome, note?: string): Promise<AlertView> {
     let suspect = '';
-    const view = await this.act(p, id, 'outcome', async (row, c, stamp) => {
+    const view = await this.act(p, id, 'outcome', async (row, tx) => {
       if (row.state === 'closed') throw new ConflictException(`alert ${id} already has an outcome`);
-      const mayOverride = p.role === 'supervisor';
-      if (!(row.state === 'claimed' && row.claimed_by === p.username) && !mayOverride) {
+      if (!mayRecordOutcome(p, row))
         throw new ConflictException(`claim alert ${id} before recording an outcome`);
-      }
-      await c.query(
-        `UPDATE alerts SET state = 'closed', outcome = $2, outcome_by = $3, outcome_at = now() WHERE id = $1`,
-        [id, outcome, p.username],
-      );
-      if (note)
-        await c.query('INSERT INTO alert_notes (alert_id, author, text) VALUES ($1, $2, $3)', [
-          id,
-          p.username,
-          note,
-        ]);
-      if (outcome === 'false_positive') {
-        await c.query(
-          `INSERT INTO whitelist_candidates (carrier_id, suspect, last_alert_id) VALUES ($1, $2, $3)
-           ON CONFLICT (carrier_id, suspect) DO UPDATE
-             SET false_positives = whitelist_candidates.false_positives + 1, last_alert_id = $3, updated_at = now()`,
-          [row.carrier_id, row.suspect, id],
-        );
-      }
+      await tx.close(outcome);
+      if (note) await tx.addNote(note);
+      if (outcome === 'false_positive') await tx.countFalsePositive(row.carrier_id, row.suspect);
       suspect = row.suspect;
-      await stamp('outcome', { outcome, by: p.username });
+      await tx.stamp('outcome', { outcome, by: p.username });
       return { audit: { outcome } };
     });
     if (outcome === 'confirmed_fraud') await this.blacklist(p, id, suspect);
@@ -134,33 +128,27 @@ export class AlertsService {
   }
 
   async escalate(p: Principal, id: string, reason: string): Promise<AlertView> {
-    return this.act(p, id, 'escalate', async (row, c, stamp) => {
+    return this.act(p, id, 'escalate', async (row, tx) => {
       if (row.state === 'closed') throw new ConflictException(`alert ${id} is closed`);
       if (row.state === 'escalated') return { audit: { already: true } };
       // another person's claim is not dropped silently: only they (or a supervisor, recorded) may hand it on
-      const heldBy = row.state === 'claimed' && row.claimed_by !== p.username ? row.claimed_by : null;
-      if (heldBy && p.role !== 'supervisor')
+      const { allowed, dropsClaimOf } = mayEscalate(p, row);
+      if (!allowed)
         throw new ConflictException(
-          `alert ${id} is claimed by ${heldBy}; only they or a supervisor may escalate it`,
+          `alert ${id} is claimed by ${dropsClaimOf}; only they or a supervisor may escalate it`,
         );
-      await c.query(
-        `UPDATE alerts SET state = 'escalated', police = true, police_reason = COALESCE(police_reason, 'escalated'),
-                escalated_at = now(), claimed_by = NULL, claimed_at = NULL WHERE id = $1`,
-        [id],
-      );
-      await stamp('escalated', { by: p.username, reason, ...(heldBy ? { droppedClaimOf: heldBy } : {}) });
-      return { audit: { reason, ...(heldBy ? { droppedClaimOf: heldBy } : {}) } };
+      await tx.escalate();
+      const dropped = dropsClaimOf ? { droppedClaimOf: dropsClaimOf } : {};
+      await tx.stamp('escalated', { by: p.username, reason, ...dropped });
+      return { audit: { reason, ...dropped } };
     });
   }
 
   async addNote(p: Principal, id: string, text: string): Promise<{ id: string }> {
-    const noteId = await this.repo.act(p, id, async (_row, c) => {
-      const { rows } = await c.query<{ id: string }>(
-        'INSERT INTO alert_notes (alert_id, author, text) VALUES ($1, $2, $3) RETURNING id::text',
-        [id, p.username, text],
-      );
-      await this.audit.record(p, 'alert.note', 'alert', id, { noteId: rows[0].id }, c);
-      return rows[0].id;
+    const noteId = await this.repo.act(p, id, async (_row, tx) => {
+      const noteId = await tx.addNote(text);
+      await this.audit.record(p, 'alert.note', 'alert', id, { noteId }, tx.client);
+      return noteId;
     });
     if (noteId === null) throw new NotFoundException(`alert ${id} not found`);
     consoleAlertActions.inc({ action: 'note' });
@@ -171,13 +159,14 @@ export class AlertsService {
     p: Principal,
     id: string,
     action: 'claim' | 'outcome' | 'escalate',
-    fn: (row: ScopedRow, c: PoolClient, stamp: Stamp) => Promise<{ audit: Record<string, unknown> }>,
+    fn: (row: ScopedRow, tx: AlertTx) => Promise<{ audit: Record<string, unknown> }>,
   ): Promise<AlertView> {
-    if (p.role === 'admin') throw new ForbiddenException('administrators do not work alerts');
-    const view = await this.repo.act(p, id, async (row, c, stamp) => {
-      const { audit } = await fn(row, c, stamp);
-      await this.audit.record(p, `alert.${action}`, 'alert', id, audit, c);
-      return this.repo.viewOf(id, c);
+    if (!can(p, action === 'escalate' ? 'alerts.escalate' : 'alerts.work'))
+      throw new ForbiddenException(`role ${p.role} may not ${action} alerts`);
+    const view = await this.repo.act(p, id, async (row, tx) => {
+      const { audit } = await fn(row, tx);
+      await this.audit.record(p, `alert.${action}`, 'alert', id, audit, tx.client);
+      return this.repo.viewOf(id, tx.client);
     });
     if (!view) {
       await this.audit.record(p, `alert.${action}_denied`, 'alert', id);

@@ -8,16 +8,17 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
+import { can, Permission } from './access-policy';
 import { AuthService, Session } from './auth.service';
-import { Principal, Role } from './principal';
+import { Principal } from './principal';
 
 const PUBLIC = 'ee:public';
-const ROLES_KEY = 'ee:roles';
+const ALLOW_KEY = 'ee:allow';
 
 /** No session needed (login, health, the web UI's files). */
 export const Public = () => SetMetadata(PUBLIC, true);
-/** Only these roles; everyone else gets 403. */
-export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+/** Only roles holding this permission (access-policy.ts); everyone else gets 403. */
+export const Allow = (action: Permission) => SetMetadata(ALLOW_KEY, action);
 
 type AuthedRequest = Request & { principal?: Principal; eeSession?: Session };
 
@@ -33,7 +34,7 @@ export const CurrentSession = createParamDecorator((_: unknown, ctx: ExecutionCo
   return s;
 });
 
-/** Every route needs a valid session (401) and, where declared, one of its roles (403). */
+/** Every route needs a valid session (401) and, where declared, the permission it names (403). */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
@@ -50,9 +51,9 @@ export class AuthGuard implements CanActivate {
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
     req.eeSession = await this.auth.verifySession(token);
     req.principal = req.eeSession.principal;
-    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
-    if (roles && !roles.includes(req.principal.role)) {
-      throw new ForbiddenException(`role ${req.principal.role} may not do this`);
+    const action = this.reflector.getAllAndOverride<Permission | undefined>(ALLOW_KEY, targets);
+    if (action && !can(req.principal, action)) {
+      throw new ForbiddenException(`role ${req.principal.role} may not do this (${action})`);
     }
     return true;
   }

@@ -1,24 +1,11 @@
 import { HttpException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import jwt from 'jsonwebtoken';
-import { Pool } from 'pg';
-import { PG_POOL } from '@eagle-eye/db';
 import { CONSOLE_CONFIG, ConsoleConfig, JWT_AUDIENCE, JWT_ISSUER } from '../config';
 import { consoleLogins } from '../console.metrics';
 import { PasswordHasher } from './password-hasher';
-import { Principal, Role } from './principal';
+import { Principal } from './principal';
 import { SessionStore } from './sessions';
-
-interface UserRow {
-  id: string;
-  username: string;
-  password_hash: string;
-  role: Role;
-  carrier_id: string | null;
-  regions: string[];
-  display_name: string;
-  disabled: boolean;
-  token_version: number;
-}
+import { UserRow, UsersRepository } from './users.repository';
 
 /** A verified session: who, which session (jti), and when its token expires (epoch seconds). */
 export interface Session {
@@ -52,7 +39,7 @@ const DUMMY_HASH = '$2b$10$l1bTRLaDEhD29JnwcrNaa.TBdineVjhq.iSROHHa.P0NmX8PR0QMe
 @Injectable()
 export class AuthService {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly users: UsersRepository,
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
     private readonly sessions: SessionStore,
     private readonly passwords: PasswordHasher,
@@ -73,10 +60,7 @@ export class AuthService {
       consoleLogins.inc({ result: 'throttled' });
       throw new LoginThrottledException(blockedFor);
     }
-    const { rows } = await this.pool.query<UserRow>('SELECT * FROM console_users WHERE username = $1', [
-      username,
-    ]);
-    const row = rows[0];
+    const row = await this.users.byUsername(username);
     const ok = await this.passwords.compare(password, row?.password_hash ?? DUMMY_HASH);
     if (!row || !ok || row.disabled) {
       consoleLogins.inc({ result: 'refused' });
@@ -144,10 +128,10 @@ export class AuthService {
       throw new UnauthorizedException(expired ? 'token expired' : 'invalid token');
     }
     if (!(await this.sessions.touch(jti))) throw new UnauthorizedException('session ended');
-    const { rows } = await this.pool.query<UserRow>('SELECT * FROM console_users WHERE id = $1', [sub]);
-    if (!rows[0] || rows[0].disabled) throw new UnauthorizedException('user unknown or disabled');
-    if (rows[0].token_version !== tv) throw new UnauthorizedException('session ended');
-    return { principal: toPrincipal(rows[0]), jti, exp };
+    const user = await this.users.byId(sub);
+    if (!user || user.disabled) throw new UnauthorizedException('user unknown or disabled');
+    if (user.token_version !== tv) throw new UnauthorizedException('session ended');
+    return { principal: toPrincipal(user), jti, exp };
   }
 
   /** Ends one session (logout). */
@@ -157,9 +141,7 @@ export class AuthService {
 
   /** Ends every session of a user: every token issued before stops working. */
   async endAllSessions(userId: string): Promise<void> {
-    await this.pool.query('UPDATE console_users SET token_version = token_version + 1 WHERE id = $1', [
-      userId,
-    ]);
+    await this.users.bumpTokenVersion(userId);
   }
 
   /**
@@ -175,23 +157,17 @@ export class AuthService {
     const username = s.principal.username;
     const blockedFor = await this.sessions.loginBlockedFor(ip, username);
     if (blockedFor > 0) throw new LoginThrottledException(blockedFor);
-    const { rows } = await this.pool.query<UserRow>('SELECT * FROM console_users WHERE id = $1', [
-      s.principal.userId,
-    ]);
-    if (!rows[0] || !(await this.passwords.compare(current, rows[0].password_hash))) {
+    const user = await this.users.byId(s.principal.userId);
+    if (!user || !(await this.passwords.compare(current, user.password_hash))) {
       const retryAfter = await this.sessions.loginFailed(ip, username);
       if (retryAfter > 0) throw new LoginThrottledException(retryAfter);
       throw new UnauthorizedException('wrong current password');
     }
     const hash = await this.passwords.hash(next);
-    const updated = await this.pool.query<UserRow>(
-      `UPDATE console_users SET password_hash = $2, token_version = token_version + 1
-        WHERE id = $1 AND NOT disabled RETURNING *`,
-      [s.principal.userId, hash],
-    );
-    if (!updated.rows[0]) throw new UnauthorizedException('user unknown or disabled');
+    const updated = await this.users.setOwnPassword(s.principal.userId, hash);
+    if (!updated) throw new UnauthorizedException('user unknown or disabled');
     await this.sessions.end(s.jti);
-    return this.issue(updated.rows[0]);
+    return this.issue(updated);
   }
 }
 

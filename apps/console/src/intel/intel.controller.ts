@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger'
 import { PSEUDONYM_TOKEN } from '@eagle-eye/contracts';
 import { z } from '@eagle-eye/config';
 import { AuditRepository } from '../audit/audit.repository';
-import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
+import { Allow, AuthGuard, CurrentUser } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { ConsoleConfig, CONSOLE_CONFIG } from '../config';
 import { parseInput } from '../validation';
@@ -43,7 +43,7 @@ export class IntelController {
   ) {}
 
   @Get('overview')
-  @Roles('supervisor', 'admin', 'police_officer')
+  @Allow('intel.overview')
   @ApiOperation({
     summary:
       'Alerts in your scope over a window (default the last 24 h, at most 31 days): by kind, severity, region, rule (with precision from recorded outcomes), hour and outcome',

@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { AlertKind, AlertOutcome, Severity } from '@eagle-eye/contracts';
 import { PG_POOL } from '@eagle-eye/db';
-import { alertScopeSql, Principal } from '../auth/principal';
+import { alertScopeSql, listScopes } from '../auth/access-policy';
+import { Principal } from '../auth/principal';
 
 export const OUTCOMES: readonly AlertOutcome[] = [
   'dissuaded',
@@ -166,7 +167,7 @@ export class IntelRepository {
     const base = params.length;
     // the ring query scopes both sides: its own parameter list
     const lp: unknown[] = [token];
-    const linkedCond = `a.suspect = $1 AND ${alertScopeSql(p, lp)} AND ${alertScopeSql(p, lp).replace(/\ba\./g, 'b.')}`;
+    const linkedCond = `a.suspect = $1 AND ${alertScopeSql(p, lp)} AND ${alertScopeSql(p, lp, 'b')}`;
     const [totals, victims, regions, hours, latest, linked] = await Promise.all([
       this.pool.query<{
         kind: AlertKind;
@@ -259,8 +260,7 @@ export class IntelRepository {
 
   /** List entries in the scopes a reader sees: global ones, and a carrier operator's own carrier's. */
   private async lists(p: Principal, token: string): Promise<NumberIntel['lists']> {
-    const scopes =
-      p.role === 'carrier_operator' ? ['*', p.carrierId ?? '*'] : p.role === 'police_officer' ? ['*'] : null;
+    const scopes = listScopes(p);
     const { rows } = await this.pool.query<NumberIntel['lists'][number]>(
       `SELECT list, scope, reason, added_by AS "addedBy", alert_iso(added_at) AS "addedAt",
               alert_iso(expires_at) AS "expiresAt", alert_iso(removed_at) AS "removedAt", removed_by AS "removedBy"

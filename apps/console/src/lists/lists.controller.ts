@@ -26,7 +26,8 @@ import {
 } from '@eagle-eye/rules';
 import { AlertsRepository } from '../alerts/alerts.repository';
 import { AuditRepository } from '../audit/audit.repository';
-import { AuthGuard, CurrentUser, Roles } from '../auth/auth.guard';
+import { can, carrierFilter, listScopes, mayReadListScope } from '../auth/access-policy';
+import { Allow, AuthGuard, CurrentUser } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { parseInput } from '../validation';
 
@@ -82,8 +83,8 @@ export class ListsController {
   })
   async lists(@CurrentUser() p: Principal, @Query() query: unknown): Promise<ListEntry[]> {
     const q = parseInput(listQuery, query);
-    if (p.role === 'carrier_operator' && q.scope && q.scope !== '*' && q.scope !== p.carrierId) {
-      throw new ForbiddenException('carrier operators see global lists and their own carrier only');
+    if (!mayReadListScope(p, q.scope)) {
+      throw new ForbiddenException('you see the global lists and your own carrier only');
     }
     const filter = {
       list: q.list,
@@ -92,12 +93,12 @@ export class ListsController {
       limit: q.limit,
     };
     let entries: ListEntry[];
-    if (p.role === 'carrier_operator' && !q.scope) {
-      const [global, own] = await Promise.all([
-        this.rules.listEntries({ ...filter, scope: '*' }),
-        this.rules.listEntries({ ...filter, scope: p.carrierId ?? '-' }),
-      ]);
-      entries = [...own, ...global];
+    const scopes = q.scope === undefined ? listScopes(p) : null;
+    if (scopes) {
+      const parts = await Promise.all(
+        [...new Set(scopes)].reverse().map((scope) => this.rules.listEntries({ ...filter, scope })),
+      );
+      entries = parts.flat();
     } else {
       entries = await this.rules.listEntries({ ...filter, scope: q.scope });
     }
@@ -106,12 +107,12 @@ export class ListsController {
   }
 
   @Post('lists')
-  @Roles('police_officer', 'supervisor', 'admin')
+  @Allow('lists.add')
   @ApiOperation({ summary: 'Add a number token to a list, with reason and optional expiry' })
   async add(@CurrentUser() p: Principal, @Body() body: unknown): Promise<ListEntry> {
     const b = parseInput(addBody, body);
-    if (p.role === 'police_officer' && b.list === 'white') {
-      throw new ForbiddenException('police may add to the black and gray lists only');
+    if (b.list === 'white' && !can(p, 'lists.add_white')) {
+      throw new ForbiddenException(`role ${p.role} may add to the black and gray lists only`);
     }
     return this.ruleCall(() =>
       this.rules.addListEntry({
@@ -124,7 +125,7 @@ export class ListsController {
   }
 
   @Delete('lists')
-  @Roles('supervisor', 'admin')
+  @Allow('lists.remove')
   @ApiOperation({ summary: 'Remove a number token from its list in a scope, with a reason' })
   async remove(@CurrentUser() p: Principal, @Body() body: unknown): Promise<ListEntry> {
     const b = parseInput(removeBody, body);
@@ -136,16 +137,16 @@ export class ListsController {
   }
 
   @Get('lists/whitelist-candidates')
-  @Roles('carrier_operator', 'supervisor', 'admin')
+  @Allow('lists.whitelist_candidates')
   @ApiOperation({ summary: 'Numbers whose alerts were marked false positives: candidates for the whitelist' })
   async candidates(@CurrentUser() p: Principal): Promise<unknown[]> {
-    const rows = await this.alerts.whitelistCandidates(p.role === 'carrier_operator' ? p.carrierId : null);
+    const rows = await this.alerts.whitelistCandidates(carrierFilter(p));
     await this.audit.record(p, 'whitelist_candidates.read', 'number_list', null, { returned: rows.length });
     return rows;
   }
 
   @Get('rules')
-  @Roles('supervisor', 'admin')
+  @Allow('rules.read')
   @ApiOperation({ summary: 'Detection rules in force: global and per-carrier overrides' })
   async ruleSet(@CurrentUser() p: Principal): Promise<unknown> {
     const set = await this.rules.getActiveRuleSet();
@@ -161,7 +162,7 @@ export class ListsController {
   }
 
   @Get('rules/precision')
-  @Roles('supervisor', 'admin')
+  @Allow('rules.read')
   @ApiOperation({ summary: 'Per rule: outcomes of the closed alerts it contributed to, and its precision' })
   async precision(@CurrentUser() p: Principal): Promise<unknown[]> {
     const rows = await this.alerts.rulePrecision();
@@ -170,7 +171,7 @@ export class ListsController {
   }
 
   @Get('rules/:ruleId/versions')
-  @Roles('supervisor', 'admin')
+  @Allow('rules.read')
   @ApiOperation({ summary: 'Every version of one rule, newest first' })
   async versions(@CurrentUser() p: Principal, @Param('ruleId') ruleId: string): Promise<unknown[]> {
     if (!(ruleId in RULE_CATALOG)) throw new NotFoundException(`unknown rule ${ruleId}`);
@@ -180,7 +181,7 @@ export class ListsController {
   }
 
   @Patch('rules/:ruleId')
-  @Roles('admin', 'supervisor')
+  @Allow('rules.write')
   @ApiOperation({
     summary: 'New version of a rule (global or a carrier override): enabled, report-only, points, params',
   })

@@ -26,7 +26,7 @@ import { classifyPseudonym, idLooksLikeNumber } from '@eagle-eye/pseudonym';
 import { REDIS, RedisKeys } from '@eagle-eye/redis';
 import { RulesRepository, RuleValidationError } from '@eagle-eye/rules';
 import { AuditRepository } from '../audit/audit.repository';
-import { AuthGuard, CurrentUser, Public, Roles } from '../auth/auth.guard';
+import { Allow, AuthGuard, CurrentUser, Public } from '../auth/auth.guard';
 import { Principal } from '../auth/principal';
 import { ConsoleConfig, CONSOLE_CONFIG } from '../config';
 import { freeText, parseInput } from '../validation';
@@ -150,7 +150,7 @@ export class ReportsController {
 
   @ApiBearerAuth()
   @Get('reports')
-  @Roles('supervisor', 'admin')
+  @Allow('reports.read')
   @ApiOperation({ summary: 'The review queue: numbers with pending reports, most reporters first (paged)' })
   async queue(
     @CurrentUser() p: Principal,
@@ -164,7 +164,7 @@ export class ReportsController {
 
   @ApiBearerAuth()
   @Get('reports/numbers/:token')
-  @Roles('supervisor', 'admin')
+  @Allow('reports.read')
   @ApiOperation({ summary: "One number's reports with their evidence" })
   async forNumber(@CurrentUser() p: Principal, @Param('token') token: string): Promise<ReportRow[]> {
     const t = parseInput(tokenParam, token);
@@ -177,7 +177,7 @@ export class ReportsController {
   @ApiBearerAuth()
   @Post('reports/numbers/:token/confirm')
   @HttpCode(200)
-  @Roles('supervisor')
+  @Allow('reports.review')
   @ApiOperation({
     summary:
       'Confirm the reports: the number goes on the global blacklist (replacing a graylisting) for the confirmed-fraud period',
@@ -213,7 +213,7 @@ export class ReportsController {
   @ApiBearerAuth()
   @Post('reports/numbers/:token/dismiss')
   @HttpCode(200)
-  @Roles('supervisor')
+  @Allow('reports.review')
   @ApiOperation({ summary: 'Dismiss the reports: a graylisting they caused is lifted' })
   async dismiss(@CurrentUser() p: Principal, @Param('token') token: string, @Body() body: unknown) {
     const t = parseInput(tokenParam, token);
@@ -237,7 +237,7 @@ export class ReportsController {
 
   @ApiBearerAuth()
   @Post('report-partners')
-  @Roles('admin')
+  @Allow('report_partners.manage')
   @ApiOperation({ summary: 'Register a partner app; its API key is shown once' })
   async createPartner(@CurrentUser() p: Principal, @Body() body: unknown) {
     const b = parseInput(partnerBody, body);
@@ -254,7 +254,7 @@ export class ReportsController {
   @ApiBearerAuth()
   @Post('report-partners/keys/:keyId/revoke')
   @HttpCode(200)
-  @Roles('admin')
+  @Allow('report_partners.manage')
   @ApiOperation({ summary: "Revoke a partner's API key" })
   async revoke(@CurrentUser() p: Principal, @Param('keyId') keyId: string) {
     const id = parseInput(z.string().regex(/^[A-Za-z0-9]{1,64}$/), keyId);
