@@ -126,7 +126,8 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
       const cfg = loadConfig(schema, {
         ...configMap.data,
         ...secret.stringData,
-        CONSOLE_JWT_SECRET: 'x'.repeat(48), // the placeholder is refused on purpose (below)
+        CONSOLE_JWT_SECRET: 'x'.repeat(48), // the placeholders are refused on purpose (below)
+        CONSOLE_OPS_TOKEN: 'o'.repeat(48),
       }) as Record<string, unknown>;
       expect(c.ports?.find((p) => p.name === 'http')?.containerPort).toBe(cfg[`${prefix}_HTTP_PORT`]);
       expect(cfg[`${prefix}_HTTP_HOST`]).toBe('0.0.0.0');
@@ -197,7 +198,7 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     expect(job.spec.template.spec.restartPolicy).toBe('OnFailure');
   });
 
-  it('Secrets hold placeholders only, and the console refuses the JWT placeholder', () => {
+  it('Secrets hold placeholders only, and the console refuses the JWT and ops token placeholders', () => {
     for (const s of objects.filter((o) => o.kind === 'Secret') as (K8sObject & {
       data?: unknown;
       stringData: Record<string, string>;
@@ -208,12 +209,20 @@ describe.each(OVERLAYS)('deploy/k8s/overlays/%s', (overlay) => {
     expect(() => loadConfig(ConsoleConfigSchema, { ...configMap.data, ...secret.stringData })).toThrow(
       /CONSOLE_JWT_SECRET/,
     );
+    expect(() =>
+      loadConfig(ConsoleConfigSchema, {
+        ...configMap.data,
+        ...secret.stringData,
+        CONSOLE_JWT_SECRET: 'y'.repeat(40),
+      }),
+    ).toThrow(/CONSOLE_OPS_TOKEN/);
     // the rest of the Secret parses (URLs of the right schemes)
     expect(() =>
       loadConfig(ConsoleConfigSchema, {
         ...configMap.data,
         ...secret.stringData,
         CONSOLE_JWT_SECRET: 'y'.repeat(40),
+        CONSOLE_OPS_TOKEN: 'z'.repeat(40),
       }),
     ).not.toThrow();
   });

@@ -6,6 +6,12 @@ export const ConsoleConfigSchema = baseSchema.extend({
   REDIS_KEY_PREFIX: env.string('ee'),
   CONSOLE_JWT_SECRET: env.secret(32),
   CONSOLE_JWT_TTL_S: env.int(28800, 60, 7 * 86400),
+  /**
+   * bearer token for /metrics and the details of /readyz on the console's public port (Prometheus:
+   * `authorization: { credentials_file: … }`). Unset: both are open, which production refuses; without
+   * the token /readyz still answers 200/503 with its status only, for load-balancer probes
+   */
+  CONSOLE_OPS_TOKEN: env.secret(32).optional(),
   /** a session with no request and no open live connection for this long ends (server side) */
   CONSOLE_IDLE_TIMEOUT_S: env.int(1800, 5, 7 * 86400),
   /** every open socket is re-verified this often (and at its token's expiry); capped at the token TTL */

@@ -35,3 +35,9 @@ export const consoleReplayed = new Counter({
   help: 'Alert changes replayed to reconnecting clients',
   registers,
 });
+
+export const consoleOpsRefused = new Counter({
+  name: 'eagleeye_console_ops_refused_total',
+  help: '/metrics requests refused on the public port for lacking the operations token',
+  registers,
+});

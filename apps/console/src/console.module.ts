@@ -1,7 +1,7 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DynamicModule, Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import helmet from 'helmet';
 import { DbModule } from '@eagle-eye/db';
-import { ObservabilityModule } from '@eagle-eye/observability';
+import { ObservabilityModule, ReadinessRegistry } from '@eagle-eye/observability';
 import { RedisModule } from '@eagle-eye/redis';
 import { RulesModule } from '@eagle-eye/rules';
 import { AdminController } from './admin/admin.controller';
@@ -20,6 +20,7 @@ import { UsersRepository } from './auth/users.repository';
 import { PasswordHasher } from './auth/password-hasher';
 import { SessionStore } from './auth/sessions';
 import { ConsoleConfig, CONSOLE_CONFIG } from './config';
+import { opsGuard } from './ops-guard';
 import { CaseTimelineController } from './intel/case-timeline.controller';
 import { CaseTimelineRepository } from './intel/case-timeline.repository';
 import { IntelController } from './intel/intel.controller';
@@ -56,8 +57,14 @@ export const securityHeaders = helmet({
 
 @Module({})
 export class ConsoleModule implements NestModule {
+  constructor(
+    @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
+    private readonly readiness: ReadinessRegistry,
+  ) {}
+
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(securityHeaders).forRoutes('*');
+    consumer.apply(opsGuard(this.config.CONSOLE_OPS_TOKEN, this.readiness)).forRoutes('*');
   }
 
   static forRoot(config: ConsoleConfig): DynamicModule {

@@ -4,6 +4,7 @@ import { assertRedisReachable } from '@eagle-eye/redis';
 import { ConsoleConfigSchema } from './config';
 import { ConsoleModule } from './console.module';
 import { buildOpenApi } from './openapi';
+import { assertOpsTokenInProduction } from './ops-guard';
 
 void runService({
   name: 'console',
@@ -12,6 +13,7 @@ void runService({
   httpPort: (config) => config.CONSOLE_HTTP_PORT,
   httpHost: (config) => config.CONSOLE_HTTP_HOST,
   preflight: async (config) => {
+    assertOpsTokenInProduction(config);
     await assertRedisReachable(config.REDIS_URL);
     await assertPostgresReachable(config.DATABASE_URL);
     // NODE_ENV=production: no start while the published demo users or keys work in this database,

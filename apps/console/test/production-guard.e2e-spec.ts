@@ -1,4 +1,4 @@
-import { freePort, spawnApp } from '@eagle-eye/testing';
+import { freePort, spawnApp, waitForHttp } from '@eagle-eye/testing';
 import { Stack } from './harness';
 
 /** NODE_ENV=production refuses demo secrets, demo data and clear-text API keys; tests and demos are unaffected. */
@@ -36,6 +36,54 @@ describe('production guard', () => {
     expect(r.out).not.toContain('e2e-console-secret');
     expect(r.out).not.toContain(`:${dbUrl.password}@`);
   }, 60000);
+
+  it('keeps /metrics and the readiness details behind CONSOLE_OPS_TOKEN; production refuses to run without one', async () => {
+    // production without the token: refused (here only warned, as the test database is a demo one)
+    const port = await freePort();
+    const open = spawnApp('console', {
+      ...stack.env(),
+      NODE_ENV: 'production',
+      EE_ALLOW_DEMO_IN_PRODUCTION: 'true',
+      CONSOLE_HTTP_PORT: String(port),
+      CONSOLE_JWT_SECRET: 'a-secret-of-this-test-only-0123456789abcdef',
+    });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/healthz`, open, 30000);
+      expect(open.output()).toMatch(/CONSOLE_OPS_TOKEN is not set/);
+    } finally {
+      await open.stop('SIGKILL');
+    }
+    const token = 'ops-token-of-this-test-0123456789abcdef';
+    const guardedPort = await freePort();
+    const guarded = spawnApp('console', {
+      ...stack.env(),
+      CONSOLE_HTTP_PORT: String(guardedPort),
+      CONSOLE_JWT_SECRET: 'a-secret-of-this-test-only-0123456789abcdef',
+      CONSOLE_OPS_TOKEN: token,
+    });
+    try {
+      const base = `http://127.0.0.1:${guardedPort}`;
+      await waitForHttp(`${base}/healthz`, guarded, 30000);
+      const anon = await fetch(`${base}/metrics`);
+      expect(anon.status).toBe(401);
+      expect(anon.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await anon.text()).not.toContain('eagleeye_');
+      expect((await fetch(`${base}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(
+        401,
+      );
+      const scraped = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      expect(scraped.status).toBe(200);
+      expect(await scraped.text()).toMatch(/^eagleeye_console_ops_refused_total{[^}]*} 2$/m);
+      // probes get the status only; operators with the token get every check
+      const probe = await fetch(`${base}/readyz`);
+      expect(probe.status).toBe(200);
+      expect(await probe.json()).toEqual({ status: 'ready' });
+      const detail = await fetch(`${base}/readyz`, { headers: { authorization: `Bearer ${token}` } });
+      expect(await detail.json()).toMatchObject({ status: 'ready', checks: expect.anything() });
+    } finally {
+      await guarded.stop();
+    }
+  }, 90000);
 
   it('ingest refuses to start on the development database password in production', async () => {
     const r = await exitOf('ingest', {
