@@ -88,6 +88,7 @@ export const intelEn: typeof intelZhCN = {
     last: 'Latest report',
     list: 'List now',
     evidence: 'Show the reports',
+    evidenceText: 'Evidence',
     hideEvidence: 'Hide',
     confirm: 'Confirm (blacklist)',
     dismiss: 'Dismiss',

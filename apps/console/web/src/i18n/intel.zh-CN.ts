@@ -83,6 +83,7 @@ export const intelZhCN = {
     last: '最近举报',
     list: '当前名单',
     evidence: '查看举报内容',
+    evidenceText: '举报内容',
     hideEvidence: '收起',
     confirm: '确认（拉黑）',
     dismiss: '驳回',
