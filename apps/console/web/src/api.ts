@@ -4,7 +4,7 @@ import type { UiConfig } from '../../src/ui-config';
 import type { ListEntry, RuleVersion } from '../../../../libs/rules/src/rules.repository';
 import type { RuleConfig } from '../../../../libs/rules/src/rule-catalog';
 import type { AlertsRepository } from '../../src/alerts/alerts.repository';
-import type { AdminController } from '../../src/admin/admin.controller';
+import type { DeadLettersController } from '../../src/admin/dead-letters.controller';
 
 /** A server type as JSON carries it: Dates become ISO strings. */
 export type Wire<T> = T extends Date
@@ -61,7 +61,8 @@ export async function request<T>(
   }
   return data as T;
 }
-export type { UserOut } from '../../src/admin/admin.controller';
+export type { UserOut } from '../../src/auth/users.repository';
 export type { AuditEntry } from '../../src/audit/audit.repository';
-export type DeadLetterPage = Awaited<ReturnType<AdminController['deadLetterList']>>;
+export type DeadLetterPage = Awaited<ReturnType<DeadLettersController['deadLetterList']>>;
+export type { RetryResult as DeadLetterRetry } from '../../src/admin/dead-letters.repository';
 export type RuleVersionRow = Wire<RuleVersion>;

@@ -251,13 +251,25 @@ export const en: Messages = {
   },
   deadLetters: {
     title: 'Dead letters',
-    intro: 'Alert jobs that failed every attempt, for SREs to look into.',
+    intro:
+      'Alert jobs that failed every attempt. Fix the cause (a carrier missing, the database away), then retry: the job goes back on the alerts queue.',
     total: '{n} in all',
     job: 'Job',
+    about: 'Carrier · call',
     reason: 'Why it failed',
     attempts: 'Attempts',
     failedAt: 'Failed at',
     none: 'No dead letters.',
+    retry: 'Retry',
+    retryTitle: 'Retry job {job}?',
+    retryBody:
+      'It last failed with: {reason}. The job goes back on the alerts queue with its attempts reset; if the cause is not fixed, it fails again and comes back here.',
+    done: {
+      retried: 'Job {job} is back on the alerts queue.',
+      added: 'Job {job} is back on the alerts queue.',
+      already_queued: 'Job {job} was already on the alerts queue; its dead letter is removed.',
+      already_done: 'Job {job} had already been processed; its dead letter is removed.',
+    },
   },
   search: {
     label: 'Search alerts and lists by number token',

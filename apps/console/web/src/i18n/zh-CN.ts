@@ -250,13 +250,24 @@ export const zhCN = {
   },
   deadLetters: {
     title: '死信队列',
-    intro: '重试全部失败的告警任务，供运维排查。',
+    intro: '所有重试均失败的告警任务。排除原因（运营商缺失、数据库不可用）后可重试：任务将放回告警队列。',
     total: '共 {n} 条',
     job: '任务',
+    about: '运营商 · 通话',
     reason: '失败原因',
     attempts: '尝试次数',
     failedAt: '失败时间',
     none: '没有死信任务。',
+    retry: '重试',
+    retryTitle: '重试任务 {job}？',
+    retryBody:
+      '上次失败原因：{reason}。任务将放回告警队列并重置尝试次数；若原因未排除，它会再次失败并回到这里。',
+    done: {
+      retried: '任务 {job} 已放回告警队列。',
+      added: '任务 {job} 已放回告警队列。',
+      already_queued: '任务 {job} 已在告警队列中，已移除其死信。',
+      already_done: '任务 {job} 已处理完毕，已移除其死信。',
+    },
   },
   search: {
     label: '按号码标识搜索告警和名单',
