@@ -37,6 +37,12 @@ const reason = z.object({
   reportOnly: z.boolean().optional(),
 });
 const severity = z.enum(['warning', 'critical']);
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+/** W3C traceparent; a malformed one costs the job its trace, never the alert */
+const traceparent = z
+  .unknown()
+  .optional()
+  .transform((v) => (typeof v === 'string' && TRACEPARENT.test(v) ? v : undefined));
 
 export const victimOnCallSchema = z.object({
   kind: z.enum(['victim_on_call', 'post_call']),
@@ -55,6 +61,7 @@ export const victimOnCallSchema = z.object({
   eventTimeMs: epochMs,
   ingestedAtMs: epochMs.optional(),
   raisedAt: epochMs,
+  traceparent,
 }) satisfies z.ZodType<VictimOnCallJob>;
 
 export const callEndedSchema = z.object({
@@ -63,6 +70,7 @@ export const callEndedSchema = z.object({
   callEndedAt: epochMs,
   talkTimeS: z.number().int().min(0),
   raisedAt: epochMs,
+  traceparent,
 }) satisfies z.ZodType<CallEndedJob>;
 
 export const suspectNumberSchema = z.object({
@@ -75,6 +83,7 @@ export const suspectNumberSchema = z.object({
   reasons: z.array(reason).max(50),
   eventTimeMs: epochMs,
   raisedAt: epochMs,
+  traceparent,
 }) satisfies z.ZodType<SuspectNumberJob>;
 
 export const escalateSchema = z.object({

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { AlertJobName, AlertTimerJobName, DeadLetterJob, QueueName } from '@eagle-eye/contracts';
-import { ReadinessRegistry } from '@eagle-eye/observability';
+import { failSpan, ReadinessRegistry, SpanKind, startSpan, withSpan } from '@eagle-eye/observability';
+import { isSpanContextValid } from '@opentelemetry/api';
 import { RedisKeys } from '@eagle-eye/redis';
 import { z } from '@eagle-eye/config';
 import {
@@ -104,15 +105,35 @@ export class AlertProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     const handler = this.handlers[job.name as WorkerJobName] as Handler | undefined;
     if (!handler) throw new UnrecoverableError(`no handler for alert job "${job.name}"`);
     const run: JobRun = { retry: job.attemptsStarted > 1 || job.attemptsMade > 0 || job.stalledCounter > 0 };
-    try {
-      const changed = await handler(job.data, run);
-      alertJobs.inc({ name: job.name, result: changed ? 'ok' : 'noop' });
-      return changed;
-    } catch (e) {
-      if (isPermanentDbError(e))
-        throw new UnrecoverableError(`rejected by the database: ${(e as Error).message}`);
-      throw e;
-    }
+    // one span per job, in the trace of the detector's span for the alert (a new trace for timers)
+    const tp = (job.data as { traceparent?: unknown } | null)?.traceparent;
+    const span = startSpan('alert.job', {
+      parent: typeof tp === 'string' ? tp : undefined,
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'messaging.system': 'bullmq',
+        'messaging.destination.name': QueueName.Alerts,
+        'messaging.operation': 'process',
+        'eagleeye.job.name': job.name,
+        'eagleeye.job.attempt': job.attemptsMade + 1,
+      },
+    });
+    const sc = span.spanContext();
+    if (isSpanContextValid(sc)) run.traceId = sc.traceId;
+    return withSpan(span, async () => {
+      try {
+        const changed = await handler(job.data, run);
+        alertJobs.inc({ name: job.name, result: changed ? 'ok' : 'noop' });
+        span.setAttribute('eagleeye.alert.changes', changed);
+        span.end();
+        return changed;
+      } catch (e) {
+        failSpan(span, e);
+        if (isPermanentDbError(e))
+          throw new UnrecoverableError(`rejected by the database: ${(e as Error).message}`);
+        throw e;
+      }
+    });
   }
 
   private async onFailed(job: Job, err: Error): Promise<void> {

@@ -17,8 +17,10 @@ export class AlertPublisher {
     this.emitter = new Emitter<AlertServerEvents>(redis, { key: keys.socketIoChannel() });
   }
 
-  publish(alert: PublishableAlert): void {
+  /** traceId: the trace of the job that made this change (AlertView.traceId on the event) */
+  publish(alert: PublishableAlert, traceId?: string): void {
     const event = alert.created ? 'alert.created' : 'alert.updated';
-    this.emitter.of('/alerts').to(roomsForAlert(alert.view)).emit(event, alert.view);
+    const view = traceId ? { ...alert.view, traceId } : alert.view;
+    this.emitter.of('/alerts').to(roomsForAlert(view)).emit(event, view);
   }
 }

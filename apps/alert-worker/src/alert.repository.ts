@@ -9,6 +9,7 @@ import {
   VictimOnCallJob,
 } from '@eagle-eye/contracts';
 import { PG_POOL } from '@eagle-eye/db';
+import { traceIdOf } from '@eagle-eye/observability';
 
 /** What one job did to the alerts table: the alerts it created or changed, and whether it was new. */
 export interface AlertChange {
@@ -86,6 +87,7 @@ export class AlertRepository {
           severity: j.severity,
           score: j.score,
           stepS: j.stepS,
+          ...traced(j),
         });
         await this.evidence(c, seq, rows[0].id, 'created', j);
         return [{ alertId: rows[0].id, created: true }];
@@ -117,6 +119,7 @@ export class AlertRepository {
         severity: next.severity,
         score: next.score,
         stepS: next.stepS,
+        ...traced(j),
       });
       await this.evidence(c, seq, r.id, action, j);
       return [{ alertId: r.id, created: false }];
@@ -149,7 +152,11 @@ export class AlertRepository {
             seq,
           ],
         );
-        await this.history(c, seq, rows[0].id, 'created', { severity: j.severity, score: j.score });
+        await this.history(c, seq, rows[0].id, 'created', {
+          severity: j.severity,
+          score: j.score,
+          ...traced(j),
+        });
         await this.evidence(c, seq, rows[0].id, 'created', j);
         return [{ alertId: rows[0].id, created: true }];
       }
@@ -162,7 +169,11 @@ export class AlertRepository {
         [r.id, next.severity, next.score, JSON.stringify(next.reasons), j.region ?? null, seq],
       );
       const action = next.severity !== r.severity ? 'upgraded' : 'updated';
-      await this.history(c, seq, r.id, action, { severity: next.severity, score: next.score });
+      await this.history(c, seq, r.id, action, {
+        severity: next.severity,
+        score: next.score,
+        ...traced(j),
+      });
       await this.evidence(c, seq, r.id, action, j);
       return [{ alertId: r.id, created: false }];
     });
@@ -189,7 +200,7 @@ export class AlertRepository {
             WHERE id = $1`,
           [row.id, j.callEndedAt, j.talkTimeS, seq],
         );
-        await this.history(c, seq, row.id, 'call_ended', { talkTimeS: j.talkTimeS });
+        await this.history(c, seq, row.id, 'call_ended', { talkTimeS: j.talkTimeS, ...traced(j) });
         changes.push({ alertId: row.id, created: false });
       }
       return changes;
@@ -307,6 +318,15 @@ export class AlertRepository {
       c.release();
     }
   }
+}
+
+/**
+ * The change's trace id for its history entry (`detail.traceId`): from the history of an alert an
+ * SRE finds the carrier batch's trace, and with it the logs of ingest, detector and worker.
+ */
+function traced(j: { traceparent?: string }): { traceId?: string } {
+  const traceId = traceIdOf(j.traceparent);
+  return traceId ? { traceId } : {};
 }
 
 async function nextSeq(c: PoolClient): Promise<number> {

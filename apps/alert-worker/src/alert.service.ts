@@ -14,6 +14,8 @@ import {
 /** Whether this run of a job is a retry (after an error or a crash), when a publication may have been lost. */
 export interface JobRun {
   retry: boolean;
+  /** the job's trace id (its span's): on the published alert event and in the history */
+  traceId?: string;
 }
 
 /**
@@ -39,24 +41,26 @@ export class AlertService {
       changes.length || !run.retry
         ? changes
         : await this.repo.findCallAlerts(job.carrierId, job.callId, job.kind);
-    return this.afterCommit(touched, changes, {
-      eventTimeMs: job.eventTimeMs,
-      ingestedAtMs: job.ingestedAtMs,
-    });
+    return this.afterCommit(
+      touched,
+      changes,
+      { eventTimeMs: job.eventTimeMs, ingestedAtMs: job.ingestedAtMs },
+      run,
+    );
   }
 
   async suspectNumber(job: SuspectNumberJob, run: JobRun): Promise<number> {
     const changes = await this.repo.upsertSuspectAlert(job);
     const touched =
       changes.length || !run.retry ? changes : await this.repo.findSuspectAlert(job.carrierId, job.suspect);
-    return this.afterCommit(touched, changes, { eventTimeMs: job.eventTimeMs });
+    return this.afterCommit(touched, changes, { eventTimeMs: job.eventTimeMs }, run);
   }
 
   async callEnded(job: CallEndedJob, run: JobRun): Promise<number> {
     const changes = await this.repo.recordCallEnded(job);
     const touched =
       changes.length || !run.retry ? changes : await this.repo.findCallAlerts(job.carrierId, job.callId);
-    return this.afterCommit(touched, changes, {});
+    return this.afterCommit(touched, changes, {}, run);
   }
 
   async escalateUnclaimed(job: EscalateUnclaimedJob, run: JobRun): Promise<number> {
@@ -68,13 +72,14 @@ export class AlertService {
       );
     }
     const touched = changes.length || !run.retry ? changes : [{ alertId: job.alertId, created: false }];
-    return this.afterCommit(touched, changes, {});
+    return this.afterCommit(touched, changes, {}, run);
   }
 
   private async afterCommit(
     touched: AlertChange[],
     changes: AlertChange[],
     times: { eventTimeMs?: number; ingestedAtMs?: number },
+    run: JobRun,
   ): Promise<number> {
     for (const ch of changes) alertsPersisted.inc({ change: ch.created ? 'created' : 'updated' });
     const committedAt = Date.now();
@@ -85,7 +90,10 @@ export class AlertService {
     for (const a of alerts) {
       // a deterministic job id: scheduling again (a retry) is a no-op
       if (a.view.state === 'open') await this.escalations.schedule(a.view.id, a.view.raisedAt);
-      this.publisher.publish(a);
+      this.publisher.publish(a, run.traceId);
+      const what = `alert ${a.view.id} ${a.created ? 'created' : 'updated'} (${a.view.kind}, ${a.view.severity}, seq ${a.view.seq})`;
+      if (a.created) this.logger.log(what);
+      else this.logger.debug(what);
       const now = Date.now();
       alertPublishSeconds.observe((now - committedAt) / 1000);
       if (a.created && times.eventTimeMs !== undefined) {

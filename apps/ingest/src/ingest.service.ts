@@ -28,6 +28,8 @@ export interface PreparedBatch {
   chunks: HandoffChunk[];
   partitions: Set<number>;
   rejected: ingestV1.Rejection[];
+  /** W3C traceparent of the batch's span: written once into each of its hand-off entries */
+  traceparent?: string;
 }
 
 const REASON_NAME = ingestV1.rejectionReasonToJSON;
@@ -107,7 +109,7 @@ export class IngestService {
    */
   async handOff(p: PreparedBatch): Promise<ingestV1.BatchAck> {
     const outcome = p.chunks.length
-      ? await this.handoff.execute(p.carrierId, p.chunks)
+      ? await this.handoff.execute(p.carrierId, p.chunks, p.traceparent)
       : { accepted: 0, duplicates: 0 };
     if (outcome.accepted)
       ingestMetrics.events.inc({ carrier: p.carrierId, result: 'accepted' }, outcome.accepted);

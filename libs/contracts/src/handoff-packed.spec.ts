@@ -82,4 +82,21 @@ describe('packed hand-off events', () => {
     expect(handoffEntryEventCount(json)).toBe(2);
     expect(() => decodeHandoffEntry(['c', 'carrier-a'])).toThrow(/lacks field p/);
   });
+
+  it('carries the trace context once per entry; entries without it decode as before', () => {
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const p = packEvents([base, { ...base, id: 'e-2' }]);
+    const traced = decodeHandoffEntry(['c', 'carrier-a', 'p', p, 't', tp]);
+    expect(traced.trace).toBe(tp);
+    expect(traced.events).toHaveLength(2);
+    expect(traced.events.every((e) => !('trace' in e))).toBe(true);
+    const old = decodeHandoffEntry(['c', 'carrier-a', 'p', p]);
+    expect(old).toEqual({ carrierId: 'carrier-a', events: traced.events });
+    expect('trace' in old).toBe(false);
+    // a malformed trace context loses the trace, never the events
+    const bad = decodeHandoffEntry(['c', 'carrier-a', 'p', p, 't', 'not-a-traceparent']);
+    expect(bad.trace).toBeUndefined();
+    expect(bad.events).toHaveLength(2);
+    expect(handoffEntryEventCount(['c', 'carrier-a', 'p', p, 't', tp])).toBe(2);
+  });
 });

@@ -9,6 +9,9 @@ import type { AgeBandName, Attestation, CallerClassName, CallEventKind, HandoffE
  * It stays ASCII (every string field is validated to [A-Za-z0-9._:-] or base64url by ingest, so
  * neither separator can occur inside a field): entries read as strings or as bytes alike, and the
  * hand-off script cuts duplicates out by line.
+ *
+ * The trace context is not part of it: it is the same for every event of an entry, so it rides
+ * once per entry in field `t` (handoff.ts), and an entry without it decodes as before.
  */
 export const PACKED_FIELDS = [
   'id',

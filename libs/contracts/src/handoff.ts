@@ -11,6 +11,9 @@ import { unpackEvents } from './handoff-packed';
  *   the carrier id, field `p` the events in the packed encoding (handoff-packed.ts). Fewer, larger
  *   entries keep Redis well below its command-rate ceiling at 100k events/s. Entries of an earlier
  *   ingest carry field `e` instead, a JSON array of HandoffEvent; the detector reads both.
+ * - Field `t` (optional, once per entry, never per event): the W3C traceparent of ingest's span for
+ *   the gRPC batch the entry came from, so the detector's alerts continue the carrier's trace.
+ *   Entries written before it (or by an ingest without tracing) have none; they decode as before.
  * - The detector reads with a consumer group (`detector`), acknowledges and deletes an entry once
  *   every event in it has been applied.
  */
@@ -50,6 +53,8 @@ export interface HandoffEvent {
 export interface HandoffEntry {
   carrierId: string;
   events: HandoffEvent[];
+  /** W3C traceparent of the batch's ingest span (field `t`), when the entry has one */
+  trace?: string;
 }
 
 export const HANDOFF_GROUP = 'detector';
@@ -58,6 +63,9 @@ export const HANDOFF_FIELD_CARRIER = 'c';
 export const HANDOFF_FIELD_EVENTS = 'e';
 /** the events in the packed encoding (handoff-packed.ts) */
 export const HANDOFF_FIELD_PACKED = 'p';
+/** the W3C traceparent of the ingest batch (once per entry) */
+export const HANDOFF_FIELD_TRACE = 't';
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /** 32-bit FNV-1a: cheap, stable across processes and languages. */
 export function fnv1a32(s: string): number {
@@ -80,16 +88,19 @@ export function encodeHandoffEvents(events: HandoffEvent[]): string {
 export function decodeHandoffEntry(fields: string[]): HandoffEntry {
   let carrierId: string | undefined;
   let events: HandoffEvent[] | undefined;
+  let trace: string | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const f = fields[i];
     if (f === HANDOFF_FIELD_CARRIER) carrierId = fields[i + 1];
+    // a malformed trace context costs the entry its trace, never its events
+    else if (f === HANDOFF_FIELD_TRACE) trace = TRACEPARENT.test(fields[i + 1]) ? fields[i + 1] : undefined;
     else if (f === HANDOFF_FIELD_PACKED) events = unpackEvents(fields[i + 1]);
     else if (f === HANDOFF_FIELD_EVENTS) events = JSON.parse(fields[i + 1]) as HandoffEvent[];
   }
   if (carrierId === undefined || events === undefined) {
     throw new Error(`hand-off entry lacks field ${carrierId === undefined ? 'c' : 'p'}`);
   }
-  return { carrierId, events };
+  return trace ? { carrierId, events, trace } : { carrierId, events };
 }
 
 /** How many events an entry carries, without decoding them (for observers of the backlog). */

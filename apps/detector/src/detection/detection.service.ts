@@ -12,8 +12,10 @@ import {
   SuspectNumberJob,
   VictimOnCallJob,
 } from '@eagle-eye/contracts';
+import { failSpan, linksTo, startSpan, traceparentOf, withSpan } from '@eagle-eye/observability';
 import { RedisKeys } from '@eagle-eye/redis';
 import { list, num, ResolvedRules } from '@eagle-eye/rules';
+import type { Span } from '@opentelemetry/api';
 import { LONG_CALL_S } from '@eagle-eye/scoring';
 import { callerEventArgs, receivedBucketArgs } from '../lua/caller-args';
 import { CallerStatus, decodeCallerReply } from '../lua/caller-reply';
@@ -83,6 +85,8 @@ interface StoredCall {
   att: Attestation;
   mis: boolean;
   sims: number;
+  /** traceparent of the batch that carried the answer (the sweep's alerts continue its trace) */
+  tp?: string;
 }
 
 /** A batch between the two stages of DetectionService. */
@@ -91,6 +95,8 @@ export interface Staged {
   stats: BatchStats;
   jobs: AlertJob[];
   suspectKeys: string[];
+  /** the round's span (one per round, linked to the batches it applied), ended by finish */
+  span?: Span;
 }
 
 interface Work {
@@ -105,6 +111,8 @@ interface Work {
   windows?: CallerWindows;
   sims: number;
   caller?: Score;
+  /** the hand-off entry's traceparent (a reference to the entry's, not a copy per event) */
+  trace?: string;
 }
 
 const TYPE_CODE = { ATTEMPT: 'A', ANSWERED: 'N', ENDED: 'E' } as const;
@@ -165,6 +173,7 @@ export class DetectionService {
     const works: Work[] = [];
     for (const entry of entries) {
       const rules = this.rules.forCarrier(entry.carrierId);
+      const trace = entry.trace;
       for (const ev of entry.events) {
         if (malformed(ev)) {
           stats.malformed++;
@@ -180,10 +189,25 @@ export class DetectionService {
           status: 0,
           mask: 0,
           sims: 0,
+          trace,
         });
       }
     }
     if (!works.length) return { works, stats, jobs: [], suspectKeys: [] };
+    // one span per round, linked to the batches (traces) whose entries it applies
+    const span = startSpan('detector.round', {
+      links: linksTo(entries.map((e) => e.trace)),
+      attributes: { 'eagleeye.round.entries': entries.length, 'eagleeye.round.events': works.length },
+    });
+    try {
+      return await this.applyCallerScripts(works, stats, span);
+    } catch (e) {
+      failSpan(span, e);
+      throw e;
+    }
+  }
+
+  private async applyCallerScripts(works: Work[], stats: BatchStats, span: Span): Promise<Staged> {
     // Entries of several partitions arrive together: apply them in event-time order (stable, so
     // the events of one call keep ingest's order when their times tie).
     works.sort((a, b) => a.ev.t - b.ev.t);
@@ -233,16 +257,29 @@ export class DetectionService {
       if (sev) this.suspectJob(w, sev, jobs, suspectKeys);
     }
 
-    return { works, stats, jobs, suspectKeys };
+    return { works, stats, jobs, suspectKeys, span };
   }
 
   /** Second stage: callee scripts, alert claims and due checks, then the alert jobs. */
   async finish(staged: Staged): Promise<BatchStats> {
-    const { works, stats, jobs, suspectKeys } = staged;
+    const { works, stats, span } = staged;
     if (!works.length) {
       this.count(stats);
       return stats;
     }
+    try {
+      await this.applyCalleeScripts(staged);
+      span?.setAttribute('eagleeye.round.alerts', stats.alerts);
+      span?.end();
+      return stats;
+    } catch (e) {
+      if (span) failSpan(span, e);
+      throw e;
+    }
+  }
+
+  private async applyCalleeScripts(staged: Staged): Promise<void> {
+    const { works, stats, jobs, suspectKeys, span } = staged;
     // 2. callee side of answered and ended calls
     const calleeWork = works.filter(
       (w) =>
@@ -310,7 +347,18 @@ export class DetectionService {
         claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, rules, 'post'));
         onClaim.push((res) => {
           if (res !== 1) return;
-          const job = this.victimJob('post_call', w.carrierId, w.ev, w.ev.t, sev, score, 0, w.ev.t, w.ev.rx);
+          const job = this.victimJob(
+            'post_call',
+            w.carrierId,
+            w.ev,
+            w.ev.t,
+            sev,
+            score,
+            0,
+            w.ev.t,
+            w.ev.rx,
+            w.trace,
+          );
           const end = endOf.get(w.callFp);
           if (end) {
             job.data.callEndedAt = end.t;
@@ -335,7 +383,18 @@ export class DetectionService {
         onClaim.push((res) => {
           if (res === 1 || res === 2) {
             jobs.push(
-              this.victimJob('victim_on_call', w.carrierId, w.ev, answeredAt, sev, score, 0, w.ev.t, w.ev.rx),
+              this.victimJob(
+                'victim_on_call',
+                w.carrierId,
+                w.ev,
+                answeredAt,
+                sev,
+                score,
+                0,
+                w.ev.t,
+                w.ev.rx,
+                w.trace,
+              ),
             );
           }
         });
@@ -355,6 +414,7 @@ export class DetectionService {
             callEndedAt: w.ev.t,
             talkTimeS: talk,
             raisedAt: this.clock(),
+            ...(w.trace ? { traceparent: w.trace } : {}),
           },
         });
         return;
@@ -378,6 +438,7 @@ export class DetectionService {
             step,
             w.ev.t,
             w.ev.rx,
+            w.trace,
           );
           job.data.callEndedAt = w.ev.t;
           job.data.talkTimeS = talk;
@@ -397,13 +458,52 @@ export class DetectionService {
     const [r3] = await Promise.all([this.scripts.run(claims), dueOps ? due.exec() : Promise.resolve(null)]);
     r3.forEach((res, i) => onClaim[i](Number(res)));
 
-    await this.alerts.publish(jobs);
+    await this.publishTraced(jobs, span);
     if (this.suspectsRaised.size > 100_000) this.suspectsRaised.clear();
     for (const k of suspectKeys) this.suspectsRaised.add(k);
     stats.alerts = jobs.length;
     this.observe(jobs);
     this.count(stats);
-    return stats;
+  }
+
+  /**
+   * Publishes alert jobs, each under a span of its own in the trace of the batch that raised it
+   * (the round's trace when that batch had none), linked to the round: the job carries that span's
+   * traceparent to the worker, and the debug line saying so carries its trace_id. Spans per job,
+   * never per event.
+   */
+  private async publishTraced(jobs: AlertJob[], round: Span | undefined): Promise<void> {
+    if (!jobs.length) return;
+    const roundCtx = round ? round.spanContext() : undefined;
+    const spans = jobs.map((j) => {
+      const d = j.data;
+      const kind = j.name === AlertJobName.CallEnded ? 'call_ended' : (d as VictimOnCallJob).kind;
+      const parent = d.traceparent ?? traceparentOf(round);
+      const span = startSpan('detector.alert', {
+        parent,
+        links: roundCtx && d.traceparent ? [{ context: roundCtx }] : undefined,
+        attributes: {
+          'eagleeye.carrier': d.carrierId,
+          'eagleeye.alert.kind': kind,
+          ...('severity' in d ? { 'eagleeye.alert.severity': d.severity } : {}),
+        },
+      });
+      const tp = traceparentOf(span);
+      if (tp) d.traceparent = tp;
+      withSpan(span, () =>
+        this.logger.debug(
+          `raised ${kind}${'severity' in d ? ` (${d.severity}, score ${d.score})` : ''} for ${'callId' in d ? `call ${d.callId}` : 'a suspect number'} of carrier ${d.carrierId}`,
+        ),
+      );
+      return span;
+    });
+    try {
+      await this.alerts.publish(jobs);
+    } catch (e) {
+      for (const s of spans) failSpan(s, e);
+      throw e;
+    }
+    for (const s of spans) s.end();
   }
 
   /**
@@ -498,16 +598,34 @@ export class DetectionService {
       onClaim.push((res) => {
         if (res === 1 || res === 2) {
           const ev = { call: ctx.call, caller: ctx.ca, callee: ctx.ce, region: ctx.rg } as HandoffEvent;
-          jobs.push(
-            this.victimJob('victim_on_call', ctx.car, ev, answeredAt, sev, score, step, at, undefined),
+          const job = this.victimJob(
+            'victim_on_call',
+            ctx.car,
+            ev,
+            answeredAt,
+            sev,
+            score,
+            step,
+            at,
+            undefined,
           );
+          if (ctx.tp) job.data.traceparent = ctx.tp;
+          jobs.push(job);
         }
       });
     });
     // claim before rescheduling: a crash in between leaves the lease to expire and the check to rerun
     const r3 = await this.scripts.run(claims);
     r3.forEach((res, i) => onClaim[i](Number(res)));
-    await this.alerts.publish(jobs);
+    if (jobs.length) {
+      // a sweep that raises something gets a span; its jobs continue the traces of their answers
+      const span = startSpan('detector.sweep', { attributes: { 'eagleeye.sweep.checks': items.length } });
+      try {
+        await this.publishTraced(jobs, span);
+      } finally {
+        span.end();
+      }
+    }
     await p.exec();
     this.observe(jobs);
     return items.length;
@@ -578,7 +696,18 @@ export class DetectionService {
       // call there, which is the calling subscriber's (see README "Detection").
       const swapped = { call: w.ev.call, caller: w.ev.callee, callee: w.ev.caller, region: w.ev.region };
       jobs.push(
-        this.victimJob('victim_on_call', w.carrierId, swapped, w.ev.t, sev, score, 0, w.ev.t, w.ev.rx),
+        this.victimJob(
+          'victim_on_call',
+          w.carrierId,
+          swapped,
+          w.ev.t,
+          sev,
+          score,
+          0,
+          w.ev.t,
+          w.ev.rx,
+          w.trace,
+        ),
       );
     });
   }
@@ -727,6 +856,7 @@ export class DetectionService {
     stepS: number,
     eventTimeMs: number,
     ingestedAtMs: number | undefined,
+    trace?: string,
   ): AlertJob & { data: VictimOnCallJob } {
     const data: VictimOnCallJob = {
       kind,
@@ -744,6 +874,7 @@ export class DetectionService {
       raisedAt: this.clock(),
     };
     if (ingestedAtMs !== undefined) data.ingestedAtMs = ingestedAtMs;
+    if (trace) data.traceparent = trace;
     return { name: AlertJobName.VictimOnCall, data };
   }
 
@@ -763,6 +894,7 @@ export class DetectionService {
       raisedAt: this.clock(),
     };
     if (w.windows?.region) data.region = w.windows.region;
+    if (w.trace) data.traceparent = w.trace;
     jobs.push({ name: AlertJobName.SuspectNumber, data });
   }
 
@@ -816,5 +948,6 @@ function storedCall(w: Work): StoredCall {
     att: w.ev.att,
     mis: w.ev.mis,
     sims: w.sims,
+    ...(w.trace ? { tp: w.trace } : {}),
   };
 }

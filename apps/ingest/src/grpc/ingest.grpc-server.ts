@@ -14,13 +14,22 @@ import {
 } from '@grpc/grpc-js';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { ingestV1 } from '@eagle-eye/contracts';
-import { ReadinessRegistry } from '@eagle-eye/observability';
+import {
+  contextFromHeaders,
+  failSpan,
+  ReadinessRegistry,
+  SpanKind,
+  startSpan,
+  traceparentOf,
+  withSpan,
+} from '@eagle-eye/observability';
+import type { Context, Span } from '@opentelemetry/api';
 import { AuthenticationError, CarrierAuthenticator } from '../auth/carrier.authenticator';
 import { IngestConfig, INGEST_CONFIG } from '../config';
 import { BacklogMonitor } from '../handoff/backlog.monitor';
 import { ingestMetrics } from '../ingest.metrics';
 import { BatchRefusedError, IngestService, PreparedBatch } from '../ingest.service';
-import { CarrierCalls } from './carrier-calls';
+import { CarrierCalls, refusalDetails } from './carrier-calls';
 import { addHealthAndReflection, GrpcHealth } from './health-reflection';
 
 type Batch = ingestV1.CallEventBatch;
@@ -37,6 +46,48 @@ const INGEST_SERVICE_PATH = '/eagleeye.v1.CallRecordIngest/';
 
 function grpcError(code: status, details: string, metadata?: Metadata): Partial<ServiceError> {
   return { code, details, message: details, metadata: metadata ?? new Metadata() };
+}
+
+/** The carrier's trace context from the call's metadata (W3C `traceparent`, `tracestate`). */
+function traceContextOf(metadata: Metadata): Context {
+  const get = (k: string): string | undefined => {
+    const v = metadata.get(k)[0];
+    return typeof v === 'string' ? v : undefined;
+  };
+  return contextFromHeaders({ traceparent: get('traceparent'), tracestate: get('tracestate') });
+}
+
+/**
+ * One span per batch (never per event): under the carrier's traceparent when its call sent one,
+ * else a new trace. Its traceparent rides in every hand-off entry of the batch (field `t`).
+ */
+function batchSpan(parent: Context, carrierId: string, batch: Batch, kind: 'stream' | 'unary'): Span {
+  return startSpan('ingest.batch', {
+    parent,
+    kind: SpanKind.SERVER,
+    attributes: {
+      'rpc.system': 'grpc',
+      'rpc.method': kind === 'stream' ? 'StreamCallEvents' : 'SubmitCallEvents',
+      'eagleeye.carrier': carrierId,
+      'eagleeye.batch.sequence': batch.sequence,
+      'eagleeye.batch.events': batch.events.length,
+    },
+  });
+}
+
+/** Ends a batch's span with what its ack said, and logs the ack (debug) inside the trace. */
+function endBatchSpan(span: Span, ack: Ack, carrierId: string, logger: Logger): void {
+  span.setAttributes({
+    'eagleeye.batch.accepted': ack.accepted,
+    'eagleeye.batch.duplicates': ack.duplicates,
+    'eagleeye.batch.rejected': ack.rejected.length,
+  });
+  withSpan(span, () =>
+    logger.debug(
+      `batch ${ack.sequence} of carrier ${carrierId} acked: ${ack.accepted} accepted, ${ack.duplicates} duplicates, ${ack.rejected.length} rejected`,
+    ),
+  );
+  span.end();
 }
 
 /** One open StreamCallEvents call: in-order, pipelined processing with bounded memory. */
@@ -59,6 +110,7 @@ class StreamSession {
     private readonly service: IngestService,
     private readonly maxInFlight: number,
     private readonly logger: Logger,
+    private readonly traceParent: Context,
   ) {
     this.settled = new Promise((r) => (this.settle = r));
   }
@@ -104,9 +156,11 @@ class StreamSession {
     const receivedAt = Date.now();
     this.inFlight++;
     if (this.inFlight >= this.maxInFlight) this.call.pause();
+    const span = batchSpan(this.traceParent, this.carrierId, batch, 'stream');
     let result: Promise<Ack>;
     try {
       const prepared: PreparedBatch = this.service.prepare(this.carrierId, batch, receivedAt);
+      prepared.traceparent = traceparentOf(span);
       // Batches reach Redis in arrival order: each waits for the previous one to be issued.
       const ready = this.issue.then(() => this.service.awaitCapacity(prepared));
       result = ready.then(() => {
@@ -133,15 +187,34 @@ class StreamSession {
       try {
         ack = await result;
       } catch (e) {
+        failSpan(span, e);
         this.fail(e as Error);
         return;
       }
+      endBatchSpan(span, ack, this.carrierId, this.logger);
       if (this.failed) return;
-      this.call.write(ack);
+      const room = this.call.write(ack);
       ingestMetrics.ackLatency.observe((Date.now() - receivedAt) / 1000);
+      // A carrier that stops reading acks: its HTTP/2 window closes and acks pile up here. The
+      // batch keeps its in-flight slot until they drain, so reading stops at maxInFlight and the
+      // carrier's own sends are held back by flow control (found by the chaos suite's slow-carrier:
+      // ingest buffered every ack without bound).
+      if (!room) await this.drained();
+      if (this.failed) return;
       this.inFlight--;
       if (this.inFlight < this.maxInFlight && !this.draining) this.call.resume();
       this.maybeFinish();
+    });
+  }
+
+  /** Resolves once the call's write buffer drained, or the call is gone. */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        for (const ev of ['drain', 'cancelled', 'error', 'close'] as const) this.call.off(ev, done);
+        resolve();
+      };
+      for (const ev of ['drain', 'cancelled', 'error', 'close'] as const) this.call.once(ev, done);
     });
   }
 
@@ -200,7 +273,11 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
     private readonly readiness: ReadinessRegistry,
     private readonly backlog: BacklogMonitor,
   ) {
-    this.calls = new CarrierCalls(config.INGEST_MAX_STREAMS_PER_CARRIER, config.INGEST_MAX_UNARY_PER_CARRIER);
+    this.calls = new CarrierCalls(
+      config.INGEST_MAX_STREAMS_PER_CARRIER,
+      config.INGEST_MAX_UNARY_PER_CARRIER,
+      config.INGEST_MAX_CONNECTIONS_PER_CARRIER,
+    );
   }
 
   async start(): Promise<number> {
@@ -290,13 +367,14 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
             const kind = method.requestStream ? 'stream' : 'unary';
             this.authenticate(metadata, call.getAuthContext()).then(
               (carrierId) => {
-                release = this.calls.acquire(carrierId, kind);
-                if (!release) {
-                  ingestMetrics.callsRefused.inc({ kind });
-                  const details = `carrier ${carrierId} already has ${this.calls.limit(kind)} ${kind === 'stream' ? 'open streams' : 'calls in progress'}; close one or retry later`;
+                const slot = this.calls.acquire(carrierId, kind, call.getPeer());
+                if ('refused' in slot) {
+                  ingestMetrics.callsRefused.inc({ kind: slot.refused });
+                  const details = refusalDetails(carrierId, slot.refused, slot.limit);
                   call.sendStatus({ code: status.RESOURCE_EXHAUSTED, details, metadata: new Metadata() });
                   return;
                 }
+                release = slot.release;
                 metadata.set(AUTHENTICATED_CARRIER, carrierId);
                 pass(metadata);
               },
@@ -336,6 +414,7 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
       this.service,
       this.config.INGEST_STREAM_MAX_IN_FLIGHT,
       this.logger,
+      traceContextOf(call.metadata),
     );
     this.sessions.add(session);
     ingestMetrics.openStreams.inc();
@@ -381,13 +460,17 @@ export class IngestGrpcServer implements BeforeApplicationShutdown {
       cb(this.authFailure(e));
       return;
     }
+    const span = batchSpan(traceContextOf(call.metadata), carrierId, call.request, 'unary');
     try {
       const prepared = this.service.prepare(carrierId, call.request, receivedAt);
+      prepared.traceparent = traceparentOf(span);
       await this.service.awaitCapacity(prepared);
       const ack = await this.service.handOff(prepared);
       ingestMetrics.ackLatency.observe((Date.now() - receivedAt) / 1000);
+      endBatchSpan(span, ack, carrierId, this.logger);
       cb(null, ack);
     } catch (e) {
+      failSpan(span, e);
       if (e instanceof BatchRefusedError) {
         cb(grpcError(e.code, e.message, e.trailers));
       } else {

@@ -12,7 +12,7 @@ import { eventFingerprint } from './event-fingerprint';
 import { HandoffRepository } from './handoff.repository';
 
 // Changing the script is a contract change: update the pin deliberately.
-const HANDOFF_SHA = 'f00a501dd93ff9029c57c620e1de18d9df9d644e';
+const HANDOFF_SHA = '6d15b8be3917c6c867e83239d6327eaf27608f24';
 
 describe('HandoffRepository (real Redis)', () => {
   let admin: Redis;
@@ -44,6 +44,29 @@ describe('HandoffRepository (real Redis)', () => {
     expect(sha).toBe(HANDOFF_SHA);
     expect(await admin.script('LOAD', lua)).toBe(HANDOFF_SHA);
     expect(lua).toMatch(/KEYS\[1\][\s\S]*ARGV\[1\]/); // the header documents keys and arguments
+  });
+
+  it('writes the batch trace context once per entry, and none when there is none', async () => {
+    const tp = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const now = Date.now();
+    const { valid } = validateBatch(callEvents('bt', 0, 120), now, {
+      maxFutureSkewMs: 1000,
+      maxAgeMs: 60_000,
+    });
+    const chunks = repo.plan('carrier-a', valid);
+    await repo.execute('carrier-a', chunks.slice(0, 1), tp);
+    await repo.execute('carrier-a', chunks.slice(1));
+    const raw = [];
+    for (let p = 0; p < config.HANDOFF_PARTITIONS; p++)
+      raw.push(...(await admin.xrange(keys.handoffStream(p), '-', '+')));
+    expect(raw).toHaveLength(chunks.length);
+    const traced = raw.filter(([, f]) => f.includes('t'));
+    expect(traced).toHaveLength(1);
+    const [, fields] = traced[0];
+    expect(fields.filter((f) => f === tp)).toHaveLength(1); // once per entry, not per event
+    expect(decodeHandoffEntry(fields).trace).toBe(tp);
+    for (const [, f] of raw.filter((r) => r !== traced[0]))
+      expect(decodeHandoffEntry(f).trace).toBeUndefined();
   });
 
   async function readAll(): Promise<Array<{ carrierId: string; partition: number; events: HandoffEvent[] }>> {

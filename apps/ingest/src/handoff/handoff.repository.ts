@@ -65,8 +65,12 @@ export class HandoffRepository {
    * Runs every chunk's script. The calls are issued synchronously, in order, on one connection, so
    * Redis applies them in the order batches arrived. Resolves once every XADD has succeeded.
    */
-  async execute(carrierId: string, chunks: readonly HandoffChunk[]): Promise<HandoffOutcome> {
-    const replies = await Promise.all(chunks.map((c) => this.runChunk(carrierId, c)));
+  async execute(
+    carrierId: string,
+    chunks: readonly HandoffChunk[],
+    traceparent?: string,
+  ): Promise<HandoffOutcome> {
+    const replies = await Promise.all(chunks.map((c) => this.runChunk(carrierId, c, traceparent ?? '')));
     let accepted = 0;
     let duplicates = 0;
     for (const [, flags] of replies) {
@@ -78,7 +82,7 @@ export class HandoffRepository {
     return { accepted, duplicates };
   }
 
-  private runChunk(carrierId: string, chunk: HandoffChunk): Promise<HandoffReply> {
+  private runChunk(carrierId: string, chunk: HandoffChunk, traceparent: string): Promise<HandoffReply> {
     const keys: string[] = [this.keys.handoffStream(chunk.partition)];
     const keyIndex = new Map<number, number>();
     const bucketMs = this.config.INGEST_DEDUPE_BUCKET_S * 1000;
@@ -106,6 +110,7 @@ export class HandoffRepository {
       packEvents(chunk.events),
       Buffer.from(keyOf), // raw bytes: one per event
       fingerprints,
+      traceparent, // once per entry (field `t`), '' for none
     );
   }
 }

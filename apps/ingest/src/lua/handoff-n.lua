@@ -15,9 +15,11 @@
     ARGV[4]        one byte per event: the index into KEYS of its bucket's dedupe set
     ARGV[5]        8 bytes per event: its id's fingerprint (apps/ingest event-fingerprint.ts); the
                    ids are unique in the chunk
+    ARGV[6]        W3C traceparent of the batch's ingest span (stream entry field `t`), or "" for
+                   none (optional: a caller of the earlier five-argument form writes no `t`)
 
   Events whose fingerprint is already in their bucket's set are duplicates; the others are added
-  to it and written as ONE stream entry {c = carrier, p = the new events' lines}. A few commands
+  to it and written as ONE stream entry {c = carrier, p = the new events' lines[, t = traceparent]}. A few commands
   per chunk rather than per event keep Redis far from its command-rate ceiling at 100k events/s.
 
   Output: { stream entry id, or "" when every event was a duplicate,
@@ -75,7 +77,12 @@ if ndup < m then
     end
     payload = table.concat(parts, '\n')
   end
-  entry = redis.call('XADD', KEYS[1], '*', 'c', ARGV[2], 'p', payload)
+  local trace = ARGV[6]
+  if trace and trace ~= '' then
+    entry = redis.call('XADD', KEYS[1], '*', 'c', ARGV[2], 'p', payload, 't', trace)
+  else
+    entry = redis.call('XADD', KEYS[1], '*', 'c', ARGV[2], 'p', payload)
+  end
 end
 
 local flags = {}
