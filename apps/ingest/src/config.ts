@@ -55,6 +55,11 @@ export const IngestConfigSchema = baseSchema
     /** SubmitCallEvents calls one carrier may have in progress at once; more get RESOURCE_EXHAUSTED */
     INGEST_MAX_UNARY_PER_CARRIER: env.int(64, 1, 10000),
     /**
+     * connections one carrier may have calls open on at once (a stolen key cannot spread its calls
+     * over every connection the server takes); a call on one more gets RESOURCE_EXHAUSTED
+     */
+    INGEST_MAX_CONNECTIONS_PER_CARRIER: env.int(16, 1, 10000),
+    /**
      * a connection older than this is asked to reconnect (GOAWAY), so its credentials are checked
      * afresh (a revoked client certificate); seconds
      */

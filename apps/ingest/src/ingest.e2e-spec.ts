@@ -377,7 +377,11 @@ describe('ingest under attack (built app)', () => {
   let client: ReturnType<typeof ingestClient>;
   const keyB = apiKeyFor(DEMO_CARRIERS[1].keyId, DEMO_CARRIERS[1].secret);
   beforeAll(async () => {
-    env = await startIngest({ INGEST_AUTH_CACHE_TTL_MS: '1000', INGEST_MAX_STREAMS_PER_CARRIER: '2' });
+    env = await startIngest({
+      INGEST_AUTH_CACHE_TTL_MS: '1000',
+      INGEST_MAX_STREAMS_PER_CARRIER: '2',
+      INGEST_MAX_CONNECTIONS_PER_CARRIER: '2',
+    });
     client = ingestClient(env.grpcAddress);
   });
   afterAll(async () => {
@@ -448,6 +452,50 @@ describe('ingest under attack (built app)', () => {
     await a2.ended;
     const metrics = await (await fetch(`http://127.0.0.1:${env.httpPort}/metrics`)).text();
     expect(metrics).toMatch(/eagleeye_ingest_calls_refused_total\{kind="stream"[^}]*\} 1/);
+  });
+
+  it('caps the connections one carrier has calls open on, without starving the others', async () => {
+    // each client its own HTTP/2 connection (grpc-js shares one between clients of equal options)
+    const own = () =>
+      new ingestV1.CallRecordIngestClient(env.grpcAddress, credentials.createInsecure(), {
+        'grpc.use_local_subchannel_pool': 1,
+      });
+    const c1 = own();
+    const c2 = own();
+    const c3 = own();
+    try {
+      const hold = (c: ingestV1.CallRecordIngestClient, tag: string) => {
+        const call = c.streamCallEvents(bearer(KEY_A));
+        const acked = new Promise<void>((resolve) => call.once('data', () => resolve()));
+        const ended = new Promise<void>((resolve) => {
+          call.on('status', () => resolve());
+          call.on('error', () => resolve());
+        });
+        call.write(batch(1, callEvents(tag, 0, 1)));
+        return { call, acked, ended };
+      };
+      const h1 = hold(c1, 'conn1');
+      const h2 = hold(c2, 'conn2');
+      await Promise.all([h1.acked, h2.acked]);
+      // a third connection is refused (a unary call: the two streams are at that cap as well)
+      await expect(submit(c3, bearer(KEY_A), batch(2, callEvents('conn3u', 0, 1)))).rejects.toMatchObject({
+        code: status.RESOURCE_EXHAUSTED,
+        details:
+          'carrier carrier-a already has 2 connections with calls in progress; close one or retry later',
+      });
+      // another carrier is not affected
+      expect((await submit(c3, bearer(keyB), batch(3, callEvents('conn3b', 0, 1)))).accepted).toBe(1);
+      // a connection whose calls ended frees its place
+      h1.call.end();
+      await h1.ended;
+      expect((await submit(c3, bearer(KEY_A), batch(4, callEvents('conn3c', 0, 1)))).accepted).toBe(1);
+      h2.call.end();
+      await h2.ended;
+      const metrics = await (await fetch(`http://127.0.0.1:${env.httpPort}/metrics`)).text();
+      expect(metrics).toMatch(/eagleeye_ingest_calls_refused_total\{kind="connection"[^}]*\} 1/);
+    } finally {
+      for (const c of [c1, c2, c3]) c.close();
+    }
   });
 
   it('takes the carrier from the credentials only: a client cannot pass itself off as another', async () => {

@@ -40,7 +40,7 @@ export const ingestMetrics = {
   }),
   callsRefused: new Counter({
     name: 'eagleeye_ingest_calls_refused_total',
-    help: 'Authenticated calls refused because the carrier holds its maximum of open calls, by kind (stream, unary)',
+    help: 'Authenticated calls refused because the carrier holds its maximum of open calls or connections, by kind (stream, unary, connection)',
     labelNames: ['kind'],
     registers: [metricsRegistry],
   }),
