@@ -91,6 +91,27 @@ describe('alert evidence snapshots on real PostgreSQL', () => {
     expect(alert.rows[0].reasons).toHaveLength(2);
   });
 
+  it('goes with its alert when retention purges the alert', async () => {
+    const j: SuspectNumberJob = {
+      kind: 'suspect_number',
+      carrierId: 'carrier-a',
+      suspect: tok(),
+      severity: 'warning',
+      score: 70,
+      reasons: [{ rule: 'fanout', points: 70, text: 'called 80 different people in the last hour' }],
+      eventTimeMs: Date.now(),
+      raisedAt: Date.now(),
+    };
+    const [created] = await repo.upsertSuspectAlert(j);
+    expect((await evidence(created.alertId)).rows).toHaveLength(1);
+    await db.pool.query(`UPDATE alerts SET updated_at = now() - interval '400 days' WHERE id = $1`, [
+      created.alertId,
+    ]);
+    await db.pool.query(`SELECT * FROM retention_purge_batch('alerts', now() - interval '365 days', 1000)`);
+    expect((await db.pool.query(`SELECT 1 FROM alerts WHERE id = $1`, [created.alertId])).rowCount).toBe(0);
+    expect((await evidence(created.alertId)).rows).toEqual([]);
+  });
+
   it('keeps the snapshot of a suspect-number alert (no call)', async () => {
     const j: SuspectNumberJob = {
       kind: 'suspect_number',
