@@ -25,6 +25,12 @@ export const ConsoleConfigSchema = baseSchema.extend({
   CONSOLE_LOGIN_WINDOW_S: env.int(900, 1, 86400),
   /** how many missed alert changes one reconnect replays at most (then the client reloads the list) */
   CONSOLE_REPLAY_LIMIT: env.int(5000, 100, 100000),
+  /**
+   * bytes one live connection may have waiting to be sent (queued or in the WebSocket's buffer);
+   * past it the connection is dropped and the client resumes from its lastSeq. Must hold a replay
+   * batch (500 changes)
+   */
+  CONSOLE_SOCKET_MAX_BUFFER_BYTES: env.int(4 * 1024 * 1024, 256 * 1024, 1024 * 1024 * 1024),
   /** days a number added to the blacklist by a confirmed-fraud outcome stays there */
   CONSOLE_CONFIRMED_FRAUD_BLACKLIST_DAYS: env.int(90, 1, 3650),
   /** the IANA time zone the web console shows every time in (the deployment's, not the browser's) */

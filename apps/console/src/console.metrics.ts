@@ -36,6 +36,12 @@ export const consoleReplayed = new Counter({
   registers,
 });
 
+export const consoleSlowSocketsDropped = new Counter({
+  name: 'eagleeye_console_slow_sockets_dropped_total',
+  help: 'socket.io connections dropped for holding more than CONSOLE_SOCKET_MAX_BUFFER_BYTES unread',
+  registers,
+});
+
 export const consoleOpsRefused = new Counter({
   name: 'eagleeye_console_ops_refused_total',
   help: '/metrics requests refused on the public port for lacking the operations token',

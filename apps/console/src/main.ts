@@ -5,6 +5,7 @@ import { ConsoleConfigSchema } from './config';
 import { ConsoleModule } from './console.module';
 import { buildOpenApi } from './openapi';
 import { assertOpsTokenInProduction } from './ops-guard';
+import { ConsoleIoAdapter } from './socket-send-limit';
 
 void runService({
   name: 'console',
@@ -19,6 +20,9 @@ void runService({
     // NODE_ENV=production: no start while the published demo users or keys work in this database,
     // or while the connection could erase the audit trail
     await assertProductionDatabaseAt(config.DATABASE_URL, { ...process.env, NODE_ENV: config.NODE_ENV });
+  },
+  beforeListen: (app, config) => {
+    app.useWebSocketAdapter(new ConsoleIoAdapter(app, config.CONSOLE_SOCKET_MAX_BUFFER_BYTES));
   },
   afterListen: (app) => {
     buildOpenApi(app);
