@@ -60,6 +60,8 @@ export interface CarrierResult {
   unacked: SentEvent[];
   /** intended send time to ack, per acknowledged batch, ms */
   ackLatencyMs: number[];
+  /** when each of those acks arrived (nowMs), in the same order */
+  ackAtMs: number[];
   errors: string[];
 }
 
@@ -91,6 +93,7 @@ export class ChaosCarrier {
     acked: [],
     unacked: [],
     ackLatencyMs: [],
+    ackAtMs: [],
     errors: [],
   };
   /** called when an ack arrives (recovery time) */
@@ -258,6 +261,7 @@ export class ChaosCarrier {
     this.r.accepted += ack.accepted;
     this.r.duplicates += ack.duplicates;
     this.r.ackLatencyMs.push(now - b.intendedMs);
+    this.r.ackAtMs.push(now);
     const refused = new Set<number>();
     for (const rj of ack.rejected) {
       refused.add(rj.index);

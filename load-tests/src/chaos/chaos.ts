@@ -1,9 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { createPool, DEMO_USERS } from '@eagle-eye/db';
 import { RedisKeys } from '@eagle-eye/redis';
 import { Args } from '../args';
 import { heapOf } from '../observe';
 import { nowMs } from '../open-loop';
+import { freePort } from '../processes';
 import { BenchStack, ensureServices, Services } from '../stack';
 import { randomTag } from '../traffic';
 import { CarrierOptions, ChaosCarrier, CarrierResult } from './carrier';
@@ -11,14 +14,19 @@ import { ConsoleLedger } from './console-ledger';
 import { FaultProxy } from './fault-proxy';
 import {
   Fault,
+  FaultContext,
   getAppendFsync,
   killApp,
   killRedis,
+  killRedisWhileBlocked,
+  killReplica,
   latency,
   pgImmediate,
   resets,
   setAppendFsync,
   sleep,
+  slowCarrier,
+  slowConsoles,
   stall,
 } from './faults';
 import { formatFsyncCost, measureFsyncCost } from './fsync-cost';
@@ -41,6 +49,12 @@ export interface Scenario {
   proxy?: 'redis' | 'postgres';
   /** a carrier that misbehaves: clock off, duplicated batches, reordered or late events */
   carrier?: Pick<CarrierOptions, 'clockOffsetMs' | 'duplicateEvery' | 'mutate'>;
+  /** detector replicas in one consumer group (1 unless given) */
+  detectors?: number;
+  /** scam calls a second, instead of --probes-per-s (more alerts for the consoles to carry) */
+  probesPerS?: number;
+  /** extra environment for every app of the run */
+  env?: Record<string, string>;
 }
 
 type Mutate = NonNullable<CarrierOptions['mutate']>;
@@ -138,6 +152,31 @@ export const SCENARIOS: Scenario[] = [
       mutate: both(reverseEvery(4), lateEvery(5, 600_000)),
     },
   },
+  {
+    name: 'slow-console',
+    what: '3 console sockets stop reading for 60 s while alerts flow, then read again',
+    durationS: 75,
+    faults: [slowConsoles(5, 3, 60)],
+  },
+  {
+    name: 'slow-carrier',
+    what: 'a second carrier sends 20 batches/s of 500 events for 45 s and never reads its acks',
+    durationS: 60,
+    faults: [slowCarrier(5, 45, 20, 500)],
+  },
+  {
+    name: 'redis-blocked',
+    what: 'kill -9 of redis-server while the alert worker is blocked in BZPOPMIN, 8 s down, restarted',
+    durationS: 40,
+    faults: [killRedisWhileBlocked(10, 8)],
+  },
+  {
+    name: 'kill-replica',
+    what: 'kill -9 of one of two detector replicas mid-round; the other claims its pending entries',
+    durationS: 40,
+    detectors: 2,
+    faults: [killReplica('detector-1', 'bench-1', 10)],
+  },
   ...(['redis', 'postgres'] as const).flatMap((proxy): Scenario[] => [
     {
       name: `${proxy}-latency`,
@@ -163,17 +202,42 @@ export const SCENARIOS: Scenario[] = [
   ]),
 ];
 
+/**
+ * CHAOS_APP_ENV='K=V,K=V': extra environment for every app (a comparison run, e.g. a limit set off)
+ */
+function envOverride(): Record<string, string> {
+  const raw = process.env.CHAOS_APP_ENV ?? '';
+  return Object.fromEntries(
+    raw
+      .split(',')
+      .filter((kv) => kv.includes('='))
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}
+
 /** the detector's default DETECTOR_LATENESS_MS (the stack does not set it) */
 const DETECTOR_LATENESS_MS = 120_000;
 
 export interface ChaosRow {
   scenario: string;
   what: string;
-  carrier: Omit<CarrierResult, 'acked' | 'unacked' | 'ackLatencyMs'> & { ackP99Ms: number; ackMaxMs: number };
+  carrier: Omit<CarrierResult, 'acked' | 'unacked' | 'ackLatencyMs' | 'ackAtMs'> & {
+    ackP99Ms: number;
+    ackMaxMs: number;
+  };
   ledger: LedgerResult;
   /** from the first fault to the first alert at the console for a scam answered after it, s */
   recoverS: number | null;
   peakHeap: { app: string; mib: number } | null;
+  /** peak heap of every app, MiB */
+  heapByApp: Record<string, number>;
+  /**
+   * the ledger's own carrier and console while the faults lasted, against before the first one:
+   * ack p99 (intended send to ack) and alert p99 (scam answer sent to the alert at the console)
+   */
+  during: { ackP99Ms: number; ackP99BeforeMs: number; alertP99Ms: number; alertP99BeforeMs: number } | null;
+  /** what the faults measured */
+  notes: string[];
   faultErrors: string[];
   violations: string[];
 }
@@ -204,12 +268,12 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
   const prefix = `chaos${tag}`;
   if (o.services.private) await setAppendFsync(o.services.redisUrl, sc.fsync ?? o.fsync);
   // a killed replica's entries are claimed by another one after this idle time
-  const env: Record<string, string> = { DETECTOR_CLAIM_IDLE_MS: '5000' };
+  const env: Record<string, string> = { DETECTOR_CLAIM_IDLE_MS: '5000', ...sc.env, ...envOverride() };
   const stack = new BenchStack({
     redisUrl: o.services.redisUrl,
     databaseUrl: o.services.databaseUrl,
     prefix,
-    detectors: 1,
+    detectors: sc.detectors ?? 1,
     log,
     env,
   });
@@ -218,7 +282,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
     const direct = new URL(sc.proxy === 'redis' ? o.services.redisUrl : o.services.databaseUrl);
     proxy = new FaultProxy(direct.hostname, Number(direct.port));
     const via = new URL(direct);
-    via.port = String(await proxy.start());
+    via.port = String(await proxy.start(await freePort()));
     if (sc.proxy === 'redis') env.REDIS_URL = via.toString();
     else {
       via.searchParams.set('options', `-c search_path=${stack.schema}`);
@@ -230,6 +294,9 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
   const heap = new Map<string, number>();
   let sampler: NodeJS.Timeout | undefined;
   let consoleLedger: ConsoleLedger | undefined;
+  const notes: string[] = [];
+  const consoles: FaultContext['consoles'] = [];
+  const windows: [number, number][] = [];
   try {
     await stack.start();
     const supervisor = DEMO_USERS.find((u) => u.role === 'supervisor');
@@ -248,7 +315,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
         populationSpace: `${tag}Fp`,
         runTag: tag,
         population: 0,
-        instantProbesPerS: o.probesPerS,
+        instantProbesPerS: sc.probesPerS ?? o.probesPerS,
       },
       ...sc.carrier,
     });
@@ -279,13 +346,15 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
       for (const f of sc.faults) {
         await sleep(Math.max(0, t0 + f.atS * 1000 - Date.now()));
         firstFaultMs ??= nowMs();
+        const from = nowMs();
         log(`fault: ${f.name}`);
         try {
-          await f.run({ stack, services: o.services, proxy, log });
+          await f.run({ stack, services: o.services, proxy, log, notes, consoles });
           log(`repaired: ${f.name}`);
         } catch (e) {
           faultErrors.push(`${f.name}: ${(e as Error).message.slice(0, 500)}`);
         }
+        windows.push([from, nowMs()]);
       }
     })();
     const cr = await carrier.run(o.drainS * 1000);
@@ -296,7 +365,7 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
     const redis = new Redis(o.services.redisUrl, { maxRetriesPerRequest: 5 });
     const pool = createPool(o.services.databaseUrl, { schema: stack.schema, max: 2 });
     try {
-      await drain(redis, pool, prefix, stack.partitions, watcher, o.drainS * 1000, log);
+      await drain(redis, pool, prefix, stack.partitions, [watcher, ...consoles], o.drainS * 1000, log);
       const ledger = await checkLedger({
         redis,
         pool,
@@ -308,13 +377,52 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
         console: watcher,
       });
       violations.push(...ledger.violations, ...faultErrors);
+      // a console client a fault slowed down must end with every change too (resumed from lastSeq)
+      const { rows } = await pool.query<{ id: string; seq: string }>(
+        'SELECT id::text, seq::text FROM alerts',
+      );
+      for (const c of consoles) {
+        const missed = rows.filter((r) => (c.alerts.get(r.id)?.maxSeq ?? 0) < Number(r.seq)).length;
+        const dup = [...c.alerts.values()].filter((a) => new Set(a.created).size > 1).length;
+        if (missed) violations.push(`${c.name}: ${missed} alerts whose latest change never reached it`);
+        if (dup) violations.push(`${c.name}: ${dup} alerts created twice with different seqs`);
+      }
       try {
         stack.assertAlive();
       } catch (e) {
         violations.push((e as Error).message.slice(0, 300));
       }
-      const { acked: _a, unacked: _u, ackLatencyMs, ...rest } = cr;
+      const { acked: _a, unacked: _u, ackLatencyMs, ackAtMs, ...rest } = cr;
       const peak = [...heap].sort((a, b) => b[1] - a[1])[0];
+      const inFault = (t: number): boolean => windows.some(([a, b]) => t >= a && t <= b);
+      const beforeFault = (t: number): boolean => firstFaultMs === null || t < firstFaultMs;
+      const alertLatency: { sent: number; ms: number }[] = [];
+      const seenAt = new Map<string, number>();
+      for (const a of watcher.alerts.values()) if (a.callId) seenAt.set(a.callId, a.firstMs);
+      for (const p of carrier.probeSends) {
+        const at = seenAt.get(p.callId);
+        if (at !== undefined) alertLatency.push({ sent: p.answeredSendMs, ms: at - p.answeredSendMs });
+      }
+      const during = windows.length
+        ? {
+            ackP99Ms: pct(
+              ackLatencyMs.filter((_, i) => inFault(ackAtMs[i])),
+              0.99,
+            ),
+            ackP99BeforeMs: pct(
+              ackLatencyMs.filter((_, i) => beforeFault(ackAtMs[i])),
+              0.99,
+            ),
+            alertP99Ms: pct(
+              alertLatency.filter((l) => inFault(l.sent)).map((l) => l.ms),
+              0.99,
+            ),
+            alertP99BeforeMs: pct(
+              alertLatency.filter((l) => beforeFault(l.sent)).map((l) => l.ms),
+              0.99,
+            ),
+          }
+        : null;
       return {
         scenario: sc.name,
         what: sc.what,
@@ -322,6 +430,9 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
         ledger,
         recoverS: firstFaultMs !== null && recoveredMs !== null ? (recoveredMs - firstFaultMs) / 1000 : null,
         peakHeap: peak ? { app: peak[0], mib: Math.round((peak[1] / 1048576) * 10) / 10 } : null,
+        heapByApp: Object.fromEntries([...heap].map(([k, v]) => [k, Math.round((v / 1048576) * 10) / 10])),
+        during,
+        notes,
         faultErrors,
         violations,
       };
@@ -332,9 +443,18 @@ export async function runScenario(sc: Scenario, o: RunOptions): Promise<ChaosRow
   } finally {
     if (sampler) clearInterval(sampler);
     consoleLedger?.close();
+    for (const c of consoles) c.close();
+    // CHAOS_KEEP=1: the apps' output beside the services and the run's keys and schema left in place
+    const keep = !!process.env.CHAOS_KEEP && violations.length > 0;
+    if (keep && o.services.runDir) {
+      for (const a of stack.apps)
+        writeFileSync(join(o.services.runDir, `${sc.name}-${a.name}.log`), a.child.output());
+      log(`kept prefix ${prefix} and schema ${stack.schema}; app output under ${o.services.runDir}`);
+    }
     await stack.stop();
     await proxy?.stop();
-    await cleanup(o.services, stack, prefix).catch((e: Error) => log(`cleanup failed: ${e.message}`));
+    if (!keep)
+      await cleanup(o.services, stack, prefix).catch((e: Error) => log(`cleanup failed: ${e.message}`));
   }
 }
 
@@ -344,7 +464,7 @@ async function drain(
   pool: ReturnType<typeof createPool>,
   prefix: string,
   partitions: number,
-  consoleLedger: ConsoleLedger,
+  consoleLedgers: { alerts: ConsoleLedger['alerts'] }[],
   timeoutMs: number,
   log: (s: string) => void,
 ): Promise<void> {
@@ -357,7 +477,9 @@ async function drain(
     const backlog = ((await p.exec()) ?? []).reduce((n, [, v]) => n + Number(v ?? 0), 0);
     const { stuck } = await alertJobs(redis, keys);
     const { rows } = await pool.query<{ id: string; seq: string }>('SELECT id::text, seq::text FROM alerts');
-    const behind = rows.filter((r) => (consoleLedger.alerts.get(r.id)?.maxSeq ?? 0) < Number(r.seq)).length;
+    const behind = rows.filter((r) =>
+      consoleLedgers.some((c) => (c.alerts.get(r.id)?.maxSeq ?? 0) < Number(r.seq)),
+    ).length;
     if (backlog === 0 && stuck === 0 && behind === 0) return;
     const now = `hand-off ${backlog} entries, ${stuck} alert jobs pending, console ${behind} alerts behind`;
     if (now !== last) log(`draining: ${now}`);
@@ -426,6 +548,15 @@ export function formatTable(rows: ChaosRow[]): string {
         `${r.ledger.changesRedelivered} changes redelivered around reconnects, ${r.ledger.eventsLate} events late beyond lateness, ${r.ledger.alertsCreatedAsUpdate} new alerts first seen as alert.updated, ack max ${c.ackMaxMs} ms` +
         (Object.keys(c.rejected).length ? `, rejected ${JSON.stringify(c.rejected)}` : ''),
     );
+    const d = r.during;
+    if (d && (r.notes.length || r.scenario.startsWith('slow')))
+      out.push(
+        `${r.scenario}: during the fault ack p99 ${d.ackP99Ms} ms (before ${d.ackP99BeforeMs}), alert to console p99 ${d.alertP99Ms} ms (before ${d.alertP99BeforeMs}); ` +
+          `peak heap MiB ${Object.entries(r.heapByApp)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}`,
+      );
+    for (const n of r.notes) out.push(`${r.scenario}: ${n}`);
   }
   return out.join('\n');
 }

@@ -145,12 +145,14 @@ export async function checkLedger(o: {
     byCall.set(r.call_id, l);
   }
   let persisted = 0;
+  const missing: string[] = [];
   let delivered = 0;
   let createdAsUpdate = 0;
   let duplicated = 0;
   for (const callId of expectedAlertCalls) {
     const l = byCall.get(callId) ?? [];
     if (l.length) persisted++;
+    else missing.push(callId);
     duplicated += Math.max(0, l.length - 1);
     const seen = l.map((a) => o.console.alerts.get(a.id)).filter((a) => a !== undefined);
     if (seen.length) delivered++;
@@ -166,7 +168,10 @@ export async function checkLedger(o: {
     if (!seen || seen.maxSeq < Number(r.seq)) missed++;
   }
   const expected = expectedAlertCalls.length;
-  if (persisted < expected) v.push(`${expected - persisted} expected alerts missing in PostgreSQL`);
+  if (persisted < expected)
+    v.push(
+      `${expected - persisted} expected alerts missing in PostgreSQL (calls ${missing.slice(0, 5).join(', ')})`,
+    );
   if (delivered < expected) v.push(`${expected - delivered} expected alerts never reached the console`);
   if (duplicated) v.push(`${duplicated} duplicated alerts`);
   if (missed) v.push(`${missed} alerts whose latest change never reached the console (a gap in seq)`);
