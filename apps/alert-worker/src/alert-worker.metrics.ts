@@ -31,6 +31,19 @@ export const alertPublishSeconds = new Histogram({
   registers,
 });
 
+/**
+ * Where an alert job's time goes before publication (issue 13's latency breakdown): `queue_wait`
+ * (from being added, or due for a delayed timer, to a worker taking it; first attempts only) and
+ * `postgres` (the transaction writing the change). Publication itself: eagleeye_alert_publish_seconds.
+ */
+export const alertJobStageSeconds = new Histogram({
+  name: 'eagleeye_alert_job_stage_seconds',
+  help: 'Time an alert job spends in each stage before publication: queue_wait, postgres',
+  labelNames: ['stage'] as const,
+  buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers,
+});
+
 export const alertEndToEndSeconds = new Histogram({
   name: 'eagleeye_alert_end_to_end_seconds',
   help: 'From the call event time that raised an alert to its emission to consoles',

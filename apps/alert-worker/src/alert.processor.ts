@@ -17,7 +17,7 @@ import {
 import { AlertQueues } from './alert.queues';
 import { AlertService, JobRun } from './alert.service';
 import { ALERT_WORKER_CONFIG, AlertWorkerConfig } from './config';
-import { alertDeadLetters, alertJobs, alertQueueJobs } from './alert-worker.metrics';
+import { alertDeadLetters, alertJobs, alertJobStageSeconds, alertQueueJobs } from './alert-worker.metrics';
 
 type Handler = (data: unknown, run: JobRun) => Promise<number>;
 
@@ -105,6 +105,10 @@ export class AlertProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     const handler = this.handlers[job.name as WorkerJobName] as Handler | undefined;
     if (!handler) throw new UnrecoverableError(`no handler for alert job "${job.name}"`);
     const run: JobRun = { retry: job.attemptsStarted > 1 || job.attemptsMade > 0 || job.stalledCounter > 0 };
+    if (!run.retry) {
+      const due = job.timestamp + (job.delay ?? 0);
+      alertJobStageSeconds.observe({ stage: 'queue_wait' }, Math.max(0, Date.now() - due) / 1000);
+    }
     // one span per job, in the trace of the detector's span for the alert (a new trace for timers)
     const tp = (job.data as { traceparent?: unknown } | null)?.traceparent;
     const span = startSpan('alert.job', {

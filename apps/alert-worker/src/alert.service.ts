@@ -6,6 +6,7 @@ import { ALERT_WORKER_CONFIG, AlertWorkerConfig } from './config';
 import { EscalationScheduler } from './escalation.scheduler';
 import {
   alertEndToEndSeconds,
+  alertJobStageSeconds,
   alertEscalations,
   alertPublishSeconds,
   alertsPersisted,
@@ -36,7 +37,7 @@ export class AlertService {
   ) {}
 
   async victimOnCall(job: VictimOnCallJob, run: JobRun): Promise<number> {
-    const changes = await this.repo.upsertCallAlert(job);
+    const changes = await timedDb(this.repo.upsertCallAlert(job));
     const touched =
       changes.length || !run.retry
         ? changes
@@ -50,21 +51,21 @@ export class AlertService {
   }
 
   async suspectNumber(job: SuspectNumberJob, run: JobRun): Promise<number> {
-    const changes = await this.repo.upsertSuspectAlert(job);
+    const changes = await timedDb(this.repo.upsertSuspectAlert(job));
     const touched =
       changes.length || !run.retry ? changes : await this.repo.findSuspectAlert(job.carrierId, job.suspect);
     return this.afterCommit(touched, changes, { eventTimeMs: job.eventTimeMs }, run);
   }
 
   async callEnded(job: CallEndedJob, run: JobRun): Promise<number> {
-    const changes = await this.repo.recordCallEnded(job);
+    const changes = await timedDb(this.repo.recordCallEnded(job));
     const touched =
       changes.length || !run.retry ? changes : await this.repo.findCallAlerts(job.carrierId, job.callId);
     return this.afterCommit(touched, changes, {}, run);
   }
 
   async escalateUnclaimed(job: EscalateUnclaimedJob, run: JobRun): Promise<number> {
-    const changes = await this.repo.escalateUnclaimed(job.alertId);
+    const changes = await timedDb(this.repo.escalateUnclaimed(job.alertId));
     if (changes.length) {
       alertEscalations.inc();
       this.logger.log(
@@ -88,8 +89,8 @@ export class AlertService {
     }
     const alerts = await this.repo.loadForPublish(touched.map((c) => c.alertId));
     for (const a of alerts) {
-      // a deterministic job id: scheduling again (a retry) is a no-op
-      if (a.view.state === 'open') await this.escalations.schedule(a.view.id, a.view.raisedAt);
+      // published first: the escalation timer is not on the way to the console. A crash between the
+      // two leaves the job unfinished, and its retry schedules (a deterministic job id) and publishes again
       this.publisher.publish(a, run.traceId);
       const what = `alert ${a.view.id} ${a.created ? 'created' : 'updated'} (${a.view.kind}, ${a.view.severity}, seq ${a.view.seq})`;
       if (a.created) this.logger.log(what);
@@ -103,6 +104,14 @@ export class AlertService {
         alertEndToEndSeconds.observe({ from: 'ingested' }, Math.max(0, now - times.ingestedAtMs) / 1000);
       }
     }
+    for (const a of alerts)
+      if (a.view.state === 'open') await this.escalations.schedule(a.view.id, a.view.raisedAt);
     return changes.length;
   }
+}
+
+/** Observes the database stage of a job (the transaction writing its change). */
+function timedDb<T>(work: Promise<T>): Promise<T> {
+  const end = alertJobStageSeconds.startTimer({ stage: 'postgres' });
+  return work.finally(() => end());
 }

@@ -123,3 +123,33 @@ export const modelScores = once(
       registers: [metricsRegistry],
     }),
 );
+
+/**
+ * Where a hand-off round's time goes, stage by stage (issue 13's latency breakdown): `read` (the
+ * XREADGROUP round trip of every partition), `callers` (first stage: caller scripts and scores),
+ * `wait` (for the previous round's second stage, which runs meanwhile), `finish` (second stage:
+ * callee scripts, claims, alert jobs enqueued) and `ack` (XACK, XDEL and watermarks).
+ */
+export const roundStageSeconds = once(
+  'eagleeye_detector_round_stage_seconds',
+  () =>
+    new Histogram({
+      name: 'eagleeye_detector_round_stage_seconds',
+      help: 'Time a hand-off round spends in each stage: read, callers, wait, finish, ack',
+      labelNames: ['stage'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [metricsRegistry],
+    }),
+);
+
+/** Events per hand-off round (a round reads up to DETECTOR_READ_COUNT entries per partition). */
+export const roundEvents = once(
+  'eagleeye_detector_round_events',
+  () =>
+    new Histogram({
+      name: 'eagleeye_detector_round_events',
+      help: 'Hand-off events applied per round',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers: [metricsRegistry],
+    }),
+);

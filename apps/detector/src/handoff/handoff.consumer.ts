@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { decodeHandoffEntry, HANDOFF_GROUP, HandoffEntry } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
 import { DetectionService } from '../detection/detection.service';
-import { eventsProcessed, streamLag } from '../metrics';
+import { eventsProcessed, roundEvents, roundStageSeconds, streamLag } from '../metrics';
 
 export interface ConsumerOptions {
   partitions: number;
@@ -185,6 +185,12 @@ export class HandoffConsumer {
     return batches.reduce((n, b) => n + b.ids.length, 0);
   }
 
+  /** Observes how long `work` takes under its stage (successful or not: a failed stage took time too). */
+  private timed<T>(stage: keyof typeof stageTimers, work: Promise<T>): Promise<T> {
+    const end = stageTimers[stage].startTimer();
+    return work.finally(() => end());
+  }
+
   /** XACK + XDEL of applied entries, with the partitions' watermarks in the same round trip. */
   private async ack(batches: Batch[]): Promise<void> {
     const p = this.redis.pipeline();
@@ -222,14 +228,18 @@ export class HandoffConsumer {
           while (this.running && (await this.poll('0')) > 0);
           pendingFirst = false;
         }
-        const batches = await (next ?? this.read('>'));
+        const batches = await (next ?? this.timed('read', this.read('>')));
         next = null;
         if (batches.length) {
-          next = this.read('>');
+          next = this.timed('read', this.read('>'));
           next.catch(() => undefined);
-          const staged = await this.detection.applyCallers(batches.flatMap((b) => b.entries));
-          await second; // throws if the previous round failed: its entries are read again
-          second = this.detection.finish(staged).then(() => this.ack(batches));
+          const entries = batches.flatMap((b) => b.entries);
+          roundEvents.observe(entries.reduce((n, e) => n + e.events.length, 0));
+          const staged = await this.timed('callers', this.detection.applyCallers(entries));
+          await this.timed('wait', second); // throws if the previous round failed: its entries are read again
+          second = this.timed('finish', this.detection.finish(staged)).then(() =>
+            this.timed('ack', this.ack(batches)),
+          );
           second.catch(() => undefined);
         } else {
           await second;
@@ -251,6 +261,14 @@ export class HandoffConsumer {
     await Promise.allSettled([next, second]);
   }
 }
+
+const stageTimers = {
+  read: roundStageSeconds.labels('read'),
+  callers: roundStageSeconds.labels('callers'),
+  wait: roundStageSeconds.labels('wait'),
+  finish: roundStageSeconds.labels('finish'),
+  ack: roundStageSeconds.labels('ack'),
+};
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
