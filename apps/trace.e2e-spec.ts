@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { Metadata, status } from '@grpc/grpc-js';
 import { AlertView, ingestV1 } from '@eagle-eye/contracts';
 import { apiKeyFor, DEMO_CARRIERS } from '@eagle-eye/db';
@@ -39,9 +41,24 @@ describe('a carrier batch traced to its alert', () => {
   let detector: RunningApp;
   let grpcPort = 0;
   let client: ReturnType<typeof ingestClient>;
+  // an OTLP/HTTP collector: what the apps export when OTEL_EXPORTER_OTLP_ENDPOINT names one
+  let collector: Server;
+  const exported: { url: string; body: Buffer }[] = [];
 
   beforeAll(async () => {
-    await stack.start({ workerEnv: { LOG_LEVEL: 'debug' } });
+    collector = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (d: Buffer) => chunks.push(d));
+      req.on('end', () => {
+        exported.push({ url: req.url ?? '', body: Buffer.concat(chunks) });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((r) => collector.listen(0, '127.0.0.1', r));
+    const otel = {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+    };
+    await stack.start({ workerEnv: { LOG_LEVEL: 'debug', ...otel } });
     grpcPort = await freePort();
     const ingestHttp = await freePort();
     const detectorHttp = await freePort();
@@ -51,6 +68,7 @@ describe('a carrier batch traced to its alert', () => {
       INGEST_HTTP_PORT: String(ingestHttp),
       HANDOFF_PARTITIONS: '4',
       LOG_LEVEL: 'debug',
+      ...otel,
     });
     detector = spawnApp('detector', {
       ...stack.env(),
@@ -58,6 +76,7 @@ describe('a carrier batch traced to its alert', () => {
       HANDOFF_PARTITIONS: '4',
       DETECTOR_CONSUMER_NAME: 'trace-e2e',
       LOG_LEVEL: 'debug',
+      ...otel,
     });
     await Promise.all([
       waitForHttp(`http://127.0.0.1:${ingestHttp}/readyz`, ingest, 60_000),
@@ -70,6 +89,7 @@ describe('a carrier batch traced to its alert', () => {
     client?.close();
     for (const app of [ingest, detector]) if (app) await app.stop();
     await stack.stop();
+    await new Promise<void>((r) => collector.close(() => r()));
   }, 60_000);
 
   function metadata(traceparent?: string): Metadata {
@@ -197,5 +217,19 @@ describe('a carrier batch traced to its alert', () => {
     } finally {
       supervisor.close();
     }
+  });
+
+  it('exports the spans of every app to the configured OTLP endpoint', async () => {
+    // the batch span processors flush every few seconds; stopping the apps flushes the rest
+    for (const app of [ingest, detector, stack.worker!]) expect(await app.stop()).toBe(0);
+    const text = () => Buffer.concat(exported.map((e) => e.body)).toString('latin1');
+    await until(
+      () =>
+        ['ingest.batch', 'detector.round', 'detector.alert', 'alert.job'].every((n) => text().includes(n)),
+      'exported spans',
+      15_000,
+    );
+    expect(new Set(exported.map((e) => e.url))).toEqual(new Set(['/v1/traces']));
+    for (const service of ['ingest', 'detector', 'alert-worker']) expect(text()).toContain(service);
   });
 });

@@ -3,6 +3,7 @@ import {
   context,
   isSpanContextValid,
   Link,
+  propagation,
   ROOT_CONTEXT,
   Span,
   SpanContext,
@@ -59,7 +60,12 @@ export function initTracing(opts: TracingOptions): void {
 export async function shutdownTracing(): Promise<void> {
   const p = provider;
   provider = null;
-  if (p) await p.shutdown();
+  if (!p) return;
+  await p.shutdown();
+  // unregistered, so a later initTracing (a test) registers afresh
+  trace.disable();
+  context.disable();
+  propagation.disable();
 }
 
 export function tracer(): Tracer {
