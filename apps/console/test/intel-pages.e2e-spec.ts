@@ -285,6 +285,11 @@ describe('intelligence pages in a browser', () => {
       c.map((x) => x.textContent),
     );
     expect(fanout).toEqual(['fanout', '8', '1', '1', '50 %']);
+    // and per day (one day here, two if the run straddles midnight in Shanghai): the counts add up
+    const perDay = await page.$$eval('#overview-rule-days td[data-rule=fanout]', (c) =>
+      c.map((x) => x.textContent),
+    );
+    expect(perDay.reduce((n, x) => n + Number(/\((\d+)\)/.exec(x ?? '')?.[1] ?? 0), 0)).toBe(8);
     await until(async () => (await mapInk(page)) > 0.2, 'the map drawn');
     await page.waitForTimeout(800); // the charts' entry animation
     await shot(page, 'intel-overview-en');

@@ -179,6 +179,34 @@ describe('intel repository: situation and number lookup, scoped', () => {
     expect(o.byHour.every((h) => /^\d{4}-\d{2}-\d{2}T\d{2}:00$/.test(h.hour))).toBe(true);
   });
 
+  it('gives each rule its precision per day, in the deployment zone, matching the rows', async () => {
+    const from = ago(7 * 1440);
+    const to = new Date(now.getTime() + 1000);
+    const o = await repo.overview(sup, from, to, TZ);
+    const sql = await db.pool.query<{ day: string; rule: string; n: string; t: string; f: string }>(
+      `SELECT to_char(a.raised_at AT TIME ZONE $3, 'YYYY-MM-DD') AS day, r->>'rule' AS rule, count(*) AS n,
+              count(*) FILTER (WHERE a.outcome IN ('confirmed_fraud', 'dissuaded')) AS t,
+              count(*) FILTER (WHERE a.outcome = 'false_positive') AS f
+         FROM alerts a, jsonb_array_elements(a.reasons) r
+        WHERE a.raised_at >= $1 AND a.raised_at < $2 AND (r->>'points')::float8 > 0
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [from, to, TZ],
+    );
+    expect(o.byRuleDay.map((d) => [d.day, d.rule, d.alerts, d.trueAlerts, d.falsePositives])).toEqual(
+      sql.rows.map((r) => [r.day, r.rule, Number(r.n), Number(r.t), Number(r.f)]),
+    );
+    // the three-day-old dissuaded alert is a day of its own: fanout right that day
+    const old = new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(ago(3 * 1440));
+    expect(o.byRuleDay.find((d) => d.day === old && d.rule === 'fanout')).toMatchObject({
+      alerts: 1,
+      trueAlerts: 1,
+      precision: 1,
+    });
+    // per day adds up to the whole window
+    const fanout = o.byRuleDay.filter((d) => d.rule === 'fanout');
+    expect(fanout.reduce((n, d) => n + d.alerts, 0)).toBe(o.byRule.find((r) => r.rule === 'fanout')!.alerts);
+  });
+
   it('limits police to what was routed to them in their regions', async () => {
     const o = await repo.overview(police(['510100']), ago(1440), new Date(now.getTime() + 1000), TZ);
     expect(o.alerts).toBe(3);

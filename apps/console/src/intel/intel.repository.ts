@@ -41,6 +41,18 @@ export interface Overview {
   }[];
   /** alerts per hour of the window, in the deployment's time zone */
   byHour: { hour: string; alerts: number }[];
+  /**
+   * byRule per day of the window (deployment's time zone), oldest first: each rule's precision over
+   * time (the model speaks as its rule, caller_model)
+   */
+  byRuleDay: {
+    day: string;
+    rule: string;
+    alerts: number;
+    trueAlerts: number;
+    falsePositives: number;
+    precision: number | null;
+  }[];
 }
 
 /** What the alerts in the reader's scope say about one number. */
@@ -92,7 +104,7 @@ export class IntelRepository {
     const params: unknown[] = [from, to];
     const cond = `a.raised_at >= $1 AND a.raised_at < $2 AND ${alertScopeSql(p, params)}`;
     const tz = params.length + 1;
-    const [totals, regions, rules, hours] = await Promise.all([
+    const [totals, regions, rules, hours, ruleDays] = await Promise.all([
       this.pool.query<{ kind: AlertKind; severity: Severity; outcome: AlertOutcome | null; n: string }>(
         `SELECT kind, severity, outcome, count(*) AS n FROM alerts a WHERE ${cond} GROUP BY 1, 2, 3`,
         params,
@@ -120,7 +132,21 @@ export class IntelRepository {
            FROM alerts a WHERE ${cond} GROUP BY 1 ORDER BY 1`,
         [...params, timeZone],
       ),
+      this.pool.query<{ day: string; rule: string; n: string; t: string; f: string }>(
+        `SELECT to_char(a.raised_at AT TIME ZONE $${tz}, 'YYYY-MM-DD') AS day, r->>'rule' AS rule,
+                count(DISTINCT a.id) AS n,
+                count(DISTINCT a.id) FILTER (WHERE a.outcome IN ('confirmed_fraud', 'dissuaded')) AS t,
+                count(DISTINCT a.id) FILTER (WHERE a.outcome = 'false_positive') AS f
+           FROM alerts a CROSS JOIN LATERAL jsonb_array_elements(a.reasons) r
+          WHERE ${cond} AND coalesce((r->>'points')::float8, 0) > 0
+          GROUP BY 1, 2 ORDER BY 1, 2`,
+        [...params, timeZone],
+      ),
     ]);
+    const precision = (r: { n: string; t: string; f: string }) => {
+      const [t, f] = [Number(r.t), Number(r.f)];
+      return { alerts: Number(r.n), trueAlerts: t, falsePositives: f, precision: t + f ? t / (t + f) : null };
+    };
     const out: Overview = {
       from: from.toISOString(),
       to: to.toISOString(),
@@ -137,17 +163,9 @@ export class IntelRepository {
         victims: Number(r.victims),
         confirmed: Number(r.confirmed),
       })),
-      byRule: rules.rows.map((r) => {
-        const [t, f] = [Number(r.t), Number(r.f)];
-        return {
-          rule: r.rule,
-          alerts: Number(r.n),
-          trueAlerts: t,
-          falsePositives: f,
-          precision: t + f ? t / (t + f) : null,
-        };
-      }),
+      byRule: rules.rows.map((r) => ({ rule: r.rule, ...precision(r) })),
       byHour: hours.rows.map((r) => ({ hour: r.hour, alerts: Number(r.n) })),
+      byRuleDay: ruleDays.rows.map((r) => ({ day: r.day, rule: r.rule, ...precision(r) })),
     };
     for (const r of totals.rows) {
       const n = Number(r.n);

@@ -31,6 +31,8 @@ export const intelEn: typeof intelZhCN = {
     trueAlerts: 'True',
     falsePositives: 'False positives',
     precision: 'Precision',
+    precisionByDay: 'Precision per day (alerts in brackets)',
+    day: 'Day',
     noOutcome: 'no outcome yet',
     trend: 'Trend',
     trendHour: 'Alerts per hour',

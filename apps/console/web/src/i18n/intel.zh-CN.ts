@@ -28,6 +28,8 @@ export const intelZhCN = {
     trueAlerts: '属实',
     falsePositives: '误报',
     precision: '准确率',
+    precisionByDay: '每日准确率（括号内为告警数）',
+    day: '日期',
     noOutcome: '尚无结果',
     trend: '趋势',
     trendHour: '每小时告警',
