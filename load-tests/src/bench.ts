@@ -101,6 +101,8 @@ export interface BenchResult {
     sampledKeyBytesPerNumber: number;
     dbKeysAfter: number;
     luaWithNumbers: LuaBenchResult | null;
+    /** ingest's dedupe sets after the run (optional: results written before it have none) */
+    dedupe?: DedupeBytes;
   } | null;
   heap: { soakS: number; eventsPerS: number; achievedEventsPerS: number; apps: HeapTrend[] } | null;
   scaling: {
@@ -506,9 +508,11 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         return null;
       });
       await dropPrefix(services.redisUrl, luaPrefix);
+      const dedupe = await dedupeBytes(obs, prefix);
       const out = {
         numbers,
         drained,
+        dedupe,
         usedMemoryDeltaBytes: m1 - m0,
         bytesPerNumber: Math.round((m1 - m0) / numbers),
         sampledKeyBytesPerNumber: sampled,
@@ -517,6 +521,10 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       };
       log(
         `  ${out.bytesPerNumber} bytes per number (used_memory delta), ${sampled} sampled from the number keys`,
+      );
+      log(
+        `  ingest dedupe: ${dedupe.bytesPerEvent} bytes per event held (${dedupe.events} events in ${dedupe.keys} sets, ` +
+          `${dedupe.bytes} bytes); ${dedupe.gbAt100kPerSecond} GB at 100k events/s held ${dedupe.heldS} s`,
       );
       return out;
     });
@@ -725,6 +733,65 @@ async function sampleNumberBytes(
     for (const [err, v] of (await p.exec()) ?? []) if (!err && v) total += Number(v);
   }
   return Math.round(total / sample);
+}
+
+interface DedupeBytes {
+  keys: number;
+  events: number;
+  bytes: number;
+  bytesPerEvent: number;
+  heldS: number;
+  gbAt100kPerSecond: number;
+}
+
+/**
+ * What ingest's dedupe sets cost (issue 13: "Redis bytes per event-hour printed"): every set under
+ * the run's prefix, their MEMORY USAGE over their members, and what that means at 100k events/s
+ * with each event held for the dedupe TTL plus one bucket (the defaults unless set for the run).
+ */
+async function dedupeBytes(
+  obs: RedisObserver,
+  prefix: string,
+): Promise<{
+  keys: number;
+  events: number;
+  bytes: number;
+  bytesPerEvent: number;
+  heldS: number;
+  gbAt100kPerSecond: number;
+}> {
+  const pattern = `${prefix}:{h*}:seen:*`;
+  let cursor = '0';
+  let keys = 0;
+  let events = 0;
+  let bytes = 0;
+  do {
+    const [next, batch] = await obs.redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (!batch.length) continue;
+    const p = obs.redis.pipeline();
+    for (const k of batch) p.scard(k).memory('USAGE', k);
+    const res = (await p.exec()) ?? [];
+    for (let i = 0; i < res.length; i += 2) {
+      const [e1, n] = res[i];
+      const [e2, b] = res[i + 1];
+      if (e1 || e2) continue;
+      keys++;
+      events += Number(n);
+      bytes += Number(b ?? 0);
+    }
+  } while (cursor !== '0');
+  const heldS =
+    Number(process.env.INGEST_DEDUPE_TTL_S ?? 3600) + Number(process.env.INGEST_DEDUPE_BUCKET_S ?? 600);
+  const bytesPerEvent = events ? Math.round((bytes / events) * 10) / 10 : 0;
+  return {
+    keys,
+    events,
+    bytes,
+    bytesPerEvent,
+    heldS,
+    gbAt100kPerSecond: Math.round(((100_000 * heldS * bytesPerEvent) / 1e9) * 10) / 10,
+  };
 }
 
 async function main(): Promise<void> {

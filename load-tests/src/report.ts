@@ -152,6 +152,15 @@ export function formatReport(r: BenchResult): string {
         'MEMORY USAGE of w, k, x, f, v, l keys',
       ),
     );
+    if (m.dedupe)
+      out.push(
+        row(
+          'Redis bytes per event in the ingest dedupe sets',
+          String(m.dedupe.bytesPerEvent),
+          `${n(m.dedupe.events)} events in ${n(m.dedupe.keys)} sets; held ${m.dedupe.heldS} s: ` +
+            `${m.dedupe.gbAt100kPerSecond} GB at 100k events/s`,
+        ),
+      );
   }
   const h = r.heap;
   if (h) {
