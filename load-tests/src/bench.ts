@@ -749,17 +749,7 @@ interface DedupeBytes {
  * the run's prefix, their MEMORY USAGE over their members, and what that means at 100k events/s
  * with each event held for the dedupe TTL plus one bucket (the defaults unless set for the run).
  */
-async function dedupeBytes(
-  obs: RedisObserver,
-  prefix: string,
-): Promise<{
-  keys: number;
-  events: number;
-  bytes: number;
-  bytesPerEvent: number;
-  heldS: number;
-  gbAt100kPerSecond: number;
-}> {
+async function dedupeBytes(obs: RedisObserver, prefix: string): Promise<DedupeBytes> {
   const pattern = `${prefix}:{h*}:seen:*`;
   let cursor = '0';
   let keys = 0;
