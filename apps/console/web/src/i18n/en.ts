@@ -185,6 +185,12 @@ export const en: Messages = {
     changedAt: 'At',
     changedBy: 'By',
     changeReason: 'Why',
+    changed: 'What changed',
+    firstVersion: 'first version',
+    unchanged: 'saved unchanged',
+    params: 'Parameters',
+    listHint: 'comma-separated',
+    invalidParams: 'Not a valid value: {names}',
     forbidden: 'This page is for supervisors and admins.',
   },
   notify: {

@@ -185,6 +185,12 @@ export const zhCN = {
     changedAt: '时间',
     changedBy: '修改人',
     changeReason: '原因',
+    changed: '变更内容',
+    firstVersion: '初始版本',
+    unchanged: '未改动即保存',
+    params: '参数',
+    listHint: '用逗号分隔',
+    invalidParams: '取值无效：{names}',
     forbidden: '此页面仅对主管和管理员开放。',
   },
   notify: {
