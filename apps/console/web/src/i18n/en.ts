@@ -94,7 +94,6 @@ export const en: Messages = {
     state: 'State',
     police: 'Police',
     policeRouted: 'routed: {reason}',
-    claimedBy: 'claimed by {user}',
     why: 'Why',
     reportOnly: ' (report-only rule)',
     notes: 'Notes',
@@ -105,10 +104,49 @@ export const en: Messages = {
     escalate: 'Escalate to police',
     close: 'Close details',
     script: 'What to say',
-    scriptPolice:
-      'Say you are the carrier’s anti-fraud centre. Police never handle cases by phone and there is no “safe account”: hang up now, transfer nothing, tell no one a verification code.',
-    scriptFanout:
-      'Remind them: a stranger claiming to be customer service, police or a relative who asks for money is a scam. Hang up and check with 96110.',
+  },
+  /** what the desk says to the victim, per scam type the detector's rules point at (dissuasion.ts) */
+  dissuasion: {
+    police_impersonation: {
+      title: 'Police or prosecutor impersonation',
+      script:
+        'Say you are the carrier’s anti-fraud centre. Police, prosecutors and courts never handle a case by phone and there is no “safe account”; a second “officer” taking over the call is part of the act. Hang up now, transfer nothing, tell no one a verification code.',
+    },
+    one_ring_callback: {
+      title: 'One-ring call-back',
+      script:
+        'The number they called back rang many people once and hung up, to lure them into calling back. Hang up now, follow none of its instructions, and agree to no service, subscription or payment.',
+    },
+    spoofed_number: {
+      title: 'Spoofed or overseas number',
+      script:
+        'The number on their screen can be faked: this call came from abroad or through number-changing software while showing a domestic or official number. Hang up and call the official number themselves; never trust the caller ID.',
+    },
+    listed_number: {
+      title: 'Reported or confirmed scam number',
+      script:
+        'The number on the line has been reported or confirmed as a scam number. Hang up now, transfer nothing, give no card number or verification code; if money has already gone, call 110 at once.',
+    },
+    minor_targeted: {
+      title: 'Targets a minor (game credit, rebates)',
+      script:
+        'Check whether you are speaking to a minor and ask for a parent. Anyone offering game credit, free skins or a refund who asks for a QR-code scan, a transfer or a parent’s phone to pay is a scammer: hang up.',
+    },
+    elderly_targeted: {
+      title: 'Targets an older person',
+      script:
+        'Speak slowly and patiently. Anyone asking for money for a pension, medical insurance, health products, a high-yield investment or a relative in trouble is a scammer. Hang up, talk it over with family first, and transfer nothing.',
+    },
+    disposable_number: {
+      title: 'New, virtual-operator or SIM-farm number',
+      script:
+        'This call comes from a newly activated number, a virtual-operator number or one of many SIMs in one device, as scam call centres use. Banks, customer service and government offices do not call from such numbers: install no app they suggest, share no screen, transfer nothing.',
+    },
+    call_centre: {
+      title: 'Call-centre scam',
+      script:
+        'Remind them: a stranger claiming to be customer service, police or a relative who asks for money is a scam. Hang up and check with 96110.',
+    },
   },
   history: {
     created: 'raised',
@@ -117,7 +155,17 @@ export const en: Messages = {
     call_ended: 'call ended',
     escalated: 'escalated to police',
     claimed: 'claimed',
+    police_claimed: 'claimed for police',
     outcome: 'outcome: {outcome}',
+  },
+  claims: {
+    desk: 'Carrier desk',
+    police: 'Police',
+    none: 'not claimed',
+    since: 'since {at}',
+    deskShort: 'desk: {user}',
+    policeShort: 'police: {user}',
+    claimPolice: 'Claim for police',
   },
   dialog: {
     cancel: 'Cancel',

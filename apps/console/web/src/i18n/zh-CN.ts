@@ -97,7 +97,6 @@ export const zhCN = {
     state: '状态',
     police: '公安',
     policeRouted: '已推送：{reason}',
-    claimedBy: '认领人 {user}',
     why: '告警依据',
     reportOnly: '（仅报告规则）',
     notes: '备注',
@@ -108,9 +107,47 @@ export const zhCN = {
     escalate: '移交公安',
     close: '关闭详情',
     script: '劝阻话术',
-    scriptPolice:
-      '说明您是运营商反诈中心。告诉对方：公安机关不会通过电话办案，也不存在“安全账户”；请立即挂断，不要转账，不要透露验证码。',
-    scriptFanout: '提醒对方：陌生号码自称客服、公检法或熟人要求转账的，都是诈骗。请挂断并拨打 96110 核实。',
+  },
+  dissuasion: {
+    police_impersonation: {
+      title: '冒充公检法',
+      script:
+        '说明您是运营商反诈中心。告诉对方：公安、检察院、法院不会通过电话办案，也不存在“安全账户”；电话里换另一位“警官”“检察官”接听也是骗局的一部分。请立即挂断，不要转账，不要透露验证码。',
+    },
+    one_ring_callback: {
+      title: '“响一声”诱导回拨',
+      script:
+        '对方回拨的号码刚刚给很多人打过响一声就挂的电话，目的是诱导回拨。请立即挂断，不要按对方提示操作，不要开通任何业务、订阅或付费。',
+    },
+    spoofed_number: {
+      title: '改号或境外来电',
+      script:
+        '来电显示可以伪造：这通电话来自境外或经过改号软件，却显示为国内或官方号码。请挂断后自己拨打官方公布的号码核实，不要相信来电显示。',
+    },
+    listed_number: {
+      title: '已被举报或确认的涉诈号码',
+      script:
+        '与您通话的号码已被举报或确认为诈骗号码。请立即挂断，不要转账，不要透露银行卡号或验证码；如已转账，请马上拨打 110 报警。',
+    },
+    minor_targeted: {
+      title: '针对未成年人（游戏充值、返利）',
+      script:
+        '先确认对方是否为未成年人，并请家长接听。以游戏充值、免费皮肤、退款返利为名，要求扫码、转账或用家长手机付款的都是诈骗，请立即挂断。',
+    },
+    elderly_targeted: {
+      title: '针对中老年人',
+      script:
+        '放慢语速，耐心说明。以养老金、医保、保健品、高息理财或“亲友出事”为由要钱的都是诈骗。请挂断电话，先和子女或家人商量，不要转账。',
+    },
+    disposable_number: {
+      title: '新号、虚商号或“猫池”号码',
+      script:
+        '这通电话来自刚启用的号码、虚拟运营商号码或一台设备上的多张卡，常见于诈骗窝点。银行、客服和政府部门不会用这类号码联系您：不要下载对方推荐的软件，不要共享屏幕，不要转账。',
+    },
+    call_centre: {
+      title: '电话诈骗',
+      script: '提醒对方：陌生号码自称客服、公检法或熟人要求转账的，都是诈骗。请挂断并拨打 96110 核实。',
+    },
   },
   history: {
     created: '告警产生',
@@ -119,7 +156,17 @@ export const zhCN = {
     call_ended: '通话结束',
     escalated: '移交公安',
     claimed: '已认领',
+    police_claimed: '公安已认领',
     outcome: '处理结果：{outcome}',
+  },
+  claims: {
+    desk: '运营商专席',
+    police: '公安',
+    none: '未认领',
+    since: '{at} 起',
+    deskShort: '专席：{user}',
+    policeShort: '公安：{user}',
+    claimPolice: '公安认领',
   },
   dialog: {
     cancel: '取消',
