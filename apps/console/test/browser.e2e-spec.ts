@@ -1,8 +1,15 @@
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
-import { REPO_ROOT } from '@eagle-eye/testing';
+import { Page } from 'playwright-core';
+import {
+  BROWSER_ZONE,
+  BUNDLE,
+  ConsoleBrowser,
+  CONSOLE_ZONE,
+  expectNoSeriousAxeViolations,
+  shot,
+} from './browser-harness';
 import { Stack, token, until } from './harness';
 
 /**
@@ -12,88 +19,19 @@ import { Stack, token, until } from './harness';
  * Asia/Shanghai: every time on screen must be Shanghai's. Screenshots go to test-artifacts/
  * (git-ignored); the bundle's size and the time to the first alert on screen are printed.
  */
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
-const BUNDLE = join(REPO_ROOT, 'dist', 'apps', 'console', 'web');
-const BROWSER_ZONE = 'America/Los_Angeles';
-const CONSOLE_ZONE = 'Asia/Shanghai';
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-
 describe('web console in a browser', () => {
   const stack = new Stack();
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-
-  /** A fresh browser profile (own storage) whose page fails the test on any page error or CSP refusal. */
-  async function open(viewport = { width: 1440, height: 900 }): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport, timezoneId: BROWSER_ZONE, locale: 'en-US' });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    // errors the app catches (Vue logs a failed component) and CSP refusals show only on the
-    // console; an HTTP error status (a wrong password's 401) is part of the flow
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) errors.push(m.text());
-    });
-    // a prompt(), alert() or confirm() is a failure: the console has its own dialogs
-    page.on('dialog', (d) => {
-      errors.push(`native dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    return { page, errors };
-  }
-
-  async function signIn(page: Page, username: string, password: string, locale?: 'en' | 'zh-CN') {
-    await page.goto(stack.url);
-    if (locale) await page.selectOption('#lang', locale);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', password);
-    await page.click('#login-form button');
-    await page.waitForSelector('#live.on');
-  }
-
-  /** axe-core on the page as it is: no violation of impact serious or critical. */
-  async function expectNoSeriousAxeViolations(page: Page, what: string): Promise<void> {
-    await page.evaluate(AXE_SOURCE); // through the DevTools protocol: the page's CSP stays as it is
-    const violations = await page.evaluate(async () => {
-      const w = window as unknown as {
-        axe: {
-          run: (ctx: Document) => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }>;
-        };
-      };
-      const r = await w.axe.run(document);
-      return r.violations.map((v) => ({
-        id: v.id,
-        impact: v.impact,
-        nodes: v.nodes.map((n) => (n as { target: string[] }).target.join(' ')),
-      }));
-    });
-    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect({ what, serious }).toEqual({ what, serious: [] });
-  }
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+  const browser = new ConsoleBrowser(() => stack.url);
+  const open = (viewport?: { width: number; height: number }) => browser.open(viewport);
+  const signIn = (page: Page, username: string, password: string, locale?: 'en' | 'zh-CN') =>
+    browser.signIn(page, username, password, locale);
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     await stack.start({ consoleEnv: { CONSOLE_TIME_ZONE: CONSOLE_ZONE } });
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    await browser.launch();
   }, 90000);
   afterAll(async () => {
-    for (const c of contexts) await c.close();
-    await browser?.close();
+    await browser.close();
     await stack.stop();
   }, 60000);
 
@@ -505,4 +443,57 @@ describe('web console in a browser', () => {
     await check('rules (en)');
     expect(errors).toEqual([]);
   }, 90000);
+  it("keeps the carrier desk's and police's claims apart: an officer claims an alert a desk holds, both see both", async () => {
+    // a critical victim alert in Chengdu: with the desk of carrier-a and with Chengdu's police
+    const job = await stack.enqueueVictim({
+      severity: 'critical',
+      score: 145,
+      callAnsweredAt: Date.now() - 900_000,
+    });
+    const id = await until(
+      async () =>
+        (await stack.db.pool.query(`SELECT id::text FROM alerts WHERE call_id = $1`, [job.callId])).rows[0]
+          ?.id as string | undefined,
+      'the alert',
+    );
+    const desk = await open();
+    await signIn(desk.page, 'operator.a', 'demo-operator-a', 'en');
+    const deskRow = desk.page.locator(`#live-rows tr[data-id="${id}"]`);
+    await deskRow.click();
+    await desk.page.click('#detail button:has-text("Claim")');
+    await desk.page.waitForSelector('#detail .claim-desk:has-text("operator.a")');
+
+    // the officer sees who at the carrier holds it, and claims it for police all the same
+    const officer = await open();
+    await signIn(officer.page, 'officer.chengdu', 'demo-officer');
+    const row = officer.page.locator(`#live-rows tr[data-id="${id}"]`);
+    await row.locator('.claim-desk:has-text("专席：operator.a")').waitFor();
+    await row.click();
+    await officer.page.waitForSelector('#detail .claim-desk:has-text("operator.a")');
+    expect(await officer.page.locator('#detail .claim-police').textContent()).toContain('未认领');
+    // no outcome before the police claim; then the officer may record one
+    expect(await officer.page.locator('#detail .actions button:has-text("劝阻成功")').count()).toBe(0);
+    await officer.page.click('#detail button:has-text("公安认领")');
+    await officer.page.waitForSelector('#detail .claim-police:has-text("officer.chengdu")');
+    await row.locator('.claim-police:has-text("公安：officer.chengdu")').waitFor();
+    await officer.page.waitForSelector('#detail .actions button:has-text("劝阻成功")');
+    expect(await officer.page.locator('#detail button:has-text("公安认领")').count()).toBe(0);
+    await officer.page.waitForSelector('#detail .history li:has-text("公安已认领")');
+    await shot(officer.page, 'console-claims-police-zh');
+    const claims = await stack.db.pool.query(
+      `SELECT state, claimed_by, police_claimed_by FROM alerts WHERE id = $1`,
+      [id],
+    );
+    expect(claims.rows).toEqual([
+      { state: 'claimed', claimed_by: 'operator.a', police_claimed_by: 'officer.chengdu' },
+    ]);
+
+    // the desk keeps its claim and sees police on it too, live
+    await deskRow.locator('.claim-police:has-text("police: officer.chengdu")').waitFor();
+    await desk.page.waitForSelector('#detail .claim-police:has-text("officer.chengdu")');
+    expect(await desk.page.locator('#detail .claim-desk').textContent()).toContain('operator.a');
+    await desk.page.waitForSelector('#detail .actions button:has-text("Dissuaded")');
+    await shot(desk.page, 'console-claims-desk-en');
+    expect([...desk.errors, ...officer.errors]).toEqual([]);
+  }, 60000);
 });
