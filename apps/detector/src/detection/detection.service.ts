@@ -335,12 +335,23 @@ export class DetectionService {
       const dueKey = this.keys.detectorDue(this.dueShard(w.ev.callee));
       const rules = w.rules;
       const caller = w.caller as Score;
-      if (w.ev.type === 'ANSWERED' && lateAnswer(w)) {
+      const endHere = w.ev.type === 'ANSWERED' ? endOf.get(w.callFp) : undefined;
+      if (
+        w.ev.type === 'ANSWERED' &&
+        (lateAnswer(w) ||
+          // Behind a backlog an answer and its call's end can fall in one round. The end's callee
+          // script (earlier in this pipeline than any claim) has closed the call by the time the
+          // answer's live claim runs, which then finds no call (-1): found by the chaos suite
+          // (a lagging detector lost short scam calls' alerts). Raised as post-call at the answer
+          // instead, unless the end raises its own post-call alert (long enough to qualify).
+          (endHere !== undefined && (endHere.talk ?? 0) < num(rules.alert_policy, 'postCallMinTalkS')))
+      ) {
         // A replica applied this answer and died before raising its alert; the call's end (next
-        // round) was applied before it died too. The alert that was due at the answer is raised
-        // now, after the fact, whatever the talk time (the post-call minimum is for calls that
-        // qualify only by their length). A claim at the answer's time that exists already
-        // (res 2) is the alert the original round did raise: nothing more then.
+        // round) was applied before it died too (or the end is in this very round, above). The
+        // alert that was due at the answer is raised now, after the fact, whatever the talk time
+        // (the post-call minimum is for calls that qualify only by their length). A claim at the
+        // answer's time that exists already (res 2) is the alert the original round did raise:
+        // nothing more then.
         const score = scoreCall(rules, caller, { familiar, suspectCallers, durationS: 0, age: w.ev.age });
         const sev = victimSeverity(rules, score);
         if (!sev) return;
