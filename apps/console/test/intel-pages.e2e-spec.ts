@@ -367,6 +367,7 @@ describe('intelligence pages in a browser', () => {
     await page.emulateMedia({ media: 'print' });
     expect(await page.isVisible('.topbar')).toBe(false);
     expect(await page.isVisible('#case-print')).toBe(false);
+    expect(await page.isVisible('#case-alert button.copy')).toBe(false);
     await shot(page, 'intel-case-timeline-print');
     const pdf = await page.pdf({ path: join(ARTIFACTS, 'intel-case-timeline.pdf'), format: 'A4' });
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
