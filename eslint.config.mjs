@@ -1,6 +1,7 @@
 // typescript-eslint with type information: the promise rules catch the bugs that lose events
 // (a forgotten await on a Redis write, an async handler passed where a sync one is expected).
 import js from '@eslint/js';
+import pluginVue from 'eslint-plugin-vue';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -27,6 +28,25 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'warn',
+    },
+  },
+  // the web console's single-file components (apps/console/web): Vue's recommended rules, the
+  // script blocks parsed as TypeScript with the same type-aware rules; layout is Prettier's
+  ...pluginVue.configs['flat/recommended'],
+  {
+    files: ['**/*.vue'],
+    languageOptions: {
+      parserOptions: {
+        parser: tseslint.parser,
+        extraFileExtensions: ['.vue'],
+        projectService: true,
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      ...pluginVue.configs['no-layout-rules'].rules,
+      // TypeScript (vue-tsc) knows the browser's globals; the core rule does not read the types
+      'no-undef': 'off',
     },
   },
 );
