@@ -203,6 +203,71 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     await queue.close();
   });
 
+  it('reads again what a read lost with its connection left pending to it', async () => {
+    // reconnects as the apps' connections do (the tests' own give up at once)
+    const conn = h.redis.duplicate({ retryStrategy: () => 100, maxRetriesPerRequest: 20 });
+    const live = new HandoffConsumer(conn, h.keys, detection, {
+      partitions: PARTITIONS,
+      consumer: 'live',
+      readCount: 100,
+      claimIdleMs: 60_000,
+    });
+    await live.start();
+    const backlog = async (): Promise<number> => {
+      let n = 0;
+      for (let p = 0; p < PARTITIONS; p++) n += await h.redis.xlen(h.keys.handoffStream(p));
+      return n;
+    };
+    try {
+      // the loop is past its start (where it reads its own pending list once) once this is done
+      await handOver(fanout(token(), T0, 3));
+      await until(async () => ((await backlog()) === 0 ? true : undefined), 10_000);
+      const scammer = token();
+      const victim = token();
+      const events = [
+        ...fanout(scammer, T0, 30),
+        ev('ATTEMPT', 'c-lost', scammer, victim, T0, { age: '65_PLUS' }),
+        ev('ANSWERED', 'c-lost', scammer, victim, T0 + 1000, { age: '65_PLUS' }),
+      ];
+      // what Redis holds after a read whose reply was lost (Redis killed, or the connection
+      // reset, after it ran): the entries delivered to 'live', which never saw them. Handed over
+      // and delivered atomically, so the running consumer cannot read them first.
+      const tx = h.redis.multi();
+      for (let p = 0; p < PARTITIONS; p++) {
+        const evs = events.filter((e) => handoffPartition(h.carrier, e.call, PARTITIONS) === p);
+        if (evs.length)
+          tx.xadd(
+            h.keys.handoffStream(p),
+            '*',
+            HANDOFF_FIELD_CARRIER,
+            h.carrier,
+            HANDOFF_FIELD_PACKED,
+            packEvents(evs),
+          );
+        tx.xreadgroup('GROUP', HANDOFF_GROUP, 'live', 'COUNT', 1000, 'STREAMS', h.keys.handoffStream(p), '>');
+      }
+      await tx.exec();
+      const pending = async (): Promise<number> => {
+        let n = 0;
+        for (let p = 0; p < PARTITIONS; p++)
+          n += Number(((await h.redis.xpending(h.keys.handoffStream(p), HANDOFF_GROUP)) as unknown[])[0]);
+        return n;
+      };
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await pending()).toBeGreaterThan(0); // stranded while the connection stays up
+      // the connection drops and comes back (as when Redis restarts)
+      conn.disconnect(true);
+      await until(async () => ((await pending()) === 0 ? true : undefined), 10_000);
+      const queue = new Queue(QueueName.Alerts, { connection: bull, prefix: h.keys.bullPrefix() });
+      const job = await queue.getJob(`voc|${h.carrier}|c-lost|victim_on_call|warning|0`);
+      expect(job?.data).toMatchObject({ victim });
+      await queue.close();
+    } finally {
+      await live.stop();
+      conn.disconnect();
+    }
+  });
+
   it("never takes over its own entries: a long round's read-ahead is not applied twice", async () => {
     const self = new HandoffConsumer(h.redis, h.keys, detection, {
       partitions: PARTITIONS,

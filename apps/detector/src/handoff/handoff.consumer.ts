@@ -27,13 +27,24 @@ export class HandoffConsumer {
   private loop: Promise<void> | null = null;
   private lastClaim = 0;
   private readonly maxT = new Map<number, number>();
+  /** the connection closed since the loop last looked: a read may have lost its reply */
+  private connectionLost = false;
 
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly detection: DetectionService,
     private readonly opts: ConsumerOptions,
-  ) {}
+  ) {
+    // A read in flight when the connection drops (Redis killed, a reset) may have run: its entries
+    // are then pending to this consumer while ioredis, resending the read once reconnected, gets
+    // the next ones. Nothing else would read them again (claimStale leaves a consumer's own
+    // entries alone), so after a reconnect the loop reads its pending list again, as after an
+    // error. Found by the chaos suite (redis-blocked): one entry per partition stranded for good.
+    redis.on('close', () => {
+      this.connectionLost = true;
+    });
+  }
 
   async ensureGroups(): Promise<void> {
     for (let p = 0; p < this.opts.partitions; p++) {
@@ -220,6 +231,10 @@ export class HandoffConsumer {
     let second: Promise<void> = Promise.resolve();
     while (this.running) {
       try {
+        if (this.connectionLost) {
+          this.connectionLost = false;
+          pendingFirst = true;
+        }
         if (pendingFirst) {
           // what was read or is in flight stays pending until acknowledged: read it all again
           await Promise.allSettled([next, second]);
