@@ -322,11 +322,13 @@ export function slowCarrier(atS: number, forS: number, batchesPerS: number, copi
           if (series.length < Math.floor((Date.now() - t0) / 10000) + 1) series.push(mib(m.heap));
         }
       }
+      // what ingest took in from it: every event it validated, accepted or refused, is counted
+      const read = sum(await scrape(metrics), 'eagleeye_ingest_events_total', { carrier: c.id }) / copies;
       const r = sc.stop();
       await sleep(3000);
       const after = await memOf(metrics);
       notes.push(
-        `slow carrier: ${r.sent} batches of ${copies} sent, ${r.blocked} ticks held back by flow control, ` +
+        `slow carrier: ${r.sent} batches of ${copies} sent, ${Math.round(read)} read by ingest, ${r.blocked} ticks held back by flow control, ` +
           `${r.acksRead} acks taken in by grpc-js${r.error ? `, ended ${r.error}` : ''}; ingest before ${memText(before)}, ` +
           `peak ${memText(peak)}, 3 s after it left ${memText(after)} (heap every 10 s: ${series.join(', ')})`,
       );
