@@ -173,6 +173,12 @@ describe('web console: every page, zh-CN and en, laptop and wall screen', () => 
         'dead-letters': '#dead-letter-rows tr',
       };
       if (ready[p]) await page.waitForSelector(ready[p]);
+      if (p === 'rules' && locale === 'zh-CN') {
+        // what each rule looks at, in Chinese too (the catalog's own words are English)
+        expect(await page.locator('#rule-rows tr', { hasText: 'fanout' }).textContent()).toContain(
+          '主叫拨打大量不同号码',
+        );
+      }
       await check(p);
     }
     await page.click('#dead-letter-rows tr button.retry');

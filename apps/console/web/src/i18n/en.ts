@@ -159,8 +159,8 @@ export const en: Messages = {
     outcome: 'outcome: {outcome}',
   },
   claims: {
-    desk: 'Carrier desk',
-    police: 'Police',
+    desk: 'Desk claim',
+    police: 'Police claim',
     none: 'not claimed',
     since: 'since {at}',
     deskShort: 'desk: {user}',
@@ -170,6 +170,7 @@ export const en: Messages = {
   dialog: {
     cancel: 'Cancel',
     confirm: 'Confirm',
+    close: 'Close',
     fraudTitle: 'Confirm fraud?',
     fraudBody:
       'The suspect number {suspect} goes on the global blacklist for {days} days, and every carrier alerts on it. This changes the lists.',

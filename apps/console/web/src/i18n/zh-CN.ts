@@ -160,8 +160,8 @@ export const zhCN = {
     outcome: '处理结果：{outcome}',
   },
   claims: {
-    desk: '运营商专席',
-    police: '公安',
+    desk: '专席认领',
+    police: '公安认领',
     none: '未认领',
     since: '{at} 起',
     deskShort: '专席：{user}',
@@ -171,6 +171,7 @@ export const zhCN = {
   dialog: {
     cancel: '取消',
     confirm: '确定',
+    close: '关闭',
     fraudTitle: '确认为诈骗？',
     fraudBody: '可疑号码 {suspect} 将被加入全局黑名单 {days} 天，所有运营商都会据此告警。此操作会改变名单。',
     fraudConfirm: '确认诈骗并拉黑',
