@@ -57,7 +57,7 @@ export function spawnApp(name: string, env: Record<string, string>, root = REPO_
 }
 
 /** Polls a URL until it answers 200 (or the app exits, or time runs out). */
-export async function waitForHttp(url: string, app?: RunningApp, timeoutMs = 20000): Promise<void> {
+export async function waitForHttp(url: string, app?: RunningApp, timeoutMs = 60000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (app && app.proc.exitCode !== null) {
