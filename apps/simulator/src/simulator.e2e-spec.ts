@@ -301,10 +301,16 @@ describe('the demo from a cold start: scripted victims are alerted on the call',
       live = records(gtPath).find((r): r is LiveRecord => r.type === 'live');
       if (!live) await new Promise((r) => setTimeout(r, 250));
     }
-    expect(live.historyEvents).toBeGreaterThan(10_000);
+    // how much history there is follows the city's daily rhythm: about 6,500 events for the two
+    // evening hours before 22:00 in Shanghai, far fewer at night, so only "some" is asked for here
+    expect(live.historyEvents).toBeGreaterThan(500);
     // ingest took the whole history (none of it too old, none refused)
     const metrics = await (await fetch(`http://127.0.0.1:${simPort}/metrics`)).text();
     expect(metrics).not.toMatch(/eagleeye_simulator_events_acked_total\{[^}]*result="rejected"[^}]*\} [1-9]/);
+    const accepted = [
+      ...metrics.matchAll(/^eagleeye_simulator_events_acked_total\{[^}]*result="accepted"[^}]*\} (\d+)/gm),
+    ].reduce((n, m) => n + Number(m[1]), 0);
+    expect(accepted).toBeGreaterThanOrEqual(live.historyEvents);
     // then until the last counted victim has been on the line for 3 minutes and 20 s (event time)
     const lastCheckSim = live.simMs + (LIVE_S + 200) * 1000;
     const dueWall = live.wallMs + (lastCheckSim - live.simMs) / WARP + 8000;
