@@ -136,6 +136,10 @@ describe('web console: every page, zh-CN and en, laptop and wall screen', () => 
     await check('queue');
     await page.click('#live-rows tr:first-child');
     await page.waitForSelector('#detail h2');
+    // the detector's reasons in the page's language (its words are English)
+    expect(await page.locator('#detail .reasons').textContent()).toContain(
+      locale === 'zh-CN' ? '过去一小时拨打了 143 个不同的人' : 'called 143 different people in the last hour',
+    );
     await check('alert-detail');
     await page.keyboard.press('Escape');
     await page.click('#tab-suspects');
