@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Page } from 'playwright-core';
 import { VictimOnCallJob } from '@eagle-eye/contracts';
-import { REPO_ROOT } from '@eagle-eye/testing';
+import { ARTIFACTS, ConsoleBrowser, expectNoSeriousAxeViolations, Locale } from './browser-harness';
 import { Stack, token, until } from './harness';
 
 /**
@@ -12,13 +12,9 @@ import { Stack, token, until } from './harness';
  * its confirmation dialog; the case-timeline API's scoping and audit. Screenshots and the PDF go
  * to test-artifacts/ (git-ignored).
  */
-const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 describe('intelligence pages in a browser', () => {
   const stack = new Stack();
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
   let sup = '';
   let admin = '';
   const S1 = token();
@@ -28,53 +24,10 @@ describe('intelligence pages in a browser', () => {
   let caseId = '';
   const reported = token();
 
-  async function open(): Promise<{ page: Page; errors: string[] }> {
-    const context = await browser.newContext({
-      viewport: { width: 1440, height: 1000 },
-      timezoneId: 'America/Los_Angeles',
-      locale: 'en-US',
-    });
-    contexts.push(context);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) errors.push(m.text());
-    });
-    page.on('dialog', (d) => {
-      errors.push(`native dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    return { page, errors };
-  }
-
-  async function signIn(page: Page, username: string, password: string, locale: 'en' | 'zh-CN') {
-    await page.goto(stack.url);
-    await page.selectOption('#lang', locale);
-    await page.fill('input[name=username]', username);
-    await page.fill('input[name=password]', password);
-    await page.click('#login-form button');
-    await page.waitForSelector('#live.on');
-  }
-
-  async function expectNoSeriousAxeViolations(page: Page, what: string): Promise<void> {
-    await page.evaluate(AXE_SOURCE);
-    const violations = await page.evaluate(async () => {
-      const w = window as unknown as {
-        axe: {
-          run: (ctx: Document) => Promise<{ violations: { id: string; impact: string; nodes: unknown[] }[] }>;
-        };
-      };
-      const r = await w.axe.run(document);
-      return r.violations.map((v) => ({
-        id: v.id,
-        impact: v.impact,
-        nodes: v.nodes.map((n) => (n as { target: string[] }).target.join(' ')),
-      }));
-    });
-    const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    expect({ what, serious }).toEqual({ what, serious: [] });
-  }
+  const cb = new ConsoleBrowser(() => stack.url);
+  const open = () => cb.open({ width: 1440, height: 1000 });
+  const signIn = (page: Page, username: string, password: string, locale: Locale) =>
+    cb.signIn(page, username, password, locale);
 
   const shot = (page: Page, name: string) =>
     page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -195,20 +148,10 @@ describe('intelligence pages in a browser', () => {
         ).status,
       ).toBe(201);
 
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-    });
+    await cb.launch();
   }, 120000);
   afterAll(async () => {
-    for (const c of contexts) await c.close();
-    await browser?.close();
+    await cb.close();
     await stack.stop();
   }, 60000);
 
