@@ -51,11 +51,6 @@ export function can(p: Pick<Principal, 'role'>, action: Permission): boolean {
   return (PERMISSIONS[action] as readonly Role[]).includes(p.role);
 }
 
-/** The roles holding a permission (for the API description). */
-export function rolesFor(action: Permission): readonly Role[] {
-  return PERMISSIONS[action];
-}
-
 /**
  * The SQL condition limiting alerts (table alias `alias`) to what a principal may see: its own
  * carrier's, or, for police, those routed to police in its own regions. Parameters are appended

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import { AlertOutcome, AlertReason, AlertView, Severity } from '@eagle-eye/contracts';
+import { AlertReason, AlertView, Severity } from '@eagle-eye/contracts';
 import { PG_POOL } from '@eagle-eye/db';
 
 /** The detection step as the detector sent it, kept with the alert (migration 090). */
@@ -17,24 +17,26 @@ export interface EvidenceSnapshot {
 }
 
 /** Another alert of the same suspect (or on the same victim) near this one. */
-export interface NearbyCall {
+export type NearbyCall = Pick<
+  AlertView,
+  | 'kind'
+  | 'callId'
+  | 'victim'
+  | 'suspect'
+  | 'region'
+  | 'severity'
+  | 'score'
+  | 'reasons'
+  | 'callAnsweredAt'
+  | 'callEndedAt'
+  | 'talkTimeS'
+  | 'raisedAt'
+  | 'outcome'
+> & {
   alertId: string;
-  kind: AlertView['kind'];
-  callId: string | null;
-  victim: string | null;
-  suspect: string;
-  region: string | null;
-  severity: Severity;
-  score: number;
-  reasons: AlertReason[];
-  callAnsweredAt: string | null;
-  callEndedAt: string | null;
-  talkTimeS: number | null;
-  raisedAt: string;
-  outcome: AlertOutcome | null;
   /** before or after this alert's call (its answer, else its raising) */
   relation: 'before' | 'after';
-}
+};
 
 /** A case file for one alert: what happened around it, step by step, with the reasons. */
 export interface CaseTimeline {
