@@ -1,12 +1,11 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
-import { ingestV1 } from '@eagle-eye/contracts';
+import { ingestV1, validateBatch } from '@eagle-eye/contracts';
 import { IngestConfig, INGEST_CONFIG } from './config';
 import { BacklogMonitor } from './handoff/backlog.monitor';
 import { HandoffChunk, HandoffRepository } from './handoff/handoff.repository';
 import { ingestMetrics } from './ingest.metrics';
 import { TokenBucketLimiter } from './rate-limit';
-import { validateBatch } from './validation/call-event.validator';
 
 /** A batch refused as a whole: the call ends with this gRPC status. */
 export class BatchRefusedError extends Error {

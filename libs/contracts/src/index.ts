@@ -3,3 +3,5 @@ export * from './handoff-packed';
 export * from './alerts';
 export * as ingestV1 from './generated/eagleeye/v1/ingest';
 export * from './ids';
+export * from './call-event.validator';
+export * from './call-event-ndjson';

@@ -1,15 +1,15 @@
-import { createReadStream, createWriteStream, readFileSync, WriteStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createWriteStream, readFileSync, WriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { ingestV1 } from '@eagle-eye/contracts';
-import { classifyPseudonym, idLooksLikeNumber } from '@eagle-eye/pseudonym';
+import { ingestV1, readCallEventLines } from '@eagle-eye/contracts';
+import { idLooksLikeNumber } from '@eagle-eye/pseudonym';
 import { channelCredentials, sendEvents, SendError, SendTotals } from './event-sender';
 
 const USAGE = `Usage: npm run send -- --input events.ndjson --target ingest.example:50051 [options]
 
 Streams pseudonymised call events (one JSON object a line, the proto3 JSON form of
-eagleeye.v1.CallEvent, as \`npm run pseudonymise\` writes them; --input - reads standard input) to
+eagleeye.v1.CallEvent, as \`npm run pseudonymise\` writes them, or \`npm run simulate -- --out\`'s
+{"carrierId", "event"} lines, sent under this key's carrier; --input - reads standard input) to
 Eagle Eye's ingest over gRPC, in numbered batches. A broken stream is reconnected and every batch
 not yet acked is sent again (ingest drops what it already has, by event_id), so an interrupted run
 can simply be run again. Nothing that looks like a clear phone number ever leaves this machine:
@@ -30,57 +30,15 @@ such lines are refused here and listed in --rejects.
 Exit status: 0 every event acked (refused ones listed), 1 stopped (refused stream, gave up,
 unreadable input), 2 bad usage.`;
 
-interface LocalReject {
-  line: number;
-  eventId: string;
-  reason: string;
-}
-
-/** NDJSON lines to CallEvents; lines that cannot be sent are reported, not sent. */
+/** NDJSON lines to CallEvents (libs/contracts call-event-ndjson.ts); lines that cannot be sent are reported, not sent. */
 async function* readEvents(
   path: string,
-  onReject: (r: LocalReject) => void,
+  onReject: (r: { line: number; eventId: string; reason: string }) => void,
   counters: { lines: number },
 ): AsyncGenerator<ingestV1.CallEvent> {
-  const input = path === '-' ? process.stdin : createReadStream(path);
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  for await (const raw of lines) {
-    const line = ++counters.lines;
-    if (!raw.trim()) continue;
-    let ev: ingestV1.CallEvent;
-    try {
-      ev = ingestV1.CallEvent.fromJSON(JSON.parse(raw));
-    } catch {
-      onReject({ line, eventId: '', reason: 'not a JSON object' });
-      continue;
-    }
-    const eventId = idLooksLikeNumber(ev.eventId) ? '(withheld)' : ev.eventId;
-    const clear = (
-      [
-        ['caller', ev.caller],
-        ['callee', ev.callee],
-      ] as const
-    ).find(([, v]) => classifyPseudonym(v) === 'clear_number');
-    if (clear) {
-      onReject({ line, eventId, reason: `${clear[0]} is a clear phone number, not a pseudonym token` });
-      continue;
-    }
-    const numberId = (
-      [
-        ['event_id', ev.eventId],
-        ['call_id', ev.callId],
-        ['callee_cell', ev.calleeCell],
-      ] as const
-    ).find(([, v]) => v && idLooksLikeNumber(v));
-    if (numberId) {
-      onReject({ line, eventId, reason: `${numberId[0]} embeds what looks like a phone number` });
-      continue;
-    }
-    if (ev.callerDevice && classifyPseudonym(ev.callerDevice) === 'clear_number') {
-      onReject({ line, eventId, reason: 'caller_device is a clear identifier, not a pseudonym token' });
-      continue;
-    }
-    yield ev;
+  for await (const parsed of readCallEventLines(path, counters)) {
+    if (parsed.ok) yield parsed.event;
+    else onReject({ line: parsed.line, eventId: parsed.eventId, reason: parsed.reason });
   }
 }
 

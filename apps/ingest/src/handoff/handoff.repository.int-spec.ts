@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
 import { loadConfig } from '@eagle-eye/config';
-import { decodeHandoffEntry, HandoffEvent, handoffPartition } from '@eagle-eye/contracts';
+import { decodeHandoffEntry, HandoffEvent, handoffPartition, validateBatch } from '@eagle-eye/contracts';
 import { createRedis, RedisKeys } from '@eagle-eye/redis';
 import { connectTestRedis, dropRedisPrefix, testRedisUrl, uniqueId } from '@eagle-eye/testing';
 import { IngestConfigSchema } from '../config';
 import { HANDOFF_SCRIPT_FILE, loadLua } from '../lua/scripts';
 import { callEvents } from '../testing/call-events';
-import { validateBatch } from '../validation/call-event.validator';
 import { eventFingerprint } from './event-fingerprint';
 import { HandoffRepository } from './handoff.repository';
 

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ingestV1 } from '@eagle-eye/contracts';
-import { validateCallEvent } from '../../../ingest/src/validation/call-event.validator';
+import { ingestV1, validateCallEvent } from '@eagle-eye/contracts';
 import { heldOut, buildReplay, carrierOf, eventsHash, ReplaySource } from './replay';
 import { foldOf, NumberProfile } from './profile';
 

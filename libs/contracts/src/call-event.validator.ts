@@ -1,14 +1,6 @@
-import {
-  AgeBandName,
-  Attestation,
-  CALL_ID,
-  CallerClassName,
-  CallEventKind,
-  CELL_ID,
-  HandoffEvent,
-  ingestV1,
-  REGION,
-} from '@eagle-eye/contracts';
+import * as ingestV1 from './generated/eagleeye/v1/ingest';
+import { AgeBandName, Attestation, CallerClassName, CallEventKind, HandoffEvent } from './handoff';
+import { CALL_ID, CELL_ID, REGION } from './ids';
 import { classifyPseudonym, idLooksLikeNumber, looksLikeClearNumber } from '@eagle-eye/pseudonym';
 
 type CallEvent = ingestV1.CallEvent;

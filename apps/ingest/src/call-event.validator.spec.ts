@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { ingestV1, packEvents, unpackEvents } from '@eagle-eye/contracts';
-import { goodEvent, subscriberToken } from '../testing/call-events';
-import { validateBatch } from './call-event.validator';
+import { goodEvent, subscriberToken } from './testing/call-events';
+import { validateBatch } from '@eagle-eye/contracts';
 
 const R = ingestV1.RejectionReason;
 const NOW = 1_700_000_000_000;
