@@ -4,10 +4,14 @@
 # and seed give the same file. Installs Debian's python3-sklearn when missing (as root).
 #   npm run train -- [--seed 1] [--folds 5] [--days 3] [--per-day 100] [--data PATH] [--out PATH]
 #     [--target-precision 0.95] [--exclude-fold K]  (K: a fold left out entirely, for `npm run eval -- --source sichuan`)
+#     [--feedback FILE | --feedback-carrier ID] [--feedback-weight 1]
+#   Feedback: labelled numbers from a carrier's reviewed alerts and reports, a file written by
+#   apps/simulator/src/feedback-export.cli.ts, or exported here from DATABASE_URL for --feedback-carrier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 SEED=1 FOLDS=5 DAYS=3 PER_DAY=100 DATA="" OUT=apps/detector/models/caller-risk.json TARGET=0.95 EXCLUDE=-1
+FEEDBACK="" FEEDBACK_CARRIER="" FEEDBACK_WEIGHT=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --seed) SEED=$2; shift 2 ;;
@@ -18,6 +22,9 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift 2 ;;
     --target-precision) TARGET=$2; shift 2 ;;
     --exclude-fold) EXCLUDE=$2; shift 2 ;;
+    --feedback) FEEDBACK=$2; shift 2 ;;
+    --feedback-carrier) FEEDBACK_CARRIER=$2; shift 2 ;;
+    --feedback-weight) FEEDBACK_WEIGHT=$2; shift 2 ;;
     *) ee_say "unknown option $1 (see the header of scripts/train.sh)"; exit 2 ;;
   esac
 done
@@ -38,6 +45,13 @@ work=.run/train
 mkdir -p "$work"
 node -r ./scripts/register-paths.js dist/apps/simulator/src/train-samples.cli.js --seed "$SEED" --folds "$FOLDS" \
   --days "$DAYS" --per-day "$PER_DAY" ${DATA:+--data "$DATA"} --out "$work/samples.csv"
+if [ -n "$FEEDBACK_CARRIER" ]; then
+  [ -z "$FEEDBACK" ] || { ee_say "--feedback and --feedback-carrier exclude each other"; exit 2; }
+  FEEDBACK="$work/feedback-$FEEDBACK_CARRIER.csv"
+  node -r ./scripts/register-paths.js dist/apps/simulator/src/feedback-export.cli.js --carrier "$FEEDBACK_CARRIER" \
+    --seed "$SEED" --folds "$FOLDS" --out "$FEEDBACK"
+fi
 # one thread: the same samples always give the same trees
 OMP_NUM_THREADS=1 "$PY" scripts/train/train_caller_model.py --samples "$work/samples.csv" --out "$OUT" \
-  --seed "$SEED" --target-precision "$TARGET" --exclude-fold "$EXCLUDE"
+  --seed "$SEED" --target-precision "$TARGET" --exclude-fold "$EXCLUDE" \
+  ${FEEDBACK:+--feedback "$FEEDBACK" --feedback-weight "$FEEDBACK_WEIGHT"}

@@ -6,6 +6,13 @@ grouped by number (a number's samples are all in one fold), Platt scaling fitted
 out-of-fold margins, a decision threshold chosen on the out-of-fold numbers for the target
 precision, then one model fitted on every sample and exported as JSON for the detector to
 evaluate in-process (libs/scoring/src/caller-model.ts). Same samples and seed, same file.
+
+Feedback (--feedback, written by apps/simulator/src/feedback-export.cli.ts): labelled numbers from
+the carrier's reviewed alerts and reports, in the same format. They join every fold's training set
+(fold by their token, never predicting themselves), each number weighing --feedback-weight
+published numbers; the published data's out-of-fold figures, Platt scaling and threshold are still
+computed on the published numbers alone, and the feedback's own out-of-fold figures are reported
+beside them. No feedback rows: exactly the model of the published data.
 """
 import argparse
 import hashlib
@@ -39,6 +46,21 @@ def read_samples(path):
     meta = dict(kv.split("=", 1) for kv in meta_line.lstrip("# ").split())
     data = np.loadtxt(path, delimiter=",", skiprows=2, ndmin=2)
     return meta, header, data
+
+
+def read_feedback(path, features):
+    """Feedback samples (same columns as the published ones), or None when the file has no rows."""
+    with open(path) as f:
+        meta_line = f.readline().strip()
+        header = f.readline().strip().split(",")
+        empty = not f.readline().strip()
+    if header[5:] != features:
+        raise SystemExit(f"train: {path} has other features than the samples ({len(header) - 5} vs {len(features)}): export it again")
+    if empty:
+        return None
+    data = np.loadtxt(path, delimiter=",", skiprows=2, ndmin=2)
+    meta = dict(kv.split("=", 1) for kv in meta_line.lstrip("# ").split()[1:])
+    return meta, data
 
 
 def fit(X, y, w, seed):
@@ -107,6 +129,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--target-precision", type=float, default=0.95)
     ap.add_argument("--exclude-fold", type=int, default=-1, help="leave this fold out entirely (for evaluation)")
+    ap.add_argument("--feedback", help="labelled feedback samples (feedback-export.cli.js)")
+    ap.add_argument("--feedback-weight", type=float, default=1.0, help="weight of one feedback number, in published numbers")
     args = ap.parse_args()
 
     meta, header, data = read_samples(args.samples)
@@ -124,10 +148,33 @@ def main():
     labels = {int(n): int(l) for n, l in zip(numbers, y)}
     log(f"{len(y)} samples of {len(labels)} numbers ({sum(labels.values())} fraud), {len(features)} features, {k} folds grouped by number")
 
+    fb = read_feedback(args.feedback, features) if args.feedback else None
+    if fb is not None:
+        fb_meta, fb_data = fb
+        fb_numbers = fb_data[:, 0].astype(int)
+        if set(fb_numbers) & set(labels):
+            raise SystemExit("train: feedback numbers overlap the published numbers' ids")
+        # with a fold left out for evaluation there is one fold fewer: feedback folds wrap around
+        fb_folds = fb_data[:, 1].astype(int) % k
+        fb_y = fb_data[:, 2].astype(int)
+        fb_w = fb_data[:, 4] * args.feedback_weight
+        fb_X = fb_data[:, 5:]
+        fb_labels = {int(n): int(l) for n, l in zip(fb_numbers, fb_y)}
+        log(
+            f"feedback of carrier {fb_meta.get('carrier')}: {len(fb_y)} samples of {len(fb_labels)} numbers "
+            f"({sum(fb_labels.values())} fraud), each number weighing {args.feedback_weight:g} published numbers"
+        )
+
     oof = np.zeros(len(y))
+    fb_oof = np.zeros(len(fb_y)) if fb is not None else None
     for f in range(k):
         tr, te = folds != f, folds == f
-        clf = fit(X[tr], y[tr], w[tr], args.seed)
+        if fb is None:
+            clf = fit(X[tr], y[tr], w[tr], args.seed)
+        else:
+            ftr = fb_folds != f
+            clf = fit(np.vstack([X[tr], fb_X[ftr]]), np.concatenate([y[tr], fb_y[ftr]]), np.concatenate([w[tr], fb_w[ftr]]), args.seed)
+            fb_oof[fb_folds == f] = clf._raw_predict(fb_X[fb_folds == f])[:, 0]
         oof[te] = clf._raw_predict(X[te])[:, 0] if hasattr(clf, "_raw_predict") else clf.decision_function(X[te])
         log(f"fold {f + 1}/{k}: fitted on {int(tr.sum())} samples, predicted {int(te.sum())}")
 
@@ -165,8 +212,28 @@ def main():
     log(f"out-of-fold: sample AUC {auc:.4f}; threshold P >= {t:.4f} for precision >= {args.target_precision}")
     log(f"out-of-fold numbers, first active day: precision {p1:.3f} recall {r1:.3f} F1 {f1:.3f} (best F1 at any threshold {best_f1:.3f})")
     log(f"out-of-fold numbers, all replayed days: precision {pa:.3f} recall {ra:.3f} F1 {fa:.3f}")
-
-    final = fit(X, y, w, args.seed)
+    if fb is not None:
+        fb_p = 1 / (1 + np.exp(-(a * fb_oof + b)))
+        fb_best = number_scores(fb_numbers, np.zeros(len(fb_y)), fb_p, 1)
+        fp_, fr_, ff_, ftp, ffp = prf(fb_best, fb_labels, t)
+        both = len(set(fb_y)) == 2
+        fb_auc = float(roc_auc_score(fb_y, fb_p, sample_weight=fb_w)) if both else None
+        metrics["feedback_oof"] = {
+            "numbers": len(fb_labels),
+            "fraud": sum(fb_labels.values()),
+            "sample_auc": round(fb_auc, 4) if fb_auc is not None else None,
+            "precision": round(fp_, 4),
+            "recall": round(fr_, 4),
+            "f1": round(ff_, 4),
+            "flagged": {"fraud": ftp, "normal": ffp},
+        }
+        log(
+            f"out-of-fold feedback numbers at that threshold: precision {fp_:.3f} recall {fr_:.3f} F1 {ff_:.3f}"
+            + (f", sample AUC {fb_auc:.4f}" if fb_auc is not None else " (one class only: no AUC)")
+        )
+        final = fit(np.vstack([X, fb_X]), np.concatenate([y, fb_y]), np.concatenate([w, fb_w]), args.seed)
+    else:
+        final = fit(X, y, w, args.seed)
     baseline = float(np.ravel(final._baseline_prediction)[0])
     trees = [export_tree(it[0]) for it in final._predictors]
     # parity vectors: a spread of real samples with the trainer's own predictions
@@ -199,6 +266,15 @@ def main():
         },
         "parity": parity,
     }
+    if fb is not None:
+        body["training"]["feedback"] = {
+            "carrier": fb_meta.get("carrier"),
+            "samplesSha256": hashlib.sha256(open(args.feedback, "rb").read()).hexdigest(),
+            "numbers": len(fb_labels),
+            "fraud": sum(fb_labels.values()),
+            "samples": int(len(fb_y)),
+            "weight": args.feedback_weight,
+        }
     # letters only: a version travels in alert reasons, where six digits in a row read as a phone number
     raw = int.from_bytes(hashlib.sha256(json.dumps(body, sort_keys=True).encode()).digest()[:8], "big")
     letters = "abcdefghjkmnpqrstuvwxyz"

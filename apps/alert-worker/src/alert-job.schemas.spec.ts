@@ -1,4 +1,5 @@
-import { callEndedSchema } from './alert-job.schemas';
+import { FEATURE_COUNT } from '@eagle-eye/scoring';
+import { callEndedSchema, suspectNumberSchema } from './alert-job.schemas';
 
 describe('alert job schemas', () => {
   const job = { carrierId: 'carrier-a', callEndedAt: 1, talkTimeS: 0, raisedAt: 1 };
@@ -10,5 +11,24 @@ describe('alert job schemas', () => {
         ok: false,
       });
     expect(callEndedSchema.safeParse({ ...job, callId: 'call-1a2b3c' }).success).toBe(true);
+  });
+
+  it('keeps a caller-feature snapshot of the right shape; any other costs the snapshot, never the alert', () => {
+    const sus = {
+      kind: 'suspect_number',
+      carrierId: 'carrier-a',
+      suspect: 'p1.k1.AAAAAAAAAAAAAAAAAAAAAA',
+      severity: 'warning',
+      score: 55,
+      reasons: [],
+      eventTimeMs: 1,
+      raisedAt: 1,
+    };
+    const x = Array.from({ length: FEATURE_COUNT }, (_, i) => i / 2);
+    expect(suspectNumberSchema.parse({ ...sus, callerFeatures: x }).callerFeatures).toEqual(x);
+    for (const bad of [x.slice(1), [...x, 1], [...x.slice(1), Number.NaN], [...x.slice(1), '1'], 'x', {}]) {
+      const r = suspectNumberSchema.safeParse({ ...sus, callerFeatures: bad });
+      expect(r.success && r.data.callerFeatures).toBe(undefined);
+    }
   });
 });

@@ -12,6 +12,7 @@ import {
 } from '@eagle-eye/contracts';
 import { redactPhoneNumbers } from '@eagle-eye/observability';
 import { classifyPseudonym, idLooksLikeNumber } from '@eagle-eye/pseudonym';
+import { FEATURE_COUNT } from '@eagle-eye/scoring';
 
 /**
  * Alert jobs are validated again here: the queue is a trust boundary of its own, and nothing that
@@ -44,6 +45,22 @@ const traceparent = z
   .optional()
   .transform((v) => (typeof v === 'string' && TRACEPARENT.test(v) ? v : undefined));
 
+/**
+ * The suspect's caller-model features (FEATURE_NAMES order). A snapshot of another length (a
+ * detector of another model generation) or with a non-finite value costs the alert its snapshot,
+ * never the alert.
+ */
+const callerFeatures = z
+  .unknown()
+  .optional()
+  .transform((v) =>
+    Array.isArray(v) &&
+    v.length === FEATURE_COUNT &&
+    v.every((x) => typeof x === 'number' && Number.isFinite(x))
+      ? (v as number[])
+      : undefined,
+  );
+
 export const victimOnCallSchema = z.object({
   kind: z.enum(['victim_on_call', 'post_call']),
   carrierId,
@@ -62,6 +79,7 @@ export const victimOnCallSchema = z.object({
   ingestedAtMs: epochMs.optional(),
   raisedAt: epochMs,
   traceparent,
+  callerFeatures,
 }) satisfies z.ZodType<VictimOnCallJob>;
 
 export const callEndedSchema = z.object({
@@ -84,6 +102,7 @@ export const suspectNumberSchema = z.object({
   eventTimeMs: epochMs,
   raisedAt: epochMs,
   traceparent,
+  callerFeatures,
 }) satisfies z.ZodType<SuspectNumberJob>;
 
 export const escalateSchema = z.object({

@@ -10,6 +10,7 @@ import {
 } from '@eagle-eye/contracts';
 import { PG_POOL } from '@eagle-eye/db';
 import { traceIdOf } from '@eagle-eye/observability';
+import { FEATURE_COUNT, FEATURE_NAMES } from '@eagle-eye/scoring';
 
 /** What one job did to the alerts table: the alerts it created or changed, and whether it was new. */
 export interface AlertChange {
@@ -276,9 +277,9 @@ export class AlertRepository {
     const call = j.kind === 'suspect_number' ? null : j;
     await c.query(
       `INSERT INTO alert_evidence (alert_id, seq, action, event_time, raised_at, step_s, severity, score, reasons,
-          call_answered_at, call_ended_at, talk_time_s)
+          call_answered_at, call_ended_at, talk_time_s, caller_features)
        VALUES ($1, $2, $3, to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0), $6, $7, $8, $9,
-          to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0), $12)`,
+          to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0), $12, $13)`,
       [
         alertId,
         seq,
@@ -292,6 +293,7 @@ export class AlertRepository {
         call?.callAnsweredAt ?? null,
         call?.callEndedAt ?? null,
         call?.talkTimeS ?? null,
+        featureSnapshot(j.callerFeatures),
       ],
     );
   }
@@ -327,6 +329,12 @@ export class AlertRepository {
 function traced(j: { traceparent?: string }): { traceId?: string } {
   const traceId = traceIdOf(j.traceparent);
   return traceId ? { traceId } : {};
+}
+
+/** The features as stored (migration 095): name -> value, so a reader never depends on their order. */
+function featureSnapshot(x: number[] | undefined): string | null {
+  if (!x || x.length !== FEATURE_COUNT) return null;
+  return JSON.stringify(Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, x[i]])));
 }
 
 async function nextSeq(c: PoolClient): Promise<number> {

@@ -57,6 +57,13 @@ export interface VictimOnCallJob {
   raisedAt: number;
   /** W3C traceparent of the detector's span for this alert, in the carrier batch's trace */
   traceparent?: string;
+  /**
+   * The suspect's caller-model features at this moment, in libs/scoring's FEATURE_NAMES order, when
+   * the model judged it. The worker keeps them with the alert's evidence: once a desk records the
+   * outcome or a supervisor reviews reports of the number, they are labelled rows the model is
+   * retrained on (README "The learned caller-risk model": feedback).
+   */
+  callerFeatures?: number[];
 }
 
 export interface CallEndedJob {
@@ -82,6 +89,8 @@ export interface SuspectNumberJob {
   raisedAt: number;
   /** W3C traceparent of the detector's span for this alert, in the carrier batch's trace */
   traceparent?: string;
+  /** the suspect's caller-model features when the model judged it (as VictimOnCallJob's) */
+  callerFeatures?: number[];
 }
 
 export interface AlertJobPayloads {

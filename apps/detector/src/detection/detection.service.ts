@@ -31,6 +31,7 @@ import {
 import {
   CallerWindows,
   CallFacts,
+  featureSnapshot,
   isSuspect,
   Score,
   scoreCall,
@@ -886,6 +887,7 @@ export class DetectionService {
     };
     if (ingestedAtMs !== undefined) data.ingestedAtMs = ingestedAtMs;
     if (trace) data.traceparent = trace;
+    if (score.judged) data.callerFeatures = featureSnapshot(score.judged);
     return { name: AlertJobName.VictimOnCall, data };
   }
 
@@ -906,6 +908,7 @@ export class DetectionService {
     };
     if (w.windows?.region) data.region = w.windows.region;
     if (w.trace) data.traceparent = w.trace;
+    if (caller.judged) data.callerFeatures = featureSnapshot(caller.judged);
     jobs.push({ name: AlertJobName.SuspectNumber, data });
   }
 

@@ -1,9 +1,10 @@
 import { defaultRule, ResolvedRules, RULE_IDS, RuleParams } from '@eagle-eye/rules';
-import { CallerModel, emptyWindows } from '@eagle-eye/scoring';
+import { callerFeatures, CallerModel, emptyWindows, FEATURE_COUNT } from '@eagle-eye/scoring';
 import { BUNDLED_MODEL_PATH, ModelSource } from './model-registry';
 import {
   CallerWindows,
   CallFacts,
+  featureSnapshot,
   scoreCall,
   scoreCallback,
   scoreCaller,
@@ -230,6 +231,37 @@ describe('caller-risk model rule', () => {
     ]);
     expect(s.reasons[0].text).toMatch(/^shadow model /);
     expect(seen).toContain('other|shadow|suspect');
+  });
+
+  it('keeps the features the model judged (the evidence a reviewed outcome labels), for the call too', () => {
+    const s = scoreCaller(withModel({}), fanout, plain, 0, models);
+    expect(s.judged).toBe(fanout);
+    const x = featureSnapshot(s.judged!);
+    expect(x).toEqual(Array.from(callerFeatures(fanout)));
+    expect(x).toHaveLength(FEATURE_COUNT);
+    // below the threshold too: a reviewed report may label a number the model let through
+    const busy = {
+      ...quiet,
+      attempts7d: 9,
+      answered7d: 6,
+      distinct7d: 3,
+      talk7d: 900,
+      ended7d: 9,
+      days7d: 3,
+    };
+    const q = scoreCaller(withModel({}), busy, plain, 0, models);
+    expect(q.reasons).toEqual([]);
+    expect(q.judged).toBe(busy);
+    const call = scoreCall(withModel({}), s, {
+      familiar: 0,
+      suspectCallers: 0,
+      durationS: 300,
+      age: 'UNKNOWN',
+    });
+    expect(call.judged).toBe(fanout);
+    // no opinion, no snapshot: a number seen making no call, a class the model does not judge
+    expect(scoreCaller(withModel({}), { ...emptyWindows(AT) }, plain, 0, models).judged).toBeUndefined();
+    expect(scoreCaller(withModel({ classes: [] }), fanout, plain, 0, models).judged).toBeUndefined();
   });
 
   it('a version not loaded yet scores as no opinion and is counted', () => {

@@ -24,6 +24,18 @@ export interface Score {
   /** points including report-only rules */
   total: number;
   reasons: AlertReason[];
+  /**
+   * The caller windows the model judged: an alert's job sends their features (featureSnapshot) to
+   * be kept as its evidence, the rows a reviewed outcome labels for retraining. A reference, not a
+   * copy: copying the features on every scored event would cost 0.1-1 us, a tenth or more of the
+   * model's own evaluation; alerts are rare.
+   */
+  judged?: CallerWindows;
+}
+
+/** The model features of the windows (FEATURE_NAMES order), as an alert job carries them. */
+export function featureSnapshot(w: CallerWindows): number[] {
+  return Array.from(callerFeatures(w));
 }
 
 function add(out: Score, rule: RuleConfig, points: number, text: string): void {
@@ -184,6 +196,7 @@ function modelRisk(rules: ResolvedRules, w: CallerWindows, models: ModelSource, 
   const rule = rules.caller_model;
   if (!rule.enabled || w.attempts7d === 0) return;
   const x = callerFeatures(w, scratch);
+  out.judged = w;
   const min = num(rule, 'minProbability');
   const version = str(rule, 'model');
   const m = models.resolve(version);
@@ -235,6 +248,7 @@ export function isSuspect(rules: ResolvedRules, caller: Score): boolean {
 /** The call's score: the caller's, plus what this call adds (ring relay, duration, age, familiarity). */
 export function scoreCall(rules: ResolvedRules, caller: Score, c: CallContext): Score {
   const out: Score = { score: caller.score, total: caller.total, reasons: [...caller.reasons] };
+  if (caller.judged) out.judged = caller.judged;
   // The model judges the number, not this call: on its own it speaks for a call only once the call
   // outlasts a nuisance call (people hang up on one within ~20-30 s), so couriers' and call
   // centres' short calls to strangers never make victims of everyone they ring.
