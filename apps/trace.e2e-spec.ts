@@ -182,8 +182,13 @@ describe('a carrier batch traced to its alert', () => {
         headers: { authorization: `Bearer ${token}` },
       });
       expect(res.status).toBe(200);
-      const detail = (await res.json()) as { history: { action: string; detail: { traceId?: string } }[] };
+      const detail = (await res.json()) as {
+        traceId?: string | null;
+        history: { action: string; detail: { traceId?: string } }[];
+      };
       expect(detail.history.find((h) => h.action === 'created')?.detail.traceId).toBe(traceId);
+      // and the REST AlertView itself names it (alerts.trace_id, migration 096)
+      expect(detail.traceId).toBe(traceId);
 
       // every app logged the batch's trace id: ingest's ack, the detector's alert, the worker's row
       await until(

@@ -56,10 +56,10 @@ export class AlertRepository {
         const { rows } = await c.query<{ id: string }>(
           `INSERT INTO alerts (kind, carrier_id, call_id, victim, suspect, region, severity, score, reasons,
               step_s, call_answered_at, call_ended_at, talk_time_s, event_time, raised_at, police, police_reason,
-              created_seq, seq)
+              created_seq, seq, trace_id)
            SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, to_timestamp($11 / 1000.0),
                   COALESCE(to_timestamp($12 / 1000.0), e.call_ended_at), COALESCE($13, e.talk_time_s),
-                  to_timestamp($14 / 1000.0), to_timestamp($15 / 1000.0), $16, $17, $18, $18
+                  to_timestamp($14 / 1000.0), to_timestamp($15 / 1000.0), $16, $17, $18, $18, $19
              FROM (SELECT 1) one
              LEFT JOIN alert_call_ends e ON e.carrier_id = $2 AND e.call_id = $3
            RETURNING id`,
@@ -82,6 +82,7 @@ export class AlertRepository {
             police,
             police ? 'critical' : null,
             seq,
+            traceIdOf(j.traceparent) ?? null,
           ],
         );
         await this.history(c, seq, rows[0].id, 'created', {
@@ -100,7 +101,7 @@ export class AlertRepository {
         `UPDATE alerts SET severity = $2, score = $3, reasons = $4, step_s = $5,
                 call_ended_at = COALESCE(call_ended_at, to_timestamp($6 / 1000.0)),
                 talk_time_s = COALESCE(talk_time_s, $7), police = $8, police_reason = $9,
-                updated_at = now(), seq = $10
+                updated_at = now(), seq = $10, trace_id = COALESCE($11, trace_id)
           WHERE id = $1`,
         [
           r.id,
@@ -113,6 +114,7 @@ export class AlertRepository {
           next.police,
           next.policeReason,
           seq,
+          traceIdOf(j.traceparent) ?? null,
         ],
       );
       const action = next.severity !== r.severity ? 'upgraded' : 'updated';
@@ -137,9 +139,9 @@ export class AlertRepository {
       if (!existing.rows[0]) {
         const { rows } = await c.query<{ id: string }>(
           `INSERT INTO alerts (kind, carrier_id, suspect, region, severity, score, reasons, event_time, raised_at,
-              police, police_reason, created_seq, seq)
+              police, police_reason, created_seq, seq, trace_id)
            VALUES ('suspect_number', $1, $2, $3, $4, $5, $6, to_timestamp($7 / 1000.0), to_timestamp($8 / 1000.0),
-              true, 'suspect_number', $9, $9)
+              true, 'suspect_number', $9, $9, $10)
            RETURNING id`,
           [
             j.carrierId,
@@ -151,6 +153,7 @@ export class AlertRepository {
             j.eventTimeMs,
             j.raisedAt,
             seq,
+            traceIdOf(j.traceparent) ?? null,
           ],
         );
         await this.history(c, seq, rows[0].id, 'created', {
@@ -166,8 +169,16 @@ export class AlertRepository {
       if (!next) return [];
       await c.query(
         `UPDATE alerts SET severity = $2, score = $3, reasons = $4, region = COALESCE(region, $5),
-                updated_at = now(), seq = $6 WHERE id = $1`,
-        [r.id, next.severity, next.score, JSON.stringify(next.reasons), j.region ?? null, seq],
+                updated_at = now(), seq = $6, trace_id = COALESCE($7, trace_id) WHERE id = $1`,
+        [
+          r.id,
+          next.severity,
+          next.score,
+          JSON.stringify(next.reasons),
+          j.region ?? null,
+          seq,
+          traceIdOf(j.traceparent) ?? null,
+        ],
       );
       const action = next.severity !== r.severity ? 'upgraded' : 'updated';
       await this.history(c, seq, r.id, action, {
@@ -197,9 +208,10 @@ export class AlertRepository {
       for (const [i, row] of rows.entries()) {
         const seq = i === 0 ? firstSeq : await nextSeq(c);
         await c.query(
-          `UPDATE alerts SET call_ended_at = to_timestamp($2 / 1000.0), talk_time_s = $3, updated_at = now(), seq = $4
+          `UPDATE alerts SET call_ended_at = to_timestamp($2 / 1000.0), talk_time_s = $3, updated_at = now(), seq = $4,
+                  trace_id = COALESCE($5, trace_id)
             WHERE id = $1`,
-          [row.id, j.callEndedAt, j.talkTimeS, seq],
+          [row.id, j.callEndedAt, j.talkTimeS, seq, traceIdOf(j.traceparent) ?? null],
         );
         await this.history(c, seq, row.id, 'call_ended', { talkTimeS: j.talkTimeS, ...traced(j) });
         changes.push({ alertId: row.id, created: false });

@@ -154,11 +154,13 @@ export interface AlertView {
   /** why it reached police: `critical`, `suspect_number`, `unclaimed`, `escalated` */
   policeReason?: string | null;
   /**
-   * trace id (W3C, 32 hex) of the change this event carries, on socket events the alert worker
-   * publishes: the carrier batch's trace, so logs and spans of ingest, detector and worker can be
-   * found for it (alert history entries keep it too, under `detail.traceId`)
+   * trace id (W3C, 32 hex): the carrier batch's trace, so logs and spans of ingest, detector and
+   * worker can be found for it. On socket events the alert worker publishes, the trace of the change
+   * the event carries; in REST answers (and replays), the trace of the alert's latest detection
+   * change (alerts.trace_id, migration 096), null when none is known. Alert history entries keep
+   * each change's under `detail.traceId`.
    */
-  traceId?: string;
+  traceId?: string | null;
 }
 
 /** socket.io events of the `/alerts` namespace, server to client. */
