@@ -6,14 +6,7 @@ import { RULE_CATALOG } from '@eagle-eye/rules';
 import { AlertListener } from './alert-listener';
 import { BenchConfig, parseBenchArgs, USAGE } from './bench-config';
 import { LatencySummary, newHistogram, recordMs, summarise } from './histogram';
-import {
-  dropPrefix,
-  LuaBenchResult,
-  mainScript,
-  numberKey,
-  redisBenchmarkGet,
-  runLuaBench,
-} from './lua-bench';
+import { dropPrefix, LuaBenchResult, numberKeys, redisBenchmarkGet, runLuaBench } from './lua-bench';
 import { machineInfo, MachineInfo } from './machine';
 import { cpuSecondsOf, detectorEvents, heapOf, RedisObserver } from './observe';
 import { LoadgenOptions, LoadgenResult, nowMs } from './open-loop';
@@ -225,7 +218,9 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         historySpanMs: 0,
         durationS: cfg.luaS,
       });
-      log(`lua: ${l.opsPerS} calls/s, ${l.serverUsPerCall} us/call in Redis`);
+      log(
+        `lua: ${l.eventsPerS} events/s, ${l.serverUsPerEvent} us/event in Redis, ${l.eventsPerCall} events/call`,
+      );
       return l;
     });
     await phase('scaling: Lua cost vs history span and pool', async () => {
@@ -238,7 +233,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
           historySpanMs: span * 1000,
           durationS: cfg.luaS,
         });
-        log(`lua span ${span}s: ${l.serverUsPerCall} us/call`);
+        log(`lua span ${span}s: ${l.serverUsPerEvent} us/event`);
         r.scaling.luaByHistorySpan.push(l);
       }
       for (const pool of cfg.luaPools) {
@@ -250,7 +245,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
           historySpanMs: 0,
           durationS: cfg.luaS,
         });
-        log(`lua pool ${pool}: ${l.serverUsPerCall} us/call`);
+        log(`lua pool ${pool}: ${l.serverUsPerEvent} us/event`);
         r.scaling.luaByPool.push(l);
       }
     });
@@ -717,17 +712,10 @@ async function sampleNumberBytes(
   sample: number,
 ): Promise<number> {
   const day = Math.floor(Date.now() / 86400_000);
-  const suffixes = mainScript().keySuffixes;
   let total = 0;
   for (let i = 0; i < sample; i++) {
     const token = benchToken('lt', space, Math.floor((i * numbers) / sample));
-    // Every per-number key the detector may write: the caller script's (from its header), the
-    // previous day's HyperLogLog and the callee state.
-    const ks = new Set([
-      ...suffixes.map((sfx) => numberKey(keys, token, sfx, day)),
-      ...suffixes.map((sfx) => numberKey(keys, token, sfx, day - 1)),
-      keys.numCallee(token),
-    ]);
+    const ks = numberKeys(keys, token, day);
     const p = obs.redis.pipeline();
     for (const k of ks) p.memory('USAGE', k);
     for (const [err, v] of (await p.exec()) ?? []) if (!err && v) total += Number(v);

@@ -6,56 +6,41 @@ import { num, RULE_CATALOG, defaultRule } from '@eagle-eye/rules';
 import { loadConfig } from '@eagle-eye/config';
 import { DetectorConfigSchema } from '../../apps/detector/src/config';
 import { callFp, numberFp } from '../../apps/detector/src/detection/fingerprint';
-import { callerEventArgs } from '../../apps/detector/src/lua/caller-args';
-import { decodeCallerReply } from '../../apps/detector/src/lua/caller-reply';
+import { CallerBatch, CallerEventArgs } from '../../apps/detector/src/lua/caller-args';
 import { loadScripts, LuaScript } from '../../apps/detector/src/lua/detector-scripts';
 import { assertLoopbackUrl } from './loopback';
 import { nowMs } from './open-loop';
 import { benchToken, randomTag } from './traffic';
 
 /**
- * `redis-benchmark`-style throughput of the detector's main Lua script (caller-event: every event
- * runs it), loaded from the detector's own script file and called with the arguments the detector
- * builds (same key builder, fingerprints, configuration defaults and rule parameters). Several
- * connections keep pipelines of EVALSHA in flight; the server-side cost per call comes from Redis's
- * own INFO commandstats, so client overhead does not inflate it.
+ * `redis-benchmark`-style throughput of the detector's main Lua script (caller-batch: every event
+ * goes through it, a round's events of one key group in one call), loaded from the detector's own
+ * script file and called with the batches the detector builds (same key groups, batch builder,
+ * fingerprints, configuration defaults and rule parameters). Several connections keep pipelines
+ * in flight, each pipeline one round of `roundEvents` events; the server-side cost per event comes
+ * from Redis's own INFO commandstats, so client overhead does not inflate it.
  */
 
-/** ARGV the benchmark passes; checked against the script's header so drift fails loudly. */
-const EXPECTED_ARGV = 25;
-
-export interface MainScript extends LuaScript {
-  /** per KEYS[i], the key suffix after `{n:<caller>}:` as the header documents it (`w`, `x<day>`, ...) */
-  keySuffixes: string[];
+/** The detector's caller-batch script. */
+export function mainScript(): LuaScript {
+  const s = loadScripts().get('caller-batch');
+  if (!s) throw new Error('the detector has no caller-batch-<n>.lua script');
+  return s;
 }
 
 /**
- * The detector's caller-event script with the layout of its keys read from its own header
- * (`KEYS[i] {n:caller}:<suffix>`), so the benchmark follows the detector when keys are added or
- * merged; the ARGV list is built by the detector's own callerEventArgs (its count checked against the header).
+ * Every per-number key the detector may write for `token`: windows, the day's and the previous
+ * day's HyperLogLog, familiarity, lists and callee state.
  */
-export function mainScript(): MainScript {
-  const s = loadScripts().get('caller-event');
-  if (!s) throw new Error('the detector has no caller-event-<n>.lua script');
-  const header = /^--\[\[([\s\S]*?)\]\]/.exec(s.source)?.[1] ?? '';
-  const keySuffixes: string[] = [];
-  for (const m of header.matchAll(/KEYS\[(\d+)\]\s+\{n:caller\}:(\S+)/g))
-    keySuffixes[Number(m[1]) - 1] = m[2];
-  const argv = new Set([...header.matchAll(/ARGV\[(\d+)\]/g)].map((m) => m[1])).size;
-  if (keySuffixes.length !== s.numKeys || keySuffixes.some((k) => !k) || argv !== EXPECTED_ARGV) {
-    throw new Error(
-      `${s.file} documents ${keySuffixes.length} caller keys / ${argv} ARGV (the benchmark expects ` +
-        `${s.numKeys} / ${EXPECTED_ARGV}, as the detector's callerCall passes): update load-tests/src/lua-bench.ts`,
-    );
-  }
-  return { ...s, keySuffixes };
-}
-
-/** A number's key with the given suffix (`x<day>` takes the UTC day), built like RedisKeys builds them. */
-export function numberKey(keys: RedisKeys, token: string, suffix: string, day: number): string {
-  const w = keys.numWindows(token);
-  // RedisKeys puts the number's hash tag before the suffix: `<prefix>:{n:<token>}:w`.
-  return w.slice(0, -1) + suffix.replace('<day>', String(day));
+export function numberKeys(keys: RedisKeys, token: string, day: number): string[] {
+  return [
+    keys.numWindows(token),
+    keys.numDistinct(token, day),
+    keys.numDistinct(token, day - 1),
+    keys.numFamiliar(token),
+    keys.numLists(token),
+    keys.numCallee(token),
+  ];
 }
 
 export interface LuaBenchOptions {
@@ -69,7 +54,8 @@ export interface LuaBenchOptions {
   historySpanMs: number;
   durationS: number;
   connections?: number;
-  pipeline?: number;
+  /** events per pipeline (one detector round), spread over the key groups' calls */
+  roundEvents?: number;
   carrierId?: string;
 }
 
@@ -78,11 +64,15 @@ export interface LuaBenchResult {
   pool: number;
   historyEvents: number;
   historySpanS: number;
-  /** EVALSHA calls per second during the measurement (all connections) */
-  opsPerS: number;
-  /** Redis's own time per call (INFO commandstats usec_per_call) */
+  /** events applied per second during the measurement (all connections) */
+  eventsPerS: number;
+  /** Redis's own time per event (INFO commandstats usec of EVALSHA over the events applied) */
+  serverUsPerEvent: number;
+  /** Redis's own time per EVALSHA call */
   serverUsPerCall: number;
-  calls: number;
+  /** events per script call (a round's events of one key group) */
+  eventsPerCall: number;
+  events: number;
   /** keys in the database when measured */
   dbKeys: number;
   statuses: Record<string, number>;
@@ -112,10 +102,8 @@ export function detectorDefaults(): Defaults {
 
 const TYPES = ['A', 'N', 'E'] as const;
 
-/** One caller-event call for event `type` of call `call` by number `caller`, as the detector builds it. */
-function callArgs(
-  script: MainScript,
-  keys: RedisKeys,
+/** One caller-batch event `type` of call `call` by number `caller`, as the detector builds it. */
+function eventArgs(
   d: Defaults,
   carrierId: string,
   caller: string,
@@ -124,27 +112,20 @@ function callArgs(
   type: (typeof TYPES)[number],
   t: number,
   talk: number,
-): (string | number)[] {
-  const day = Math.floor(t / 86400_000);
-  return [
-    ...script.keySuffixes.map((sfx) => numberKey(keys, caller, sfx, day)),
-    ...callerEventArgs({
-      op: 'a',
-      t,
-      type,
-      callFp: callFp(carrierId, call),
-      counterpartFp: numberFp(callee),
-      latenessMs: d.latenessMs,
-      talkS: type === 'E' ? talk : 0,
-      shortCallS: d.shortCallS,
-      windowTtlS: d.windowTtlS,
-      historyTtlS: d.historyTtlS,
-      carrierId,
-      region: '510100',
-      familiarTtlS: d.familiarTtlS,
-      minTalkS: d.minTalkS,
-    }),
-  ];
+): CallerEventArgs {
+  return {
+    op: 'a',
+    token: caller,
+    t,
+    type,
+    callFp: callFp(carrierId, call),
+    counterpartFp: numberFp(callee),
+    talkS: type === 'E' ? talk : 0,
+    shortCallS: d.shortCallS,
+    carrierId,
+    region: '510100',
+    minTalkS: d.minTalkS,
+  };
 }
 
 function commandStats(info: string, cmd: string): { calls: number; usec: number } {
@@ -162,7 +143,7 @@ export async function runLuaBench(o: LuaBenchOptions): Promise<LuaBenchResult> {
     { length: o.connections ?? 4 },
     () => new Redis(o.redisUrl, { maxRetriesPerRequest: 2 }),
   );
-  const depth = o.pipeline ?? 32;
+  const depth = o.roundEvents ?? 500;
   // A fresh number space per run: no history or calls carried over from an earlier measurement.
   const space = `L${randomTag(5)}`;
   const token = (i: number): string => benchToken('lt', space, i);
@@ -172,14 +153,31 @@ export async function runLuaBench(o: LuaBenchOptions): Promise<LuaBenchResult> {
     if (sha !== script.sha)
       throw new Error(`Redis computed SHA ${sha} for ${script.file}, expected ${script.sha}`);
     let callSeq = 0;
-    const run = async (c: Redis, argsList: (string | number)[][]): Promise<void> => {
+    let calls = 0;
+    const opts = {
+      latenessMs: d.latenessMs,
+      windowTtlS: d.windowTtlS,
+      historyTtlS: d.historyTtlS,
+      familiarTtlS: d.familiarTtlS,
+      simTtlS: 7 * 86400,
+    };
+    const run = async (c: Redis, events: CallerEventArgs[]): Promise<void> => {
+      const batch = new CallerBatch(keys, opts);
+      const refs = events.map((e) => batch.add(e));
       const p = c.pipeline();
       // the reply is binary, as the detector reads it (callBuffer: never decoded as text)
-      for (const a of argsList) p.callBuffer('EVALSHA', sha, script.numKeys, ...a);
+      for (const call of batch.calls())
+        p.callBuffer('EVALSHA', sha, script.numKeys, ...call.keys, ...call.args);
       const res = (await p.exec()) ?? [];
-      for (const [err, val] of res) {
-        if (err) throw new Error(`${script.file}: ${err.message}`);
-        const st = String(decodeCallerReply(val as Buffer).status);
+      calls += res.length;
+      const replies = batch.decode(
+        res.map(([err, val]) => {
+          if (err) throw new Error(`${script.file}: ${err.message}`);
+          return val;
+        }),
+      );
+      for (const ref of refs) {
+        const st = String(replies.event(ref).status);
         statuses[st] = (statuses[st] ?? 0) + 1;
       }
     };
@@ -194,22 +192,11 @@ export async function runLuaBench(o: LuaBenchOptions): Promise<LuaBenchResult> {
       for (let base = 0; base < o.pool; base += depth * conns.length) {
         await Promise.all(
           conns.map((c, ci) => {
-            const list: (string | number)[][] = [];
+            const list: CallerEventArgs[] = [];
             for (let i = base + ci * depth; i < Math.min(o.pool, base + (ci + 1) * depth); i++) {
               const call = `h${h}.${i}`;
               list.push(
-                callArgs(
-                  script,
-                  keys,
-                  d,
-                  carrier,
-                  token(i),
-                  token((i + 1 + h) % o.pool),
-                  call,
-                  TYPES[h % 3],
-                  t,
-                  40,
-                ),
+                eventArgs(d, carrier, token(i), token((i + 1 + h) % o.pool), call, TYPES[h % 3], t, 40),
               );
             }
             return list.length ? run(c, list) : Promise.resolve();
@@ -221,20 +208,21 @@ export async function runLuaBench(o: LuaBenchOptions): Promise<LuaBenchResult> {
 
     // Measurement: new calls' attempt / answer / end on random numbers of the pool, at "now".
     await conns[0].config('RESETSTAT');
+    calls = 0;
     const t0 = nowMs();
     const end = t0 + o.durationS * 1000;
     let ops = 0;
     await Promise.all(
       conns.map(async (c, ci) => {
         while (nowMs() < end) {
-          const list: (string | number)[][] = [];
+          const list: CallerEventArgs[] = [];
           const t = Date.now();
           for (let i = 0; i < depth; i++) {
             const n = callSeq++;
             const call = `m${ci}.${Math.floor(n / 3)}`;
             const caller = token((Math.floor(n / 3) * 2654435761) % o.pool);
             const callee = token((Math.floor(n / 3) * 40503 + 7) % o.pool);
-            list.push(callArgs(script, keys, d, carrier, caller, callee, call, TYPES[n % 3], t, 40));
+            list.push(eventArgs(d, carrier, caller, callee, call, TYPES[n % 3], t, 40));
           }
           await run(c, list);
           ops += list.length;
@@ -249,9 +237,11 @@ export async function runLuaBench(o: LuaBenchOptions): Promise<LuaBenchResult> {
       pool: o.pool,
       historyEvents: per,
       historySpanS: Math.round(o.historySpanMs / 1000),
-      opsPerS: Math.round(ops / elapsed),
+      eventsPerS: Math.round(ops / elapsed),
+      serverUsPerEvent: ops ? Math.round((stats.usec / ops) * 100) / 100 : 0,
       serverUsPerCall: stats.calls ? Math.round((stats.usec / stats.calls) * 100) / 100 : 0,
-      calls: ops,
+      eventsPerCall: calls ? Math.round((ops / calls) * 10) / 10 : 0,
+      events: ops,
       dbKeys,
       statuses,
     };

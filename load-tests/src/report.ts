@@ -36,9 +36,11 @@ export function formatReport(r: BenchResult): string {
   const l = r.limits.lua;
   out.push(
     row(
-      `detector Lua ${l?.script ?? 'caller-event'} (calls/s)`,
-      n(l?.opsPerS),
-      l ? `${l.serverUsPerCall} us/call inside Redis, ${n(l.pool)} numbers` : '',
+      `detector Lua ${l?.script ?? 'caller-batch'} (events/s)`,
+      n(l?.eventsPerS),
+      l
+        ? `${l.serverUsPerEvent} us/event inside Redis, ${l.eventsPerCall} events/call, ${n(l.pool)} numbers`
+        : '',
     ),
   );
   out.push(
@@ -196,8 +198,8 @@ export function formatReport(r: BenchResult): string {
     out.push(
       row(
         `Lua cost, ${s.historyEvents} events of history over ${s.historySpanS} s`,
-        `${s.serverUsPerCall} us/call`,
-        `${n(s.opsPerS)} calls/s, ${n(s.pool)} numbers`,
+        `${s.serverUsPerEvent} us/event`,
+        `${n(s.eventsPerS)} events/s, ${s.eventsPerCall} events/call, ${n(s.pool)} numbers`,
       ),
     );
   }
@@ -205,8 +207,8 @@ export function formatReport(r: BenchResult): string {
     out.push(
       row(
         `Lua cost, ${n(s.pool)} numbers in the pool`,
-        `${s.serverUsPerCall} us/call`,
-        `${n(s.opsPerS)} calls/s, ${n(s.dbKeys)} keys in Redis`,
+        `${s.serverUsPerEvent} us/event`,
+        `${n(s.eventsPerS)} events/s, ${s.eventsPerCall} events/call, ${n(s.dbKeys)} keys in Redis`,
       ),
     );
   }
@@ -215,8 +217,8 @@ export function formatReport(r: BenchResult): string {
     out.push(
       row(
         `Lua cost with ${n(m.numbers)} numbers tracked`,
-        `${s.serverUsPerCall} us/call`,
-        `${n(s.opsPerS)} calls/s, ${n(s.dbKeys)} keys in Redis`,
+        `${s.serverUsPerEvent} us/event`,
+        `${n(s.eventsPerS)} events/s, ${s.eventsPerCall} events/call, ${n(s.dbKeys)} keys in Redis`,
       ),
     );
   }

@@ -4,8 +4,27 @@
  *
  * Prefix: `ee` by default; tests use a random prefix per test so they never see each other's keys.
  */
+/** Key groups of a deployment unless REDIS_KEY_GROUPS says otherwise (see RedisKeys.keyGroup). */
+export const DEFAULT_KEY_GROUPS = 64;
+
+/** The key group of a token: FNV-1a of the token (salted, so it is independent of hand-off partitions). */
+export function keyGroupOf(token: string, groups: number): number {
+  let h = 0x9e3779b9;
+  for (let i = 0; i < token.length; i++) {
+    h ^= token.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % groups;
+}
+
 export class RedisKeys {
-  constructor(readonly prefix = 'ee') {}
+  constructor(
+    readonly prefix = 'ee',
+    readonly groups = DEFAULT_KEY_GROUPS,
+  ) {
+    if (!Number.isInteger(groups) || groups < 1 || groups > 16384)
+      throw new Error(`key groups must be an integer from 1 to 16384, got ${groups}`);
+  }
 
   /** hand-off stream of one partition (see libs/contracts handoff.ts) */
   handoffStream(partition: number): string {
@@ -31,37 +50,61 @@ export class RedisKeys {
     return `${this.prefix}:bull`;
   }
 
-  // --- detector (apps/detector). Per-number keys carry `{n:<token>}`, per-device `{d:<token>}`,
-  // so each detector script (caller, callee, device) touches one slot.
+  // --- detector (apps/detector). Per-number and per-handset keys live in KEY GROUPS: a fixed
+  // number of hash tags `{g<k>}`, k = keyGroup(token). Every key of one number shares its group's
+  // slot (so each per-number script touches one slot, as before), and one script call can apply a
+  // whole round's events for every number of a group (caller-batch-1.lua) instead of one call per
+  // event. The group count is a deployment constant (REDIS_KEY_GROUPS): changing it moves keys
+  // (see key-groups.ts).
+
+  /** the key group of a number or handset token */
+  keyGroup(token: string): number {
+    return keyGroupOf(token, this.groups);
+  }
+
+  /** the key stem of group k, `<prefix>:{g<k>}:`: every per-number and per-handset key starts with one */
+  groupStem(group: number): string {
+    return `${this.prefix}:{g${group}}:`;
+  }
+
+  /** the stem of one number's keys: `<prefix>:{g<k>}:n:<token>` */
+  private num(token: string): string {
+    return `${this.prefix}:{g${keyGroupOf(token, this.groups)}}:n:${token}`;
+  }
 
   /** caller windows: bucketed counters, calls seen (replay guard), watermark, first-seen (hash) */
   numWindows(token: string): string {
-    return `${this.prefix}:{n:${token}}:w`;
+    return `${this.num(token)}:w`;
   }
 
   /** distinct callees of one UTC day (HyperLogLog) */
   numDistinct(token: string, day: number): string {
-    return `${this.prefix}:{n:${token}}:x${day}`;
+    return `${this.num(token)}:x${day}`;
   }
 
   /** familiarity: `<counterpart>` = this number called it, `t<counterpart>` = they talked (hash) */
   numFamiliar(token: string): string {
-    return `${this.prefix}:{n:${token}}:f`;
+    return `${this.num(token)}:f`;
   }
 
   /** callee state: calls in progress, alert state, suspect callers, cooldowns (hash) */
   numCallee(token: string): string {
-    return `${this.prefix}:{n:${token}}:v`;
+    return `${this.num(token)}:v`;
   }
 
   /** black/gray/white list mirror: scope ('*' or carrier id) -> `list|expiresAtMs|reason` (hash) */
   numLists(token: string): string {
-    return `${this.prefix}:{n:${token}}:l`;
+    return `${this.num(token)}:l`;
   }
 
   /** distinct SIMs (caller tokens) seen on one device (HyperLogLog) */
   deviceSims(token: string): string {
-    return `${this.prefix}:{d:${token}}:s`;
+    return `${this.prefix}:{g${keyGroupOf(token, this.groups)}}:d:${token}:s`;
+  }
+
+  /** which key layout this keyspace holds (`g<groups>`), set when it was created or migrated */
+  keyLayout(): string {
+    return `${this.prefix}:{meta}:key-layout`;
   }
 
   /** duration-step due checks of calls in progress, one sorted set per shard */

@@ -17,8 +17,8 @@ import { RedisKeys } from '@eagle-eye/redis';
 import { list, num, ResolvedRules } from '@eagle-eye/rules';
 import type { Span } from '@opentelemetry/api';
 import { LONG_CALL_S } from '@eagle-eye/scoring';
-import { callerEventArgs, receivedBucketArgs } from '../lua/caller-args';
-import { CallerStatus, decodeCallerReply } from '../lua/caller-reply';
+import { CallerBatch, CallerEventArgs, receivedBucketArgs } from '../lua/caller-args';
+import { CallerStatus } from '../lua/caller-reply';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
 import {
   alertsRaised,
@@ -222,26 +222,20 @@ export class DetectionService {
     const jobs: AlertJob[] = [];
     const suspectKeys: string[] = [];
 
-    // 1. caller windows and device SIMs
-    const p1: ScriptCall[] = [];
-    const deviceAt: number[] = [];
-    for (const w of works) {
-      p1.push(this.callerCall('a', w.ev.t, w, TYPE_CODE[w.ev.type]));
-      if (w.ev.device) {
-        deviceAt.push(p1.length);
-        p1.push({
-          script: 'device-sims',
-          keys: [this.keys.deviceSims(w.ev.device)],
-          args: [w.ev.type === 'ATTEMPT' ? w.callerFp : '', 7 * 86400],
-        });
-      } else deviceAt.push(-1);
-    }
-    const r1 = await this.scripts.run(p1);
-    let j = 0;
+    // 1. caller windows and device SIMs: one script call per key group for the whole round
+    const batch = this.callerBatch();
+    const refs = works.map((w) => ({
+      event: batch.add(this.callerEvent('a', w.ev.t, w, TYPE_CODE[w.ev.type])),
+      device: w.ev.device
+        ? batch.addDevice(w.ev.device, w.ev.type === 'ATTEMPT' ? w.callerFp : '')
+        : undefined,
+    }));
+    const r1 = batch.decode(await this.scripts.run(batch.calls()));
     for (let i = 0; i < works.length; i++) {
       const w = works[i];
-      const r = decodeCallerReply(r1[j++] as Buffer);
-      if (deviceAt[i] >= 0) w.sims = Number(r1[j++]);
+      const r = r1.event(refs[i].event);
+      const device = refs[i].device;
+      if (device) w.sims = r1.sims(device);
       w.status = r.status;
       if (w.status === CallerStatus.Late) {
         stats.late++;
@@ -318,7 +312,10 @@ export class DetectionService {
         countReceived: w.ev.type === 'ENDED' && w.status === 0 && (w.ev.talk ?? 0) > 0,
       });
     });
-    const r2 = await this.scripts.run([...calleeCalls, ...probeWork.map((w) => this.calleeProfileCall(w))]);
+    const probes = this.callerBatch();
+    const probeRefs = probeWork.map((w) => probes.add(this.calleeProfile(w)));
+    const r2 = await this.scripts.run([...calleeCalls, ...probes.calls()]);
+    const probed = probes.decode(r2.slice(calleeCalls.length));
 
     // 3. alert claims and due-time bookkeeping, in event order
     const claims: ScriptCall[] = [];
@@ -459,7 +456,7 @@ export class DetectionService {
       });
     });
     probeWork.forEach((w, i) => {
-      const profile = decodeCallerReply(r2[calleeWork.length + i] as Buffer, w.ev.t).windows;
+      const profile = probed.event(probeRefs[i]).windows;
       const score = scoreCallback(w.rules, profile);
       const sev = victimSeverity(w.rules, score);
       callbackProbes.inc({ result: sev ? 'alert' : score.total ? 'report_only' : 'ordinary' });
@@ -542,6 +539,7 @@ export class DetectionService {
     });
     if (!items.length) return 0;
     const reads: ScriptCall[] = [];
+    const callerReads = this.callerBatch();
     const ws: Work[] = [];
     for (const it of items) {
       sweepLag.observe(Math.max(0, at - it.dueAt) / 1000);
@@ -559,9 +557,10 @@ export class DetectionService {
       };
       ws.push(w);
       reads.push(this.calleeCall('r', at, w, 'N', { talk: 0, suspect: 0, ctx: '' }));
-      reads.push(this.callerCall('r', at, w, 'A'));
     }
-    const rr = await this.scripts.run(reads);
+    const callerRefs = ws.map((w) => callerReads.add(this.callerEvent('r', at, w, 'A')));
+    const rr = await this.scripts.run([...reads, ...callerReads.calls()]);
+    const callerRead = callerReads.decode(rr.slice(reads.length));
     const claims: ScriptCall[] = [];
     const onClaim: ((res: number) => void)[] = [];
     const jobs: AlertJob[] = [];
@@ -569,7 +568,7 @@ export class DetectionService {
     ws.forEach((w, i) => {
       const it = items[i];
       const dueKey = this.keys.detectorDue(it.shard);
-      const callee = rr[2 * i] as unknown[];
+      const callee = rr[i] as unknown[];
       const ctxRaw = String(callee[3] ?? '');
       const answeredAt = Number(callee[6]);
       if (!ctxRaw || Number(callee[7]) === 1) {
@@ -578,7 +577,7 @@ export class DetectionService {
       }
       const ctx = JSON.parse(ctxRaw) as StoredCall;
       const rules = w.rules;
-      const windows = decodeCallerReply(rr[2 * i + 1] as Buffer, at).windows;
+      const windows = callerRead.event(callerRefs[i]).windows;
       const caller = scoreCaller(
         rules,
         windows,
@@ -677,9 +676,9 @@ export class DetectionService {
     return (w.caller?.score ?? 0) >= num(w.rules.alert_policy, 'suspectCaller') / 2;
   }
 
-  /** The caller-event script in read mode on the CALLED number's keys: its own caller profile. */
-  private calleeProfileCall(w: Work): ScriptCall {
-    return this.callerCall('r', w.ev.t, w, 'A', w.ev.callee, w.callerFp, '');
+  /** A read of the CALLED number's own caller windows: its caller profile. */
+  private calleeProfile(w: Work): CallerEventArgs {
+    return this.callerEvent('r', w.ev.t, w, 'A', w.ev.callee, w.callerFp, '');
   }
 
   /**
@@ -735,8 +734,20 @@ export class DetectionService {
     };
   }
 
-  /** The caller-event script on `tok`'s keys (by default the event's caller, as the caller). */
-  private callerCall(
+  /** A caller-batch script call for one round: every key group's events in one call. */
+  private callerBatch(): CallerBatch {
+    return new CallerBatch(this.keys, {
+      latenessMs: this.opts.latenessMs,
+      windowTtlS: this.opts.windowTtlS,
+      historyTtlS: this.opts.historyTtlS,
+      familiarTtlS: this.opts.familiarTtlS,
+      longCallS: LONG_CALL_S,
+      simTtlS: 7 * 86400,
+    });
+  }
+
+  /** One event for the caller-batch script on `tok`'s windows (by default the event's caller, as the caller). */
+  private callerEvent(
     op: 'a' | 'r',
     t: number,
     w: Work,
@@ -744,35 +755,21 @@ export class DetectionService {
     tok = w.ev.caller,
     counterpartFp = w.calleeFp,
     region = w.ev.region ?? '',
-  ): ScriptCall {
-    const k = this.keys;
+  ): CallerEventArgs {
     return {
-      script: 'caller-event',
-      keys: [
-        k.numWindows(tok),
-        k.numDistinct(tok, Math.floor(t / 86400_000)),
-        k.numFamiliar(tok),
-        k.numLists(tok),
-      ],
-      args: callerEventArgs({
-        op,
-        t,
-        type,
-        callFp: w.callFp,
-        counterpartFp,
-        latenessMs: this.opts.latenessMs,
-        talkS: op === 'a' ? (w.ev.talk ?? 0) : 0,
-        shortCallS: num(w.rules.alert_policy, 'shortCallS'),
-        longCallS: LONG_CALL_S,
-        windowTtlS: this.opts.windowTtlS,
-        historyTtlS: this.opts.historyTtlS,
-        carrierId: w.carrierId,
-        region,
-        familiarTtlS: this.opts.familiarTtlS,
-        minTalkS: num(w.rules.familiar, 'minTalkS'),
-        // the calling handset counts for the number placing the call, not for a probed callee
-        device: op === 'a' && type === 'A' && w.ev.device && tok === w.ev.caller ? numberFp(w.ev.device) : '',
-      }),
+      op,
+      token: tok,
+      t,
+      type,
+      callFp: w.callFp,
+      counterpartFp,
+      talkS: op === 'a' ? (w.ev.talk ?? 0) : 0,
+      shortCallS: num(w.rules.alert_policy, 'shortCallS'),
+      carrierId: w.carrierId,
+      region,
+      minTalkS: num(w.rules.familiar, 'minTalkS'),
+      // the calling handset counts for the number placing the call, not for a probed callee
+      device: op === 'a' && type === 'A' && w.ev.device && tok === w.ev.caller ? numberFp(w.ev.device) : '',
     };
   }
 

@@ -7,38 +7,42 @@ import type { CallerWindows } from '@eagle-eye/scoring';
 export const CallerStatus = { Applied: 0, Duplicate: 1, Late: 2, Read: 3 } as const;
 export type CallerStatus = (typeof CallerStatus)[keyof typeof CallerStatus];
 
-/** caller-event-4.lua's reply, decoded. */
+/** One event's reply from caller-batch-1.lua, decoded. */
 export interface CallerReply {
   status: CallerStatus;
   /** the number's watermark (newest event time applied) */
   wm: number;
   /** event types applied to the call so far (1 attempt, 2 answered, 4 ended) */
   mask: number;
-  /** read at `at` (see decodeCallerReply); every sum 0 for a late event and the end of an unanswered call */
+  /** read where decodeCallerReply says; every sum 0 for a late event and the end of an unanswered call */
   windows: CallerWindows;
 }
 
-/** The doubles at the start of the reply, in the script's order (its header lists them). */
+/** The doubles at the start of one event's reply, in the script's order (its header lists them). */
 const NUMBERS = 33;
 
 /**
- * Decodes caller-event-4.lua's binary reply: 33 little-endian doubles, then three strings each
- * after a 16-bit length (lists_global, lists_carrier, region). The windows are read at `at`, by
- * default the number's watermark, where the script read them when it applied an event.
+ * Decodes one event's reply at byte `o` of caller-batch-1.lua's binary reply: 33 little-endian
+ * doubles, then three strings each after a 16-bit length (lists_global, lists_carrier, region).
+ * Returns the reply and the offset of the next one. An applied (or duplicate, or late) event's
+ * windows are read at the number's watermark, where the script read them; a read (op 'r') at
+ * `t`, the time it asked for.
  */
-export function decodeCallerReply(b: Buffer, at?: number): CallerReply {
-  if (b.length < NUMBERS * 8 + 6) throw new Error(`caller-event reply of ${b.length} bytes`);
-  const n = (i: number) => b.readDoubleLE(i * 8);
-  let o = NUMBERS * 8;
+export function decodeCallerReply(b: Buffer, o: number, t: number): [CallerReply, number] {
+  if (b.length < o + NUMBERS * 8 + 6) throw new Error(`caller-batch reply of ${b.length} bytes at ${o}`);
+  const base = o;
+  const n = (i: number) => b.readDoubleLE(base + i * 8);
+  o += NUMBERS * 8;
   const s = (): string => {
     const len = b.readUInt16LE(o);
     const v = b.toString('utf8', o + 2, o + 2 + len);
     o += 2 + len;
     return v;
   };
+  const status = n(0) as CallerStatus;
   const wm = n(1);
   const windows: CallerWindows = {
-    at: at ?? wm,
+    at: status === CallerStatus.Read ? t : wm,
     firstSeen: n(2),
     attempts10m: n(3),
     attempts1h: n(4),
@@ -73,5 +77,5 @@ export function decodeCallerReply(b: Buffer, at?: number): CallerReply {
     distinctRegions: n(13),
     region: s(),
   };
-  return { status: n(0) as CallerStatus, wm, mask: n(14), windows };
+  return [{ status, wm, mask: n(14), windows }, o];
 }

@@ -2,14 +2,21 @@ import Redis from 'ioredis';
 import { RedisKeys } from '@eagle-eye/redis';
 import { CallerWindows, LONG_CALL_S, ReferenceWindows, WINDOW } from '@eagle-eye/scoring';
 import { connectTestRedis, dropRedisPrefix, uniqueId } from '@eagle-eye/testing';
-import { callerEventArgs, receivedBucketArgs } from './caller-args';
-import { decodeCallerReply } from './caller-reply';
+import {
+  CallerBatch,
+  CallerBatchOptions,
+  CallerEventArgs,
+  receivedBucketArgs,
+  singleCallerCall,
+} from './caller-args';
+import { CallerReply } from './caller-reply';
 import { DetectorScripts } from './detector-scripts';
 
 /**
  * The offline reference windows (libs/scoring reference-windows.ts, used for training) against
- * caller-event-4.lua on real Redis: the same events, event by event, must give the same windows.
- * Distinct-callee counts come from HyperLogLogs in Redis and exact sets in the reference.
+ * caller-batch-1.lua on real Redis: the same events, event by event, must give the same windows,
+ * whether each event is its own script call or many numbers' events share one call (a round's
+ * batch). Distinct-callee counts come from HyperLogLogs in Redis and exact sets in the reference.
  */
 
 const LATENESS = 120_000;
@@ -136,7 +143,7 @@ function stream(seed: number, caller: string): Ev[] {
   return out;
 }
 
-describe('caller windows: offline reference vs caller-event-4.lua', () => {
+describe('caller windows: offline reference vs caller-batch-1.lua', () => {
   let redis: Redis;
   let keys: RedisKeys;
   let scripts: DetectorScripts;
@@ -151,34 +158,36 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
     redis.disconnect();
   });
 
-  async function lua(caller: string, op: 'a' | 'r', e: Ev): Promise<Buffer> {
-    return (await scripts.one({
-      script: 'caller-event',
-      keys: [
-        keys.numWindows(caller),
-        keys.numDistinct(caller, Math.floor(e.t / WINDOW.day)),
-        keys.numFamiliar(caller),
-        keys.numLists(caller),
-      ],
-      args: callerEventArgs({
-        op,
-        t: e.t,
-        type: e.type,
-        callFp: e.call,
-        counterpartFp: e.callee,
-        latenessMs: LATENESS,
-        talkS: e.talkS,
-        shortCallS: SHORT_S,
-        longCallS: LONG_CALL_S,
-        windowTtlS: 26 * 3600,
-        historyTtlS: 8 * 86400 + 3600,
-        carrierId: 'carrier-a',
-        region: e.region,
-        familiarTtlS: 30 * 86400,
-        minTalkS: 60,
-        device: e.device ?? '',
-      }),
-    })) as Buffer;
+  const OPTS: CallerBatchOptions = {
+    latenessMs: LATENESS,
+    longCallS: LONG_CALL_S,
+    windowTtlS: 26 * 3600,
+    historyTtlS: 8 * 86400 + 3600,
+    familiarTtlS: 30 * 86400,
+    simTtlS: 7 * 86400,
+  };
+
+  function args(caller: string, op: 'a' | 'r', e: Ev): CallerEventArgs {
+    return {
+      op,
+      token: caller,
+      t: e.t,
+      type: e.type,
+      callFp: e.call,
+      counterpartFp: e.callee,
+      talkS: e.talkS,
+      shortCallS: SHORT_S,
+      carrierId: 'carrier-a',
+      region: e.region,
+      minTalkS: 60,
+      device: e.device ?? '',
+    };
+  }
+
+  /** One event in a script call of its own. */
+  async function lua(caller: string, op: 'a' | 'r', e: Ev): Promise<CallerReply> {
+    const one = singleCallerCall(keys, OPTS, args(caller, op, e));
+    return one.decode(await scripts.one(one.call));
   }
 
   /** Fields that differ, HyperLogLog counts within max(1, 2 %). */
@@ -204,13 +213,13 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
       for (const [i, e] of evs.entries()) {
         const r = await lua(caller, 'a', e);
         const want = ref.apply(e);
-        const status = decodeCallerReply(r).status;
+        const status = r.status;
         statuses[status]++;
         events++;
         const where = `${caller} #${i} ${e.type} t=+${e.t - T0}`;
         if (status !== want.status)
           mismatches.push(`${where} status: redis ${status}, reference ${want.status}`);
-        mismatches.push(...diff(where, decodeCallerReply(r).windows, want.windows));
+        mismatches.push(...diff(where, r.windows, want.windows));
       }
       // reads (the call-back probe and the sweep) at later times, up to past the 7-day window
       const last = Math.max(...evs.map((e) => e.t));
@@ -225,7 +234,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
       ]) {
         const at = last + later;
         const r = await lua(caller, 'r', { t: at, type: 'A', call: 'x', callee: 'y', talkS: 0, region: '' });
-        mismatches.push(...diff(`${caller} read +${later}`, decodeCallerReply(r, at).windows, ref.read(at)));
+        mismatches.push(...diff(`${caller} read +${later}`, r.windows, ref.read(at)));
       }
     }
     expect(mismatches.slice(0, 20)).toEqual([]);
@@ -233,6 +242,65 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
     expect(events).toBeGreaterThan(1000);
     expect(statuses[1]).toBeGreaterThan(5);
     expect(statuses[2]).toBeGreaterThan(5);
+  });
+
+  it('gives the same windows when many numbers share a script call, in batches of any size', async () => {
+    // the four numbers' streams interleaved in delivery order (each number's own order kept), cut
+    // into batches of 1 to 300 events: every event's reply must match the reference, as above
+    const mismatches: string[] = [];
+    const refs = new Map<string, ReferenceWindows>();
+    const queue: { caller: string; e: Ev; i: number }[] = [];
+    for (let s = 5; s <= 8; s++) {
+      const caller = `b${s}`;
+      refs.set(
+        caller,
+        new ReferenceWindows({ shortCallS: SHORT_S, longCallS: LONG_CALL_S, latenessMs: LATENESS }),
+      );
+      stream(s, caller).forEach((e, i) => queue.push({ caller, e, i }));
+    }
+    // a stable merge by position within each stream keeps every number's delivery order
+    queue.sort((a, b) => a.i - b.i);
+    const rnd = prng(7);
+    const handsets = new Set<string>();
+    let calls = 0;
+    let batches = 0;
+    const groups = new Set<number>();
+    for (let at = 0; at < queue.length;) {
+      const size = 1 + Math.floor(rnd() * (rnd() < 0.2 ? 300 : 40));
+      const part = queue.slice(at, at + size);
+      at += size;
+      const batch = new CallerBatch(keys, OPTS);
+      const evRefs = part.map(({ caller, e }) => batch.add(args(caller, 'a', e)));
+      const devRefs = part.map(({ caller, e }) => {
+        if (!e.device) return undefined;
+        handsets.add(e.device);
+        return batch.addDevice(e.device, e.type === 'A' ? caller : '');
+      });
+      const replies = batch.decode(await scripts.run(batch.calls()));
+      calls += batch.size;
+      batches++;
+      for (const { caller, e } of part) {
+        groups.add(keys.keyGroup(caller));
+        if (e.device) groups.add(keys.keyGroup(e.device));
+      }
+      part.forEach(({ caller, e, i }, k) => {
+        const r = replies.event(evRefs[k]);
+        const want = (refs.get(caller) as ReferenceWindows).apply(e);
+        const where = `${caller} #${i} ${e.type} t=+${e.t - T0}`;
+        if (r.status !== want.status)
+          mismatches.push(`${where} status: redis ${r.status}, reference ${want.status}`);
+        mismatches.push(...diff(where, r.windows, want.windows));
+        const dev = devRefs[k];
+        // a handset is used by one number here: one SIM
+        if (dev && replies.sims(dev) !== 1) mismatches.push(`${where} handset sims ${replies.sims(dev)}`);
+      });
+    }
+    expect(mismatches.slice(0, 20)).toEqual([]);
+    expect(handsets.size).toBeGreaterThan(4);
+    // one call per key group in a batch: the numbers and handsets fall in several groups, so a
+    // batch takes several calls, but far fewer than one per event
+    expect(calls).toBeLessThanOrEqual(batches * groups.size);
+    expect(calls).toBeLessThan(queue.length / 2);
   });
 
   it('keeps the 7-day counters, reads 2-hour buckets of the earlier layout, and expires day buckets', async () => {
@@ -260,7 +328,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
     );
     await lua(caller, 'a', ev(0, 'A', 'c1'));
     await lua(caller, 'a', ev(1000, 'N', 'c1'));
-    const r = decodeCallerReply(await lua(caller, 'a', ev(400_000, 'E', 'c1', 399))).windows;
+    const r = (await lua(caller, 'a', ev(400_000, 'E', 'c1', 399))).windows;
     expect(r).toMatchObject({
       attempts24h: 4,
       answered24h: 2,
@@ -286,7 +354,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
     expect(hll).toBeGreaterThan(0);
     expect(hll).toBeLessThanOrEqual(26 * 3600);
     // eight days later the first day's bucket is out of the window and housekeeping drops it
-    const r2 = decodeCallerReply(await lua(caller, 'a', ev(8 * WINDOW.day, 'A', 'c2'))).windows;
+    const r2 = (await lua(caller, 'a', ev(8 * WINDOW.day, 'A', 'c2'))).windows;
     expect(r2).toMatchObject({ attempts7d: 1, days7d: 1, newEver7d: 1, attempts24h: 1 });
     const fields = await redis.hkeys(keys.numWindows(caller));
     expect(fields.filter((f) => f.startsWith('Y'))).toEqual([
@@ -336,7 +404,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
           called.push(callee);
           const e: Ev = { t, type: 'A', call: `out${seq++}`, callee, talkS: 0, region: '' };
           const r = await lua(num, 'a', e);
-          mismatches.push(...diff(`attempt day ${day}`, decodeCallerReply(r).windows, ref.apply(e).windows));
+          mismatches.push(...diff(`attempt day ${day}`, r.windows, ref.apply(e).windows));
         } else {
           // a stranger, someone it called (a call back), no talk, or a redelivery (count 0)
           const u = rnd();
@@ -345,7 +413,7 @@ describe('caller windows: offline reference vs caller-event-4.lua', () => {
           await received(t, caller, u > 0.9 ? 0 : 30, u > 0.85 && u <= 0.9 ? 0 : 1);
           const at = t + 1000;
           const r = await lua(num, 'r', { t: at, type: 'A', call: 'x', callee: 'y', talkS: 0, region: '' });
-          mismatches.push(...diff(`read day ${day}`, decodeCallerReply(r, at).windows, ref.read(at)));
+          mismatches.push(...diff(`read day ${day}`, r.windows, ref.read(at)));
         }
       }
     }

@@ -2,8 +2,7 @@ import { createHash } from 'node:crypto';
 import { AlertJobName } from '@eagle-eye/contracts';
 import { uniqueId } from '@eagle-eye/testing';
 import { call, ev, fanout, Harness, startHarness, T0, token } from '../test/harness';
-import { callerEventArgs } from './caller-args';
-import { decodeCallerReply } from './caller-reply';
+import { singleCallerCall } from './caller-args';
 import { DetectorScripts, loadScripts } from './detector-scripts';
 
 /** CRC16/XMODEM of the hash tag, mod 16384: the Redis Cluster slot of a key. */
@@ -26,8 +25,7 @@ export function keySlot(key: string): number {
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '94546399723bf2c201cfbe479cf1a917097166b7',
   'callee-event-3.lua': '8254035e294ca28fbd92332b10115bec69aab325',
-  'caller-event-4.lua': 'e5dec5c4e2bf7d342f3e6dabcb3038bb5c0c53b7',
-  'device-sims-1.lua': '137fa3334aa15ab613f01ccf22eceab0e56cd2a1',
+  'caller-batch-1.lua': 'd0083f660675adb9cd89671d07c7df688ee1c8d6',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
 
@@ -63,19 +61,17 @@ describe('detector Lua scripts', () => {
   it('falls back from EVALSHA to loading the scripts when Redis does not have them', async () => {
     // a variant no Redis has seen (no SCRIPT FLUSH: other suites share the server)
     const scripts = new DetectorScripts(h.redis);
-    const dev = scripts.get('device-sims');
-    const source = `${dev.source}\n-- ${uniqueId()}\n`;
-    scripts.scripts.set('device-sims', {
-      ...dev,
+    const due = scripts.get('due-claim');
+    const source = `${due.source}\n-- ${uniqueId()}\n`;
+    scripts.scripts.set('due-claim', {
+      ...due,
       source,
       sha: createHash('sha1').update(source).digest('hex'),
     });
-    const r = await scripts.one({
-      script: 'device-sims',
-      keys: [h.keys.deviceSims(token())],
-      args: ['x', 60],
-    });
-    expect(r).toBe(1);
+    const key = h.keys.detectorDue(9999); // a shard no sweep reads
+    await h.redis.zadd(key, T0, 'a-check');
+    const r = await scripts.one({ script: 'due-claim', keys: [key], args: [T0 + 1, 1000, 10] });
+    expect(r).toEqual(['a-check', String(T0)]);
   });
 
   it("keeps a busy number's windows hash bounded and its sums exact (binary buckets, housekeeping)", async () => {
@@ -100,32 +96,24 @@ describe('detector Lua scripts', () => {
     expect(await h.redis.ttl(wKey)).toBeGreaterThan(0);
     // read the windows at the last event: 10 min of attempts, one hour of answered calls and talk
     const last = T0 + 119 * 60_000 + 35_000;
-    const reply = (await h.scripts.one({
-      script: 'caller-event',
-      keys: [
-        wKey,
-        h.keys.numDistinct(caller, Math.floor(last / 86400_000)),
-        h.keys.numFamiliar(caller),
-        h.keys.numLists(caller),
-      ],
-      args: callerEventArgs({
+    const read = singleCallerCall(
+      h.keys,
+      { latenessMs: 120_000, windowTtlS: 3600, historyTtlS: 8 * 86400, familiarTtlS: 3600, simTtlS: 3600 },
+      {
         op: 'r',
+        token: caller,
         t: last,
         type: 'A',
         callFp: 'x',
         counterpartFp: 'y',
-        latenessMs: 120_000,
         talkS: 0,
         shortCallS: 10,
-        windowTtlS: 3600,
-        historyTtlS: 8 * 86400,
         carrierId: h.carrier,
         region: '',
-        familiarTtlS: 3600,
         minTalkS: 60,
-      }),
-    })) as Buffer;
-    const r = decodeCallerReply(reply).windows;
+      },
+    );
+    const r = read.decode(await h.scripts.one(read.call)).windows;
     // a bucket counts while any part of it is inside the window: 10 min of 2-min buckets reach
     // back to the bucket holding (last - 10 min), 1 h of 10-min buckets likewise
     const inWindow = (w: number, g: number) =>
@@ -167,16 +155,12 @@ describe('detector Lua scripts', () => {
     await h.detection.process([h.entry(call(scammer, token(), T0 + 900_000, 300, extra))]);
     expect(h.sink.jobs.some((j) => j.name === AlertJobName.CallEnded)).toBe(true);
     const used = new Set(h.scripts.calls.map((c) => c.script));
-    expect([...used].sort()).toEqual([
-      'alert-claim',
-      'callee-event',
-      'caller-event',
-      'device-sims',
-      'due-claim',
-    ]);
+    expect([...used].sort()).toEqual(['alert-claim', 'callee-event', 'caller-batch', 'due-claim']);
     for (const c of h.scripts.calls) {
       const slots = new Set(c.keys.map(keySlot));
       expect({ script: c.script, slots: slots.size }).toEqual({ script: c.script, slots: 1 });
+      // the batched script builds its keys from the group's stem: they share its hash tag
+      if (c.script === 'caller-batch') expect(c.keys[0]).toMatch(/:\{g\d+\}:$/);
     }
   });
 });

@@ -7,10 +7,10 @@ import Redis from 'ioredis';
 // .lua files, so the build falls back to the sources.
 export const LUA_DIR =
   [__dirname, join(__dirname, '..', '..', '..', '..', '..', 'apps', 'detector', 'src', 'lua')].find((d) =>
-    existsSync(join(d, 'caller-event-4.lua')),
+    existsSync(join(d, 'caller-batch-1.lua')),
   ) ?? __dirname;
 
-export type ScriptName = 'caller-event' | 'callee-event' | 'device-sims' | 'alert-claim' | 'due-claim';
+export type ScriptName = 'caller-batch' | 'callee-event' | 'alert-claim' | 'due-claim';
 
 export interface LuaScript {
   name: ScriptName;
@@ -46,7 +46,7 @@ export interface ScriptCall {
 export type ScriptReply = unknown;
 
 /** Scripts whose reply is one binary string (a Buffer, never decoded as text). */
-const BINARY_REPLY: ReadonlySet<ScriptName> = new Set<ScriptName>(['caller-event']);
+const BINARY_REPLY: ReadonlySet<ScriptName> = new Set<ScriptName>(['caller-batch']);
 
 /**
  * Runs detector scripts by SHA, many per round trip. A script missing from the server (Redis
