@@ -34,7 +34,7 @@ import { ndjsonFileEvents, newCounters } from './backtest-source';
 import { applyCandidate, FixedRules, parseCandidateChanges } from './candidate-rules';
 import { LiveAlertsRepository } from './live-alerts.repository';
 
-const START = Date.UTC(2026, 10, 24, 20, 0, 0);
+const START = Date.UTC(2026, 10, 24, 2, 0, 0);
 const MINUTES = 25;
 const SWEEP_EVERY_MS = 200;
 const DETECTION: Omit<DetectionOptions, 'partitions'> = {
