@@ -9,7 +9,7 @@ import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { PG_POOL } from '@eagle-eye/db';
 import { ReadinessRegistry } from '@eagle-eye/observability';
-import { createRedis, REDIS, RedisKeys } from '@eagle-eye/redis';
+import { createRedis, migrateKeyLayout, REDIS, RedisKeys } from '@eagle-eye/redis';
 import { CallerModelsRepository, RulesRepository } from '@eagle-eye/rules';
 import { DetectorConfig, DETECTOR_CONFIG } from './config';
 import { AlertPublisher } from './detection/alert.publisher';
@@ -89,6 +89,13 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     await this.scripts.load();
+    // per-number keys of an earlier layout (or of another REDIS_KEY_GROUPS) move before any event
+    // is applied; one replica migrates, the others wait for it
+    const layout = await migrateKeyLayout(this.redis, this.keys, (l) => this.logger.log(l));
+    if (!layout.current)
+      this.logger.log(
+        `key layout ${layout.layout}: ${layout.scanned} keys scanned, ${layout.moved} moved, ${layout.merged} merged in ${layout.seconds} s`,
+      );
     try {
       await this.rules.start();
     } catch (e) {

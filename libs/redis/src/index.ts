@@ -1,3 +1,4 @@
+export * from './key-layout';
 export * from './keys';
 export * from './redis';
 export * from './redis.module';
