@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
@@ -18,6 +18,7 @@ import {
   createTestSchema,
   dropRedisPrefix,
   TestSchema,
+  testRedisUrl,
   uniqueId,
 } from '@eagle-eye/testing';
 import { AlertRepository } from '../../../alert-worker/src/alert.repository';
@@ -30,6 +31,7 @@ import { RulesCache } from '../rules/rules-cache';
 import { ModelRegistry } from '../scoring/model-registry';
 import { compareAlerts, LiveAlert } from './backtest-compare';
 import { replay, ReplayOptions, ReplayResult } from './backtest-replay';
+import { runBacktest } from './backtest.command';
 import { ndjsonFileEvents, newCounters } from './backtest-source';
 import { applyCandidate, FixedRules, parseCandidateChanges } from './candidate-rules';
 import { LiveAlertsRepository } from './live-alerts.repository';
@@ -234,5 +236,94 @@ describe('backtest against a recorded simulator run (real Redis and PostgreSQL)'
     expect(cmp.missed.map((a) => a.id)).toEqual(expect.arrayContaining(confirmed));
     // suspect-number alerts do not depend on the victim thresholds
     expect(cmp.counts.byKind.suspect_number.missed).toBe(0);
+  }, 300_000);
+
+  async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+    let out = '';
+    let err = '';
+    const code = await runBacktest(
+      args,
+      {
+        ...process.env,
+        DATABASE_URL: schema.url,
+        REDIS_URL: testRedisUrl(),
+        USER: 'sup-1',
+      },
+      { out: (t) => (out += t), err: (t) => (err += t) },
+    );
+    return { code, out, err };
+  }
+
+  it('npm run backtest prints the comparison and audits the run', async () => {
+    const json = join(tmpdir(), `${uniqueId('backtest')}.json`);
+    const r = await cli(
+      '--input',
+      file,
+      '--rules',
+      JSON.stringify([{ ruleId: 'alert_policy', params: { victimWarning: 900, victimCritical: 990 } }]),
+      '--tail-s',
+      '900',
+      '--json',
+      json,
+      '--list',
+      '2',
+    );
+    expect(r.err).toContain(`backtest: ${events} events`);
+    expect(r.code).toBe(0);
+    const victims = liveAlerts.filter((a) => a.kind !== 'suspect_number').length;
+    const suspects = liveAlerts.length - victims;
+    expect(r.out).toContain(`alerts: live ${liveAlerts.length}, backtest ${suspects}`);
+    expect(r.out).toContain(
+      `matched ${suspects} (severity differs on 0), missed ${victims} (live only), new 0`,
+    );
+    expect(r.out).toMatch(/confirmed as fraud\s+3 \(kept 0, dropped 3\)/);
+    expect(r.out).toContain(
+      'WARNING: this change would have dropped 3 alert(s) that desks confirmed as fraud',
+    );
+    expect(r.out).toContain(`missed (raised live, not by the candidate) (first 2 of ${victims}):`);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ counts: { missed: victims, new: 0 } });
+    const audit = await schema.pool.query<{ actor: string; detail: { counts: { missed: number } } }>(
+      `SELECT actor, detail FROM audit_log WHERE action = 'backtest.run' ORDER BY id DESC LIMIT 1`,
+    );
+    expect(audit.rows[0]).toMatchObject({ actor: 'sup-1', detail: { counts: { missed: victims } } });
+
+    // one carrier only, the active rules: that carrier's live alerts, all matched
+    const a = await cli('--input', file, '--carrier', 'carrier-a');
+    const liveA = liveAlerts.filter((x) => x.carrierId === 'carrier-a').length;
+    expect(a.code).toBe(0);
+    expect(a.out).toContain(`alerts: live ${liveA}, backtest ${liveA}`);
+    expect(a.out).toContain('the candidate raises exactly the live alerts');
+  }, 300_000);
+
+  it('refuses bad input clearly, and never repeats a clear number', async () => {
+    const bad = await cli('--input', file, '--round-ms', '5000');
+    expect(bad).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('--round-ms must be an integer from 1 to 1000'),
+    });
+    const rule = await cli(
+      '--input',
+      file,
+      '--rules',
+      '[{"ruleId":"fanout","params":{"distinct1h":"many"}}]',
+    );
+    expect(rule).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('change 1: rule fanout parameter distinct1h'),
+    });
+    expect((await cli('--input', file, '--from', 'yesterday')).code).toBe(2);
+    const missing = await cli('--input', join(tmpdir(), 'no-such-file.ndjson'));
+    expect(missing).toMatchObject({ code: 1, err: expect.stringContaining('cannot read --input') });
+
+    const lines = readFileSync(file, 'utf8').split('\n').slice(0, 40);
+    const clear = JSON.parse(lines[0]) as { carrierId: string; event: Record<string, unknown> };
+    clear.event.caller = '+8613812345678';
+    const mixed = join(tmpdir(), `${uniqueId('backtest')}.ndjson`);
+    writeFileSync(mixed, [JSON.stringify(clear), ...lines.slice(1), 'not json'].join('\n'));
+    const r = await cli('--input', mixed);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('refused 1 line(s): caller is a clear phone number, not a pseudonym token');
+    expect(r.out).toContain('refused 1 line(s): not a JSON object');
+    expect(r.out + r.err).not.toContain('13812345678');
   }, 300_000);
 });

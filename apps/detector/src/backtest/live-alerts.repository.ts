@@ -42,4 +42,34 @@ export class LiveAlertsRepository {
       outcome: r.outcome,
     }));
   }
+
+  /** One audit row per backtest run: who compared which alerts, with what, and what came out. */
+  async audit(run: {
+    actor: string;
+    carriers: string[];
+    from: number;
+    to: number;
+    input: string;
+    changes: unknown[];
+    model: string | null;
+    counts: unknown;
+  }): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO audit_log (actor, actor_role, action, object_type, object_id, carrier_id, detail)
+       VALUES ($1, 'operator-cli', 'backtest.run', 'backtest', NULL, $2, $3)`,
+      [
+        run.actor,
+        run.carriers.length === 1 ? run.carriers[0] : null,
+        JSON.stringify({
+          carriers: run.carriers,
+          from: new Date(run.from).toISOString(),
+          to: new Date(run.to).toISOString(),
+          input: run.input,
+          changes: run.changes,
+          model: run.model,
+          counts: run.counts,
+        }),
+      ],
+    );
+  }
 }
