@@ -138,7 +138,7 @@ const OUTCOME_WORDS: Record<OutcomeBucket, string> = {
 export function formatComparison(cmp: Comparison): string[] {
   const c = cmp.counts;
   const lines = [
-    `alerts: live ${c.live}, backtest ${c.backtest}`,
+    `  alerts: live ${c.live}, backtest ${c.backtest}`,
     `  matched ${c.matched} (severity differs on ${c.severityChanged}), missed ${c.missed} (live only), new ${c.new} (backtest only)`,
     '  by kind:',
   ];

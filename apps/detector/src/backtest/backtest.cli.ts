@@ -1,4 +1,8 @@
+import { Logger } from '@nestjs/common';
 import { runBacktest } from './backtest.command';
+
+// the detector's per-alert debug lines are for the live service; the report is the output here
+Logger.overrideLogger(['error', 'warn']);
 
 runBacktest(process.argv.slice(2), process.env, {
   out: (t) => process.stdout.write(t),

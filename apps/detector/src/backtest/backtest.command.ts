@@ -1,4 +1,5 @@
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { CARRIER_ID } from '@eagle-eye/contracts';
 import { loadConfig } from '@eagle-eye/config';
@@ -42,12 +43,20 @@ audit_log row.
   --tail-s N              keep checking calls in progress this long after the last event (900)
   --list N                list up to N missed / new / changed alerts (20)
   --json F                write the whole comparison as JSON
-  --actor NAME            who runs it, for the audit log (default: $USER)
+  --actor NAME            who runs it, for the audit log (default: the login name)
   --progress-s N          progress line every N seconds on stderr (5)
 
 Exit status: 0 done, 1 failed (unreachable service, unreadable input), 2 bad usage.`;
 
 class UsageError extends Error {}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
+}
 
 interface Options {
   input: string;
@@ -164,7 +173,7 @@ export async function runBacktest(argv: string[], env: NodeJS.ProcessEnv, io: Co
     const to = time('to', values.to);
     if (from !== undefined && to !== undefined && to <= from)
       throw new UsageError('--to must be after --from');
-    const actor = (values.actor ?? env.USER ?? '').trim();
+    const actor = (values.actor ?? env.USER ?? env.LOGNAME ?? osUser()).trim();
     if (!/^[A-Za-z0-9._@-]{1,64}$/.test(actor))
       throw new UsageError('--actor (or $USER) must name who runs the backtest: 1-64 of [A-Za-z0-9._@-]');
     opts = {
@@ -218,7 +227,13 @@ async function compare(
   try {
     // reads the rules from PostgreSQL only; its keys are never used (lists go to the replay's keyspace)
     const repo = new RulesRepository(pool, redis, new RedisKeys('bt-rules-unused'));
-    const active = await repo.getActiveRuleSet();
+    const active = await repo.getActiveRuleSet().catch((e: Error) => {
+      throw /does not exist/.test(e.message)
+        ? new Error(
+            `detection rules tables missing (${e.message}): apply the migrations with \`npm run migrate\``,
+          )
+        : e;
+    });
     const set = applyCandidate(active, changes);
     let models: ModelRegistry;
     try {
@@ -239,6 +254,7 @@ async function compare(
     const counters = newCounters();
     const started = Date.now();
     let lastPrint = started;
+    let lastPrinted = -1;
     const progressLine = (p: ReplayProgress): string =>
       `backtest: ${p.events} events (${counters.lines} lines read), event time ${iso(p.eventTimeMs || null)}, ` +
       `${p.rounds} rounds, ${p.sweeps} step checks, ${p.alerts} alerts, ` +
@@ -271,11 +287,12 @@ async function compare(
         onProgress: (p) => {
           if (Date.now() - lastPrint < opts.progressMs) return;
           lastPrint = Date.now();
+          lastPrinted = p.events;
           io.err(progressLine(p));
         },
       },
     );
-    io.err(progressLine(result.progress));
+    if (result.progress.events !== lastPrinted) io.err(progressLine(result.progress));
     if (result.firstEventMs === null || result.lastEventMs === null) {
       io.err(`backtest: no event to replay in ${opts.input}\n`);
       for (const [reason, n] of counters.refused) io.err(`  refused ${n}: ${reason}\n`);
