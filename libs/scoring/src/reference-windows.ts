@@ -67,7 +67,7 @@ const OPEN_GUARD_MS = 21_600_000;
 
 /**
  * The caller windows of ONE calling number, recomputed from its events exactly as
- * caller-event-4.lua keeps them in Redis (see windows.ts for the counting rules): same buckets,
+ * caller-batch-1.lua keeps them in Redis (see windows.ts for the counting rules): same buckets,
  * same "a bucket counts while any part of it is inside the window", same replay guard, lateness
  * and out-of-order handling, same housekeeping of replay guards. Differences, by design: distinct
  * callees per day are exact sets where the script uses HyperLogLogs (so distinct1h/24h/7d may
@@ -193,7 +193,7 @@ export class ReferenceWindows {
   }
 
   /**
-   * A call this number received ended (callee-event-3.lua on the number's own windows): counted
+   * A call this number received ended (callee-batch-1.lua on the number's own windows): counted
    * when it had talk, as a call back when the number had called the caller before. Lateness and
    * duplicates are the calling number's script's business, so every call given here counts.
    */

@@ -1,6 +1,6 @@
 /**
  * What the detector knows about a calling number at one moment: its caller-side windows in event
- * time, as caller-event-4.lua keeps them in Redis and as the offline reference (reference-windows.ts)
+ * time, as caller-batch-1.lua keeps them in Redis and as the offline reference (reference-windows.ts)
  * recomputes them from the same events for training. One definition for both.
  *
  * Buckets: 2-minute (10-minute window), 10-minute (1-hour window), 2-hour (24-hour window) and UTC
@@ -103,7 +103,7 @@ export function emptyWindows(at: number): CallerWindows {
   };
 }
 
-/** Talk seconds from which an ended call counts as long (`long24h`; caller-event-4.lua ARGV[21]). */
+/** Talk seconds from which an ended call counts as long (`long24h`; caller-batch-1.lua ARGV[5]). */
 export const LONG_CALL_S = 180;
 
 /** Window lengths and bucket sizes, ms. */

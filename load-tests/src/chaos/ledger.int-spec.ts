@@ -31,7 +31,7 @@ describe('chaos ledger', () => {
     await db.drop();
   });
 
-  /** a caller's windows as caller-event-4.lua leaves them: replay guard and one day bucket */
+  /** a caller's windows as caller-batch-1.lua leaves them: replay guard and one day bucket */
   async function windows(caller: string, mask: number, attempts: number, answered: number, ended: number) {
     const y = Buffer.alloc(18);
     y.writeUInt16LE(attempts, 0);

@@ -17,7 +17,7 @@ import { RedisKeys } from '@eagle-eye/redis';
 import { list, num, ResolvedRules } from '@eagle-eye/rules';
 import type { Span } from '@opentelemetry/api';
 import { LONG_CALL_S } from '@eagle-eye/scoring';
-import { CallerBatch, CallerEventArgs, receivedBucketArgs } from '../lua/caller-args';
+import { CalleeBatch, CalleeEventArgs, CallerBatch, CallerEventArgs } from '../lua/caller-args';
 import { CallerStatus } from '../lua/caller-reply';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
 import {
@@ -300,21 +300,29 @@ export class DetectionService {
     );
     const endedHere = new Set(works.filter((w) => w.ev.type === 'ENDED').map((w) => w.callFp));
     const endOf = new Map(works.filter((w) => w.ev.type === 'ENDED').map((w) => [w.callFp, w.ev]));
-    const calleeCalls = calleeWork.map((w) => {
+    // one callee script call per key group, then the probes' caller-side reads (after the callee
+    // writes of the same round, as one pipeline)
+    const callees = this.calleeBatch();
+    const calleeRefs = calleeWork.map((w) => {
       // a late answer only reads the callee's side: its call is over, nothing is to be watched
-      if (lateAnswer(w)) return this.calleeCall('r', w.ev.t, w, 'N', { talk: 0, suspect: 0, ctx: '' });
+      if (lateAnswer(w))
+        return callees.add(this.calleeEvent('r', w.ev.t, w, 'N', { talk: 0, suspect: false, ctx: '' }));
       const stored = storedCall(w);
-      return this.calleeCall('a', w.ev.t, w, TYPE_CODE[w.ev.type], {
-        talk: w.ev.talk ?? 0,
-        suspect: w.caller && isSuspect(w.rules, w.caller) ? 1 : 0,
-        ctx: w.ev.type === 'ANSWERED' ? JSON.stringify(stored) : '',
-        // the callee's own windows count a received call once: when the caller script applied its end
-        countReceived: w.ev.type === 'ENDED' && w.status === 0 && (w.ev.talk ?? 0) > 0,
-      });
+      return callees.add(
+        this.calleeEvent('a', w.ev.t, w, w.ev.type === 'ANSWERED' ? 'N' : 'E', {
+          talk: w.ev.talk ?? 0,
+          suspect: !!w.caller && isSuspect(w.rules, w.caller),
+          ctx: w.ev.type === 'ANSWERED' ? JSON.stringify(stored) : '',
+          // the callee's own windows count a received call once: when the caller script applied its end
+          countReceived: w.ev.type === 'ENDED' && w.status === 0 && (w.ev.talk ?? 0) > 0,
+        }),
+      );
     });
     const probes = this.callerBatch();
     const probeRefs = probeWork.map((w) => probes.add(this.calleeProfile(w)));
+    const calleeCalls = callees.calls();
     const r2 = await this.scripts.run([...calleeCalls, ...probes.calls()]);
+    const calleeReply = callees.decode(r2.slice(0, calleeCalls.length));
     const probed = probes.decode(r2.slice(calleeCalls.length));
 
     // 3. alert claims and due-time bookkeeping, in event order
@@ -325,10 +333,8 @@ export class DetectionService {
     /** calls that got a victim alert claim the usual way (the callee is the victim) */
     const claimedCalls = new Set<string>();
     calleeWork.forEach((w, i) => {
-      const r = r2[i] as unknown[];
-      const [status, familiar, suspectCallers] = [Number(r[0]), Number(r[1]), Number(r[2])];
-      const [level, answeredAt, ended, talk] = [Number(r[4]), Number(r[6]), Number(r[7]), Number(r[8])];
-      if (status === 2) return;
+      const r = calleeReply(calleeRefs[i]);
+      const { familiar, suspectCallers, level, answeredAt, ended, talkS: talk } = r;
       const member = this.dueMember(w.carrierId, w.ev.callee, w.ev.caller, w.ev.call);
       const dueKey = this.keys.detectorDue(this.dueShard(w.ev.callee));
       const rules = w.rules;
@@ -410,7 +416,7 @@ export class DetectionService {
         return;
       }
       // ENDED
-      if (String(r[3] ?? '') !== '' || level > 0) {
+      if (r.ctx !== '' || level > 0) {
         due.zrem(dueKey, member);
         dueOps++;
       }
@@ -538,7 +544,7 @@ export class DetectionService {
       }
     });
     if (!items.length) return 0;
-    const reads: ScriptCall[] = [];
+    const calleeReads = this.calleeBatch();
     const callerReads = this.callerBatch();
     const ws: Work[] = [];
     for (const it of items) {
@@ -556,10 +562,14 @@ export class DetectionService {
         sims: 0,
       };
       ws.push(w);
-      reads.push(this.calleeCall('r', at, w, 'N', { talk: 0, suspect: 0, ctx: '' }));
     }
+    const calleeRefs = ws.map((w) =>
+      calleeReads.add(this.calleeEvent('r', at, w, 'N', { talk: 0, suspect: false, ctx: '' })),
+    );
     const callerRefs = ws.map((w) => callerReads.add(this.callerEvent('r', at, w, 'A')));
+    const reads = calleeReads.calls();
     const rr = await this.scripts.run([...reads, ...callerReads.calls()]);
+    const calleeRead = calleeReads.decode(rr.slice(0, reads.length));
     const callerRead = callerReads.decode(rr.slice(reads.length));
     const claims: ScriptCall[] = [];
     const onClaim: ((res: number) => void)[] = [];
@@ -568,10 +578,10 @@ export class DetectionService {
     ws.forEach((w, i) => {
       const it = items[i];
       const dueKey = this.keys.detectorDue(it.shard);
-      const callee = rr[i] as unknown[];
-      const ctxRaw = String(callee[3] ?? '');
-      const answeredAt = Number(callee[6]);
-      if (!ctxRaw || Number(callee[7]) === 1) {
+      const callee = calleeRead(calleeRefs[i]);
+      const ctxRaw = callee.ctx;
+      const answeredAt = callee.answeredAt;
+      if (!ctxRaw || callee.ended) {
         p.zrem(dueKey, it.member);
         return;
       }
@@ -594,8 +604,8 @@ export class DetectionService {
       );
       const durationS = Math.max(0, Math.floor((at - answeredAt) / 1000));
       const score = scoreCall(rules, caller, {
-        familiar: Number(callee[1]),
-        suspectCallers: Number(callee[2]),
+        familiar: callee.familiar,
+        suspectCallers: callee.suspectCallers,
         durationS,
         age: ctx.age,
       });
@@ -697,7 +707,11 @@ export class DetectionService {
     jobs: AlertJob[],
   ): void {
     const stored = storedCall(w);
-    claims.push(this.calleeCall('a', w.ev.t, w, 'N', { talk: 0, suspect: 0, ctx: JSON.stringify(stored) }));
+    const register = this.calleeBatch();
+    register.add(
+      this.calleeEvent('a', w.ev.t, w, 'N', { talk: 0, suspect: false, ctx: JSON.stringify(stored) }),
+    );
+    claims.push(...register.calls());
     onClaim.push(() => undefined);
     claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, w.rules, 'live'));
     onClaim.push((res) => {
@@ -773,37 +787,36 @@ export class DetectionService {
     };
   }
 
-  private calleeCall(
+  /** A callee-batch script call for one round: every key group's answered and ended calls in one call. */
+  private calleeBatch(): CalleeBatch {
+    return new CalleeBatch(this.keys, {
+      latenessMs: this.opts.latenessMs,
+      stateTtlS: this.opts.windowTtlS,
+      familiarTtlS: this.opts.familiarTtlS,
+      historyTtlS: this.opts.historyTtlS,
+    });
+  }
+
+  private calleeEvent(
     op: 'a' | 'r',
     t: number,
     w: Work,
-    type: string,
-    x: { talk: number; suspect: number; ctx: string; countReceived?: boolean },
-  ): ScriptCall {
-    const tok = w.ev.callee;
-    const [bucket2h, day] = receivedBucketArgs(t);
+    type: 'N' | 'E',
+    x: { talk: number; suspect: boolean; ctx: string; countReceived?: boolean },
+  ): CalleeEventArgs {
     return {
-      script: 'callee-event',
-      keys: [this.keys.numCallee(tok), this.keys.numFamiliar(tok), this.keys.numWindows(tok)],
-      args: [
-        op,
-        t,
-        type,
-        w.callFp,
-        w.callerFp,
-        this.opts.latenessMs,
-        x.talk,
-        x.suspect,
-        x.ctx,
-        this.opts.windowTtlS,
-        num(w.rules.ring_relay, 'windowS') * 1000,
-        num(w.rules.familiar, 'minTalkS'),
-        this.opts.familiarTtlS,
-        x.countReceived ? 1 : 0,
-        bucket2h,
-        day,
-        this.opts.historyTtlS,
-      ],
+      op,
+      token: w.ev.callee,
+      t,
+      type,
+      callFp: w.callFp,
+      callerFp: w.callerFp,
+      talkS: x.talk,
+      suspect: x.suspect,
+      ctx: x.ctx,
+      ringMs: num(w.rules.ring_relay, 'windowS') * 1000,
+      minTalkS: num(w.rules.familiar, 'minTalkS'),
+      countReceived: x.countReceived ?? false,
     };
   }
 

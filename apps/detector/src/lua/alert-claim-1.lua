@@ -1,7 +1,7 @@
 --[[
   Claims the right to raise (or upgrade) one victim alert, once, across replicas and redeliveries.
 
-  KEYS[1] {n:victim}:v   callee state hash (see callee-event-2.lua)
+  KEYS[1] {g<k>}:n:<victim>:v   callee state hash (see callee-batch-1.lua)
 
   ARGV[1] call fingerprint
   ARGV[2] suspect (caller) fingerprint

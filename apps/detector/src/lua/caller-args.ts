@@ -3,10 +3,6 @@ import type { RedisKeys } from '@eagle-eye/redis';
 import { CallerReply, CallerStatus, decodeCallerReply } from './caller-reply';
 import type { ScriptCall } from './detector-scripts';
 
-/** Bucket sizes of caller-batch-1.lua (and callee-event-3.lua's received-call fields), ms. */
-const D = 7_200_000;
-const DAY = 86_400_000;
-
 /** One event (or read) for caller-batch-1.lua, in the fields of its header. */
 export interface CallerEventArgs {
   op: 'a' | 'r';
@@ -48,8 +44,34 @@ export interface BatchRef {
 /** Events per script call at most: a bigger group is split into several calls, in order. */
 const MAX_PER_CALL = 1000;
 
+/**
+ * A round's script calls, one per key group (per MAX_PER_CALL items): the part the caller and
+ * callee batches share. Items of one group keep the order they were added in.
+ */
+class GroupChunks<C extends { stem: string; items: number }> {
+  readonly chunks: C[] = [];
+  /** group -> index of its open chunk in `chunks` */
+  private readonly open = new Map<number, number>();
+
+  constructor(
+    private readonly keys: RedisKeys,
+    private readonly make: (stem: string) => C,
+  ) {}
+
+  /** The index of the chunk that takes the next item of `token`'s group. */
+  of(token: string): number {
+    const group = this.keys.keyGroup(token);
+    const at = this.open.get(group);
+    if (at !== undefined && this.chunks[at].items < MAX_PER_CALL) return at;
+    this.chunks.push(this.make(this.keys.groupStem(group)));
+    this.open.set(group, this.chunks.length - 1);
+    return this.chunks.length - 1;
+  }
+}
+
 interface Chunk {
   stem: string;
+  items: number;
   events: (string | number)[];
   ts: number[];
   devices: string[];
@@ -61,22 +83,27 @@ interface Chunk {
  * order they were added in, so one number's events apply in event-time order.
  */
 export class CallerBatch {
-  private readonly chunks: Chunk[] = [];
-  /** group -> index of its open chunk in `chunks` */
-  private readonly open = new Map<number, number>();
+  private readonly groups: GroupChunks<Chunk>;
 
   constructor(
-    private readonly keys: RedisKeys,
+    keys: RedisKeys,
     private readonly opts: CallerBatchOptions,
-  ) {}
+  ) {
+    this.groups = new GroupChunks(keys, (stem) => ({ stem, items: 0, events: [], ts: [], devices: [] }));
+  }
+
+  private get chunks(): Chunk[] {
+    return this.groups.chunks;
+  }
 
   get size(): number {
     return this.chunks.length;
   }
 
   add(e: CallerEventArgs): BatchRef {
-    const call = this.chunkOf(this.keys.keyGroup(e.token));
+    const call = this.groups.of(e.token);
     const c = this.chunks[call];
+    c.items++;
     c.ts.push(e.t);
     c.events.push(
       e.op,
@@ -97,8 +124,9 @@ export class CallerBatch {
 
   /** Adds `sim` (a caller fingerprint; '' only reads) to handset `device`'s distinct SIMs. */
   addDevice(device: string, sim: string): BatchRef {
-    const call = this.chunkOf(this.keys.keyGroup(device));
+    const call = this.groups.of(device);
     const c = this.chunks[call];
+    c.items++;
     c.devices.push(device, sim);
     return { call, index: c.devices.length / 2 - 1 };
   }
@@ -144,15 +172,6 @@ export class CallerBatch {
       }),
     );
   }
-
-  private chunkOf(group: number): number {
-    const at = this.open.get(group);
-    if (at !== undefined && this.chunks[at].ts.length + this.chunks[at].devices.length / 2 < MAX_PER_CALL)
-      return at;
-    this.chunks.push({ stem: this.keys.groupStem(group), events: [], ts: [], devices: [] });
-    this.open.set(group, this.chunks.length - 1);
-    return this.chunks.length - 1;
-  }
 }
 
 export class CallerBatchReplies {
@@ -180,10 +199,127 @@ export function singleCallerCall(
 
 export { CallerStatus };
 
-/**
- * ARGV[15..16] of callee-event-3.lua for event time `t`: the 2-hour bucket index and the UTC day,
- * as digits (the script prefixes them with its field letters).
- */
-export function receivedBucketArgs(t: number): [string, string] {
-  return [String(Math.floor(t / D)), String(Math.floor(t / DAY))];
+/** One answered or ended call (or a read) for callee-batch-1.lua, in the fields of its header. */
+export interface CalleeEventArgs {
+  op: 'a' | 'r';
+  /** the called number */
+  token: string;
+  t: number;
+  type: 'N' | 'E';
+  callFp: string;
+  callerFp: string;
+  talkS: number;
+  /** the caller's own score makes it a suspect */
+  suspect: boolean;
+  /** call context JSON (answered), '' otherwise */
+  ctx: string;
+  ringMs: number;
+  minTalkS: number;
+  /** count the received call in the callee's own windows (an end with talk, applied the first time) */
+  countReceived: boolean;
+}
+
+/** What callee-batch-1.lua takes once per call. */
+export interface CalleeBatchOptions {
+  latenessMs: number;
+  /** TTL of the callee state hash, seconds */
+  stateTtlS: number;
+  familiarTtlS: number;
+  /** TTL of the windows hash (the received-call counters), seconds */
+  historyTtlS: number;
+}
+
+/** callee-batch-1.lua's reply for one event. */
+export interface CalleeReply {
+  /** 0 applied, 1 duplicate, 3 read */
+  status: number;
+  /** 1 the callee called the caller before, 2 they talked before */
+  familiar: number;
+  /** distinct suspect callers in the ring window */
+  suspectCallers: number;
+  /** the call's stored context, '' when it is not in progress */
+  ctx: string;
+  level: number;
+  step: number;
+  answeredAt: number;
+  ended: boolean;
+  talkS: number;
+}
+
+interface CalleeChunk {
+  stem: string;
+  items: number;
+  events: (string | number)[];
+}
+
+/** The callee side's batch: one callee-batch-1.lua call per key group of the called numbers. */
+export class CalleeBatch {
+  private readonly groups: GroupChunks<CalleeChunk>;
+
+  constructor(
+    keys: RedisKeys,
+    private readonly opts: CalleeBatchOptions,
+  ) {
+    this.groups = new GroupChunks(keys, (stem) => ({ stem, items: 0, events: [] }));
+  }
+
+  get size(): number {
+    return this.groups.chunks.length;
+  }
+
+  add(e: CalleeEventArgs): BatchRef {
+    const call = this.groups.of(e.token);
+    const c = this.groups.chunks[call];
+    c.events.push(
+      e.op,
+      e.token,
+      e.t,
+      e.type,
+      e.callFp,
+      e.callerFp,
+      e.talkS,
+      e.suspect ? 1 : 0,
+      e.ctx,
+      e.ringMs,
+      e.minTalkS,
+      e.countReceived ? 1 : 0,
+    );
+    return { call, index: c.items++ };
+  }
+
+  calls(): ScriptCall[] {
+    const o = this.opts;
+    return this.groups.chunks.map((c) => ({
+      script: 'callee-batch' as const,
+      keys: [c.stem],
+      args: [o.latenessMs, o.stateTtlS, o.familiarTtlS, o.historyTtlS, c.items, ...c.events],
+    }));
+  }
+
+  /** Decodes the replies of `calls()`, in its order. */
+  decode(replies: unknown[]): (ref: BatchRef) => CalleeReply {
+    const flat = replies.map((r, i) => {
+      const a = r as unknown[];
+      if (a.length !== 9 * this.groups.chunks[i].items)
+        throw new Error(
+          `callee-batch reply of ${a.length} values, expected ${9 * this.groups.chunks[i].items}`,
+        );
+      return a;
+    });
+    return ({ call, index }) => {
+      const a = flat[call];
+      const o = 9 * index;
+      return {
+        status: Number(a[o]),
+        familiar: Number(a[o + 1]),
+        suspectCallers: Number(a[o + 2]),
+        ctx: String(a[o + 3] ?? ''),
+        level: Number(a[o + 4]),
+        step: Number(a[o + 5]),
+        answeredAt: Number(a[o + 6]),
+        ended: Number(a[o + 7]) === 1,
+        talkS: Number(a[o + 8]),
+      };
+    };
+  }
 }

@@ -23,7 +23,7 @@
                            `Y<day>` UTC day bucket (event time / 86400000): the same '<HHHHIHHH' layout
                            `J<k>` `K<k>` `I<day>` `R<day>` answered calls this number RECEIVED (J,
                              I) and those from numbers it had called before (K, R: called back), per
-                             2-hour bucket and day: integers written by callee-event-3.lua
+                             2-hour bucket and day: integers written by callee-batch-1.lua
                            (counters saturate at 65535, talk seconds at 2^32 - 1)
                            `c<call>` "mask:tLast" event types applied to a call (1 attempt, 2 answered,
                              4 ended): the replay guard

@@ -1,7 +1,7 @@
 import type { CallerWindows } from '@eagle-eye/scoring';
 
 /**
- * Status of a caller-event reply: applied; duplicate (the call already had this event type, nothing
+ * Status of a caller-batch event reply: applied; duplicate (the call already had this event type, nothing
  * changed); late (older than the number's watermark minus lateness, dropped); read (op 'r').
  */
 export const CallerStatus = { Applied: 0, Duplicate: 1, Late: 2, Read: 3 } as const;

@@ -3,10 +3,10 @@ import { RedisKeys } from '@eagle-eye/redis';
 import { CallerWindows, LONG_CALL_S, ReferenceWindows, WINDOW } from '@eagle-eye/scoring';
 import { connectTestRedis, dropRedisPrefix, uniqueId } from '@eagle-eye/testing';
 import {
+  CalleeBatch,
   CallerBatch,
   CallerBatchOptions,
   CallerEventArgs,
-  receivedBucketArgs,
   singleCallerCall,
 } from './caller-args';
 import { CallerReply } from './caller-reply';
@@ -362,7 +362,7 @@ describe('caller windows: offline reference vs caller-batch-1.lua', () => {
     ]);
   });
 
-  it('counts received calls and calls back (callee-event-3.lua) as the reference does, on every read', async () => {
+  it('counts received calls and calls back (callee-batch-1.lua) as the reference does, on every read', async () => {
     const num = 'recv';
     const ref = new ReferenceWindows({ shortCallS: SHORT_S, longCallS: LONG_CALL_S, latenessMs: LATENESS });
     const rnd = prng(99);
@@ -370,30 +370,27 @@ describe('caller windows: offline reference vs caller-batch-1.lua', () => {
     const called: string[] = [];
     let seq = 0;
     const received = async (t: number, caller: string, talkS: number, count: 0 | 1) => {
-      const [bucket2h, day] = receivedBucketArgs(t);
-      await scripts.one({
-        script: 'callee-event',
-        keys: [keys.numCallee(num), keys.numFamiliar(num), keys.numWindows(num)],
-        args: [
-          'a',
-          t,
-          'E',
-          `in${seq++}`,
-          caller,
-          LATENESS,
-          talkS,
-          0,
-          '',
-          26 * 3600,
-          3600_000,
-          60,
-          30 * 86400,
-          count,
-          bucket2h,
-          day,
-          8 * 86400 + 3600,
-        ],
+      const b = new CalleeBatch(keys, {
+        latenessMs: LATENESS,
+        stateTtlS: 26 * 3600,
+        familiarTtlS: 30 * 86400,
+        historyTtlS: 8 * 86400 + 3600,
       });
+      b.add({
+        op: 'a',
+        token: num,
+        t,
+        type: 'E',
+        callFp: `in${seq++}`,
+        callerFp: caller,
+        talkS,
+        suspect: false,
+        ctx: '',
+        ringMs: 3600_000,
+        minTalkS: 60,
+        countReceived: count === 1,
+      });
+      await scripts.run(b.calls());
       if (count) ref.incoming({ t, caller, talkS });
     };
     for (let day = 0; day < 9; day++) {

@@ -10,7 +10,7 @@ export const LUA_DIR =
     existsSync(join(d, 'caller-batch-1.lua')),
   ) ?? __dirname;
 
-export type ScriptName = 'caller-batch' | 'callee-event' | 'alert-claim' | 'due-claim';
+export type ScriptName = 'caller-batch' | 'callee-batch' | 'alert-claim' | 'due-claim';
 
 export interface LuaScript {
   name: ScriptName;

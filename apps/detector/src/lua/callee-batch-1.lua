@@ -1,0 +1,175 @@
+--[[
+  Callee side of a batch of answered and ended calls (and the sweep's reads), all of called numbers
+  in one key group: the calls each number is on, who reached it. One call per key group per round,
+  the events of one number applied one after another in the order given, exactly as one call per
+  event would.
+
+  KEYS[1] <stem>         the group's key stem `<prefix>:{g<k>}:` (libs/redis keys.ts): every key
+                         this script touches starts with it, so all of them hash to one slot
+
+  Keys under the stem (built here from KEYS[1] and each event's called number):
+  <stem>n:<callee>:v     callee state hash (empty, hence gone, when nothing is going on):
+                           `c<call>` call context (opaque JSON) while the call is in progress;
+                           `a<call>` "level|step|answeredAt" alert state of a call in progress;
+                           `z<call>` "endedAt|talk|level" an alerted call that ended (kept for lateness);
+                           `s<caller>` last time a suspect caller reached this number;
+                           `o<caller>` cooldown: no new alert for this pair before this time
+  <stem>n:<callee>:f     familiarity: `<caller>` = 1 the callee called it, `t<caller>` = 1 they talked
+  <stem>n:<callee>:w     the callee's own caller windows (caller-batch-1.lua): an answered call it
+                           RECEIVED counts there once it ends with talk, in `J<k>` (2-hour bucket k)
+                           and `I<day>` (UTC day); when the callee had called this caller before (a
+                           call back), also in `K<k>` and `R<day>`. Plain integers (HINCRBY).
+
+  ARGV[1] lateness, ms
+  ARGV[2] TTL of the state key, seconds
+  ARGV[3] familiarity TTL, seconds
+  ARGV[4] TTL of the windows hash, seconds
+  ARGV[5] n, the number of events
+  then n events of 12 fields each (event i at offset o = 5 + 12 * (i - 1)):
+    o+1 op: 'a' apply, 'r' read (the sweep, a late answer)
+    o+2 called number token
+    o+3 event time, epoch ms (read: the sweep's event-time now)
+    o+4 type: 'N' answered, 'E' ended
+    o+5 call fingerprint
+    o+6 caller fingerprint
+    o+7 talk seconds (ended)
+    o+8 1 when the caller's own score makes it a suspect
+    o+9 call context JSON (answered)
+    o+10 ring window, ms (distinct suspect callers counted over it)
+    o+11 minimum talk seconds that make a pair familiar
+    o+12 1 to count the received call in the windows hash (an ENDED event with talk, applied for
+         the first time by the caller script), else 0
+
+  Late events never get here: the caller script of the same event drops them first.
+
+  Returns 9 values per event, one event after another: status, familiarity bits (1 called before,
+  2 talked before), distinct suspect callers in the ring window, context or '', alert level, alert
+  step, answeredAt, ended (0/1), talk. status: 0 applied, 1 duplicate, 3 read
+]]
+local late = tonumber(ARGV[1])
+local STATE_TTL, FAM_TTL, HIST_TTL = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local STEM = KEYS[1]
+local sbyte, floor = string.byte, math.floor
+local out = {}
+
+-- received-call field suffixes of an event time: the 2-hour bucket and the UTC day, as digits
+local memo = {}
+local function buckets(t)
+  local k = floor(t / 7200000)
+  local b = memo[k]
+  if b then return b end
+  b = { tostring(k), tostring(floor(t / 86400000)) }
+  memo[k] = b
+  return b
+end
+
+local function event(o)
+  local op, ts, typ = ARGV[o + 1], ARGV[o + 3], ARGV[o + 4]
+  local t = tonumber(ts)
+  local call, caller, ring = ARGV[o + 5], ARGV[o + 6], tonumber(ARGV[o + 10])
+  local nb = STEM .. 'n:' .. ARGV[o + 2]
+  local kv, kf, kw = nb .. ':v', nb .. ':f', nb .. ':w'
+
+
+  local h = {}
+  local flat = redis.call('HGETALL', kv)
+  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+  local status = 3
+  local ctx = h['c' .. call] or ''
+  local level, step, answered = 0, -1, 0
+  if h['a' .. call] then
+    local l, s, at = string.match(h['a' .. call], '^(%d+)|(%-?%d+)|(%d+)$')
+    level, step, answered = tonumber(l), tonumber(s), tonumber(at)
+  end
+  local ended, talk = 0, 0
+  if h['z' .. call] then
+    local _, tk, l = string.match(h['z' .. call], '^(%d+)|(%d+)|(%d+)$')
+    ended, talk, level = 1, tonumber(tk), tonumber(l)
+  end
+  local fam = redis.call('HMGET', kf, caller, 't' .. caller)
+  local bits = ((fam[1] and 1) or 0) + ((fam[2] and 2) or 0)
+  local set, drop = {}, {}
+
+  if op == 'a' then
+    if typ == 'N' then
+      if ctx ~= '' or ended == 1 then
+        status = 1
+      else
+        status = 0
+        ctx = ARGV[o + 9]
+        answered = t
+        set = { 'c' .. call, ctx, 'a' .. call, '0|-1|' .. ts }
+        if ARGV[o + 8] == '1' and t > tonumber(h['s' .. caller] or '0') then
+          set[#set + 1] = 's' .. caller
+          set[#set + 1] = ts
+          h['s' .. caller] = ts
+        end
+      end
+    elseif ended == 1 then
+      status = 1
+    else
+      status = 0
+      ended = 1
+      talk = tonumber(ARGV[o + 7])
+      if ctx ~= '' then
+        drop = { 'c' .. call, 'a' .. call }
+        h['c' .. call], h['a' .. call] = nil, nil
+        -- only an alerted call needs remembering after its end (CallEnded, no post-call alert)
+        if level > 0 then set = { 'z' .. call, ts .. '|' .. ARGV[o + 7] .. '|' .. (level == 1 and '1' or '2') } end
+      end
+      -- A long call makes the pair familiar, unless it was alerted: a scammer's call must not
+      -- whitelist the scammer for the next one.
+      if talk >= tonumber(ARGV[o + 11]) and level == 0 then
+        redis.call('HSETNX', kf, 't' .. caller, 1)
+        redis.call('EXPIRE', kf, FAM_TTL)
+      end
+    end
+  end
+  -- A received call counts in the callee's own windows (its incoming share, who calls it back); the
+  -- caller script's replay guard decided it is the first time (field o+12).
+  if op == 'a' and typ == 'E' and ARGV[o + 12] == '1' and tonumber(ARGV[o + 7]) > 0 then
+    local B = buckets(t)
+    local jf = 'J' .. B[1]
+    if redis.call('HINCRBY', kw, jf, 1) == 1 then redis.call('EXPIRE', kw, HIST_TTL) end
+    redis.call('HINCRBY', kw, 'I' .. B[2], 1)
+    if bits % 2 == 1 then
+      redis.call('HINCRBY', kw, 'K' .. B[1], 1)
+      redis.call('HINCRBY', kw, 'R' .. B[2], 1)
+    end
+  end
+
+  -- Count distinct suspect callers in the ring window; on apply, drop what has expired.
+  local n = 0
+  for f, v in pairs(h) do
+    local kind = sbyte(f)
+    if kind == 115 then -- s
+      local ts = tonumber(v)
+      if ts >= t - ring and ts <= t + late then
+        n = n + 1
+      elseif status == 0 and ts < t - ring - late then
+        drop[#drop + 1] = f
+      end
+    elseif status == 0 and kind == 122 then -- z
+      if tonumber(string.match(v, '^(%d+)')) < t - late then drop[#drop + 1] = f end
+    elseif status == 0 and kind == 111 then -- o
+      if tonumber(v) < t - late then drop[#drop + 1] = f end
+    elseif status == 0 and kind == 97 then -- a
+      -- a call whose end never arrived
+      if tonumber(string.match(v, '(%d+)$')) < t - 21600000 then
+        drop[#drop + 1] = f
+        drop[#drop + 1] = 'c' .. string.sub(f, 2)
+      end
+    end
+  end
+  if status == 0 then
+    if #set > 0 then redis.call('HSET', kv, unpack(set)) end
+    if #drop > 0 then redis.call('HDEL', kv, unpack(drop)) end
+    if #set > 0 then redis.call('EXPIRE', kv, STATE_TTL) end
+  end
+  local r = #out
+    out[r + 1], out[r + 2], out[r + 3], out[r + 4], out[r + 5] = status, bits, n, ctx, level
+    out[r + 6], out[r + 7], out[r + 8], out[r + 9] = step, answered, ended, talk
+end
+
+for i = 1, tonumber(ARGV[5]) do event(5 + 12 * (i - 1)) end
+return out
