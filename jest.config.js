@@ -5,9 +5,13 @@ const { existsSync } = require('node:fs');
 const { join } = require('node:path');
 const { compilerOptions } = require('./tsconfig.json');
 
-const moduleNameMapper = Object.fromEntries(
-  Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
-);
+const moduleNameMapper = {
+  ...Object.fromEntries(
+    Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${alias}$`, `<rootDir>/${target}`]),
+  ),
+  // the web console imports single files of libs/contracts (its bundle takes only what it uses)
+  '^@eagle-eye/contracts/(.*)$': '<rootDir>/libs/contracts/src/$1',
+};
 
 module.exports = {
   testEnvironment: 'node',

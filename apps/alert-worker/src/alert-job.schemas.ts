@@ -5,6 +5,8 @@ import {
   CALL_ID,
   CARRIER_ID,
   REGION,
+  REASON_CODES,
+  ReasonCode,
   CallEndedJob,
   EscalateUnclaimedJob,
   SuspectNumberJob,
@@ -28,9 +30,32 @@ const callId = z
   .refine((v) => !idLooksLikeNumber(v), { message: 'must not contain a phone number' });
 const region = z.string().regex(REGION);
 const epochMs = z.number().int().min(0).max(8.64e15);
+/**
+ * A reason's figures: counts, percentages, a model version, a list note (free text an operator
+ * wrote: checked for phone numbers like the reason's text).
+ */
+const reasonParams = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_]{1,40}$/),
+    z.union([
+      z.number().finite(),
+      z
+        .string()
+        .max(300)
+        .transform((t) => redactPhoneNumbers(t)),
+    ]),
+  )
+  .refine((p) => Object.keys(p).length <= 40, { message: 'at most 40 parameters' });
 const reason = z.object({
   rule: z.string().min(1).max(64),
   points: z.number().finite(),
+  // a code this worker does not know (a newer detector) or malformed figures cost the reason its
+  // wording in the operator's language, never the alert: the English text still says it
+  code: z
+    .enum(REASON_CODES as [ReasonCode, ...ReasonCode[]])
+    .optional()
+    .catch(undefined),
+  params: reasonParams.optional().catch(undefined),
   text: z
     .string()
     .max(500)

@@ -303,7 +303,8 @@ describe('intelligence pages in a browser', () => {
     const kinds = await page.$$eval('#case-steps > li', (l) => l.map((x) => x.getAttribute('data-kind')));
     // S1's earlier call, S2 on the victim, the answer, raised, upgraded, routed to police (by time)
     expect(kinds).toEqual(['other', 'victim', 'this', 'step', 'step', 'step']);
-    expect(await page.textContent('#case-steps')).toContain('called 41 different people in the last hour');
+    // the detector's reasons in the page's language (these are stored as sentences: by pattern)
+    expect(await page.textContent('#case-steps')).toContain('过去一小时拨打了 41 个不同的人');
     expect(await page.$$eval('#case-evidence tr', (r) => r.length)).toBe(2);
     await shot(page, 'intel-case-timeline-zh');
     await expectNoSeriousAxeViolations(page, 'case timeline');

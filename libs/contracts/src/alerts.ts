@@ -1,3 +1,5 @@
+import type { ReasonCode, ReasonParams } from './reasons';
+
 /**
  * Alert jobs: apps/detector -> BullMQ -> apps/alert-worker, and the alert as consoles see it.
  * Queue and job names are string enums with a payload map, so a producer and a consumer cannot
@@ -26,7 +28,15 @@ export interface AlertReason {
   /** rule id, for example `fanout` */
   rule: string;
   points: number;
-  /** plain words, for example "called 143 different people in the last hour" */
+  /**
+   * which sentence of the rule (reasons.ts REASON_MESSAGES_EN), for example `fanout_hour`; the
+   * console words it in the operator's language. Absent on reasons stored before codes existed:
+   * then `text` is all there is.
+   */
+  code?: ReasonCode;
+  /** the sentence's figures, for example `{ distinct: 143 }` */
+  params?: ReasonParams;
+  /** the same in English words, for example "called 143 different people in the last hour" */
   text: string;
   /** true when the rule is report-only: it is shown and counted but did not decide the alert */
   reportOnly?: boolean;

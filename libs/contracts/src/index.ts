@@ -5,3 +5,4 @@ export * as ingestV1 from './generated/eagleeye/v1/ingest';
 export * from './ids';
 export * from './call-event.validator';
 export * from './call-event-ndjson';
+export * from './reasons';

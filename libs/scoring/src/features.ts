@@ -1,3 +1,4 @@
+import { englishReason, featureMessage } from '@eagle-eye/contracts';
 import type { CallerWindows } from './windows';
 
 /**
@@ -69,58 +70,55 @@ export function callerFeatures(w: CallerWindows, out = new Float64Array(FEATURE_
   return out;
 }
 
-const pct = (x: number): string => `${Math.round(x * 100)} %`;
+const pct = (x: number): number => Math.round(x * 100);
 
-/** A feature in plain words, for an alert's reasons ("called 31 different people in 24 hours"). */
-export function describeFeature(name: FeatureName, w: CallerWindows): string {
+/**
+ * A feature's figure as an alert's reason shows it (a count, a percentage, calls per person with
+ * two decimals): the parameter of its message in libs/contracts (REASON_MESSAGES_EN.features).
+ */
+export function featureFigure(name: FeatureName, w: CallerWindows): number | string {
   switch (name) {
     case 'attempts10m':
-      return `${w.attempts10m} calls in the last 10 minutes`;
     case 'attempts1h':
-      return `${w.attempts1h} calls in the last hour`;
     case 'distinct1h':
-      return `called ${w.distinct1h} different people in the last hour`;
     case 'attempts24h':
-      return `${w.attempts24h} calls in 24 hours`;
     case 'distinct24h':
-      return `called ${w.distinct24h} different people in 24 hours`;
-    case 'callsPerCallee24h':
-      return `${ratio(w.attempts24h, w.distinct24h).toFixed(2)} calls per person in 24 hours`;
-    case 'newShare24h':
-      return `${pct(ratio(w.newEver24h, w.attempts24h))} of today's calls to people it never called before`;
-    case 'answeredShare24h':
-      return `${pct(ratio(w.answered24h, w.attempts24h))} of its calls answered`;
-    case 'talkMean24h':
-      return `talks ${Math.round(ratio(w.talk24h, w.ended24h))} s per answered call`;
-    case 'shortShare24h':
-      return `${pct(ratio(w.short24h, w.ended24h))} of answered calls hung up within seconds`;
-    case 'longShare24h':
-      return `${pct(ratio(w.long24h, w.ended24h))} of answered calls last over 3 minutes`;
     case 'slots24h':
-      return `calling in ${w.slots24h} of the last twelve 2-hour slots`;
     case 'attempts7d':
-      return `${w.attempts7d} calls in 7 days`;
     case 'distinct7d':
-      return `called ${w.distinct7d} different people in 7 days`;
-    case 'callsPerCallee7d':
-      return `${ratio(w.attempts7d, w.distinct7d).toFixed(2)} calls per person in 7 days`;
-    case 'newShare7d':
-      return `${pct(ratio(w.newEver7d, w.attempts7d))} of the week's calls to people it never called before`;
     case 'days7d':
-      return `active on ${w.days7d} of the last 7 days`;
-    case 'talkMean7d':
-      return `talks ${Math.round(ratio(w.talk7d, w.ended7d))} s per answered call this week`;
-    case 'inShare24h':
-      return `${pct(1 - ratio(w.in24h, w.attempts24h + w.in24h))} of today's calls outgoing`;
-    case 'inShare7d':
-      return `${pct(1 - ratio(w.in7d, w.attempts7d + w.in7d))} of the week's calls outgoing`;
     case 'calledBack7d':
-      return w.calledBack7d === 0
-        ? 'nobody it called has called back'
-        : `${w.calledBack7d} calls back from people it called this week`;
-    case 'calledBackShare7d':
-      return `${pct(Math.max(0, ratio(w.calledBack7d, w.distinct7d)))} of the people it called this week called back`;
     case 'handsets':
-      return `calls from ${w.handsets} different handset${w.handsets === 1 ? '' : 's'}`;
+      return w[name];
+    case 'callsPerCallee24h':
+      return ratio(w.attempts24h, w.distinct24h).toFixed(2);
+    case 'newShare24h':
+      return pct(ratio(w.newEver24h, w.attempts24h));
+    case 'answeredShare24h':
+      return pct(ratio(w.answered24h, w.attempts24h));
+    case 'talkMean24h':
+      return Math.round(ratio(w.talk24h, w.ended24h));
+    case 'shortShare24h':
+      return pct(ratio(w.short24h, w.ended24h));
+    case 'longShare24h':
+      return pct(ratio(w.long24h, w.ended24h));
+    case 'callsPerCallee7d':
+      return ratio(w.attempts7d, w.distinct7d).toFixed(2);
+    case 'newShare7d':
+      return pct(ratio(w.newEver7d, w.attempts7d));
+    case 'talkMean7d':
+      return Math.round(ratio(w.talk7d, w.ended7d));
+    case 'inShare24h':
+      return pct(1 - ratio(w.in24h, w.attempts24h + w.in24h));
+    case 'inShare7d':
+      return pct(1 - ratio(w.in7d, w.attempts7d + w.in7d));
+    case 'calledBackShare7d':
+      return pct(Math.max(0, ratio(w.calledBack7d, w.distinct7d)));
   }
+}
+
+/** A feature in plain English, for an alert's reasons ("called 31 different people in 24 hours"). */
+export function describeFeature(name: FeatureName, w: CallerWindows): string {
+  const v = featureFigure(name, w);
+  return englishReason(`features.${featureMessage(name, v)}`, { [name]: v });
 }

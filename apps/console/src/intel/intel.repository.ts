@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import { AlertKind, AlertOutcome, Severity } from '@eagle-eye/contracts';
+import { AlertKind, AlertOutcome, AlertReason, Severity } from '@eagle-eye/contracts';
 import { PG_POOL } from '@eagle-eye/db';
 import { alertScopeSql, listScopes } from '../auth/access-policy';
 import { Principal } from '../auth/principal';
@@ -85,7 +85,8 @@ export interface NumberIntel {
   latest: {
     at: string;
     severity: Severity;
-    reasons: { rule: string; points: number; text: string }[];
+    /** as the detector gave them: rule, points, reason id with its figures (newer alerts), English text */
+    reasons: Pick<AlertReason, 'rule' | 'points' | 'code' | 'params' | 'text'>[];
   } | null;
 }
 
@@ -260,7 +261,12 @@ export class IntelRepository {
         ? {
             at: latest.rows[0].at,
             severity: latest.rows[0].severity,
-            reasons: latest.rows[0].reasons.map((r) => ({ rule: r.rule, points: r.points, text: r.text })),
+            reasons: latest.rows[0].reasons.map((r) => ({
+              rule: r.rule,
+              points: r.points,
+              ...(r.code ? { code: r.code, params: r.params ?? {} } : {}),
+              text: r.text,
+            })),
           }
         : null,
     };

@@ -67,7 +67,8 @@ describe('queue sections', () => {
           { rule: 'b', points: 10, text: 'small' },
           { rule: 'c', points: 40, text: 'big' },
         ],
-      }),
+      })?.text,
     ).toBe('big');
+    expect(topReason({ reasons: [] })).toBeNull();
   });
 });

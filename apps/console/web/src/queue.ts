@@ -1,4 +1,4 @@
-import type { AlertView } from '@eagle-eye/contracts/alerts';
+import type { AlertReason, AlertView } from '@eagle-eye/contracts/alerts';
 
 /**
  * How the queue is cut and ordered (issue 17, "urgency first"): victims still on the line come
@@ -61,10 +61,10 @@ export function sections(
   return out;
 }
 
-/** The reason that contributed most (an enforced rule before a report-only one). */
-export function topReason(a: Pick<AlertView, 'reasons'>): string {
+/** The reason that contributed most (an enforced rule before a report-only one); null without reasons. */
+export function topReason(a: Pick<AlertView, 'reasons'>): AlertReason | null {
   const [top] = [...a.reasons].sort(
     (x, y) => Number(!!x.reportOnly) - Number(!!y.reportOnly) || y.points - x.points,
   );
-  return top?.text ?? '';
+  return top ?? null;
 }

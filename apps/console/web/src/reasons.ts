@@ -1,8 +1,30 @@
+import type { AlertReason } from '@eagle-eye/contracts/alerts';
+import { REASON_CODES, renderReason } from '@eagle-eye/contracts/reasons';
+
+/** vue-i18n's `t` (the console's messages; reasons under `reasons.`) */
+export type Translate = (key: string, params: Record<string, string | number>) => string;
+
 /**
- * The detector words its reasons in English (apps/detector/src/scoring/score.ts). For the zh-CN
- * console they are put into Chinese here, by the detector's own sentence patterns with their
- * figures kept; a sentence of no known pattern (a new rule, a reworded one) is shown as it came.
- * A stopgap until reasons travel as a rule id with parameters (libs/contracts AlertReason).
+ * A reason in the console's language. Reasons travel as a message id with their figures
+ * (libs/contracts reasons.ts): worded here through the `reasons.*` messages of zh-CN.ts and en.ts.
+ * A reason stored before reasons had ids, or with an id this console does not know (a newer
+ * detector), has only its English sentence: zh-CN puts a known sentence into Chinese by the
+ * detector's old sentence patterns below, anything else is shown as it came.
+ */
+export function reasonText(
+  r: Pick<AlertReason, 'code' | 'params' | 'text'> | null | undefined,
+  locale: string,
+  t: Translate,
+): string {
+  if (!r) return '';
+  if (r.code && (REASON_CODES as string[]).includes(r.code))
+    return renderReason(r.code, r.params ?? {}, (path, p) => t(`reasons.${path}`, p ?? {}));
+  return legacyReasonText(r.text, locale);
+}
+
+/**
+ * Old stored reasons (English sentences only): their Chinese by the detector's sentence patterns of
+ * before reason ids, figures kept; a sentence of no known pattern is shown as it came.
  */
 type Pattern = [RegExp, (m: RegExpMatchArray) => string];
 
@@ -69,8 +91,8 @@ const ZH: Pattern[] = [
   ],
 ];
 
-/** A reason in the console's language: Chinese by pattern for zh-CN, otherwise as the detector wrote it. */
-export function reasonText(text: string, locale: string): string {
+/** An English reason sentence in the console's language: Chinese by pattern for zh-CN, otherwise as it is. */
+export function legacyReasonText(text: string, locale: string): string {
   if (locale !== 'zh-CN') return text;
   // the model rule may append "; counts for a call once it passes 1 minute"
   const [head, counts] = text.split(/; counts for a call once it passes /);

@@ -345,6 +345,8 @@ describe('detection on real Redis and PostgreSQL', () => {
     expect(jobs[0].reasons[0]).toEqual({
       rule: 'blacklist',
       points: 100,
+      code: 'blacklist',
+      params: { note: 'confirmed by police case 17' },
       text: 'number is on the blacklist: confirmed by police case 17',
     });
   });

@@ -83,10 +83,39 @@ describe('scoring', () => {
       score: 0,
       total: 100,
       reasons: [
-        { rule: 'blacklist', points: 100, text: 'number is on the blacklist: case 17', reportOnly: true },
+        {
+          rule: 'blacklist',
+          points: 100,
+          code: 'blacklist',
+          params: { note: 'case 17' },
+          text: 'number is on the blacklist: case 17',
+          reportOnly: true,
+        },
       ],
     });
     expect(victimSeverity(r, s)).toBeNull();
+  });
+
+  it('says each reason as a message id with its figures, and the same in English words', () => {
+    const suspect = scoreCaller(rules(), fanout, { ...plain, country: 'KH', sims: 9 });
+    const call = scoreCall(rules(), suspect, {
+      familiar: 2,
+      suspectCallers: 2,
+      durationS: 200,
+      age: '65_PLUS',
+    });
+    const said = call.reasons.map((r) => [r.code, r.params, r.text]);
+    expect(said).toEqual(
+      expect.arrayContaining([
+        ['spoofed_origin', { country: 'KH' }, 'call entered from KH but displays a domestic number'],
+        ['sim_farm', { sims: 9 }, "caller's handset used with 9 different SIMs this week"],
+        ['ring_relay', { suspects: 2 }, '2 different suspect numbers reached this person within the hour'],
+        ['long_call', { duration: 180 }, 'on the phone with a suspect stranger for over 3 minutes'],
+        ['vulnerable_age', { age: '65_PLUS' }, 'callee is aged 65 or older, a band scammers target'],
+        ['familiar_talked', {}, 'callee has talked with this number before'],
+      ]),
+    );
+    for (const r of call.reasons) expect(r.text).not.toMatch(/[{}]/);
   });
 
   it('ignores expired list entries and lets the whitelist subtract', () => {
@@ -200,6 +229,23 @@ describe('caller-risk model rule', () => {
     expect(s.reasons[0].text).toMatch(
       new RegExp(`model ${model.version}: [\\d.]+ % likely a fraud caller \\(.+\\)`),
     );
+    const params = s.reasons[0].params!;
+    expect(s.reasons[0].code).toBe('caller_model');
+    expect(params.model).toBe(model.version);
+    expect(params.pct).toBeGreaterThan(50);
+    // the features that pushed it up, each with its figure: the console words them itself
+    const top = String(params.features).split(',');
+    expect(top.length).toBeGreaterThan(0);
+    for (const f of top) expect(params[f]).toBeDefined();
+    // and a call shorter than minCallS keeps the reason, without points, saying how long it waits
+    const short = scoreCall(withModel({}), s, {
+      familiar: 0,
+      suspectCallers: 0,
+      durationS: 10,
+      age: 'UNKNOWN',
+    });
+    expect(short.reasons[0]).toMatchObject({ points: 0, params: { ...params, countsAfter: 60 } });
+    expect(short.reasons[0].text).toMatch(/\); counts for a call once it passes 1 minute$/);
     expect(suspectSeverity(rules(), s)).toBe('warning');
     expect(seen).toContain('|decide|suspect');
   });

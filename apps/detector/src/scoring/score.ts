@@ -1,6 +1,15 @@
-import type { AgeBandName, AlertReason, Attestation, CallerClassName, Severity } from '@eagle-eye/contracts';
+import { reasonTextEn } from '@eagle-eye/contracts';
+import type {
+  AgeBandName,
+  AlertReason,
+  Attestation,
+  CallerClassName,
+  ReasonCode,
+  ReasonParams,
+  Severity,
+} from '@eagle-eye/contracts';
 import { list, num, ResolvedRules, RuleConfig, RuleId, str } from '@eagle-eye/rules';
-import { callerFeatures, CallerModel, describeFeature, FEATURE_COUNT } from '@eagle-eye/scoring';
+import { callerFeatures, CallerModel, FEATURE_COUNT, featureFigure } from '@eagle-eye/scoring';
 import type { ModelSource } from './model-registry';
 import type { CallerWindows } from '@eagle-eye/scoring';
 
@@ -38,9 +47,19 @@ export function featureSnapshot(w: CallerWindows): number[] {
   return Array.from(callerFeatures(w));
 }
 
-function add(out: Score, rule: RuleConfig, points: number, text: string): void {
+/**
+ * A rule's reason: which of its sentences (libs/contracts REASON_MESSAGES_EN) with which figures,
+ * and the same in English words. The console words code and params in the operator's language.
+ */
+function add(
+  out: Score,
+  rule: RuleConfig,
+  points: number,
+  code: ReasonCode,
+  params: ReasonParams = {},
+): void {
   if (!rule.enabled || points === 0) return;
-  const r: AlertReason = { rule: rule.id, points, text };
+  const r: AlertReason = { rule: rule.id, points, code, params, text: reasonTextEn(code, params) };
   if (rule.reportOnly) r.reportOnly = true;
   else out.score += points;
   out.total += points;
@@ -55,15 +74,6 @@ function activeEntry(raw: string, at: number): { list: string; reason: string } 
   return { list: l, reason: rest.join('|') };
 }
 
-const AGE_WORDS: Record<AgeBandName, string> = {
-  UNDER_18: 'under 18',
-  '18_28': '18-28',
-  '29_45': '29-45',
-  '46_64': '46-64',
-  '65_PLUS': '65 or older',
-  UNKNOWN: 'unknown',
-};
-
 /** Black/gray/white list entries of the number the windows belong to. */
 function listHits(rules: ResolvedRules, w: CallerWindows, out: Score): void {
   const entries = [activeEntry(w.listCarrier, w.at), activeEntry(w.listGlobal, w.at)].filter(
@@ -71,11 +81,11 @@ function listHits(rules: ResolvedRules, w: CallerWindows, out: Score): void {
   );
   const on = (l: string) => entries.find((e) => e.list === l);
   const black = on('black');
-  if (black) add(out, rules.blacklist, rules.blacklist.points, `number is on the blacklist: ${black.reason}`);
+  if (black) add(out, rules.blacklist, rules.blacklist.points, 'blacklist', { note: black.reason });
   const gray = on('gray');
-  if (gray) add(out, rules.graylist, rules.graylist.points, `number is on the graylist: ${gray.reason}`);
+  if (gray) add(out, rules.graylist, rules.graylist.points, 'graylist', { note: gray.reason });
   const white = on('white');
-  if (white) add(out, rules.whitelist, rules.whitelist.points, `number is whitelisted: ${white.reason}`);
+  if (white) add(out, rules.whitelist, rules.whitelist.points, 'whitelist', { note: white.reason });
 }
 
 /** Rules about the calling number alone: lists, fan-out, call-centre pattern, spoofing, device. */
@@ -97,14 +107,9 @@ export function scoreCaller(
   const fan = rules.fanout;
   const perCallee = w.distinct24h > 0 ? w.attempts24h / w.distinct24h : Infinity;
   if (w.distinct1h >= num(fan, 'distinct1h')) {
-    add(out, fan, fan.points, `called ${w.distinct1h} different people in the last hour`);
+    add(out, fan, fan.points, 'fanout_hour', { distinct: w.distinct1h });
   } else if (w.distinct24h >= num(fan, 'distinct24h') && perCallee <= num(fan, 'maxCallsPerCallee')) {
-    add(
-      out,
-      fan,
-      fan.points,
-      `called ${w.distinct24h} different people in 24 hours, ${perCallee.toFixed(2)} calls each`,
-    );
+    add(out, fan, fan.points, 'fanout_day', { distinct: w.distinct24h, perCallee: perCallee.toFixed(2) });
   }
 
   const cc = rules.call_centre;
@@ -112,76 +117,53 @@ export function scoreCaller(
   const answerRate = w.attempts1h > 0 ? w.answered1h / w.attempts1h : 0;
   const shortShare = w.answered1h > 0 ? w.shortAnswered1h / w.answered1h : 0;
   if (busy && (answerRate <= num(cc, 'maxAnswerRate') || shortShare >= num(cc, 'minShortShare'))) {
-    add(
-      out,
-      cc,
-      cc.points,
-      `call-centre pattern: ${w.attempts1h} calls in the last hour (${w.attempts10m} in 10 minutes), ` +
-        `${Math.round(answerRate * 100)} % answered, ${Math.round(shortShare * 100)} % of answered ones short`,
-    );
+    add(out, cc, cc.points, 'call_centre', {
+      attempts1h: w.attempts1h,
+      attempts10m: w.attempts10m,
+      answeredPct: Math.round(answerRate * 100),
+      shortPct: Math.round(shortShare * 100),
+    });
   }
 
   const home = str(rules.spoofed_origin, 'homeCountry');
   if (f.country && f.country !== home && f.cls !== 'INTERNATIONAL') {
-    add(
-      out,
-      rules.spoofed_origin,
-      rules.spoofed_origin.points,
-      `call entered from ${f.country} but displays a domestic number`,
-    );
+    add(out, rules.spoofed_origin, rules.spoofed_origin.points, 'spoofed_origin', { country: f.country });
   }
   if (f.att === 'C' || f.att === 'UNVERIFIED') {
-    add(
-      out,
-      rules.unverified_caller_id,
-      rules.unverified_caller_id.points,
-      'caller id could not be verified by the network',
-    );
+    add(out, rules.unverified_caller_id, rules.unverified_caller_id.points, 'unverified_caller_id');
   }
   if (f.mis) {
-    add(
-      out,
-      rules.display_mismatch,
-      rules.display_mismatch.points,
-      'displayed number differs from the real one',
-    );
+    add(out, rules.display_mismatch, rules.display_mismatch.points, 'display_mismatch');
   }
   if (f.cls === 'VIRTUAL_OPERATOR') {
-    add(out, rules.virtual_operator, rules.virtual_operator.points, 'number belongs to a virtual operator');
+    add(out, rules.virtual_operator, rules.virtual_operator.points, 'virtual_operator');
   }
   const ageH = (w.at - w.firstSeen) / 3600_000;
   const maxAgeH = num(rules.new_number, 'maxAgeH');
   if (w.firstSeen > 0 && ageH < maxAgeH && w.firstSeen - observingSince >= maxAgeH * 3600_000) {
-    add(
-      out,
-      rules.new_number,
-      rules.new_number.points,
-      `number first seen ${Math.max(0, Math.floor(ageH))} hours ago`,
-    );
+    add(out, rules.new_number, rules.new_number.points, 'new_number', {
+      hours: Math.max(0, Math.floor(ageH)),
+    });
   }
   if (f.sims >= num(rules.sim_farm, 'sims')) {
-    add(
-      out,
-      rules.sim_farm,
-      rules.sim_farm.points,
-      `caller's handset used with ${f.sims} different SIMs this week`,
-    );
+    add(out, rules.sim_farm, rules.sim_farm.points, 'sim_farm', { sims: f.sims });
   }
   return out;
 }
 
 const scratch = new Float64Array(FEATURE_COUNT);
 
-function modelReason(m: CallerModel, p: number, x: Float64Array, w: CallerWindows, shadow: boolean): string {
+/** The model's verdict and the (at most three) features that pushed it up most, with their figures. */
+function modelParams(m: CallerModel, p: number, x: Float64Array, w: CallerWindows): ReasonParams {
   const top = m
     .contributions(x)
     .filter((c) => c.value > 0)
     .slice(0, 3)
-    .map((c) => describeFeature(c.feature, w));
-  return (
-    `${shadow ? 'shadow model ' : 'model '}${m.version}: ${Math.round(p * 1000) / 10} % likely a fraud caller` +
-    (top.length ? ` (${top.join('; ')})` : '')
-  );
+    .map((c) => c.feature);
+  const params: ReasonParams = { model: m.version, pct: Math.round(p * 1000) / 10 };
+  if (top.length) params.features = top.join(',');
+  for (const f of top) params[f] = featureFigure(f, w);
+  return params;
 }
 
 /**
@@ -205,7 +187,7 @@ function modelRisk(rules: ResolvedRules, w: CallerWindows, models: ModelSource, 
     const p = m.probability(x);
     const hit = p >= (min > 0 ? min : m.thresholds.suspect);
     models.observe?.(version, 'decide', hit ? 'suspect' : 'below');
-    if (hit) add(out, rule, rule.points, modelReason(m, p, x, w, false));
+    if (hit) add(out, rule, rule.points, 'caller_model', modelParams(m, p, x, w));
   }
   const shadowVersion = str(rule, 'shadowModel');
   if (!shadowVersion) return;
@@ -219,7 +201,15 @@ function modelRisk(rules: ResolvedRules, w: CallerWindows, models: ModelSource, 
   models.observe?.(shadowVersion, 'shadow', hit ? 'suspect' : 'below');
   if (hit) {
     // reported beside the alert it did not decide, never counted
-    out.reasons.push({ rule: rule.id, points: 0, reportOnly: true, text: modelReason(s, p, x, w, true) });
+    const params = modelParams(s, p, x, w);
+    out.reasons.push({
+      rule: rule.id,
+      points: 0,
+      reportOnly: true,
+      code: 'caller_model_shadow',
+      params,
+      text: reasonTextEn('caller_model_shadow', params),
+    });
   }
 }
 
@@ -258,23 +248,15 @@ export function scoreCall(rules: ResolvedRules, caller: Score, c: CallContext): 
       if (r.rule !== 'caller_model' || r.reportOnly || !r.points) return r;
       out.score -= r.points;
       out.total -= r.points;
-      return {
-        ...r,
-        points: 0,
-        text: `${r.text}; counts for a call once it passes ${formatDuration(minCallS)}`,
-      };
+      const params = { ...r.params, countsAfter: minCallS };
+      return { ...r, points: 0, params, text: reasonTextEn(r.code ?? 'caller_model', params) };
     });
   }
   const suspect = isSuspect(rules, caller);
   if (suspect) {
     const rr = rules.ring_relay;
     if (c.suspectCallers >= num(rr, 'suspectCallers')) {
-      add(
-        out,
-        rr,
-        rr.points,
-        `${c.suspectCallers} different suspect numbers reached this person within the hour`,
-      );
+      add(out, rr, rr.points, 'ring_relay', { suspects: c.suspectCallers });
     }
     const lc = rules.long_call;
     const steps = list<number>(lc, 'stepsS');
@@ -287,21 +269,15 @@ export function scoreCall(rules: ResolvedRules, caller: Score, c: CallContext): 
         reached = s;
       }
     });
-    if (p) add(out, lc, p, `on the phone with a suspect stranger for over ${formatDuration(reached)}`);
+    if (p) add(out, lc, p, 'long_call', { duration: reached });
     const bands = list<string>(rules.vulnerable_age, 'bands');
     if (bands.includes(c.age)) {
-      add(
-        out,
-        rules.vulnerable_age,
-        rules.vulnerable_age.points,
-        `callee is aged ${AGE_WORDS[c.age]}, a band scammers target`,
-      );
+      add(out, rules.vulnerable_age, rules.vulnerable_age.points, 'vulnerable_age', { age: c.age });
     }
   }
   const fam = rules.familiar;
-  if (c.familiar & 1) add(out, fam, fam.points, 'callee has called this number before');
-  else if (c.familiar & 2)
-    add(out, fam, num(fam, 'talkedPoints'), 'callee has talked with this number before');
+  if (c.familiar & 1) add(out, fam, fam.points, 'familiar_called');
+  else if (c.familiar & 2) add(out, fam, num(fam, 'talkedPoints'), 'familiar_talked');
   return out;
 }
 
@@ -344,13 +320,11 @@ export function scoreCallback(rules: ResolvedRules, callee: CallerWindows): Scor
     answerRate > num(r, 'maxAnswerRate')
   )
     return out;
-  add(
-    out,
-    r,
-    r.points,
-    `called back a number that rang ${callee.distinct24h} different people in 24 hours ` +
-      `(${callee.attempts24h} calls, ${Math.round(answerRate * 100)} % answered): a one-ring call-back scam`,
-  );
+  add(out, r, r.points, 'callback_to_one_ring', {
+    distinct: callee.distinct24h,
+    attempts: callee.attempts24h,
+    answeredPct: Math.round(answerRate * 100),
+  });
   // a report-only rule must never decide an alert, not even through the list entries it looked up
   if (!r.reportOnly) listHits(rules, callee, out);
   return out;

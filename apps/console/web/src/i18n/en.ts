@@ -1,4 +1,5 @@
 import type { Messages } from './index';
+import { REASON_MESSAGES_EN } from '@eagle-eye/contracts/reasons';
 import { intelEn } from './intel.en';
 
 /** English: the same keys as zh-CN.ts (the type checks it). */
@@ -345,4 +346,6 @@ export const en: Messages = {
     load: 'Could not load: {message}',
     forbidden: 'This page is not for your role.',
   },
+  /** the detector's reasons: their English is defined once, in libs/contracts */
+  reasons: REASON_MESSAGES_EN,
 };

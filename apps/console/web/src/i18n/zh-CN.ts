@@ -4,6 +4,7 @@
  * the characters @ $ | { } are special and are not used as text.
  */
 import { intelZhCN } from './intel.zh-CN';
+import { reasonsZhCN } from './reasons.zh-CN';
 
 export const zhCN = {
   app: { title: '鹰眼反诈控制台', brand: '鹰眼' },
@@ -342,4 +343,6 @@ export const zhCN = {
     load: '加载失败：{message}',
     forbidden: '此页面不对您的角色开放。',
   },
+  /** the detector's reasons, by reason id (libs/contracts reasons.ts) */
+  reasons: reasonsZhCN,
 };
