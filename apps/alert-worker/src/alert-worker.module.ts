@@ -18,7 +18,11 @@ export class AlertWorkerModule {
       module: AlertWorkerModule,
       imports: [
         ObservabilityModule,
-        RedisModule.forRoot({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX }),
+        RedisModule.forRoot({
+          url: config.REDIS_URL,
+          clusterNodes: config.REDIS_CLUSTER_NODES,
+          keyPrefix: config.REDIS_KEY_PREFIX,
+        }),
         DbModule.forRoot({ url: config.DATABASE_URL, schema: opts.dbSchema }),
       ],
       providers: [

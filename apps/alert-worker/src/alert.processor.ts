@@ -3,7 +3,7 @@ import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { AlertJobName, AlertTimerJobName, DeadLetterJob, QueueName } from '@eagle-eye/contracts';
 import { failSpan, ReadinessRegistry, SpanKind, startSpan, withSpan } from '@eagle-eye/observability';
 import { isSpanContextValid } from '@opentelemetry/api';
-import { RedisKeys } from '@eagle-eye/redis';
+import { duplicateClient, RedisKeys } from '@eagle-eye/redis';
 import { z } from '@eagle-eye/config';
 import {
   callEndedSchema,
@@ -78,7 +78,7 @@ export class AlertProcessor implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     this.worker = new Worker(QueueName.Alerts, (job: Job) => this.process(job), {
-      connection: this.queues.connection.duplicate(),
+      connection: duplicateClient(this.queues.connection),
       prefix: this.keys.bullPrefix(),
       concurrency: this.config.ALERT_WORKER_CONCURRENCY,
       lockDuration: this.config.ALERT_WORKER_LOCK_MS,

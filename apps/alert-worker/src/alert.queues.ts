@@ -1,20 +1,19 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import Redis from 'ioredis';
 import { ALERTS_DEAD_LETTER_QUEUE, QueueName } from '@eagle-eye/contracts';
-import { createRedis, RedisKeys } from '@eagle-eye/redis';
+import { createRedisClient, RedisClient, RedisKeys, redisTarget } from '@eagle-eye/redis';
 import { ALERT_WORKER_CONFIG, AlertWorkerConfig } from './config';
 
 /** The alerts queue (for the worker's own timers) and the dead-letter queue, on one connection. */
 @Injectable()
 export class AlertQueues implements OnApplicationShutdown {
-  readonly connection: Redis;
+  readonly connection: RedisClient;
   readonly alerts: Queue;
   readonly deadLetter: Queue;
 
   constructor(@Inject(ALERT_WORKER_CONFIG) config: AlertWorkerConfig, keys: RedisKeys) {
     // BullMQ blocks on its connections and wants commands queued, not failed, while Redis is away.
-    this.connection = createRedis(config.REDIS_URL, {
+    this.connection = createRedisClient(redisTarget(config), {
       maxRetriesPerRequest: null,
       enableAutoPipelining: false,
     });

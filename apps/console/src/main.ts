@@ -1,6 +1,6 @@
 import { assertPostgresReachable, assertProductionDatabaseAt } from '@eagle-eye/db';
 import { runService } from '@eagle-eye/observability';
-import { assertRedisReachable } from '@eagle-eye/redis';
+import { assertRedisReachable, redisTarget } from '@eagle-eye/redis';
 import { ConsoleConfigSchema } from './config';
 import { ConsoleModule } from './console.module';
 import { buildOpenApi } from './openapi';
@@ -15,7 +15,7 @@ void runService({
   httpHost: (config) => config.CONSOLE_HTTP_HOST,
   preflight: async (config) => {
     assertOpsTokenInProduction(config);
-    await assertRedisReachable(config.REDIS_URL);
+    await assertRedisReachable(redisTarget(config));
     await assertPostgresReachable(config.DATABASE_URL);
     // NODE_ENV=production: no start while the published demo users or keys work in this database,
     // or while the connection could erase the audit trail

@@ -9,7 +9,16 @@ import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { PG_POOL } from '@eagle-eye/db';
 import { ReadinessRegistry } from '@eagle-eye/observability';
-import { createRedis, migrateKeyLayout, REDIS, RedisKeys } from '@eagle-eye/redis';
+import {
+  createRedisClient,
+  masters,
+  migrateKeyLayout,
+  perNodePipeline,
+  REDIS,
+  RedisClient,
+  RedisKeys,
+  redisTarget,
+} from '@eagle-eye/redis';
 import { CallerModelsRepository, RulesRepository } from '@eagle-eye/rules';
 import { DetectorConfig, DETECTOR_CONFIG } from './config';
 import { AlertPublisher } from './detection/alert.publisher';
@@ -34,7 +43,7 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
   readonly publisher: AlertPublisher;
   readonly detection: DetectionService;
   readonly consumer: HandoffConsumer;
-  private readonly bullConnection: Redis;
+  private readonly bullConnection: RedisClient;
   private timers: NodeJS.Timeout[] = [];
   private sweeping: Promise<void> | null = null;
   private stopped = false;
@@ -53,7 +62,7 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
       new CallerModelsRepository(pool),
       config.DETECTOR_MODEL_PATH || undefined,
     );
-    this.bullConnection = createRedis(config.REDIS_URL, {
+    this.bullConnection = createRedisClient(redisTarget(config), {
       maxRetriesPerRequest: null,
       enableAutoPipelining: false,
     });
@@ -147,13 +156,13 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private async gauges(): Promise<void> {
-    const p = this.redis.pipeline();
+    const p = perNodePipeline(this.redis);
     for (let s = 0; s < this.config.DETECTOR_DUE_SHARDS; s++) p.zcard(this.keys.detectorDue(s));
     const res = (await p.exec()) ?? [];
     callsInProgress.set(res.reduce((n, [, v]) => n + Number(v ?? 0), 0));
-    const info = await this.redis.info('memory');
-    const m = /used_memory:(\d+)/.exec(info);
-    if (m) redisMemory.set(Number(m[1]));
+    // every master's, on a Redis Cluster
+    const infos = await Promise.all(masters(this.redis).map((n) => n.info('memory')));
+    redisMemory.set(infos.reduce((n, info) => n + Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0), 0));
     await this.consumer.updateLag();
   }
 }

@@ -1,6 +1,6 @@
 import { assertPostgresReachable } from '@eagle-eye/db';
 import { runService } from '@eagle-eye/observability';
-import { assertRedisReachable } from '@eagle-eye/redis';
+import { assertRedisReachable, redisTarget } from '@eagle-eye/redis';
 import { IngestConfigSchema } from './config';
 import { IngestGrpcServer } from './grpc/ingest.grpc-server';
 import { IngestModule } from './ingest.module';
@@ -12,7 +12,7 @@ void runService({
   httpPort: (config) => config.INGEST_HTTP_PORT,
   httpHost: (config) => config.INGEST_HTTP_HOST,
   preflight: async (config) => {
-    await assertRedisReachable(config.REDIS_URL);
+    await assertRedisReachable(redisTarget(config));
     await assertPostgresReachable(config.DATABASE_URL);
   },
   // The gRPC server starts once HTTP (health, metrics) listens; it stops first on shutdown.

@@ -1,6 +1,6 @@
 import { assertPostgresReachable } from '@eagle-eye/db';
 import { runService } from '@eagle-eye/observability';
-import { assertRedisReachable } from '@eagle-eye/redis';
+import { assertRedisReachable, redisTarget } from '@eagle-eye/redis';
 import { SimulatorConfigSchema } from './config';
 import { SimulatorModule } from './simulator.module';
 
@@ -11,7 +11,7 @@ void runService({
   httpPort: (config) => config.SIMULATOR_HTTP_PORT,
   httpHost: (config) => config.SIMULATOR_HTTP_HOST,
   preflight: async (config) => {
-    await assertRedisReachable(config.REDIS_URL);
+    await assertRedisReachable(redisTarget(config));
     await assertPostgresReachable(config.DATABASE_URL);
   },
 });

@@ -76,6 +76,17 @@ export const baseSchema = z.object({
    */
   OTEL_EXPORTER_OTLP_ENDPOINT: env.url(['http', 'https']).optional(),
   REDIS_URL: env.url(['redis', 'rediss'], 'redis://127.0.0.1:6390'),
+  /**
+   * Redis Cluster: comma-separated host:port of some of its nodes (the client learns the rest);
+   * every app then uses a cluster client, and REDIS_URL gives only the user, password and scheme
+   * (rediss = TLS) of every node. Unset: the single Redis of REDIS_URL
+   */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .refine((v) => v.split(',').every((n) => /^\s*(\[[^\]]+\]|[^\s:,[\]]+):\d{1,5}\s*$/.test(n)), {
+      message: 'must be a comma-separated list of host:port',
+    })
+    .optional(),
   DATABASE_URL: env.url(
     ['postgres', 'postgresql'],
     'postgres://eagleeye:eagleeye-dev@127.0.0.1:5440/eagleeye',

@@ -1,4 +1,5 @@
 export * from './key-layout';
 export * from './keys';
+export * from './pipelines';
 export * from './redis';
 export * from './redis.module';

@@ -45,9 +45,17 @@ export class RedisKeys {
     return `${this.prefix}:{h${partition}}:seen:${carrierId}:${bucket}`;
   }
 
-  /** BullMQ prefix, so queues of different deployments/tests never collide */
+  /** keys of a Redis Cluster: the BullMQ prefix then carries a hash tag (RedisModule sets it) */
+  cluster = false;
+
+  /**
+   * BullMQ prefix, so queues of different deployments/tests never collide. On a Redis Cluster it
+   * is a hash tag (`{ee}:bull`): BullMQ's scripts touch all of a queue's keys at once, which must
+   * share a slot. A single Redis keeps `ee:bull`, so the jobs of a running deployment stay where
+   * they are (moving to a cluster is a move to new Redis servers anyway; see README, Redis Cluster).
+   */
   bullPrefix(): string {
-    return `${this.prefix}:bull`;
+    return this.cluster ? `{${this.prefix}}:bull` : `${this.prefix}:bull`;
   }
 
   // --- detector (apps/detector). Per-number and per-handset keys live in KEY GROUPS: a fixed

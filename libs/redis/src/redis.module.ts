@@ -7,15 +7,16 @@ import {
   Module,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import Redis from 'ioredis';
 import { ReadinessRegistry } from '@eagle-eye/observability';
 import { RedisKeys } from './keys';
-import { createRedis, safeUrl } from './redis';
+import { createRedisClient, describeTarget, isCluster, RedisClient, RedisTarget } from './redis';
 
 export const REDIS = Symbol('REDIS');
 
 export interface RedisModuleOptions {
   url: string;
+  /** REDIS_CLUSTER_NODES: a Redis Cluster client instead of one Redis (see RedisTarget) */
+  clusterNodes?: string;
   keyPrefix?: string;
 }
 
@@ -23,17 +24,21 @@ export interface RedisModuleOptions {
 class RedisLifecycle implements OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     readiness: ReadinessRegistry,
-    @Inject('REDIS_URL') url: string,
+    @Inject('REDIS_TARGET') target: RedisTarget,
   ) {
     readiness.register('redis', async () => {
-      await this.redis.ping();
+      if (!isCluster(this.redis)) return void (await this.redis.ping());
+      // a cluster is ready when it serves every slot
+      const info = (await this.redis.cluster('INFO')) as string;
+      const state = /cluster_state:(\w+)/.exec(info)?.[1];
+      if (state !== 'ok') throw new Error(`cluster_state is ${state ?? 'unknown'}`);
     });
     // Log state changes once each, not every retry.
     let down = false;
     redis.on('error', (e: Error) => {
-      if (!down) this.logger.error(`Redis at ${safeUrl(url)} unavailable: ${e.message}; retrying`);
+      if (!down) this.logger.error(`${describeTarget(target)} unavailable: ${e.message}; retrying`);
       down = true;
     });
     redis.on('ready', () => {
@@ -50,12 +55,17 @@ class RedisLifecycle implements OnApplicationShutdown {
 @Module({})
 export class RedisModule {
   static forRoot(options: RedisModuleOptions): DynamicModule {
+    const target: RedisTarget = options.clusterNodes
+      ? { url: options.url, clusterNodes: options.clusterNodes }
+      : { url: options.url };
+    const keys = new RedisKeys(options.keyPrefix ?? 'ee');
+    keys.cluster = !!target.clusterNodes;
     return {
       module: RedisModule,
       providers: [
-        { provide: 'REDIS_URL', useValue: options.url },
-        { provide: REDIS, useFactory: () => createRedis(options.url) },
-        { provide: RedisKeys, useValue: new RedisKeys(options.keyPrefix ?? 'ee') },
+        { provide: 'REDIS_TARGET', useValue: target },
+        { provide: REDIS, useFactory: () => createRedisClient(target) },
+        { provide: RedisKeys, useValue: keys },
         RedisLifecycle,
       ],
       exports: [REDIS, RedisKeys],

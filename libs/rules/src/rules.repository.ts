@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { Pool, PoolClient } from 'pg';
 import { PG_POOL } from '@eagle-eye/db';
 import { classifyPseudonym, looksLikeClearNumber } from '@eagle-eye/pseudonym';
-import { REDIS, RedisKeys } from '@eagle-eye/redis';
+import { PerNodePipeline, perNodePipeline, REDIS, RedisKeys } from '@eagle-eye/redis';
 import {
   defaultRule,
   isRuleId,
@@ -386,7 +386,7 @@ export class RulesRepository {
         [after, batch],
       );
       if (!rows.length) return n;
-      const p = this.redis.pipeline();
+      const p = perNodePipeline(this.redis);
       for (const r of rows) this.mirrorInto(p, toEntry(r));
       await p.exec();
       n += rows.length;
@@ -395,12 +395,12 @@ export class RulesRepository {
   }
 
   private async mirror(e: ListEntry): Promise<void> {
-    const p = this.redis.pipeline();
+    const p = perNodePipeline(this.redis);
     this.mirrorInto(p, e);
     await p.exec();
   }
 
-  private mirrorInto(p: ReturnType<Redis['pipeline']>, e: ListEntry): void {
+  private mirrorInto(p: PerNodePipeline, e: ListEntry): void {
     const key = this.keys.numLists(e.numberToken);
     // reason without '|' so the script's split stays simple
     p.hset(

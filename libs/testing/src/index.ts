@@ -1,2 +1,3 @@
 export * from './services';
 export * from './apps';
+export * from './cluster';

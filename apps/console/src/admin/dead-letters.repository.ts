@@ -1,6 +1,5 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Job, Queue } from 'bullmq';
-import Redis from 'ioredis';
 import {
   ALERT_JOB_OPTIONS,
   ALERTS_DEAD_LETTER_QUEUE,
@@ -9,7 +8,7 @@ import {
   DeadLetterJob,
   QueueName,
 } from '@eagle-eye/contracts';
-import { createRedis, RedisKeys } from '@eagle-eye/redis';
+import { createRedisClient, RedisClient, RedisKeys, redisTarget } from '@eagle-eye/redis';
 import { CONSOLE_CONFIG, ConsoleConfig } from '../config';
 
 export type DeadLetter = DeadLetterJob & { id: string };
@@ -43,12 +42,12 @@ export class DeadLetterRetryRefused extends Error {}
 /** The alert worker's dead-letter queue (alerts-dead-letter) and the way back to the alerts queue. */
 @Injectable()
 export class DeadLettersRepository implements OnApplicationShutdown {
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
   private readonly deadLetters: Queue;
   private readonly alerts: Queue;
 
   constructor(@Inject(CONSOLE_CONFIG) config: ConsoleConfig, keys: RedisKeys) {
-    const connection = (this.connection = createRedis(config.REDIS_URL, {
+    const connection = (this.connection = createRedisClient(redisTarget(config), {
       maxRetriesPerRequest: null,
       enableAutoPipelining: false,
     }));

@@ -6,10 +6,9 @@ import {
   WebSocketGateway,
 } from '@nestjs/websockets';
 import { createAdapter } from '@socket.io/redis-adapter';
-import Redis from 'ioredis';
 import type { Namespace, Socket } from 'socket.io';
 import { AlertReplayDone, AlertServerEvents, AlertView, roomsForAlert } from '@eagle-eye/contracts';
-import { createRedis, RedisKeys } from '@eagle-eye/redis';
+import { createRedisClient, duplicateClient, RedisClient, RedisKeys, redisTarget } from '@eagle-eye/redis';
 import { AuditRepository } from '../audit/audit.repository';
 import { AuthService } from '../auth/auth.service';
 import { roomsForPrincipal, socketScopeUnchanged } from '../auth/access-policy';
@@ -54,8 +53,8 @@ export class AlertsGateway
 {
   private readonly logger = new Logger('AlertsGateway');
   private nsp?: Namespace;
-  private readonly pub: Redis;
-  private readonly sub: Redis;
+  private readonly pub: RedisClient;
+  private readonly sub: RedisClient;
   private recheckTimer?: NodeJS.Timeout;
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
 
@@ -66,8 +65,8 @@ export class AlertsGateway
     private readonly keys: RedisKeys,
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
   ) {
-    this.pub = createRedis(config.REDIS_URL, { enableAutoPipelining: false });
-    this.sub = this.pub.duplicate();
+    this.pub = createRedisClient(redisTarget(config), { enableAutoPipelining: false });
+    this.sub = duplicateClient(this.pub);
     for (const c of [this.pub, this.sub]) c.on('error', () => undefined);
     // Redis pub/sub drops what is published while a subscriber is away: once this replica's
     // subscriber is back, every local socket must resume from its lastSeq (found by issue 15's

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import Redis from 'ioredis';
+import { RedisClient } from '@eagle-eye/redis';
 import { AlertJobName, AlertJobPayloads, alertJobId, QueueName } from '@eagle-eye/contracts';
 
 export type AlertJob = {
@@ -13,7 +13,7 @@ export type AlertJob = {
 export class AlertPublisher {
   readonly queue: Queue;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(connection: RedisClient, prefix: string) {
     this.queue = new Queue(QueueName.Alerts, {
       connection,
       prefix,

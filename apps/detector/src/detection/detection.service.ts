@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import Redis, { ChainableCommander } from 'ioredis';
+import Redis from 'ioredis';
 import {
   AgeBandName,
   AlertJobName,
@@ -13,7 +13,7 @@ import {
   VictimOnCallJob,
 } from '@eagle-eye/contracts';
 import { failSpan, linksTo, startSpan, traceparentOf, withSpan } from '@eagle-eye/observability';
-import { RedisKeys } from '@eagle-eye/redis';
+import { PerNodePipeline, perNodePipeline, RedisKeys } from '@eagle-eye/redis';
 import { list, num, ResolvedRules } from '@eagle-eye/rules';
 import type { Span } from '@opentelemetry/api';
 import { LONG_CALL_S } from '@eagle-eye/scoring';
@@ -328,7 +328,7 @@ export class DetectionService {
     // 3. alert claims and due-time bookkeeping, in event order
     const claims: ScriptCall[] = [];
     const onClaim: ((res: number) => void)[] = [];
-    const due = this.redis.pipeline();
+    const due = perNodePipeline(this.redis);
     let dueOps = 0;
     /** calls that got a victim alert claim the usual way (the callee is the victim) */
     const claimedCalls = new Set<string>();
@@ -574,7 +574,7 @@ export class DetectionService {
     const claims: ScriptCall[] = [];
     const onClaim: ((res: number) => void)[] = [];
     const jobs: AlertJob[] = [];
-    const p = this.redis.pipeline();
+    const p = perNodePipeline(this.redis);
     ws.forEach((w, i) => {
       const it = items[i];
       const dueKey = this.keys.detectorDue(it.shard);
@@ -658,7 +658,7 @@ export class DetectionService {
    * clock between events, and a carrier whose switch clock runs behind does not fire steps early.
    */
   async eventNow(): Promise<number> {
-    const p = this.redis.pipeline();
+    const p = perNodePipeline(this.redis);
     for (let i = 0; i < this.opts.partitions; i++) p.get(this.keys.detectorWatermark(i));
     const res = (await p.exec()) ?? [];
     const offsets = res
@@ -671,7 +671,7 @@ export class DetectionService {
    * Records the newest event time seen on each partition, as an offset to the wall clock, into the
    * consumer's acknowledgement pipeline (the sweep's event-time now, see eventNow).
    */
-  queueWatermarks(maxByPartition: Map<number, number>, p: ChainableCommander): void {
+  queueWatermarks(maxByPartition: Map<number, number>, p: PerNodePipeline): void {
     const wall = this.clock();
     for (const [part, t] of maxByPartition)
       p.set(this.keys.detectorWatermark(part), String(t - wall), 'PX', 3600_000);

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { decodeHandoffEntry, HANDOFF_GROUP, HandoffEntry } from '@eagle-eye/contracts';
-import { RedisKeys } from '@eagle-eye/redis';
+import { isCluster, perNodePipeline, RedisClient, RedisKeys } from '@eagle-eye/redis';
 import { DetectionService } from '../detection/detection.service';
 import { eventsProcessed, roundEvents, roundStageSeconds, streamLag } from '../metrics';
 
@@ -44,6 +44,13 @@ export class HandoffConsumer {
     redis.on('close', () => {
       this.connectionLost = true;
     });
+    // on a Redis Cluster, the connection of any node (each reconnects on its own)
+    const client = redis as RedisClient;
+    if (isCluster(client)) {
+      const watch = (node: Redis) => node.on('close', () => (this.connectionLost = true));
+      client.nodes().forEach(watch);
+      client.on('+node', watch);
+    }
   }
 
   async ensureGroups(): Promise<void> {
@@ -74,9 +81,11 @@ export class HandoffConsumer {
 
   /** Reads one round of entries (delivered to this consumer: pending until acknowledged). */
   private async read(id: '>' | '0'): Promise<Batch[]> {
-    const p = this.redis.pipeline();
+    const p = perNodePipeline(this.redis);
     for (let i = 0; i < this.opts.partitions; i++) {
-      p.xreadgroup(
+      p.call(
+        this.keys.handoffStream(i),
+        'XREADGROUP',
         'GROUP',
         HANDOFF_GROUP,
         this.opts.consumer,
@@ -105,9 +114,11 @@ export class HandoffConsumer {
    * its own pending entries are read again from '0' instead (run()).
    */
   async claimStale(): Promise<number> {
-    const pending = this.redis.pipeline();
+    const pending = perNodePipeline(this.redis);
     for (let i = 0; i < this.opts.partitions; i++) {
-      pending.xpending(
+      pending.call(
+        this.keys.handoffStream(i),
+        'XPENDING',
         this.keys.handoffStream(i),
         HANDOFF_GROUP,
         'IDLE',
@@ -117,7 +128,7 @@ export class HandoffConsumer {
         this.opts.readCount,
       );
     }
-    const claim = this.redis.pipeline();
+    const claim = perNodePipeline(this.redis);
     const partitions: number[] = [];
     ((await pending.exec()) ?? []).forEach(([err, reply], partition) => {
       if (err) throw err;
@@ -126,7 +137,9 @@ export class HandoffConsumer {
         .map(([id]) => id);
       if (!ids.length) return;
       // XCLAIM re-checks the idle time: of two replicas claiming at once, one gets each entry
-      claim.xclaim(
+      claim.call(
+        this.keys.handoffStream(partition),
+        'XCLAIM',
         this.keys.handoffStream(partition),
         HANDOFF_GROUP,
         this.opts.consumer,
@@ -150,8 +163,9 @@ export class HandoffConsumer {
   }
 
   async updateLag(): Promise<void> {
-    const p = this.redis.pipeline();
-    for (let i = 0; i < this.opts.partitions; i++) p.xinfo('GROUPS', this.keys.handoffStream(i));
+    const p = perNodePipeline(this.redis);
+    for (let i = 0; i < this.opts.partitions; i++)
+      p.call(this.keys.handoffStream(i), 'XINFO', 'GROUPS', this.keys.handoffStream(i));
     const res = (await p.exec()) ?? [];
     res.forEach(([err, reply], i) => {
       if (err) return;
@@ -204,7 +218,7 @@ export class HandoffConsumer {
 
   /** XACK + XDEL of applied entries, with the partitions' watermarks in the same round trip. */
   private async ack(batches: Batch[]): Promise<void> {
-    const p = this.redis.pipeline();
+    const p = perNodePipeline(this.redis);
     for (const b of batches) {
       const key = this.keys.handoffStream(b.partition);
       p.xack(key, HANDOFF_GROUP, ...b.ids);

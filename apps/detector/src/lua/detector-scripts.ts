@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Redis from 'ioredis';
+import { execPerNode, loadScriptEverywhere, RedisClient } from '@eagle-eye/redis';
 
 // From source (apps/detector/src/lua) or the build (dist/apps/detector/src/lua): tsc does not copy
 // .lua files, so the build falls back to the sources.
@@ -56,7 +56,7 @@ const BINARY_REPLY: ReadonlySet<ScriptName> = new Set<ScriptName>(['caller-batch
 export class DetectorScripts {
   readonly scripts = loadScripts();
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   get(name: ScriptName): LuaScript {
     const s = this.scripts.get(name);
@@ -66,7 +66,7 @@ export class DetectorScripts {
 
   async load(): Promise<void> {
     for (const s of this.scripts.values()) {
-      const sha = (await this.redis.script('LOAD', s.source)) as string;
+      const sha = await loadScriptEverywhere(this.redis, s.source);
       if (sha !== s.sha) throw new Error(`Redis computed SHA ${sha} for ${s.file}, expected ${s.sha}`);
     }
   }
@@ -94,15 +94,17 @@ export class DetectorScripts {
   }
 
   private async exec(calls: ScriptCall[]): Promise<(ScriptReply | Error)[]> {
-    const p = this.redis.pipeline();
-    for (const c of calls) {
-      const s = this.get(c.script);
-      if (c.keys.length !== s.numKeys)
-        throw new Error(`${s.file} takes ${s.numKeys} keys, got ${c.keys.length}`);
-      if (BINARY_REPLY.has(c.script)) p.callBuffer('EVALSHA', s.sha, s.numKeys, ...c.keys, ...c.args);
-      else p.evalsha(s.sha, s.numKeys, ...c.keys, ...c.args);
-    }
-    const res = (await p.exec()) ?? [];
+    // one pipeline per Redis Cluster master (by each call's slot), replies in the calls' order
+    const res = await execPerNode(
+      this.redis,
+      calls.map((c) => {
+        const s = this.get(c.script);
+        if (c.keys.length !== s.numKeys)
+          throw new Error(`${s.file} takes ${s.numKeys} keys, got ${c.keys.length}`);
+        const args = [s.sha, s.numKeys, ...c.keys, ...c.args];
+        return { key: c.keys[0], name: 'EVALSHA', args, buffer: BINARY_REPLY.has(c.script) };
+      }),
+    );
     return res.map(([err, val]) => (err ? err : val));
   }
 }

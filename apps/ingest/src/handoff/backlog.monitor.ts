@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import { HANDOFF_GROUP } from '@eagle-eye/contracts';
-import { REDIS, RedisKeys } from '@eagle-eye/redis';
+import { perNodePipeline, REDIS, RedisKeys } from '@eagle-eye/redis';
 import { IngestConfig, INGEST_CONFIG } from '../config';
 import { ingestMetrics } from '../ingest.metrics';
 
@@ -71,10 +71,10 @@ export class BacklogMonitor implements OnModuleInit, OnApplicationShutdown {
     if (this.polling) return;
     this.polling = true;
     try {
-      const pipeline = this.redis.pipeline();
+      const pipeline = perNodePipeline(this.redis);
       for (let p = 0; p < this.lengths.length; p++) {
         pipeline.xlen(this.keys.handoffStream(p));
-        pipeline.call('XINFO', 'GROUPS', this.keys.handoffStream(p));
+        pipeline.call(this.keys.handoffStream(p), 'XINFO', 'GROUPS', this.keys.handoffStream(p));
       }
       const results = (await pipeline.exec()) ?? [];
       for (let p = 0; p < this.lengths.length; p++) {

@@ -1,0 +1,47 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freePort, REPO_ROOT } from './apps';
+
+const run = promisify(execFile);
+
+/** A local three-master Redis Cluster for a test (scripts/redis-cluster.sh). */
+export interface TestCluster {
+  /** REDIS_CLUSTER_NODES of the cluster: host:port,host:port,host:port */
+  nodes: string;
+  ports: number[];
+  /** stops the cluster when this test started it (not one that scripts/test.sh started) */
+  stop(): Promise<void>;
+}
+
+/**
+ * The cluster scripts/test.sh started (EE_TEST_REDIS_CLUSTER_NODES), or else one of its own on
+ * three free ports, started with scripts/redis-cluster.sh and removed again by stop().
+ */
+export async function startTestCluster(): Promise<TestCluster> {
+  const given = process.env.EE_TEST_REDIS_CLUSTER_NODES;
+  if (given) {
+    const ports = given.split(',').map((n) => Number(n.split(':').pop()));
+    return { nodes: given, ports, stop: async () => undefined };
+  }
+  const ports: number[] = [];
+  // each node also listens on port + 10000 (the cluster bus)
+  while (ports.length < 3) {
+    const p = await freePort();
+    if (p <= 55535 && !ports.includes(p)) ports.push(p);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'ee-cluster-'));
+  const env = { ...process.env, EE_RUN_DIR: dir, EE_REDIS_CLUSTER_PORTS: ports.join(',') };
+  const script = join(REPO_ROOT, 'scripts', 'redis-cluster.sh');
+  await run('bash', [script, 'up'], { env });
+  return {
+    nodes: ports.map((p) => `127.0.0.1:${p}`).join(','),
+    ports,
+    async stop() {
+      await run('bash', [script, 'down'], { env });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
