@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
+import { loadConfig } from '@eagle-eye/config';
 import { RedisKeys } from '@eagle-eye/redis';
 import { RULE_CATALOG } from '@eagle-eye/rules';
+import { IngestConfigSchema } from '../../apps/ingest/src/config';
 import { AlertListener } from './alert-listener';
 import { BenchConfig, parseBenchArgs, USAGE } from './bench-config';
 import { LatencySummary, newHistogram, recordMs, summarise } from './histogram';
@@ -759,8 +761,9 @@ async function dedupeBytes(obs: RedisObserver, prefix: string): Promise<DedupeBy
       bytes += Number(b ?? 0);
     }
   } while (cursor !== '0');
-  const heldS =
-    Number(process.env.INGEST_DEDUPE_TTL_S ?? 3600) + Number(process.env.INGEST_DEDUPE_BUCKET_S ?? 600);
+  // what the stack's ingest ran with: its own configuration schema, defaults included
+  const ingest = loadConfig(IngestConfigSchema, process.env);
+  const heldS = ingest.INGEST_DEDUPE_TTL_S + ingest.INGEST_DEDUPE_BUCKET_S;
   const bytesPerEvent = events ? Math.round((bytes / events) * 10) / 10 : 0;
   return {
     keys,

@@ -33,9 +33,11 @@ export const IngestConfigSchema = baseSchema
     INGEST_MAX_EVENT_AGE_MS: env.int(24 * 3600 * 1000, 1000),
     /**
      * how long a handed-over event id is remembered, seconds (after the last new event of its
-     * bucket): a carrier must resend within it. Redis memory is about 70 bytes x events/s x TTL.
+     * bucket): a resend within it is acknowledged as a duplicate. A later resend is handed over
+     * again and the detector's per-call replay guard and lateness bound drop it, so it still has
+     * no effect. Redis memory is about 50 bytes x events/s x (TTL + bucket).
      */
-    INGEST_DEDUPE_TTL_S: env.int(3600, 60),
+    INGEST_DEDUPE_TTL_S: env.int(900, 60),
     /** event-time bucket of the dedupe sets, seconds */
     INGEST_DEDUPE_BUCKET_S: env.int(600, 1, 86400),
     /** events per hand-off stream entry (one Lua call each); a partition chunk is split above it */

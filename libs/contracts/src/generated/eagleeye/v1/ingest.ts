@@ -412,7 +412,10 @@ export interface BatchAck {
   sequence: number;
   /** Events handed to the detector for the first time. */
   accepted: number;
-  /** Events already handed over earlier (same event_id): no further effect anywhere. */
+  /**
+   * Events already handed over earlier (same event_id, within the dedupe window): no further effect
+   * anywhere.
+   */
   duplicates: number;
   rejected: Rejection[];
 }
@@ -1126,7 +1129,9 @@ export const CallRecordIngestService = {
    * The carrier streams batches; the server answers each batch with one BatchAck carrying the
    * batch's sequence, in the order the batches were sent. An ack means every accepted event of the
    * batch is durably handed to the detector. After a reconnect, resend from the last acked sequence:
-   * redelivered events are recognised by event_id and counted as duplicates.
+   * redelivered events are recognised by event_id and counted as duplicates within the server's
+   * dedupe window (INGEST_DEDUPE_TTL_S, 15 minutes by default); one resent later is counted as
+   * accepted again, and the detector's per-call replay guard still gives it no effect.
    */
   streamCallEvents: {
     path: "/eagleeye.v1.CallRecordIngest/StreamCallEvents" as const,
@@ -1154,7 +1159,9 @@ export interface CallRecordIngestServer extends UntypedServiceImplementation {
    * The carrier streams batches; the server answers each batch with one BatchAck carrying the
    * batch's sequence, in the order the batches were sent. An ack means every accepted event of the
    * batch is durably handed to the detector. After a reconnect, resend from the last acked sequence:
-   * redelivered events are recognised by event_id and counted as duplicates.
+   * redelivered events are recognised by event_id and counted as duplicates within the server's
+   * dedupe window (INGEST_DEDUPE_TTL_S, 15 minutes by default); one resent later is counted as
+   * accepted again, and the detector's per-call replay guard still gives it no effect.
    */
   streamCallEvents: handleBidiStreamingCall<CallEventBatch, BatchAck>;
   /** The same contract for clients that send one batch at a time. */
@@ -1166,7 +1173,9 @@ export interface CallRecordIngestClient extends Client {
    * The carrier streams batches; the server answers each batch with one BatchAck carrying the
    * batch's sequence, in the order the batches were sent. An ack means every accepted event of the
    * batch is durably handed to the detector. After a reconnect, resend from the last acked sequence:
-   * redelivered events are recognised by event_id and counted as duplicates.
+   * redelivered events are recognised by event_id and counted as duplicates within the server's
+   * dedupe window (INGEST_DEDUPE_TTL_S, 15 minutes by default); one resent later is counted as
+   * accepted again, and the detector's per-call replay guard still gives it no effect.
    */
   streamCallEvents(): ClientDuplexStream<CallEventBatch, BatchAck>;
   streamCallEvents(options: Partial<CallOptions>): ClientDuplexStream<CallEventBatch, BatchAck>;
