@@ -22,6 +22,7 @@ export class AlertWorkerModule {
           url: config.REDIS_URL,
           clusterNodes: config.REDIS_CLUSTER_NODES,
           keyPrefix: config.REDIS_KEY_PREFIX,
+          keyGroups: config.REDIS_KEY_GROUPS,
         }),
         DbModule.forRoot({ url: config.DATABASE_URL, schema: opts.dbSchema }),
       ],

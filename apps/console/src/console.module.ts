@@ -76,6 +76,7 @@ export class ConsoleModule implements NestModule {
           url: config.REDIS_URL,
           clusterNodes: config.REDIS_CLUSTER_NODES,
           keyPrefix: config.REDIS_KEY_PREFIX,
+          keyGroups: config.REDIS_KEY_GROUPS,
         }),
         DbModule.forRoot({ url: config.DATABASE_URL }),
         RulesModule,

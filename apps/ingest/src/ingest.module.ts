@@ -21,6 +21,7 @@ export class IngestModule {
           url: config.REDIS_URL,
           clusterNodes: config.REDIS_CLUSTER_NODES,
           keyPrefix: config.REDIS_KEY_PREFIX,
+          keyGroups: config.REDIS_KEY_GROUPS,
         }),
         DbModule.forRoot({ url: config.DATABASE_URL }),
       ],

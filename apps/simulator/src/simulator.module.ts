@@ -17,6 +17,7 @@ export class SimulatorModule {
           url: config.REDIS_URL,
           clusterNodes: config.REDIS_CLUSTER_NODES,
           keyPrefix: config.REDIS_KEY_PREFIX,
+          keyGroups: config.REDIS_KEY_GROUPS,
         }),
         DbModule.forRoot({ url: config.DATABASE_URL }),
         RulesModule,

@@ -87,6 +87,12 @@ export const baseSchema = z.object({
       message: 'must be a comma-separated list of host:port',
     })
     .optional(),
+  /**
+   * key groups of the per-number and per-handset Redis keys (hash tags `{g<k>}`): one detector
+   * script call applies a round's events of one group. The same in every app; changing it moves
+   * the keys (the detector does it at start)
+   */
+  REDIS_KEY_GROUPS: env.int(64, 1, 16384),
   DATABASE_URL: env.url(
     ['postgres', 'postgresql'],
     'postgres://eagleeye:eagleeye-dev@127.0.0.1:5440/eagleeye',

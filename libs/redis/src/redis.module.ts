@@ -18,6 +18,8 @@ export interface RedisModuleOptions {
   /** REDIS_CLUSTER_NODES: a Redis Cluster client instead of one Redis (see RedisTarget) */
   clusterNodes?: string;
   keyPrefix?: string;
+  /** REDIS_KEY_GROUPS (see RedisKeys.keyGroup) */
+  keyGroups?: number;
 }
 
 @Injectable()
@@ -58,7 +60,7 @@ export class RedisModule {
     const target: RedisTarget = options.clusterNodes
       ? { url: options.url, clusterNodes: options.clusterNodes }
       : { url: options.url };
-    const keys = new RedisKeys(options.keyPrefix ?? 'ee');
+    const keys = new RedisKeys(options.keyPrefix ?? 'ee', options.keyGroups);
     keys.cluster = !!target.clusterNodes;
     return {
       module: RedisModule,
