@@ -110,6 +110,16 @@ local function buckets(t)
   return b
 end
 
+-- `item` added to a comma-separated set of at most 16 (callee regions, handsets): the new list, or
+-- nil when it holds the item already or is full
+local function listAdd(list, item)
+  if list == '' then return item end
+  if string.find(',' .. list .. ',', ',' .. item .. ',', 1, true) then return nil end
+  local _, commas = string.gsub(list, ',', '')
+  if commas >= 15 then return nil end
+  return list .. ',' .. item
+end
+
 local function event(o)
   local op, ts = ARGV[o + 1], ARGV[o + 3]
   local t = tonumber(ts)
@@ -169,18 +179,11 @@ local function event(o)
         end
         local rg = ARGV[o + 11]
         if rg ~= '' then
-          local dr = h.dr or ''
-          if dr == '' then
-            dr = rg
+          local dr = listAdd(h.dr or '', rg)
+          if dr then
             set[n + 1], set[n + 2], n = 'dr', dr, n + 2
-          elseif not string.find(',' .. dr .. ',', ',' .. rg .. ',', 1, true) then
-            local _, commas = string.gsub(dr, ',', '')
-            if commas < 15 then
-              dr = dr .. ',' .. rg
-              set[n + 1], set[n + 2], n = 'dr', dr, n + 2
-            end
+            h.dr = dr
           end
-          h.dr = dr
           if h.rg ~= rg then
             set[n + 1], set[n + 2], n = 'rg', rg, n + 2
             h.rg = rg
@@ -188,18 +191,11 @@ local function event(o)
         end
         local dv = ARGV[o + 12]
         if dv ~= '' then
-          local hs = h.hs or ''
-          if hs == '' then
-            hs = dv
+          local hs = listAdd(h.hs or '', dv)
+          if hs then
             set[n + 1], set[n + 2], n = 'hs', hs, n + 2
-          elseif not string.find(',' .. hs .. ',', ',' .. dv .. ',', 1, true) then
-            local _, commas = string.gsub(hs, ',', '')
-            if commas < 15 then
-              hs = hs .. ',' .. dv
-              set[n + 1], set[n + 2], n = 'hs', hs, n + 2
-            end
+            h.hs = hs
           end
-          h.hs = hs
         end
       elseif typ == 'N' then
         du = 1

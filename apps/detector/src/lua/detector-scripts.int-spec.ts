@@ -25,7 +25,7 @@ export function keySlot(key: string): number {
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '7494951c870ec4e5568d8f0e92b90d50dc7cf590',
   'callee-batch-1.lua': '8cbf9ee78554e1bfa49ba7936e88774263ec1623',
-  'caller-batch-1.lua': 'f05b03585ff2a7b7d259c12cabf03b86e22adfe9',
+  'caller-batch-1.lua': '90a152beda8cc91a9fb25dd89ad213d4d6fd3d3e',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
 
