@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { baseSchema, loadConfig } from '@eagle-eye/config';
 import { assertPostgresReachable, createPool } from '@eagle-eye/db';
@@ -41,7 +42,7 @@ async function main(): Promise<number> {
       seed: numberOption('seed', values.seed, 1, 0),
       folds: numberOption('folds', values.folds, 5, 2),
       perNumber: numberOption('per-number', values['per-number'], 100, 1),
-      actor: values.actor ?? `cli:${process.env.USER ?? 'unknown'}`,
+      actor: values.actor ?? `cli:${process.env.USER ?? userInfo().username}`,
     });
     const s = r.stats;
     process.stderr.write(
