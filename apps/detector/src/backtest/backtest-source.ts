@@ -1,5 +1,12 @@
-import { callEventToHandoff, CallEventLine, CARRIER_ID, readCallEventLines } from '@eagle-eye/contracts';
-import { ReplayEvent } from './backtest-replay';
+import {
+  callEventToHandoff,
+  CallEventLine,
+  CARRIER_ID,
+  decodeHandoffEntry,
+  readCallEventLines,
+} from '@eagle-eye/contracts';
+import { RedisKeys } from '@eagle-eye/redis';
+import { ReplayEvent, ReplayRedis } from './backtest-replay';
 
 export interface SourceCounters {
   lines: number;
@@ -67,4 +74,54 @@ export function ndjsonFileEvents(
     },
   };
   return ndjsonEvents(readCallEventLines(path, lineCounter), defaultCarrier, counters);
+}
+
+/** XRANGE as the replay reads it (the same on a single Redis and a cluster: one key per call). */
+interface StreamReader {
+  xrange(key: string, start: string, end: string, count: 'COUNT', n: number): Promise<[string, string[]][]>;
+}
+
+/**
+ * The events still retained in the hand-off streams (ingest -> detector) of a deployment, read
+ * only (XRANGE: no consumer group, nothing acknowledged or deleted), every partition, in event-time
+ * order (ties: partition, then stream order). They are already in hand-off form (ingest validated
+ * them). The detector deletes an entry once it has applied it, so this is the backlog not yet
+ * detected, or what a deployment keeps when its detector is stopped; an NDJSON export is the record
+ * of a whole period. Entries are loaded in memory (ingest bounds the backlog per partition).
+ */
+export async function* handoffEvents(
+  redis: ReplayRedis,
+  keys: RedisKeys,
+  partitions: number,
+  counters: SourceCounters,
+): AsyncGenerator<ReplayEvent> {
+  const r = redis as unknown as StreamReader;
+  const all: { p: number; i: number; e: ReplayEvent }[] = [];
+  for (let p = 0; p < partitions; p++) {
+    let start = '-';
+    for (;;) {
+      const page = await r.xrange(keys.handoffStream(p), start, '+', 'COUNT', 1000);
+      for (const [id, fields] of page) {
+        counters.lines++;
+        let entry;
+        try {
+          entry = decodeHandoffEntry(fields);
+        } catch (e) {
+          const reason = `hand-off entry not decodable: ${(e as Error).message}`;
+          counters.refused.set(reason, (counters.refused.get(reason) ?? 0) + 1);
+          if (counters.examples.length < 5) counters.examples.push({ line: 0, eventId: id, reason });
+          continue;
+        }
+        for (const event of entry.events)
+          all.push({ p, i: all.length, e: { carrierId: entry.carrierId, event } });
+      }
+      if (page.length < 1000) break;
+      start = `(${page[page.length - 1][0]}`;
+    }
+  }
+  all.sort((a, b) => a.e.event.t - b.e.event.t || a.p - b.p || a.i - b.i);
+  for (const x of all) {
+    counters.events++;
+    yield x.e;
+  }
 }

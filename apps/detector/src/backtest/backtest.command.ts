@@ -10,11 +10,11 @@ import { DetectorConfigSchema } from '../config';
 import { ModelRegistry } from '../scoring/model-registry';
 import { compareAlerts, formatComparison, LiveAlert, BacktestAlert } from './backtest-compare';
 import { replay, ReplayProgress } from './backtest-replay';
-import { ndjsonFileEvents, newCounters } from './backtest-source';
+import { handoffEvents, ndjsonFileEvents, newCounters } from './backtest-source';
 import { applyCandidate, CandidateChange, FixedRules, parseCandidateChanges } from './candidate-rules';
 import { LiveAlertsRepository } from './live-alerts.repository';
 
-const USAGE = `Usage: npm run backtest -- --input events.ndjson [options]
+const USAGE = `Usage: npm run backtest -- (--input events.ndjson | --handoff) [options]
 
 Replays recorded call events through the detector in event time, in a Redis keyspace of its own
 (REDIS_URL; a random prefix, deleted afterwards; the live keys are never touched), with the active
@@ -27,6 +27,8 @@ audit_log row.
                           lines ({"carrierId", "event"}) or bare eagleeye.v1.CallEvent JSON
                           (\`npm run pseudonymise\`; then give --carrier). Lines ingest would refuse,
                           clear phone numbers among them, are counted and skipped.
+  --handoff               instead of a file: the events still retained in this deployment's
+                          hand-off streams (REDIS_KEY_PREFIX, HANDOFF_PARTITIONS), read only
   --carrier C             compare this carrier's alerts only (repeatable); with one, bare lines
                           belong to it. The whole file is replayed either way (numbers' windows
                           span carriers).
@@ -60,6 +62,8 @@ function osUser(): string {
 
 interface Options {
   input: string;
+  /** read the retained hand-off streams instead of a file */
+  handoff: boolean;
   carriers: string[];
   from: number | undefined;
   to: number | undefined;
@@ -127,6 +131,7 @@ export async function runBacktest(argv: string[], env: NodeJS.ProcessEnv, io: Co
       args: argv,
       options: {
         input: { type: 'string' },
+        handoff: { type: 'boolean', default: false },
         carrier: { type: 'string', multiple: true },
         'rules-file': { type: 'string' },
         rules: { type: 'string' },
@@ -155,7 +160,8 @@ export async function runBacktest(argv: string[], env: NodeJS.ProcessEnv, io: Co
   let changes: CandidateChange[];
   let opts: Options;
   try {
-    if (!values.input) throw new UsageError('--input is required (a file, or - for standard input)');
+    if (!values.input === !values.handoff)
+      throw new UsageError('give --input (a file, or - for standard input) or --handoff, one of them');
     const carriers = values.carrier ?? [];
     for (const c of carriers)
       if (!CARRIER_ID.test(c)) throw new UsageError(`--carrier ${JSON.stringify(c)} is not a carrier id`);
@@ -177,7 +183,8 @@ export async function runBacktest(argv: string[], env: NodeJS.ProcessEnv, io: Co
     if (!/^[A-Za-z0-9._@-]{1,64}$/.test(actor))
       throw new UsageError('--actor (or $USER) must name who runs the backtest: 1-64 of [A-Za-z0-9._@-]');
     opts = {
-      input: values.input,
+      input: values.input ?? '',
+      handoff: values.handoff ?? false,
       carriers,
       from,
       to,
@@ -213,7 +220,7 @@ async function compare(
   env: NodeJS.ProcessEnv,
   io: CommandIo,
 ): Promise<number> {
-  if (opts.input !== '-') {
+  if (!opts.handoff && opts.input !== '-') {
     try {
       accessSync(opts.input, constants.R_OK);
     } catch {
@@ -221,6 +228,9 @@ async function compare(
     }
   }
   const config = loadConfig(DetectorConfigSchema, env);
+  const source = opts.handoff
+    ? `the hand-off streams of ${config.REDIS_KEY_PREFIX} (${config.HANDOFF_PARTITIONS} partitions)`
+    : opts.input;
   await assertPostgresReachable(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL, { max: 2 });
   const redis = createRedis(config.REDIS_URL);
@@ -260,12 +270,14 @@ async function compare(
       `${p.rounds} rounds, ${p.sweeps} step checks, ${p.alerts} alerts, ` +
       `${Math.round(p.events / Math.max((Date.now() - started) / 1000, 0.001))} events/s\n`;
     io.err(
-      `backtest: replaying ${opts.input} with rule set version ${active.version}` +
+      `backtest: replaying ${source} with rule set version ${active.version}` +
         `${changes.length ? ` + ${changes.length} candidate change(s)` : ' (the active rules)'}` +
         `, model ${models.bundled.version}${model ? ' (candidate)' : ''}\n`,
     );
     const result = await replay(
-      ndjsonFileEvents(opts.input, opts.carriers.length === 1 ? opts.carriers[0] : undefined, counters),
+      opts.handoff
+        ? handoffEvents(redis, new RedisKeys(config.REDIS_KEY_PREFIX), config.HANDOFF_PARTITIONS, counters)
+        : ndjsonFileEvents(opts.input, opts.carriers.length === 1 ? opts.carriers[0] : undefined, counters),
       {
         redis,
         rules: new FixedRules(set),
@@ -294,7 +306,7 @@ async function compare(
     );
     if (result.progress.events !== lastPrinted) io.err(progressLine(result.progress));
     if (result.firstEventMs === null || result.lastEventMs === null) {
-      io.err(`backtest: no event to replay in ${opts.input}\n`);
+      io.err(`backtest: no event to replay in ${source}\n`);
       for (const [reason, n] of counters.refused) io.err(`  refused ${n}: ${reason}\n`);
       return 1;
     }
@@ -309,7 +321,7 @@ async function compare(
     const cmp = compareAlerts(live, result.alerts.filter(inScope));
 
     const out: string[] = [
-      `Backtest of ${opts.input}`,
+      `Backtest of ${source}`,
       `  events: ${result.progress.events} replayed, ${iso(result.firstEventMs)} to ${iso(result.lastEventMs)}; ` +
         `${[...counters.refused.values()].reduce((a, b) => a + b, 0)} lines refused; ${result.progress.late} late, ${result.progress.duplicate} duplicates`,
       `  rules: version ${active.version}${changes.length ? ` with ${changes.length} candidate change(s)` : ''}; ` +
@@ -340,7 +352,7 @@ async function compare(
       carriers: opts.carriers,
       from,
       to,
-      input: opts.input,
+      input: source,
       changes,
       model: model ? models.bundled.version : null,
       counts: cmp.counts,

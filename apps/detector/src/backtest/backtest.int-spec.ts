@@ -5,6 +5,11 @@ import Redis from 'ioredis';
 import {
   AlertJobName,
   CallEndedJob,
+  callEventToHandoff,
+  HandoffEvent,
+  handoffPartition,
+  packEvents,
+  parseCallEventLine,
   HandoffEntry,
   ingestV1,
   SuspectNumberJob,
@@ -238,6 +243,7 @@ describe('backtest against a recorded simulator run (real Redis and PostgreSQL)'
     expect(cmp.counts.byKind.suspect_number.missed).toBe(0);
   }, 300_000);
 
+  let extraEnv: Record<string, string> = {};
   async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
     let out = '';
     let err = '';
@@ -248,6 +254,7 @@ describe('backtest against a recorded simulator run (real Redis and PostgreSQL)'
         DATABASE_URL: schema.url,
         REDIS_URL: testRedisUrl(),
         USER: 'sup-1',
+        ...extraEnv,
       },
       { out: (t) => (out += t), err: (t) => (err += t) },
     );
@@ -293,6 +300,49 @@ describe('backtest against a recorded simulator run (real Redis and PostgreSQL)'
     expect(a.code).toBe(0);
     expect(a.out).toContain(`alerts: live ${liveA}, backtest ${liveA}`);
     expect(a.out).toContain('the candidate raises exactly the live alerts');
+  }, 300_000);
+
+  it('reproduces them from the retained hand-off streams too, reading them only', async () => {
+    // ingest's hand-off of the same run: per carrier and partition, in arrival order, packed entries
+    const handoff = new RedisKeys(uniqueId('ho'));
+    const chunks = new Map<string, HandoffEvent[]>();
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const parsed = parseCallEventLine(line, 0);
+      if (!parsed?.ok || !parsed.carrierId) continue;
+      const ev = callEventToHandoff(parsed.event);
+      if (typeof ev === 'string') throw new Error(ev);
+      const k = `${parsed.carrierId} ${handoffPartition(parsed.carrierId, ev.call, 4)}`;
+      const list = chunks.get(k) ?? [];
+      list.push(ev);
+      chunks.set(k, list);
+    }
+    for (const [k, evs] of chunks) {
+      const [carrierId, p] = k.split(' ');
+      for (let i = 0; i < evs.length; i += 50)
+        await redis.xadd(
+          handoff.handoffStream(Number(p)),
+          '*',
+          'c',
+          carrierId,
+          'p',
+          packEvents(evs.slice(i, i + 50)),
+        );
+    }
+    const lengths = async () => Promise.all([0, 1, 2, 3].map((p) => redis.xlen(handoff.handoffStream(p))));
+    const before = await lengths();
+    try {
+      extraEnv = { REDIS_KEY_PREFIX: handoff.prefix, HANDOFF_PARTITIONS: '4' };
+      const r = await cli('--handoff', '--list', '0');
+      expect(r.err).toContain(`backtest: ${events} events`);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`Backtest of the hand-off streams of ${handoff.prefix} (4 partitions)`);
+      expect(r.out).toContain(`alerts: live ${liveAlerts.length}, backtest ${liveAlerts.length}`);
+      expect(r.out).toContain('the candidate raises exactly the live alerts');
+      expect(await lengths()).toEqual(before);
+    } finally {
+      extraEnv = {};
+      await dropRedisPrefix(redis, handoff.prefix);
+    }
   }, 300_000);
 
   it('refuses bad input clearly, and never repeats a clear number', async () => {
