@@ -131,6 +131,23 @@ describe('per-node pipelines', () => {
     expect(res.slice(16)).toEqual(Array.from({ length: 16 }, () => [null, 1]));
   });
 
+  it('answers stream commands in the shape of their ioredis methods', async () => {
+    for (const client of [cluster, await connectTestRedis()]) {
+      const key = `${prefix}:{st}:events`;
+      await client.xadd(key, '*', 'a', '1');
+      await client.xgroup('CREATE', key, 'g', '0');
+      const p = perNodePipeline(client)
+        .call(key, 'XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', 10, 'STREAMS', key, '>')
+        .call(key, 'XINFO', 'GROUPS', key);
+      const [[e1, read], [e2, groups]] = await p.exec();
+      expect([e1, e2]).toEqual([null, null]);
+      expect(read).toEqual([[key, [[expect.any(String), ['a', '1']]]]]);
+      expect(groups).toEqual([expect.arrayContaining(['name', 'g', 'pending', 1])]);
+      await client.del(key);
+      if (client !== cluster) client.disconnect();
+    }
+  });
+
   it('on a single Redis: one pipeline, same answers', async () => {
     const redis: Redis = await connectTestRedis();
     try {

@@ -41,16 +41,28 @@ function redirected(e: Error | null): boolean {
   return !!e && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(e.message);
 }
 
+type Method = (...args: SlotCommand['args']) => unknown;
+
+/**
+ * Queues or sends a command by its named method where ioredis has one (`xreadgroup`,
+ * `evalshaBuffer`): that method maps the reply to the shape the code expects (`call` answers the
+ * server's RESP3 reply as it came: a map for XREADGROUP, not the usual list of streams).
+ */
+function issue(target: object, c: SlotCommand): unknown {
+  const name = c.name.toLowerCase();
+  const method = (target as Record<string, Method | undefined>)[c.buffer ? `${name}Buffer` : name];
+  if (typeof method === 'function') return method.apply(target, c.args);
+  const t = target as RedisClient;
+  return c.buffer ? t.callBuffer(c.name, ...c.args) : t.call(c.name, ...c.args);
+}
+
 function send(client: RedisClient, c: SlotCommand): Promise<unknown> {
-  return c.buffer ? client.callBuffer(c.name, ...c.args) : client.call(c.name, ...c.args);
+  return issue(client, c) as Promise<unknown>;
 }
 
 async function pipelineOf(client: RedisClient, commands: SlotCommand[]): Promise<SlotReply[]> {
   const p = client.pipeline();
-  for (const c of commands) {
-    if (c.buffer) p.callBuffer(c.name, ...c.args);
-    else p.call(c.name, ...c.args);
-  }
+  for (const c of commands) issue(p, c);
   return ((await p.exec()) ?? []) as SlotReply[];
 }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { HandoffEvent, handoffPartition, packEvents } from '@eagle-eye/contracts';
-import { REDIS, RedisKeys } from '@eagle-eye/redis';
+import { isCluster, REDIS, RedisClient, RedisKeys } from '@eagle-eye/redis';
 import { IngestConfig, INGEST_CONFIG } from '../config';
 import { HANDOFF_SCRIPT_FILE, loadLua } from '../lua/scripts';
 import { FINGERPRINT_BYTES, writeEventFingerprint } from './event-fingerprint';
@@ -40,6 +40,11 @@ export class HandoffRepository {
   ) {
     // ioredis sends EVALSHA and falls back to EVAL only on NOSCRIPT.
     redis.defineCommand('eeHandoff', { lua: loadLua(HANDOFF_SCRIPT_FILE) });
+    // On a Redis Cluster, ioredis's auto-pipelining groups a defined script by its first argument,
+    // here the key count, not its first key: mixed slots in one pipeline, refused. Sent directly
+    // instead (still in order: one connection per node).
+    const client = redis as RedisClient;
+    if (isCluster(client)) client.options.autoPipeliningIgnoredCommands?.push('eeHandoff');
     this.redis = redis as RedisWithHandoff;
   }
 
