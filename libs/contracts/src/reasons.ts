@@ -115,12 +115,16 @@ export function featureMessage(feature: string, value: number | string | undefin
  * (`countsAfter`, seconds); a vulnerable age names its band (`age`).
  */
 export function renderReason(code: string, params: ReasonParams, t: ReasonTranslate): string {
-  const p: Record<string, string | number> = { ...params };
-  for (const k of DURATION_PARAMS) if (typeof p[k] === 'number') p[k] = renderDuration(p[k] as number, t);
-  if (typeof p.age === 'string') p.age = t(`ages.${p.age}`);
+  // most reasons have plain figures: no copy for them (the detector words every reason it scores)
+  let p: Record<string, string | number> = params;
+  if ('duration' in params || 'countsAfter' in params || 'age' in params) {
+    p = { ...params };
+    for (const k of DURATION_PARAMS) if (typeof p[k] === 'number') p[k] = renderDuration(p[k] as number, t);
+    if (typeof p.age === 'string') p.age = t(`ages.${p.age}`);
+  }
   let out = t(code, p);
-  const features = typeof params.features === 'string' && params.features ? params.features.split(',') : [];
-  if (features.length) {
+  if (typeof params.features === 'string' && params.features) {
+    const features = params.features.split(',');
     const list = features.map((f) => t(`features.${featureMessage(f, params[f])}`, p));
     out = t('join.withFeatures', { reason: out, features: list.join(t('join.separator')) });
   }
