@@ -38,8 +38,9 @@ audit_log row.
   --from ISO --to ISO     compare alerts first raised in this event-time period (default: the
                           recording's first event to its last plus --tail-s); earlier events
                           still replay, as warm-up
-  --observing-since ISO   when the live deployment began observing (default: the first event;
-                          decides what counts as a new number)
+  --observing-since ISO   when the live deployment began observing (decides what counts as a
+                          new number; default: what the live detector recorded, read only, else
+                          the first event)
   --round-ms N            event time applied as one detector round (200, at most 1000)
   --reorder-s N           input may be out of event-time order by this much (60)
   --tail-s N              keep checking calls in progress this long after the last event (900)
@@ -230,13 +231,26 @@ async function compare(
   const config = loadConfig(DetectorConfigSchema, env);
   const source = opts.handoff
     ? `the hand-off streams of ${config.REDIS_KEY_PREFIX} (${config.HANDOFF_PARTITIONS} partitions)`
-    : opts.input;
+    : opts.input === '-'
+      ? 'standard input'
+      : opts.input;
   await assertPostgresReachable(config.DATABASE_URL);
   const pool = createPool(config.DATABASE_URL, { max: 2 });
   const redis = createRedis(config.REDIS_URL);
   try {
     // reads the rules from PostgreSQL only; its keys are never used (lists go to the replay's keyspace)
     const repo = new RulesRepository(pool, redis, new RedisKeys('bt-rules-unused'));
+    // the live detector's start of observation (one GET of its key; nothing live is written)
+    const recorded =
+      opts.observingSince === undefined
+        ? Number(await redis.get(new RedisKeys(config.REDIS_KEY_PREFIX).detectorObservingSince()))
+        : NaN;
+    const observing: { at?: number; from: string } =
+      opts.observingSince !== undefined
+        ? { at: opts.observingSince, from: '--observing-since' }
+        : Number.isSafeInteger(recorded) && recorded > 0
+          ? { at: recorded, from: `the live detector, ${config.REDIS_KEY_PREFIX}` }
+          : { from: 'the first event' };
     const active = await repo.getActiveRuleSet().catch((e: Error) => {
       throw /does not exist/.test(e.message)
         ? new Error(
@@ -293,7 +307,7 @@ async function compare(
         roundMs: opts.roundMs,
         reorderMs: opts.reorderMs,
         tailMs: opts.tailMs,
-        ...(opts.observingSince !== undefined ? { observingSince: opts.observingSince } : {}),
+        ...(observing.at !== undefined ? { observingSince: observing.at } : {}),
         mirrorLists: (keys) => new RulesRepository(pool, redis, keys).syncListsToRedis(),
         progressEvery: 5000,
         onProgress: (p) => {
@@ -325,7 +339,8 @@ async function compare(
       `  events: ${result.progress.events} replayed, ${iso(result.firstEventMs)} to ${iso(result.lastEventMs)}; ` +
         `${[...counters.refused.values()].reduce((a, b) => a + b, 0)} lines refused; ${result.progress.late} late, ${result.progress.duplicate} duplicates`,
       `  rules: version ${active.version}${changes.length ? ` with ${changes.length} candidate change(s)` : ''}; ` +
-        `model ${models.bundled.version}${model ? ' (candidate)' : ''}; ${result.listEntries} list entries mirrored`,
+        `model ${models.bundled.version}${model ? ' (candidate)' : ''}; ${result.listEntries} list entries mirrored; ` +
+        `observing since ${iso(observing.at ?? result.firstEventMs)} (${observing.from})`,
       `  compared with the alerts stored for ${iso(from)} to ${iso(to)}, carriers: ${opts.carriers.length ? opts.carriers.join(', ') : 'all'}`,
       ...formatComparison(cmp),
     ];

@@ -330,6 +330,8 @@ describe('backtest against a recorded simulator run (real Redis and PostgreSQL)'
     }
     const lengths = async () => Promise.all([0, 1, 2, 3].map((p) => redis.xlen(handoff.handoffStream(p))));
     const before = await lengths();
+    // the live detector's start of observation, as it recorded it: the backtest reads it
+    await redis.set(handoff.detectorObservingSince(), String(START));
     try {
       extraEnv = { REDIS_KEY_PREFIX: handoff.prefix, HANDOFF_PARTITIONS: '4' };
       const r = await cli('--handoff', '--list', '0');
@@ -338,7 +340,11 @@ describe('backtest against a recorded simulator run (real Redis and PostgreSQL)'
       expect(r.out).toContain(`Backtest of the hand-off streams of ${handoff.prefix} (4 partitions)`);
       expect(r.out).toContain(`alerts: live ${liveAlerts.length}, backtest ${liveAlerts.length}`);
       expect(r.out).toContain('the candidate raises exactly the live alerts');
+      expect(r.out).toContain(
+        `observing since ${new Date(START).toISOString()} (the live detector, ${handoff.prefix})`,
+      );
       expect(await lengths()).toEqual(before);
+      expect(await redis.get(handoff.detectorObservingSince())).toBe(String(START));
     } finally {
       extraEnv = {};
       await dropRedisPrefix(redis, handoff.prefix);
