@@ -214,6 +214,8 @@ describe('backtest against a recorded simulator run (real Redis and PostgreSQL)'
     expect(liveAlerts.length).toBeGreaterThanOrEqual(20);
 
     expect(result.alerts.map(triple).sort()).toEqual(liveAlerts.map(triple).sort());
+    // deterministic: a second replay of the same input raises the same alerts at the same event times
+    expect((await backtest()).alerts).toEqual(result.alerts);
     const cmp = compareAlerts(liveAlerts, result.alerts);
     expect(cmp.counts).toMatchObject({ missed: 0, new: 0, severityChanged: 0, matched: liveAlerts.length });
     expect(cmp.counts.byOutcome.confirmed_fraud).toEqual({ live: 3, kept: 3, dropped: 0 });
