@@ -155,9 +155,11 @@ async function assertClusterReachable(t: RedisTarget, timeoutMs: number): Promis
     },
   });
   client.on('error', () => undefined);
-  const timer = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs).unref(),
-  );
+  let timeout: NodeJS.Timeout | undefined;
+  // not unref'd: while the cluster client finds no node, this timer keeps the check alive
+  const timer = new Promise<never>((_, reject) => {
+    timeout = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
     await Promise.race([client.connect(), timer]);
     const info = (await Promise.race([client.cluster('INFO'), timer])) as string;
@@ -169,6 +171,7 @@ async function assertClusterReachable(t: RedisTarget, timeoutMs: number): Promis
         'Start a local cluster with `bash scripts/redis-cluster.sh up`, or point REDIS_CLUSTER_NODES at your cluster.',
     );
   } finally {
+    clearTimeout(timeout);
     client.disconnect();
   }
 }
