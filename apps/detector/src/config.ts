@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { baseSchema, env, z } from '@eagle-eye/config';
 import { HANDOFF_DEFAULT_PARTITIONS } from '@eagle-eye/contracts';
+import type { DetectionOptions } from './detection/detection.service';
 
 export const DetectorConfigSchema = baseSchema.extend({
   DETECTOR_HTTP_PORT: env.port(9102),
@@ -45,3 +46,16 @@ export const DetectorConfigSchema = baseSchema.extend({
 });
 export type DetectorConfig = z.infer<typeof DetectorConfigSchema>;
 export const DETECTOR_CONFIG = Symbol('DETECTOR_CONFIG');
+
+/** The detection service's settings from the detector's configuration (live and backtest alike). */
+export function detectionOptions(config: DetectorConfig): DetectionOptions {
+  return {
+    latenessMs: config.DETECTOR_LATENESS_MS,
+    windowTtlS: config.DETECTOR_WINDOW_TTL_S,
+    historyTtlS: config.DETECTOR_HISTORY_TTL_S,
+    familiarTtlS: config.DETECTOR_FAMILIAR_TTL_S,
+    dueShards: config.DETECTOR_DUE_SHARDS,
+    dueLeaseMs: config.DETECTOR_DUE_LEASE_MS,
+    partitions: config.HANDOFF_PARTITIONS,
+  };
+}

@@ -20,7 +20,7 @@ import {
   redisTarget,
 } from '@eagle-eye/redis';
 import { CallerModelsRepository, RulesRepository } from '@eagle-eye/rules';
-import { DetectorConfig, DETECTOR_CONFIG } from './config';
+import { detectionOptions, DetectorConfig, DETECTOR_CONFIG } from './config';
 import { AlertPublisher } from './detection/alert.publisher';
 import { DetectionService } from './detection/detection.service';
 import { HandoffConsumer } from './handoff/handoff.consumer';
@@ -73,15 +73,7 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
       this.scripts,
       this.rules,
       this.publisher,
-      {
-        latenessMs: config.DETECTOR_LATENESS_MS,
-        windowTtlS: config.DETECTOR_WINDOW_TTL_S,
-        historyTtlS: config.DETECTOR_HISTORY_TTL_S,
-        familiarTtlS: config.DETECTOR_FAMILIAR_TTL_S,
-        dueShards: config.DETECTOR_DUE_SHARDS,
-        dueLeaseMs: config.DETECTOR_DUE_LEASE_MS,
-        partitions: config.HANDOFF_PARTITIONS,
-      },
+      detectionOptions(config),
       Date.now,
       this.models,
     );

@@ -6,7 +6,7 @@ import { loadConfig } from '@eagle-eye/config';
 import { assertPostgresReachable, createPool } from '@eagle-eye/db';
 import { createRedis, RedisKeys } from '@eagle-eye/redis';
 import { CallerModelsRepository, RulesRepository, RuleSet, str } from '@eagle-eye/rules';
-import { DetectorConfigSchema } from '../config';
+import { detectionOptions, DetectorConfigSchema } from '../config';
 import { ModelRegistry } from '../scoring/model-registry';
 import { compareAlerts, formatComparison, LiveAlert, BacktestAlert } from './backtest-compare';
 import { replay, ReplayProgress } from './backtest-replay';
@@ -296,14 +296,7 @@ async function compare(
         redis,
         rules: new FixedRules(set),
         models,
-        detection: {
-          latenessMs: config.DETECTOR_LATENESS_MS,
-          windowTtlS: config.DETECTOR_WINDOW_TTL_S,
-          historyTtlS: config.DETECTOR_HISTORY_TTL_S,
-          familiarTtlS: config.DETECTOR_FAMILIAR_TTL_S,
-          dueShards: config.DETECTOR_DUE_SHARDS,
-          dueLeaseMs: config.DETECTOR_DUE_LEASE_MS,
-        },
+        detection: detectionOptions(config),
         roundMs: opts.roundMs,
         reorderMs: opts.reorderMs,
         tailMs: opts.tailMs,
