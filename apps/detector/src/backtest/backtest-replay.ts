@@ -6,7 +6,7 @@ import {
   SuspectNumberJob,
   VictimOnCallJob,
 } from '@eagle-eye/contracts';
-import { RedisKeys } from '@eagle-eye/redis';
+import { masters, RedisKeys } from '@eagle-eye/redis';
 import type { AlertJob } from '../detection/alert.publisher';
 import { AlertSink, DetectionOptions, DetectionService, RuleSource } from '../detection/detection.service';
 import { DetectorScripts } from '../lua/detector-scripts';
@@ -300,8 +300,6 @@ export async function replay(source: AsyncIterable<ReplayEvent>, o: ReplayOption
 interface KeyspaceOps {
   zrange(key: string, start: string, stop: string, withScores: 'WITHSCORES'): Promise<string[]>;
   set(key: string, value: string, nx: 'NX'): Promise<unknown>;
-  scan(cursor: string, ...args: (string | number)[]): Promise<[string, string[]]>;
-  unlink(...keys: string[]): Promise<number>;
 }
 
 function ops(redis: ReplayRedis): KeyspaceOps {
@@ -311,11 +309,17 @@ function ops(redis: ReplayRedis): KeyspaceOps {
 /** Deletes every key of the replay's keyspace (never anything else: the prefix is its own). */
 async function dropKeyspace(redis: ReplayRedis, prefix: string): Promise<void> {
   if (!/^bt-[0-9a-f]{16}$/.test(prefix)) throw new Error(`refusing to delete keys under ${prefix}`);
-  const r = ops(redis);
-  let cursor = '0';
-  do {
-    const [next, found] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (found.length) await r.unlink(...found);
-  } while (cursor !== '0');
+  // every master of a cluster holds some of them; one key per UNLINK (they span many slots)
+  for (const node of masters(redis)) {
+    let cursor = '0';
+    do {
+      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (found.length) {
+        const p = node.pipeline();
+        for (const k of found) p.unlink(k);
+        await p.exec();
+      }
+    } while (cursor !== '0');
+  }
 }
