@@ -13,6 +13,8 @@ import { AlertsGateway } from './alerts/alerts.gateway';
 import { AlertsRepository } from './alerts/alerts.repository';
 import { AlertsService } from './alerts/alerts.service';
 import { AuditRepository } from './audit/audit.repository';
+import { BacktestsController } from './backtests/backtests.controller';
+import { BacktestsRepository } from './backtests/backtests.repository';
 import { AuthController } from './auth/auth.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AuthService } from './auth/auth.service';
@@ -91,6 +93,7 @@ export class ConsoleModule implements NestModule {
         IntelController,
         CaseTimelineController,
         ReportsController,
+        BacktestsController,
         OpenApiController,
         WebUiController,
       ],
@@ -103,6 +106,7 @@ export class ConsoleModule implements NestModule {
         UsersRepository,
         AuditRepository,
         DeadLettersRepository,
+        BacktestsRepository,
         AlertsRepository,
         AlertsService,
         AlertsGateway,

@@ -51,6 +51,7 @@ describe('console access control', () => {
     ['GET', '/api/users', { op: 403, police: 403, sup: 403, admin: 200 }],
     ['GET', '/api/audit', { op: 403, police: 403, sup: 200, admin: 200 }],
     ['GET', '/api/admin/dead-letters', { op: 403, police: 403, sup: 200, admin: 200 }],
+    ['GET', '/api/admin/backtests', { op: 403, police: 403, sup: 200, admin: 403 }],
     ['GET', '/api/rules', { op: 403, police: 403, sup: 200, admin: 200 }],
     ['GET', '/api/rules/precision', { op: 403, police: 403, sup: 200, admin: 200 }],
     ['GET', '/api/rules/fanout/versions', { op: 403, police: 403, sup: 200, admin: 200 }],

@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { DbModule } from '@eagle-eye/db';
+import { DbModule, PG_POOL } from '@eagle-eye/db';
 import { ObservabilityModule } from '@eagle-eye/observability';
 import { RedisModule } from '@eagle-eye/redis';
 import { RulesModule } from '@eagle-eye/rules';
+import { Pool } from 'pg';
+import { BacktestRunner } from './backtest/backtest-runner';
 import { DetectorConfig, DETECTOR_CONFIG } from './config';
 import { DetectorRuntime } from './detector.runtime';
 
@@ -22,7 +24,16 @@ export class DetectorModule {
         DbModule.forRoot({ url: config.DATABASE_URL }),
         RulesModule,
       ],
-      providers: [{ provide: DETECTOR_CONFIG, useValue: config }, DetectorRuntime],
+      providers: [
+        { provide: DETECTOR_CONFIG, useValue: config },
+        DetectorRuntime,
+        // backtests asked for in the console: connections of their own, one at a time
+        {
+          provide: BacktestRunner,
+          useFactory: (pool: Pool) => new BacktestRunner(pool, process.env),
+          inject: [PG_POOL],
+        },
+      ],
       exports: [DetectorRuntime],
     };
   }

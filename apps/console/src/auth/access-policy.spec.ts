@@ -61,6 +61,7 @@ const MATRIX: Record<Permission, string> = {
   'users.manage': '                -       -       -        x',
   'audit.read': '                  -       -       x        x',
   'dead_letters.manage': '         -       -       x        x',
+  'backtests.run': '               -       -       x        -',
   'intel.overview': '              -       x       x        x',
   'intel.number': '                x       x       x        x',
   'reports.read': '                -       -       x        x',

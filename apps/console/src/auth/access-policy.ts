@@ -37,6 +37,8 @@ export const PERMISSIONS = {
   'users.manage': ['admin'],
   'audit.read': ['supervisor', 'admin'],
   'dead_letters.manage': ['supervisor', 'admin'],
+  /** ask for a backtest of candidate rule changes and read its report */
+  'backtests.run': ['supervisor'],
   'intel.overview': ['police_officer', 'supervisor', 'admin'],
   'intel.number': ['carrier_operator', 'police_officer', 'supervisor', 'admin'],
   'reports.read': ['supervisor', 'admin'],

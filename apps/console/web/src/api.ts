@@ -66,3 +66,4 @@ export type { AuditEntry } from '../../src/audit/audit.repository';
 export type DeadLetterPage = Awaited<ReturnType<DeadLettersController['deadLetterList']>>;
 export type { RetryResult as DeadLetterRetry } from '../../src/admin/dead-letters.repository';
 export type RuleVersionRow = Wire<RuleVersion>;
+export type { BacktestDetail, BacktestSummary } from '../../src/backtests/backtests.repository';

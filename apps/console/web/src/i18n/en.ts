@@ -1,5 +1,6 @@
 import type { Messages } from './index';
 import { REASON_MESSAGES_EN } from '@eagle-eye/contracts/reasons';
+import { backtestEn } from './backtest.en';
 import { intelEn } from './intel.en';
 
 /** English: the same keys as zh-CN.ts (the type checks it). */
@@ -341,6 +342,7 @@ export const en: Messages = {
     invalid: 'enter a number token (p1.…), never a clear number',
   },
   intel: intelEn,
+  backtest: backtestEn,
   error: {
     generic: 'Failed: {message}',
     load: 'Could not load: {message}',

@@ -3,6 +3,7 @@
  * says so) and every message must be Chinese (i18n.spec.ts). vue-i18n syntax: {name} is a value;
  * the characters @ $ | { } are special and are not used as text.
  */
+import { backtestZhCN } from './backtest.zh-CN';
 import { intelZhCN } from './intel.zh-CN';
 import { reasonsZhCN } from './reasons.zh-CN';
 
@@ -338,6 +339,7 @@ export const zhCN = {
     invalid: '请输入号码标识（p1.…），不要输入明文号码',
   },
   intel: intelZhCN,
+  backtest: backtestZhCN,
   error: {
     generic: '操作失败：{message}',
     load: '加载失败：{message}',
