@@ -297,3 +297,18 @@ describe('the whole stack on a three-master Redis Cluster', () => {
     }
   });
 });
+
+describe('a Redis Cluster that does not answer', () => {
+  it('is one actionable line at start-up, naming REDIS_CLUSTER_NODES', async () => {
+    const nodes = `127.0.0.1:${await freePort()},127.0.0.1:${await freePort()}`;
+    const app = spawnApp('detector', {
+      REDIS_CLUSTER_NODES: nodes,
+      DETECTOR_HTTP_PORT: String(await freePort()),
+    });
+    expect(await app.exited).toBe(3);
+    const lines = app.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`cannot reach the Redis Cluster of ${nodes} (REDIS_CLUSTER_NODES)`);
+    expect(lines[0]).toContain('bash scripts/redis-cluster.sh up');
+  });
+});
