@@ -8,7 +8,7 @@ import { Pool } from 'pg';
 import { BacktestRunner } from '../../detector/src/backtest/backtest-runner';
 import { Generator } from '../../simulator/src/sim/generator';
 import { scenarioByName } from '../../simulator/src/sim/scenarios';
-import { ConsoleBrowser, shot } from './browser-harness';
+import { ConsoleBrowser, expectNoSeriousAxeViolations, shot } from './browser-harness';
 import { Stack, token } from './harness';
 
 const START = Date.UTC(2026, 10, 24, 2, 0, 0);
@@ -248,6 +248,7 @@ describe('backtests: REST, the detector runner and the console page', () => {
     expect(fraud).toEqual(['确认诈骗', '1', '0', '1']);
     expect(await page.textContent('#backtest-missed')).toContain(confirmedCall);
     await shot(page, 'backtest-report-zh-CN');
+    await expectNoSeriousAxeViolations(page, 'backtest report');
 
     // the same in English
     await page.selectOption('#lang', 'en');
