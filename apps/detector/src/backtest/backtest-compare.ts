@@ -1,27 +1,7 @@
-import { AlertOutcome, Severity } from '@eagle-eye/contracts';
+import { AlertKind, BacktestAlert, BacktestCounts, LiveAlert, OutcomeBucket } from '@eagle-eye/contracts';
 
-export type AlertKind = 'victim_on_call' | 'post_call' | 'suspect_number';
-
-/**
- * One alert as both sides know it, keyed the way PostgreSQL keeps alerts unique: one per carrier,
- * call and kind, one per carrier and suspect number (migration 030). Severity is the highest the
- * alert reached (the worker only ever upgrades one).
- */
-export interface BacktestAlert {
-  kind: AlertKind;
-  carrierId: string;
-  /** call alerts only */
-  callId?: string;
-  suspect: string;
-  severity: Severity;
-  /** event time the alert was first raised at, epoch ms */
-  eventTimeMs: number;
-}
-
-export interface LiveAlert extends BacktestAlert {
-  id: string;
-  outcome: AlertOutcome | null;
-}
+// the report's types are a contract with the console (libs/contracts backtests.ts)
+export type { AlertKind, BacktestAlert, LiveAlert, OutcomeBucket };
 
 export function alertKey(a: Pick<BacktestAlert, 'kind' | 'carrierId' | 'callId' | 'suspect'>): string {
   return a.kind === 'suspect_number'
@@ -29,8 +9,6 @@ export function alertKey(a: Pick<BacktestAlert, 'kind' | 'carrierId' | 'callId' 
     : `${a.carrierId}|${a.kind}|${a.callId ?? ''}`;
 }
 
-/** Outcome as counted: the recorded one, or `open` when nobody has recorded one yet. */
-export type OutcomeBucket = AlertOutcome | 'open';
 export const OUTCOME_BUCKETS: readonly OutcomeBucket[] = [
   'confirmed_fraud',
   'dissuaded',
@@ -48,20 +26,7 @@ export interface Comparison {
   added: BacktestAlert[];
   /** matched alerts whose highest severity differs */
   severityChanged: { live: LiveAlert; backtest: BacktestAlert }[];
-  counts: {
-    live: number;
-    backtest: number;
-    matched: number;
-    missed: number;
-    new: number;
-    severityChanged: number;
-    /** per outcome recorded on the live alerts: how many the candidate kept and how many it dropped */
-    byOutcome: Record<OutcomeBucket, { live: number; kept: number; dropped: number }>;
-    byKind: Record<
-      AlertKind,
-      { live: number; backtest: number; matched: number; missed: number; new: number }
-    >;
-  };
+  counts: BacktestCounts;
 }
 
 const KINDS: AlertKind[] = ['victim_on_call', 'post_call', 'suspect_number'];

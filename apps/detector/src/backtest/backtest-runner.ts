@@ -5,6 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BeforeApplicationShutdown, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Pool } from 'pg';
+import type { BacktestReport } from '@eagle-eye/contracts';
 import { CandidateChange } from '@eagle-eye/rules';
 import { Comparison } from './backtest-compare';
 
@@ -210,7 +211,7 @@ export class BacktestRunner implements OnApplicationBootstrap, BeforeApplication
         carriers: string[];
         changes: CandidateChange[];
       };
-      const report = {
+      const report: BacktestReport = {
         from: new Date(full.from).toISOString(),
         to: new Date(full.to).toISOString(),
         carriers: full.carriers,
