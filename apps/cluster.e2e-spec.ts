@@ -167,6 +167,26 @@ describe('the whole stack on a three-master Redis Cluster', () => {
     );
   }
 
+  /** the master serving a number's key group (every per-number key of the token lies there) */
+  function masterOfNumber(token: string): string {
+    const keys = new RedisKeys(prefix);
+    return cluster.slots[keySlot(keys.numWindows(token))][0];
+  }
+
+  /**
+   * A subscriber token from `base` whose key group lies on another master than `other`'s: the
+   * check that per-number keys spread over masters would otherwise hold by chance (two numbers'
+   * groups share a master one time in three).
+   */
+  function tokenOnAnotherMaster(other: string, base: number): string {
+    const start = base + Math.floor(Math.random() * 9_000);
+    for (let n = start; n < start + 1_000; n++) {
+      const token = subscriberToken(n);
+      if (masterOfNumber(token) !== masterOfNumber(other)) return token;
+    }
+    throw new Error('no token on another master');
+  }
+
   it('raises a victim-on-call alert from carrier events to the operator socket, with keys on every master', async () => {
     expect(masters(cluster)).toHaveLength(3);
     const supervisor = new Client(consoleUrl, await login('supervisor', 'demo-supervisor'));
@@ -197,7 +217,7 @@ describe('the whole stack on a three-master Redis Cluster', () => {
       await handoffDrained();
 
       // then an elderly subscriber answers it
-      const victim = subscriberToken(90_000 + Math.floor(Math.random() * 9_000));
+      const victim = tokenOnAnotherMaster(scammer, 90_000);
       const callId = `${tag}-victim`;
       const victimCall = {
         callId,
