@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execPerNode, loadScriptEverywhere, RedisClient } from '@eagle-eye/redis';
+import type { Cluster, Pipeline } from 'ioredis';
+import {
+  execPerNode,
+  isCluster,
+  keySlot,
+  loadScriptEverywhere,
+  RedisClient,
+  SlotReply,
+} from '@eagle-eye/redis';
+import { EncodedEvalsha } from './evalsha-command';
 
 // From source (apps/detector/src/lua) or the build (dist/apps/detector/src/lua): tsc does not copy
 // .lua files, so the build falls back to the sources.
@@ -94,17 +103,76 @@ export class DetectorScripts {
   }
 
   private async exec(calls: ScriptCall[]): Promise<(ScriptReply | Error)[]> {
-    // one pipeline per Redis Cluster master (by each call's slot), replies in the calls' order
-    const res = await execPerNode(
-      this.redis,
-      calls.map((c) => {
-        const s = this.get(c.script);
-        if (c.keys.length !== s.numKeys)
-          throw new Error(`${s.file} takes ${s.numKeys} keys, got ${c.keys.length}`);
-        const args = [s.sha, s.numKeys, ...c.keys, ...c.args];
-        return { key: c.keys[0], name: 'EVALSHA', args, buffer: BINARY_REPLY.has(c.script) };
+    for (const c of calls) {
+      const s = this.get(c.script);
+      if (c.keys.length !== s.numKeys)
+        throw new Error(`${s.file} takes ${s.numKeys} keys, got ${c.keys.length}`);
+    }
+    const res = isCluster(this.redis)
+      ? await this.execOnCluster(this.redis, calls)
+      : await this.pipeline(this.redis, calls);
+    return res.map(([err, val]) => (err ? err : val));
+  }
+
+  /** The calls as one pipeline of encoded EVALSHAs (see EncodedEvalsha). */
+  private async pipeline(client: RedisClient, calls: ScriptCall[]): Promise<SlotReply[]> {
+    // a chainable pipeline is a Pipeline, whose sendCommand takes a prepared Command
+    const p = client.pipeline() as unknown as Pipeline;
+    for (const c of calls) {
+      const s = this.get(c.script);
+      p.sendCommand(new EncodedEvalsha(s.sha, c.keys, c.args, BINARY_REPLY.has(c.script)));
+    }
+    return ((await p.exec()) ?? []) as SlotReply[];
+  }
+
+  /**
+   * One pipeline per master (by the slot of each call's key), all at once, replies in the calls'
+   * order. A pipeline the cluster refuses (its slot map changed since) and a call answered with a
+   * redirection (it ran nowhere) go again through execPerNode, which follows redirections.
+   */
+  private async execOnCluster(cluster: Cluster, calls: ScriptCall[]): Promise<SlotReply[]> {
+    const groups = new Map<string, number[]>();
+    calls.forEach((c, i) => {
+      const node = cluster.slots[keySlot(c.keys[0])]?.[0] ?? `?${i}`;
+      const g = groups.get(node);
+      if (g) g.push(i);
+      else groups.set(node, [i]);
+    });
+    const out = new Array<SlotReply>(calls.length);
+    await Promise.all(
+      [...groups.values()].map(async (idx) => {
+        let replies: SlotReply[];
+        try {
+          replies = await this.pipeline(
+            cluster,
+            idx.map((i) => calls[i]),
+          );
+        } catch (e) {
+          if (!/same slot/.test((e as Error).message)) throw e;
+          replies = idx.map((): SlotReply => [new Error('MOVED regrouped'), null]);
+        }
+        idx.forEach((i, k) => (out[i] = replies[k]));
       }),
     );
-    return res.map(([err, val]) => (err ? err : val));
+    const again = out.flatMap(([err], i) =>
+      err && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /.test(err.message) ? [i] : [],
+    );
+    if (again.length) {
+      const replies = await execPerNode(
+        cluster,
+        again.map((i) => {
+          const c = calls[i];
+          const s = this.get(c.script);
+          return {
+            key: c.keys[0],
+            name: 'EVALSHA',
+            args: [s.sha, s.numKeys, ...c.keys, ...c.args],
+            buffer: BINARY_REPLY.has(c.script),
+          };
+        }),
+      );
+      again.forEach((i, k) => (out[i] = replies[k]));
+    }
+    return out;
   }
 }
