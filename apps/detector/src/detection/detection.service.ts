@@ -123,7 +123,7 @@ function malformed(ev: HandoffEvent): boolean {
   return (
     typeof ev !== 'object' ||
     ev === null ||
-    !(ev.type in TYPE_CODE) ||
+    (ev.type !== 'ATTEMPT' && ev.type !== 'ANSWERED' && ev.type !== 'ENDED') ||
     !Number.isSafeInteger(ev.t) ||
     ev.t <= 0 ||
     (ev.talk !== undefined && !(Number.isSafeInteger(ev.talk) && ev.talk >= 0)) ||
@@ -211,7 +211,7 @@ export class DetectionService {
   private async applyCallerScripts(works: Work[], stats: BatchStats, span: Span): Promise<Staged> {
     // Entries of several partitions arrive together: apply them in event-time order (stable, so
     // the events of one call keep ingest's order when their times tie).
-    works.sort((a, b) => a.ev.t - b.ev.t);
+    if (!inTimeOrder(works)) works.sort((a, b) => a.ev.t - b.ev.t);
     if (this.observingSince === null) {
       // The first batch any replica applies fixes the start of observation for all of them.
       const key = this.keys.detectorObservingSince();
@@ -233,20 +233,20 @@ export class DetectionService {
     const r1 = batch.decode(await this.scripts.run(batch.calls()));
     for (let i = 0; i < works.length; i++) {
       const w = works[i];
-      const r = r1.event(refs[i].event);
+      const ref = refs[i].event;
       const device = refs[i].device;
       if (device) w.sims = r1.sims(device);
-      w.status = r.status;
+      w.status = r1.status(ref);
       if (w.status === CallerStatus.Late) {
         stats.late++;
         continue;
       }
       if (w.status === CallerStatus.Duplicate) stats.duplicate++;
       else stats.applied++;
-      w.mask = r.mask;
+      w.mask = r1.mask(ref);
       // the end of an unanswered call changed no counter and was given no windows to score
       if (w.status === CallerStatus.Applied && w.ev.type === 'ENDED' && !w.ev.talk && !(w.mask & 2)) continue;
-      w.windows = r.windows;
+      w.windows = r1.event(ref).windows;
       w.caller = scoreCaller(w.rules, w.windows, this.facts(w), observingSince, this.models);
       const sev = suspectSeverity(w.rules, w.caller);
       if (sev) this.suspectJob(w, sev, jobs, suspectKeys);
@@ -335,8 +335,6 @@ export class DetectionService {
     calleeWork.forEach((w, i) => {
       const r = calleeReply(calleeRefs[i]);
       const { familiar, suspectCallers, level, answeredAt, ended, talkS: talk } = r;
-      const member = this.dueMember(w.carrierId, w.ev.callee, w.ev.caller, w.ev.call);
-      const dueKey = this.keys.detectorDue(this.dueShard(w.ev.callee));
       const rules = w.rules;
       const caller = w.caller as Score;
       const endHere = w.ev.type === 'ANSWERED' ? endOf.get(w.callFp) : undefined;
@@ -387,7 +385,7 @@ export class DetectionService {
         if (ended) return;
         const next = this.nextStep(rules, 0);
         if (next !== null) {
-          due.zadd(dueKey, 'NX', answeredAt + next * 1000, member);
+          due.zadd(this.dueKey(w), 'NX', answeredAt + next * 1000, this.dueMember(w));
           dueOps++;
         }
         const score = scoreCall(rules, caller, { familiar, suspectCallers, durationS: 0, age: w.ev.age });
@@ -417,7 +415,7 @@ export class DetectionService {
       }
       // ENDED
       if (r.ctx !== '' || level > 0) {
-        due.zrem(dueKey, member);
+        due.zrem(this.dueKey(w), this.dueMember(w));
         dueOps++;
       }
       if (level === 1 || level === 2) {
@@ -864,8 +862,14 @@ export class DetectionService {
     return fnv1a32(callee) % this.opts.dueShards;
   }
 
-  private dueMember(carrierId: string, callee: string, caller: string, callId: string): string {
-    return `${carrierId}\t${callee}\t${caller}\t${callId}`;
+  /** The due set of the call's callee. */
+  private dueKey(w: Work): string {
+    return this.keys.detectorDue(this.dueShard(w.ev.callee));
+  }
+
+  /** The call's member in its due set (the sweep splits it again). */
+  private dueMember(w: Work): string {
+    return `${w.carrierId}\t${w.ev.callee}\t${w.ev.caller}\t${w.ev.call}`;
   }
 
   private victimJob(
@@ -948,6 +952,12 @@ export class DetectionService {
   get log(): Logger {
     return this.logger;
   }
+}
+
+/** Whether the works are in event-time order already (one partition's round usually is). */
+function inTimeOrder(works: Work[]): boolean {
+  for (let i = 1; i < works.length; i++) if (works[i].ev.t < works[i - 1].ev.t) return false;
+  return true;
 }
 
 /**

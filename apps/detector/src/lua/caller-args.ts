@@ -1,6 +1,12 @@
 import { LONG_CALL_S } from '@eagle-eye/scoring';
 import type { RedisKeys } from '@eagle-eye/redis';
-import { CallerReply, CallerStatus, decodeCallerReply } from './caller-reply';
+import {
+  CallerReply,
+  callerReplyNumber,
+  CallerStatus,
+  decodeCallerReply,
+  skipCallerReply,
+} from './caller-reply';
 import type { ScriptCall } from './detector-scripts';
 
 /** One event (or read) for caller-batch-1.lua, in the fields of its header. */
@@ -151,34 +157,59 @@ export class CallerBatch {
     }));
   }
 
-  /** Decodes the replies of `calls()`, in its order. */
+  /**
+   * The replies of `calls()`, in its order. Only where each event's reply starts is read here: an
+   * event's windows are decoded when asked for (a late event and the end of an unanswered call,
+   * much of the traffic, are never scored).
+   */
   decode(replies: unknown[]): CallerBatchReplies {
     return new CallerBatchReplies(
       replies.map((r, i) => {
         const c = this.chunks[i];
         const b = r as Buffer;
-        const events: CallerReply[] = [];
+        const at = new Array<number>(c.ts.length);
         let o = 0;
-        for (const t of c.ts) {
-          const [reply, next] = decodeCallerReply(b, o, t);
-          events.push(reply);
-          o = next;
+        for (let k = 0; k < c.ts.length; k++) {
+          at[k] = o;
+          o = skipCallerReply(b, o);
         }
         const sims: number[] = [];
         for (let k = 0; k < c.devices.length / 2; k++) sims.push(b.readDoubleLE(o + 8 * k));
         if (o + 8 * sims.length !== b.length)
           throw new Error(`caller-batch reply of ${b.length} bytes, expected ${o + 8 * sims.length}`);
-        return { events, sims };
+        return { reply: b, at, ts: c.ts, sims };
       }),
     );
   }
 }
 
+interface CallReplies {
+  reply: Buffer;
+  /** byte offset of each event's reply */
+  at: number[];
+  /** each event's time (a read's windows are at that time) */
+  ts: number[];
+  sims: number[];
+}
+
 export class CallerBatchReplies {
-  constructor(private readonly byCall: { events: CallerReply[]; sims: number[] }[]) {}
+  constructor(private readonly byCall: CallReplies[]) {}
+
+  /** The event's status (CallerStatus), without decoding its windows. */
+  status(ref: BatchRef): CallerStatus {
+    const c = this.byCall[ref.call];
+    return callerReplyNumber(c.reply, c.at[ref.index], 0) as CallerStatus;
+  }
+
+  /** The event types applied to the event's call (1 attempt, 2 answered, 4 ended), without its windows. */
+  mask(ref: BatchRef): number {
+    const c = this.byCall[ref.call];
+    return callerReplyNumber(c.reply, c.at[ref.index], 14);
+  }
 
   event(ref: BatchRef): CallerReply {
-    return this.byCall[ref.call].events[ref.index];
+    const c = this.byCall[ref.call];
+    return decodeCallerReply(c.reply, c.at[ref.index], c.ts[ref.index])[0];
   }
 
   sims(ref: BatchRef): number {

@@ -21,6 +21,20 @@ export interface CallerReply {
 /** The doubles at the start of one event's reply, in the script's order (its header lists them). */
 const NUMBERS = 33;
 
+/** The offset of the reply after the one at byte `o` (its doubles, then its three strings). */
+export function skipCallerReply(b: Buffer, o: number): number {
+  if (b.length < o + NUMBERS * 8 + 6) throw new Error(`caller-batch reply of ${b.length} bytes at ${o}`);
+  o += NUMBERS * 8;
+  for (let k = 0; k < 3; k++) o += 2 + b.readUInt16LE(o);
+  if (o > b.length) throw new Error(`caller-batch reply of ${b.length} bytes, a string past its end`);
+  return o;
+}
+
+/** Double `i` (the order of decodeCallerReply) of the reply at byte `o`. */
+export function callerReplyNumber(b: Buffer, o: number, i: number): number {
+  return b.readDoubleLE(o + i * 8);
+}
+
 /**
  * Decodes one event's reply at byte `o` of caller-batch-1.lua's binary reply: 33 little-endian
  * doubles, then three strings each after a 16-bit length (lists_global, lists_carrier, region).
