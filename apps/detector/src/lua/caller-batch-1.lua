@@ -30,7 +30,8 @@
                            `wm` watermark (newest event time), `fs` first seen, `rg` last callee
                            region, `dr` distinct callee regions (up to 16), `hs` handsets the
                            number called from (device fingerprints, up to 16), `xd` the day whose
-                           distinct-callee HyperLogLog has its TTL set
+                           distinct-callee HyperLogLog has its TTL set, `te` the UTC day (event
+                           time) the TTLs of this hash and the familiarity hash were last set
   <stem>n:<number>:x<day>  HyperLogLog of the day's callees (new distinct callee = PFADD changed it)
   <stem>n:<number>:f     familiarity: `<callee>` = 1 the caller called it, `t<callee>` = 1 they talked
   <stem>n:<number>:l     list mirror: scope -> "list|expiresAtMs|reason"
@@ -66,8 +67,12 @@
 
   A bucket counts while any part of it lies inside the window, so a window is W to W + bucket; the
   7-day window is the day of the read time and the six days before it.
-  Housekeeping (dropping buckets past their window and replay guards past lateness, refreshing the
-  TTLs) runs when a new 2-minute bucket opens, so at most once per 2 minutes of a number's activity.
+  Housekeeping (dropping buckets past their window and replay guards past lateness) runs when a new
+  2-minute bucket opens, so at most once per 2 minutes of a number's activity. The TTLs of the
+  windows and familiarity hashes are set once per UTC day of event time, each a day longer than
+  ARGV[3] and ARGV[4] (so a key lives at least that long after its number's last event), and the
+  familiarity hash's also when a field is added to it: two EXPIREs per number and day rather than
+  per bucket opened. The lists mirror is read once per number and carrier per call.
 
   Returns one binary string, the events' replies one after another, then m little-endian doubles
   (each handset's distinct SIMs). One event's reply (decoded by caller-reply.ts; strings rather
@@ -86,26 +91,31 @@
   older than watermark - lateness, dropped), 3 read
 ]]
 local late = tonumber(ARGV[1])
-local HLL_TTL, FAM_TTL, HIST_TTL, LONG_S, SIM_TTL = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
+local HLL_TTL, LONG_S, SIM_TTL = ARGV[2], tonumber(ARGV[5]), ARGV[6]
+local FAM_TTL_D, HIST_TTL_D = tonumber(ARGV[3]) + 86400, tonumber(ARGV[4]) + 86400
 local STEM = KEYS[1]
 local floor, sbyte, min = math.floor, string.byte, math.min
 local spack, sunpack = struct.pack, struct.unpack
 local MASKS = { '1', '2', '3', '4', '5', '6', '7' }
-local REPLY = '<' .. string.rep('d', 33)
-local function str(v)
-  return spack('<H', #v) .. v
-end
+-- 33 doubles, then three strings each after its '<H' length ('c0' packs a whole string)
+local REPLY = '<' .. string.rep('d', 33) .. 'Hc0Hc0Hc0'
+-- a late event's reply: status and watermark, every sum 0, three empty strings
+local LATE = '<dd'
+local LATE_TAIL = string.rep(spack('<d', 0), 31) .. spack('<HHH', 0, 0, 0)
 
 -- bucket fields of an event time, by 2-minute bucket m: own M, H, D; oldest M, H, D inside the
 -- 10-minute, 1-hour and 24-hour windows; the UTC day; own Y and oldest Y of the 7-day window
 local memo = {}
+-- the lists mirror of a number and carrier, read once per call (nothing in this script writes it)
+local lists = {}
 local function buckets(t)
   local m = floor(t / 120000)
   local b = memo[m]
   if b then return b end
   local hh, dd, day = floor(m / 5), floor(m / 60), floor(m / 720)
-  b = { 'M' .. m, 'H' .. hh, 'D' .. dd, 'M' .. (m - 5), 'H' .. (hh - 6), 'D' .. (dd - 12), tostring(day), 'Y' .. day,
-    'Y' .. (day - 6) }
+  local dlo, ylo = dd - 12, day - 6
+  b = { 'M' .. m, 'H' .. hh, 'D' .. dd, 'M' .. (m - 5), 'H' .. (hh - 6), 'D' .. dlo, tostring(day), 'Y' .. day,
+    'Y' .. ylo, 'J' .. dlo, 'J' .. dd, 'K' .. dlo, 'K' .. dd, 'I' .. ylo, 'I' .. day, 'R' .. ylo, 'R' .. day, day }
   memo[m] = b
   return b
 end
@@ -135,6 +145,8 @@ local function event(o)
   local light = false
   local opened = #flat == 0
   local set, n = {}, 0
+  -- a field was added to the familiarity hash (its TTL is set below)
+  local famNew = false
 
   if op == 'a' then
     local typ = ARGV[o + 4]
@@ -152,8 +164,7 @@ local function event(o)
     -- a new event older than the watermark by more than the lateness is late
     local known = floor(mask / bit) % 2 == 1
     if not known and wm > 0 and t < wm - late then
-      return spack(REPLY, 2, wm, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0) .. str('') .. str('') .. str('')
+      return spack(LATE, 2, wm) .. LATE_TAIL
     end
     applied = mask
     if known then
@@ -175,7 +186,7 @@ local function event(o)
         end
         if redis.call('HSETNX', kf, cp, 1) == 1 then
           dn = 1
-          redis.call('EXPIRE', kf, FAM_TTL)
+          famNew = true
         end
         local rg = ARGV[o + 11]
         if rg ~= '' then
@@ -207,7 +218,7 @@ local function event(o)
           if dt >= LONG_S then dl = 1 end
         end
         if dt >= tonumber(ARGV[o + 9]) then
-          if redis.call('HSETNX', kf, 't' .. cp, 1) == 1 then redis.call('EXPIRE', kf, FAM_TTL) end
+          if redis.call('HSETNX', kf, 't' .. cp, 1) == 1 then famNew = true end
         end
       end
       -- the end of an unanswered call changes no counter: only the replay guard above
@@ -258,7 +269,8 @@ local function event(o)
   -- Window bounds as field names (equal digit counts compare like the numbers): from the batch's table when the
   -- windows are read at the event time, computed here when the watermark is ahead of it.
   local mlo, hlo, dlo, ylo, mhi, hhi, dhi, yhi
-  if op == 'a' and wm > t then
+  local shifted = op == 'a' and wm > t
+  if shifted then
     mlo, hlo, dlo = 'M' .. floor((wm - 600000) / 120000), 'H' .. floor((wm - 3600000) / 600000),
       'D' .. floor((wm - 86400000) / 7200000)
     mhi, hhi, dhi = 'M' .. floor(wm / 120000), 'H' .. floor(wm / 600000), 'D' .. floor(wm / 7200000)
@@ -274,10 +286,13 @@ local function event(o)
   local j1, k1, i1, r1 = 0, 0, 0, 0
   if not light then
     -- received-call buckets share the 2-hour and day indexes of D and Y
-    local jlo, jhi, klo, khi = 'J' .. string.sub(dlo, 2), 'J' .. string.sub(dhi, 2), 'K' .. string.sub(dlo, 2),
-      'K' .. string.sub(dhi, 2)
-    local ilo, ihi, rlo, rhi = 'I' .. string.sub(ylo, 2), 'I' .. string.sub(yhi, 2), 'R' .. string.sub(ylo, 2),
-      'R' .. string.sub(yhi, 2)
+    local jlo, jhi, klo, khi, ilo, ihi, rlo, rhi = B[10], B[11], B[12], B[13], B[14], B[15], B[16], B[17]
+    if shifted then
+      jlo, jhi, klo, khi = 'J' .. string.sub(dlo, 2), 'J' .. string.sub(dhi, 2), 'K' .. string.sub(dlo, 2),
+        'K' .. string.sub(dhi, 2)
+      ilo, ihi, rlo, rhi = 'I' .. string.sub(ylo, 2), 'I' .. string.sub(yhi, 2), 'R' .. string.sub(ylo, 2),
+        'R' .. string.sub(yhi, 2)
+    end
     for f, v in pairs(h) do
       local b = sbyte(f)
       if b == 77 then
@@ -318,7 +333,16 @@ local function event(o)
   end
 
   if status == 0 then
+    -- the keys' TTLs are set once per UTC day of event time, a day longer than their length
+    local refresh = (tonumber(h.te) or -1) < B[18]
+    if refresh then set[n + 1], set[n + 2], n = 'te', B[7], n + 2 end
     redis.call('HSET', kw, unpack(set))
+    if refresh then
+      redis.call('EXPIRE', kw, HIST_TTL_D)
+      redis.call('EXPIRE', kf, FAM_TTL_D)
+    elseif famNew then
+      redis.call('EXPIRE', kf, FAM_TTL_D)
+    end
     if opened then
       local drop = {}
       local keep = {
@@ -342,8 +366,6 @@ local function event(o)
         end
       end
       if #drop > 0 then redis.call('HDEL', kw, unpack(drop)) end
-      redis.call('EXPIRE', kw, HIST_TTL)
-      redis.call('EXPIRE', kf, FAM_TTL)
     end
   end
   local nr = 0
@@ -357,10 +379,17 @@ local function event(o)
     nh = commas + 1
   end
   local l = {}
-  if not light then l = redis.call('HMGET', nb .. ':l', '*', ARGV[o + 10]) end
+  if not light then
+    local lk = nb .. '\0' .. ARGV[o + 10]
+    l = lists[lk]
+    if not l then
+      l = redis.call('HMGET', nb .. ':l', '*', ARGV[o + 10])
+      lists[lk] = l
+    end
+  end
+  local lg, lc, rg = l[1] or '', l[2] or '', h.rg or ''
   return spack(REPLY, status, wm, tonumber(h.fs or '0'), m1, h1, h2, h3, h4, h5, h6, d1, d2, d3, nr, applied,
-    d4, d5, d6, d7, d8, d9, y1, y2, y3, y4, y5, y6, y7, j1, k1, i1, r1, nh) .. str(l[1] or '') .. str(l[2] or '')
-    .. str(h.rg or '')
+    d4, d5, d6, d7, d8, d9, y1, y2, y3, y4, y5, y6, y7, j1, k1, i1, r1, nh, #lg, lg, #lc, lc, #rg, rg)
 end
 
 local n, m = tonumber(ARGV[7]), tonumber(ARGV[8])

@@ -25,7 +25,7 @@ export function keySlot(key: string): number {
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '7494951c870ec4e5568d8f0e92b90d50dc7cf590',
   'callee-batch-1.lua': '8cbf9ee78554e1bfa49ba7936e88774263ec1623',
-  'caller-batch-1.lua': '90a152beda8cc91a9fb25dd89ad213d4d6fd3d3e',
+  'caller-batch-1.lua': 'a76d35d0ca8e29b02b038fc4cc52d98c970d926e',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
 
@@ -125,6 +125,33 @@ describe('detector Lua scripts', () => {
     expect(r.answered1h).toBe(inWindow(3_600_000, 600_000)); // answered, 1 h
     expect(r.talk1h).toBe(30 * inWindow(3_600_000, 600_000)); // talk seconds, 1 h
     expect(r.attempts24h).toBe(120); // attempts, 24 h
+  });
+
+  it("sets a number's windows and familiarity TTLs once per day of event time, a day longer", async () => {
+    const caller = token();
+    const wKey = h.keys.numWindows(caller);
+    const fKey = h.keys.numFamiliar(caller);
+    const hist = 8 * 86400 + 3600 + 86400; // the harness's history TTL, plus the day
+    const fam = 30 * 86400 + 86400;
+    await h.detection.process([h.entry(call(caller, token(), T0, 30))]);
+    expect(await h.redis.ttl(wKey)).toBeGreaterThan(hist - 5);
+    expect(await h.redis.ttl(fKey)).toBeGreaterThan(fam - 5);
+    // later the same day, in another bucket: the windows hash keeps its TTL ...
+    await h.redis.expire(wKey, 1000);
+    await h.redis.expire(fKey, 1000);
+    const known = token();
+    await h.detection.process([h.entry(call(caller, known, T0 + 600_000, 30))]);
+    expect(await h.redis.ttl(wKey)).toBeLessThanOrEqual(1000);
+    // ... and the familiarity hash gets its TTL again as it gains a field (a new callee) ...
+    expect(await h.redis.ttl(fKey)).toBeGreaterThan(fam - 5);
+    // ... but not for a callee it knows already
+    await h.redis.expire(fKey, 1000);
+    await h.detection.process([h.entry(call(caller, known, T0 + 1_200_000, 30))]);
+    expect(await h.redis.ttl(fKey)).toBeLessThanOrEqual(1000);
+    // the next UTC day of event time sets both again
+    await h.detection.process([h.entry(call(caller, known, T0 + 86_400_000, 30))]);
+    expect(await h.redis.ttl(wKey)).toBeGreaterThan(hist - 5);
+    expect(await h.redis.ttl(fKey)).toBeGreaterThan(fam - 5);
   });
 
   it('calls every script with keys of one hash slot, across all scenarios', async () => {
