@@ -17,7 +17,7 @@ import { PerNodePipeline, perNodePipeline, RedisKeys } from '@eagle-eye/redis';
 import { list, num, ResolvedRules } from '@eagle-eye/rules';
 import type { Span } from '@opentelemetry/api';
 import { LONG_CALL_S } from '@eagle-eye/scoring';
-import { CalleeBatch, CalleeEventArgs, CallerBatch, CallerEventArgs } from '../lua/caller-args';
+import { BatchRef, CalleeBatch, CalleeEventArgs, CallerBatch, CallerEventArgs } from '../lua/caller-args';
 import { CallerStatus } from '../lua/caller-reply';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
 import {
@@ -224,17 +224,20 @@ export class DetectionService {
 
     // 1. caller windows and device SIMs: one script call per key group for the whole round
     const batch = this.callerBatch();
-    const refs = works.map((w) => ({
-      event: batch.add(this.callerEvent('a', w.ev.t, w, TYPE_CODE[w.ev.type])),
-      device: w.ev.device
-        ? batch.addDevice(w.ev.device, w.ev.type === 'ATTEMPT' ? w.callerFp : '')
-        : undefined,
-    }));
+    // each work's reply references (numbers; 0: the event names no handset)
+    const refs: BatchRef[] = [];
+    const deviceRefs: BatchRef[] = [];
+    for (const w of works) {
+      refs.push(batch.add(this.callerEvent('a', w.ev.t, w, TYPE_CODE[w.ev.type])));
+      deviceRefs.push(
+        w.ev.device ? batch.addDevice(w.ev.device, w.ev.type === 'ATTEMPT' ? w.callerFp : '') : 0,
+      );
+    }
     const r1 = batch.decode(await this.scripts.run(batch.calls()));
     for (let i = 0; i < works.length; i++) {
       const w = works[i];
-      const ref = refs[i].event;
-      const device = refs[i].device;
+      const ref = refs[i];
+      const device = deviceRefs[i];
       if (device) w.sims = r1.sims(device);
       w.status = r1.status(ref);
       if (w.status === CallerStatus.Late) {

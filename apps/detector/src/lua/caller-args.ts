@@ -41,14 +41,28 @@ export interface CallerBatchOptions {
   simTtlS: number;
 }
 
-/** Where an added event's (or handset operation's) reply will be: script call, then position. */
-export interface BatchRef {
-  call: number;
-  index: number;
-}
+/**
+ * Where an added event's (or handset operation's) reply will be: script call and position in one
+ * number (never 0), so a round's references are plain numbers, not an object per event.
+ */
+export type BatchRef = number;
 
 /** Events per script call at most: a bigger group is split into several calls, in order. */
 const MAX_PER_CALL = 1000;
+/** Positions per call in a BatchRef (> MAX_PER_CALL) */
+const REF_SPAN = 1024;
+
+function batchRef(call: number, index: number): BatchRef {
+  return call * REF_SPAN + index + 1;
+}
+
+function refCall(ref: BatchRef): number {
+  return Math.floor((ref - 1) / REF_SPAN);
+}
+
+function refIndex(ref: BatchRef): number {
+  return (ref - 1) % REF_SPAN;
+}
 
 /**
  * A round's script calls, one per key group (per MAX_PER_CALL items): the part the caller and
@@ -78,7 +92,8 @@ class GroupChunks<C extends { stem: string; items: number }> {
 interface Chunk {
   stem: string;
   items: number;
-  events: (string | number)[];
+  /** the script's ARGV: its header (counts filled in by calls()), then the events */
+  args: (string | number)[];
   ts: number[];
   devices: string[];
 }
@@ -95,7 +110,23 @@ export class CallerBatch {
     keys: RedisKeys,
     private readonly opts: CallerBatchOptions,
   ) {
-    this.groups = new GroupChunks(keys, (stem) => ({ stem, items: 0, events: [], ts: [], devices: [] }));
+    const o = opts;
+    this.groups = new GroupChunks(keys, (stem) => ({
+      stem,
+      items: 0,
+      args: [
+        o.latenessMs,
+        o.windowTtlS,
+        o.familiarTtlS,
+        o.historyTtlS,
+        o.longCallS ?? LONG_CALL_S,
+        o.simTtlS,
+        0,
+        0,
+      ],
+      ts: [],
+      devices: [],
+    }));
   }
 
   private get chunks(): Chunk[] {
@@ -107,11 +138,12 @@ export class CallerBatch {
   }
 
   add(e: CallerEventArgs): BatchRef {
+    if (this.taken) throw new Error('the batch has handed over its calls already');
     const call = this.groups.of(e.token);
     const c = this.chunks[call];
     c.items++;
     c.ts.push(e.t);
-    c.events.push(
+    c.args.push(
       e.op,
       e.token,
       e.t,
@@ -125,36 +157,42 @@ export class CallerBatch {
       e.region,
       e.device ?? '',
     );
-    return { call, index: c.ts.length - 1 };
+    return batchRef(call, c.ts.length - 1);
   }
 
   /** Adds `sim` (a caller fingerprint; '' only reads) to handset `device`'s distinct SIMs. */
   addDevice(device: string, sim: string): BatchRef {
+    if (this.taken) throw new Error('the batch has handed over its calls already');
     const call = this.groups.of(device);
     const c = this.chunks[call];
     c.items++;
     c.devices.push(device, sim);
-    return { call, index: c.devices.length / 2 - 1 };
+    return batchRef(call, c.devices.length / 2 - 1);
   }
 
+  /**
+   * Hands over the round's script calls, once: each call takes its chunk's ARGV as it is (no copy)
+   * and the batch keeps none of it, so a round's ~12 arguments per event are garbage as soon as
+   * they are sent rather than surviving the round trip (and a scavenge or two) with the batch.
+   */
   calls(): ScriptCall[] {
-    const o = this.opts;
-    return this.chunks.map((c) => ({
-      script: 'caller-batch' as const,
-      keys: [c.stem],
-      args: [
-        o.latenessMs,
-        o.windowTtlS,
-        o.familiarTtlS,
-        o.historyTtlS,
-        o.longCallS ?? LONG_CALL_S,
-        o.simTtlS,
-        c.ts.length,
-        c.devices.length / 2,
-        ...c.events,
-        ...c.devices,
-      ],
-    }));
+    this.take();
+    return this.chunks.map((c) => {
+      c.args[6] = c.ts.length;
+      c.args[7] = c.devices.length / 2;
+      for (const d of c.devices) c.args.push(d);
+      const call: ScriptCall = { script: 'caller-batch', keys: [c.stem], args: c.args };
+      c.args = [];
+      return call;
+    });
+  }
+
+  private taken = false;
+
+  /** calls() may run once, and nothing is added after it. */
+  private take(): void {
+    if (this.taken) throw new Error('the batch has handed over its calls already');
+    this.taken = true;
   }
 
   /**
@@ -197,23 +235,24 @@ export class CallerBatchReplies {
 
   /** The event's status (CallerStatus), without decoding its windows. */
   status(ref: BatchRef): CallerStatus {
-    const c = this.byCall[ref.call];
-    return callerReplyNumber(c.reply, c.at[ref.index], 0) as CallerStatus;
+    const c = this.byCall[refCall(ref)];
+    return callerReplyNumber(c.reply, c.at[refIndex(ref)], 0) as CallerStatus;
   }
 
   /** The event types applied to the event's call (1 attempt, 2 answered, 4 ended), without its windows. */
   mask(ref: BatchRef): number {
-    const c = this.byCall[ref.call];
-    return callerReplyNumber(c.reply, c.at[ref.index], 14);
+    const c = this.byCall[refCall(ref)];
+    return callerReplyNumber(c.reply, c.at[refIndex(ref)], 14);
   }
 
   event(ref: BatchRef): CallerReply {
-    const c = this.byCall[ref.call];
-    return decodeCallerReply(c.reply, c.at[ref.index], c.ts[ref.index])[0];
+    const c = this.byCall[refCall(ref)];
+    const i = refIndex(ref);
+    return decodeCallerReply(c.reply, c.at[i], c.ts[i])[0];
   }
 
   sims(ref: BatchRef): number {
-    return this.byCall[ref.call].sims[ref.index];
+    return this.byCall[refCall(ref)].sims[refIndex(ref)];
   }
 }
 
@@ -315,7 +354,7 @@ export class CalleeBatch {
       e.minTalkS,
       e.countReceived ? 1 : 0,
     );
-    return { call, index: c.items++ };
+    return batchRef(call, c.items++);
   }
 
   calls(): ScriptCall[] {
@@ -337,9 +376,9 @@ export class CalleeBatch {
         );
       return a;
     });
-    return ({ call, index }) => {
-      const a = flat[call];
-      const o = 9 * index;
+    return (ref) => {
+      const a = flat[refCall(ref)];
+      const o = 9 * refIndex(ref);
       return {
         status: Number(a[o]),
         familiar: Number(a[o + 1]),

@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import type { CallerWindows } from '@eagle-eye/scoring';
 
 /**
@@ -21,6 +22,15 @@ export interface CallerReply {
 /** The doubles at the start of one event's reply, in the script's order (its header lists them). */
 const NUMBERS = 33;
 
+/**
+ * One reply's doubles, copied with one memcpy and read as a typed array: replies start at any byte
+ * (strings lie between them), and 33 readDoubleLE calls cost more than the copy. Float64Array
+ * reads the machine's byte order: only on a little-endian machine (the script writes LE).
+ */
+const scratch = new Float64Array(NUMBERS);
+const scratchBytes = new Uint8Array(scratch.buffer);
+const LITTLE_ENDIAN = endianness() === 'LE';
+
 /** The offset of the reply after the one at byte `o` (its doubles, then its three strings). */
 export function skipCallerReply(b: Buffer, o: number): number {
   if (b.length < o + NUMBERS * 8 + 6) throw new Error(`caller-batch reply of ${b.length} bytes at ${o}`);
@@ -35,6 +45,13 @@ export function callerReplyNumber(b: Buffer, o: number, i: number): number {
   return b.readDoubleLE(o + i * 8);
 }
 
+/** The reply's doubles at byte `o` (in a scratch array: read them before the next call). */
+function doublesAt(b: Buffer, o: number): Float64Array {
+  if (LITTLE_ENDIAN) b.copy(scratchBytes, 0, o, o + NUMBERS * 8);
+  else for (let i = 0; i < NUMBERS; i++) scratch[i] = b.readDoubleLE(o + i * 8);
+  return scratch;
+}
+
 /**
  * Decodes one event's reply at byte `o` of caller-batch-1.lua's binary reply: 33 little-endian
  * doubles, then three strings each after a 16-bit length (lists_global, lists_carrier, region).
@@ -45,7 +62,8 @@ export function callerReplyNumber(b: Buffer, o: number, i: number): number {
 export function decodeCallerReply(b: Buffer, o: number, t: number): [CallerReply, number] {
   if (b.length < o + NUMBERS * 8 + 6) throw new Error(`caller-batch reply of ${b.length} bytes at ${o}`);
   const base = o;
-  const n = (i: number) => b.readDoubleLE(base + i * 8);
+  const d = doublesAt(b, base);
+  const n = (i: number) => d[i];
   o += NUMBERS * 8;
   const s = (): string => {
     const len = b.readUInt16LE(o);
