@@ -29,7 +29,6 @@ import {
   sweepLag,
 } from '../metrics';
 import {
-  CallerWindows,
   CallFacts,
   featureSnapshot,
   isSuspect,
@@ -109,7 +108,6 @@ interface Work {
   calleeFp: string;
   status: number;
   mask: number;
-  windows?: CallerWindows;
   sims: number;
   caller?: Score;
   /** the hand-off entry's traceparent (a reference to the entry's, not a copy per event) */
@@ -249,10 +247,10 @@ export class DetectionService {
       w.mask = r1.mask(ref);
       // the end of an unanswered call changed no counter and was given no windows to score
       if (w.status === CallerStatus.Applied && w.ev.type === 'ENDED' && !w.ev.talk && !(w.mask & 2)) continue;
-      w.windows = r1.event(ref).windows;
-      w.caller = scoreCaller(w.rules, w.windows, this.facts(w), observingSince, this.models);
+      const windows = r1.event(ref).windows;
+      w.caller = scoreCaller(w.rules, windows, this.facts(w), observingSince, this.models);
       const sev = suspectSeverity(w.rules, w.caller);
-      if (sev) this.suspectJob(w, sev, jobs, suspectKeys);
+      if (sev) this.suspectJob(w, windows.region, sev, jobs, suspectKeys);
     }
 
     return { works, stats, jobs, suspectKeys, span };
@@ -908,7 +906,7 @@ export class DetectionService {
     return { name: AlertJobName.VictimOnCall, data };
   }
 
-  private suspectJob(w: Work, severity: Severity, jobs: AlertJob[], raised: string[]): void {
+  private suspectJob(w: Work, region: string, severity: Severity, jobs: AlertJob[], raised: string[]): void {
     const key = `${w.carrierId}|${w.ev.caller}|${severity}`;
     if (this.suspectsRaised.has(key) || raised.includes(key)) return;
     raised.push(key);
@@ -923,7 +921,7 @@ export class DetectionService {
       eventTimeMs: w.ev.t,
       raisedAt: this.clock(),
     };
-    if (w.windows?.region) data.region = w.windows.region;
+    if (region) data.region = region;
     if (w.trace) data.traceparent = w.trace;
     if (caller.judged) data.callerFeatures = featureSnapshot(caller.judged);
     jobs.push({ name: AlertJobName.SuspectNumber, data });

@@ -40,4 +40,12 @@ describe('fingerprints', () => {
   ])('callFp(%s, %s) is what it was', (carrier, call) => {
     expect(callFp(carrier, call)).toBe(hash64(`${carrier}/${call}`));
   });
+
+  it('gives every one of 20,000 call ids and tokens the fingerprint it had', () => {
+    for (let i = 0; i < 20_000; i++) {
+      expect(callFp('carrier-a', `c${i}`)).toBe(hash64(`carrier-a/c${i}`));
+      const other = `+86${i}`;
+      expect(numberFp(other)).toBe(referenceNumberFp(other));
+    }
+  });
 });

@@ -23,15 +23,29 @@ class RespWriter {
     this.buf = RespWriter.scratch = bigger;
   }
 
-  /** writes `n` (a non-negative safe integer of `len` decimal digits) */
+  /**
+   * writes `n` (a non-negative safe integer of `len` decimal digits) in int32 arithmetic: a
+   * millisecond time's low nine digits first (a double's % and / cost several times an int's)
+   */
   private digits(n: number, len: number): void {
     const b = this.buf;
     let o = this.o + len;
     this.o = o;
+    let m: number;
+    if (n > 0x7fffffff) {
+      const hi = Math.floor(n / 1e9);
+      let lo = (n - hi * 1e9) | 0;
+      for (let k = 0; k < 9; k++) {
+        b[--o] = 48 + (lo % 10);
+        lo = (lo / 10) | 0;
+      }
+      m = hi | 0;
+      if (m === 0) return;
+    } else m = n | 0;
     do {
-      b[--o] = 48 + (n % 10);
-      n = Math.floor(n / 10);
-    } while (n > 0);
+      b[--o] = 48 + (m % 10);
+      m = (m / 10) | 0;
+    } while (m > 0);
   }
 
   private crlf(): void {
