@@ -37,7 +37,7 @@ export const DetectorConfigSchema = baseSchema.extend({
   DETECTOR_LIST_RESYNC_MS: env.int(6 * 3600000, 60000, 7 * 86400000),
   /** TTL of a number's per-day distinct-callee keys and callee keys, seconds (24 hours + lateness) */
   DETECTOR_WINDOW_TTL_S: env.int(26 * 3600, 3600, 30 * 86400),
-  /** TTL of a number's windows hash, seconds: it keeps the day buckets of the 7-day window */
+  /** how long a number's windows hash outlives its last event, seconds (its TTL is set once a day, a day longer): it keeps the day buckets of the 7-day window */
   DETECTOR_HISTORY_TTL_S: env.int(8 * 86400 + 3600, 3600, 60 * 86400),
   /** how long familiarity (who called or talked with whom) is remembered, seconds */
   DETECTOR_FAMILIAR_TTL_S: env.int(30 * 86400, 3600, 365 * 86400),
