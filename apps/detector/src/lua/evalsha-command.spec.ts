@@ -39,6 +39,13 @@ describe('encodeEvalsha', () => {
       99,
       100,
       '😀 x',
+      // from NATIVE_FROM characters on: UTF-8 of Latin-1, of other scripts, of surrogate pairs
+      'é'.repeat(20),
+      '成都市高新区天府大道北段一千七百号',
+      '😀😀😀😀😀😀😀😀',
+      'p1.b.AAAAAAAAAAAAAAAAAAAAAé',
+      'abcdefghijk',
+      'abcdefghijkl',
     ];
     const keys = ['ee:{g7}:'];
     expect(encodeEvalsha(sha, keys, args)).toEqual(ioredisRequest([sha, keys.length, ...keys, ...args]));

@@ -7,6 +7,12 @@ function digitCount(n: number): number {
 }
 
 /**
+ * Strings from this many characters on (tokens, fingerprints, context JSON) are written by Buffer's
+ * native copy; shorter ones byte by byte (a native call costs more than a few characters).
+ */
+const NATIVE_FROM = 12;
+
+/**
  * Writes RESP bulk strings into one growing scratch buffer, byte by byte for ASCII (tokens,
  * fingerprints, ids, numbers: no intermediate strings, nothing for the collector), through
  * Buffer.write for anything else.
@@ -68,8 +74,19 @@ class RespWriter {
     const start = this.o;
     // the header assumes one byte a character; `$` and up to 21 digits, then CRLF
     this.header(36, len);
-    const body = this.o;
-    let o = body;
+    let o = this.o;
+    if (len >= NATIVE_FROM) {
+      // ASCII exactly when its UTF-8 is as long as it is: then one latin1 copy, else UTF-8
+      const bytes = Buffer.byteLength(s);
+      if (bytes !== len) {
+        this.o = start;
+        this.header(36, bytes);
+        o = this.o;
+      }
+      this.o = o + b.write(s, o, bytes, bytes === len ? 'latin1' : 'utf8');
+      this.crlf();
+      return;
+    }
     for (let i = 0; i < len; i++) {
       const c = s.charCodeAt(i);
       if (c > 127) {

@@ -76,6 +76,8 @@ function activeEntry(raw: string, at: number): { list: string; reason: string } 
 
 /** Black/gray/white list entries of the number the windows belong to. */
 function listHits(rules: ResolvedRules, w: CallerWindows, out: Score): void {
+  // most numbers are on no list: nothing to parse or look up
+  if (!w.listCarrier && !w.listGlobal) return;
   const entries = [activeEntry(w.listCarrier, w.at), activeEntry(w.listGlobal, w.at)].filter(
     (e) => e !== null,
   );
