@@ -31,7 +31,11 @@ import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
 import { AlertJob } from '../apps/detector/src/detection/alert.publisher';
 import { DetectionService } from '../apps/detector/src/detection/detection.service';
 import { DetectorScripts } from '../apps/detector/src/lua/detector-scripts';
-import { syntheticTraffic, tokenOf } from '../apps/detector/src/bench/synthetic-traffic';
+import {
+  BENCH_DETECTION_OPTIONS,
+  syntheticTraffic,
+  tokenOf,
+} from '../apps/detector/src/bench/synthetic-traffic';
 import { Args } from './src/args';
 import { freePort } from './src/processes';
 
@@ -171,15 +175,7 @@ async function main(): Promise<void> {
       scripts,
       { forCarrier: () => rules },
       { publish: async (jobs: AlertJob[]) => void (alerts += jobs.length) },
-      {
-        latenessMs: 120_000,
-        windowTtlS: 26 * 3600,
-        historyTtlS: 8 * 86400 + 3600,
-        familiarTtlS: 30 * 86400,
-        dueShards: 16,
-        dueLeaseMs: 5000,
-        partitions: 16,
-      },
+      BENCH_DETECTION_OPTIONS,
     );
     const start = Date.UTC(2026, 10, 24, 8);
     const run = async (events: HandoffEvent[], label: string): Promise<void> => {

@@ -14,7 +14,7 @@ import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
 import { AlertJob } from '../detection/alert.publisher';
 import { DetectionService } from '../detection/detection.service';
 import { DetectorScripts } from '../lua/detector-scripts';
-import { syntheticTraffic } from './synthetic-traffic';
+import { BENCH_DETECTION_OPTIONS, syntheticTraffic } from './synthetic-traffic';
 
 async function main(): Promise<void> {
   const target = Number(process.argv[2] ?? 200_000);
@@ -39,15 +39,7 @@ async function main(): Promise<void> {
         }
       },
     },
-    {
-      latenessMs: 120_000,
-      windowTtlS: 26 * 3600,
-      historyTtlS: 8 * 86400 + 3600,
-      familiarTtlS: 30 * 86400,
-      dueShards: 16,
-      dueLeaseMs: 5000,
-      partitions: 16,
-    },
+    BENCH_DETECTION_OPTIONS,
   );
   // about 2.6 events per call; 3 calls per subscriber
   const subscribers = Math.max(1000, Math.floor(target / 8));

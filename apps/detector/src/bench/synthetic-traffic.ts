@@ -1,5 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { HandoffEvent } from '@eagle-eye/contracts';
+import { DetectionOptions } from '../detection/detection.service';
+
+/** The detection settings the measurements run with (the detector's defaults, 16 partitions). */
+export const BENCH_DETECTION_OPTIONS: DetectionOptions = {
+  latenessMs: 120_000,
+  windowTtlS: 26 * 3600,
+  historyTtlS: 8 * 86400 + 3600,
+  familiarTtlS: 30 * 86400,
+  dueShards: 16,
+  dueLeaseMs: 5000,
+  partitions: 16,
+};
 
 /** Deterministic-enough synthetic traffic for measurements: ordinary subscribers and fan-out numbers. */
 export function tokenOf(i: number, salt: string): string {
