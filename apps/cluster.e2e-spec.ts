@@ -8,6 +8,7 @@ import { apiKeyFor, DEMO_CARRIERS, seedDemo } from '@eagle-eye/db';
 import { createRedisClient, keySlot, masters, RedisKeys } from '@eagle-eye/redis';
 import {
   createTestSchema,
+  dropClusterPrefix,
   freePort,
   REPO_ROOT,
   RunningApp,
@@ -111,12 +112,7 @@ describe('the whole stack on a three-master Redis Cluster', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     for (const app of apps) writeFileSync(join(ARTIFACTS, `cluster-e2e-${app.name}.log`), app.output());
     if (cluster) {
-      for (const node of masters(cluster)) {
-        // one key per command: a node's keys span many slots
-        const p = node.pipeline();
-        for (const k of await node.keys(`*${prefix}*`)) p.unlink(k);
-        await p.exec();
-      }
+      await dropClusterPrefix(cluster, prefix);
       cluster.disconnect();
     }
     await db?.drop();

@@ -1,5 +1,11 @@
 import Redis, { Cluster } from 'ioredis';
-import { connectTestRedis, startTestCluster, TestCluster, uniqueId } from '@eagle-eye/testing';
+import {
+  connectTestRedis,
+  dropClusterPrefix,
+  startTestCluster,
+  TestCluster,
+  uniqueId,
+} from '@eagle-eye/testing';
 import { execPerNode, keySlot, perNodePipeline, SlotCommand } from './pipelines';
 import { createRedisClient, isCluster, loadScriptEverywhere, masters } from './redis';
 
@@ -22,12 +28,7 @@ describe('per-node pipelines', () => {
   });
   afterAll(async () => {
     if (cluster) {
-      for (const node of masters(cluster)) {
-        // one key per command: a node's keys span many slots
-        const p = node.pipeline();
-        for (const k of await node.keys(`*${prefix}*`)) p.del(k);
-        await p.exec();
-      }
+      await dropClusterPrefix(cluster, prefix);
       cluster.disconnect();
     }
     await local?.stop();

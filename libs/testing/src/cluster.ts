@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Cluster } from 'ioredis';
 import { freePort, REPO_ROOT } from './apps';
 
 const run = promisify(execFile);
@@ -44,4 +45,16 @@ export async function startTestCluster(): Promise<TestCluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Deletes a test's keys (every key containing `prefix`) from each master of a cluster client, one
+ * key per command: a node's keys span many slots, which one DEL may not.
+ */
+export async function dropClusterPrefix(cluster: Cluster, prefix: string): Promise<void> {
+  for (const node of cluster.nodes('master')) {
+    const p = node.pipeline();
+    for (const k of await node.keys(`*${prefix}*`)) p.unlink(k);
+    await p.exec();
+  }
 }

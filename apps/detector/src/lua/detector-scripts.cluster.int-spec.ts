@@ -1,6 +1,6 @@
 import { Cluster } from 'ioredis';
 import { createRedisClient, keySlot, masters, RedisKeys } from '@eagle-eye/redis';
-import { startTestCluster, TestCluster, uniqueId } from '@eagle-eye/testing';
+import { dropClusterPrefix, startTestCluster, TestCluster, uniqueId } from '@eagle-eye/testing';
 import { CallerEventArgs, singleCallerCall } from './caller-args';
 import { DetectorScripts } from './detector-scripts';
 
@@ -37,11 +37,7 @@ describe('detector scripts on a Redis Cluster', () => {
   });
   afterAll(async () => {
     if (cluster) {
-      for (const node of masters(cluster)) {
-        const p = node.pipeline();
-        for (const k of await node.keys(`*${prefix}*`)) p.del(k);
-        await p.exec();
-      }
+      await dropClusterPrefix(cluster, prefix);
       cluster.disconnect();
     }
     await local?.stop();
