@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Metadata, status } from '@grpc/grpc-js';
 import Redis, { Cluster } from 'ioredis';
-import { AlertView, ingestV1 } from '@eagle-eye/contracts';
+import { AlertView } from '@eagle-eye/contracts';
 import { apiKeyFor, DEMO_CARRIERS, seedDemo } from '@eagle-eye/db';
 import { createRedisClient, keySlot, masters, RedisKeys } from '@eagle-eye/redis';
 import {
@@ -20,7 +20,7 @@ import {
   waitForHttp,
 } from '@eagle-eye/testing';
 import { Client, until } from './console/test/harness';
-import { goodEvent, subscriberToken } from './ingest/src/testing/call-events';
+import { answeredByElderly, subscriberToken, unansweredFanOut } from './ingest/src/testing/call-events';
 import { ingestClient, streamBatches } from './ingest/src/testing/ingest-client';
 
 /**
@@ -32,7 +32,6 @@ import { ingestClient, streamBatches } from './ingest/src/testing/ingest-client'
  */
 jest.setTimeout(180_000);
 
-const E = ingestV1.CallEventType;
 const CARRIER = DEMO_CARRIERS[0];
 const JWT_SECRET = 'e2e-cluster-secret-e2e-cluster-secret-0000';
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
@@ -195,17 +194,13 @@ describe('the whole stack on a three-master Redis Cluster', () => {
       // lateness (2 min) of the answer: one number's calls lie in several hand-off partitions, on
       // several masters, and an event read after that number's newer ones by more than lateness
       // is dropped as late (real traffic arrives within seconds; a replay of older history would be)
-      const history: ingestV1.CallEvent[] = [];
-      for (let i = 0; i < 30; i++) {
-        const t = now - 100_000 + i * 2_000;
-        const callee = subscriberToken(80_000 + i);
-        const callId = `${tag}-f${i}`;
-        const call = { callId, caller: scammer, callee };
-        history.push(
-          goodEvent({ ...call, eventId: `${callId}-a`, type: E.CALL_ATTEMPT, eventTimeMs: t }),
-          goodEvent({ ...call, eventId: `${callId}-e`, type: E.CALL_ENDED, eventTimeMs: t + 20_000 }),
-        );
-      }
+      const history = unansweredFanOut({
+        tag,
+        scammer,
+        firstMs: now - 100_000,
+        spacingMs: 2_000,
+        calleeBase: 80_000,
+      });
       const first = await streamBatches(client, metadata(), [{ sequence: 1, events: history }]);
       expect([first.code, first.details]).toEqual([status.OK, expect.any(String)]);
       expect(first.acks[0].accepted).toBe(60);
@@ -215,29 +210,7 @@ describe('the whole stack on a three-master Redis Cluster', () => {
       // then an elderly subscriber answers it
       const victim = tokenOnAnotherMaster(scammer, 90_000);
       const callId = `${tag}-victim`;
-      const victimCall = {
-        callId,
-        caller: scammer,
-        callee: victim,
-        calleeAgeBand: ingestV1.AgeBand.AGE_65_PLUS,
-      };
-      const victimBatch = {
-        sequence: 2,
-        events: [
-          goodEvent({
-            ...victimCall,
-            eventId: `${callId}-a`,
-            type: E.CALL_ATTEMPT,
-            eventTimeMs: now - 15_000,
-          }),
-          goodEvent({
-            ...victimCall,
-            eventId: `${callId}-n`,
-            type: E.CALL_ANSWERED,
-            eventTimeMs: now - 10_000,
-          }),
-        ],
-      };
+      const victimBatch = { sequence: 2, events: answeredByElderly(callId, scammer, victim, now) };
       const second = await streamBatches(client, metadata(), [victimBatch]);
       expect(second.code).toBe(status.OK);
       expect(second.acks[0].accepted).toBe(2);
@@ -293,46 +266,24 @@ describe('the whole stack on a three-master Redis Cluster', () => {
       const now = Date.now();
       const tag = randomBytes(4).toString('hex');
       const scammer = subscriberToken(60_000 + Math.floor(Math.random() * 9_000));
-      const events: ingestV1.CallEvent[] = [];
-      for (let i = 0; i < 30; i++) {
-        const t = now - 100_000 + i * 2_000;
-        const call = { callId: `${tag}-f${i}`, caller: scammer, callee: subscriberToken(50_000 + i) };
-        events.push(
-          goodEvent({ ...call, eventId: `${tag}-f${i}-a`, type: E.CALL_ATTEMPT, eventTimeMs: t }),
-          goodEvent({ ...call, eventId: `${tag}-f${i}-e`, type: E.CALL_ENDED, eventTimeMs: t + 20_000 }),
-        );
-      }
-      const victimCall = {
-        callId: `${tag}-victim`,
-        caller: scammer,
-        callee: subscriberToken(40_000 + Math.floor(Math.random() * 9_000)),
-        calleeAgeBand: ingestV1.AgeBand.AGE_65_PLUS,
-      };
+      const events = unansweredFanOut({
+        tag,
+        scammer,
+        firstMs: now - 100_000,
+        spacingMs: 2_000,
+        calleeBase: 50_000,
+      });
+      const victimCallId = `${tag}-victim`;
+      const victim = subscriberToken(40_000 + Math.floor(Math.random() * 9_000));
       const history = await streamBatches(client, metadata(), [{ sequence: 10, events }]);
       expect(history.code).toBe(status.OK);
       await handoffDrained();
       const res = await streamBatches(client, metadata(), [
-        {
-          sequence: 11,
-          events: [
-            goodEvent({
-              ...victimCall,
-              eventId: `${tag}-v-a`,
-              type: E.CALL_ATTEMPT,
-              eventTimeMs: now - 15_000,
-            }),
-            goodEvent({
-              ...victimCall,
-              eventId: `${tag}-v-n`,
-              type: E.CALL_ANSWERED,
-              eventTimeMs: now - 10_000,
-            }),
-          ],
-        },
+        { sequence: 11, events: answeredByElderly(victimCallId, scammer, victim, now) },
       ]);
       expect(res.code).toBe(status.OK);
       const alert = await until(
-        () => supervisor.created().find((a: AlertView) => a.callId === victimCall.callId),
+        () => supervisor.created().find((a: AlertView) => a.callId === victimCallId),
         'the second alert on the socket',
         60_000,
       );

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Metadata, status } from '@grpc/grpc-js';
-import { AlertView, ingestV1 } from '@eagle-eye/contracts';
+import { AlertView } from '@eagle-eye/contracts';
 import { apiKeyFor, DEMO_CARRIERS } from '@eagle-eye/db';
 import { freePort, RunningApp, spawnApp, waitForHttp } from '@eagle-eye/testing';
 import { Client, Stack, until } from './console/test/harness';
-import { goodEvent, subscriberToken } from './ingest/src/testing/call-events';
+import { answeredByElderly, subscriberToken, unansweredFanOut } from './ingest/src/testing/call-events';
 import { ingestClient, streamBatches } from './ingest/src/testing/ingest-client';
 
 /**
@@ -16,7 +16,6 @@ import { ingestClient, streamBatches } from './ingest/src/testing/ingest-client'
  */
 jest.setTimeout(120_000);
 
-const E = ingestV1.CallEventType;
 const CARRIER = DEMO_CARRIERS[0];
 
 interface LogLine {
@@ -107,30 +106,13 @@ describe('a carrier batch traced to its alert', () => {
       const tag = randomBytes(4).toString('hex');
       const scammer = subscriberToken(70_000 + Math.floor(Math.random() * 10_000));
       // a call centre's last half hour: 30 strangers, none answered (a batch without a trace)
-      const history: ingestV1.CallEvent[] = [];
-      for (let i = 0; i < 30; i++) {
-        const t = now - 20_000 - (30 - i) * 60_000;
-        const callee = subscriberToken(80_000 + i);
-        const callId = `${tag}-f${i}`;
-        history.push(
-          goodEvent({
-            eventId: `${callId}-a`,
-            callId,
-            type: E.CALL_ATTEMPT,
-            eventTimeMs: t,
-            caller: scammer,
-            callee,
-          }),
-          goodEvent({
-            eventId: `${callId}-e`,
-            callId,
-            type: E.CALL_ENDED,
-            eventTimeMs: t + 20_000,
-            caller: scammer,
-            callee,
-          }),
-        );
-      }
+      const history = unansweredFanOut({
+        tag,
+        scammer,
+        firstMs: now - 20_000 - 30 * 60_000,
+        spacingMs: 60_000,
+        calleeBase: 80_000,
+      });
       const first = await streamBatches(client, metadata(), [{ sequence: 1, events: history }]);
       expect(first.code).toBe(status.OK);
       expect(first.acks[0].accepted).toBe(60);
@@ -140,30 +122,8 @@ describe('a carrier batch traced to its alert', () => {
       const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
       const victim = subscriberToken(90_000 + Math.floor(Math.random() * 9_000));
       const callId = `${tag}-victim`;
-      const victimCall = {
-        callId,
-        caller: scammer,
-        callee: victim,
-        calleeAgeBand: ingestV1.AgeBand.AGE_65_PLUS,
-      };
       const second = await streamBatches(client, metadata(traceparent), [
-        {
-          sequence: 2,
-          events: [
-            goodEvent({
-              ...victimCall,
-              eventId: `${callId}-a`,
-              type: E.CALL_ATTEMPT,
-              eventTimeMs: now - 15_000,
-            }),
-            goodEvent({
-              ...victimCall,
-              eventId: `${callId}-n`,
-              type: E.CALL_ANSWERED,
-              eventTimeMs: now - 10_000,
-            }),
-          ],
-        },
+        { sequence: 2, events: answeredByElderly(callId, scammer, victim, now) },
       ]);
       expect(second.code).toBe(status.OK);
       expect(second.acks[0].accepted).toBe(2);

@@ -70,3 +70,66 @@ export function callEvents(
   }
   return out;
 }
+
+/**
+ * A call centre's recent past: `count` calls from `scammer` to distinct strangers (subscribers
+ * `calleeBase` onwards), none answered, the first at `firstMs` and one every `spacingMs`, each
+ * ending 20 s after its attempt. Call ids `${tag}-f<i>`, event ids the call id plus `-a` / `-e`.
+ */
+export function unansweredFanOut(o: {
+  tag: string;
+  scammer: string;
+  firstMs: number;
+  spacingMs: number;
+  calleeBase: number;
+  count?: number;
+}): ingestV1.CallEvent[] {
+  const out: ingestV1.CallEvent[] = [];
+  for (let i = 0; i < (o.count ?? 30); i++) {
+    const t = o.firstMs + i * o.spacingMs;
+    const callId = `${o.tag}-f${i}`;
+    const call = { callId, caller: o.scammer, callee: subscriberToken(o.calleeBase + i) };
+    out.push(
+      goodEvent({
+        ...call,
+        eventId: `${callId}-a`,
+        type: ingestV1.CallEventType.CALL_ATTEMPT,
+        eventTimeMs: t,
+      }),
+      goodEvent({
+        ...call,
+        eventId: `${callId}-e`,
+        type: ingestV1.CallEventType.CALL_ENDED,
+        eventTimeMs: t + 20_000,
+      }),
+    );
+  }
+  return out;
+}
+
+/**
+ * An elderly subscriber answering `caller`'s call `callId`: the attempt 15 s and the answer 10 s
+ * before `now` (event ids the call id plus `-a` / `-n`); the call is still going on.
+ */
+export function answeredByElderly(
+  callId: string,
+  caller: string,
+  callee: string,
+  now: number,
+): ingestV1.CallEvent[] {
+  const call = { callId, caller, callee, calleeAgeBand: ingestV1.AgeBand.AGE_65_PLUS };
+  return [
+    goodEvent({
+      ...call,
+      eventId: `${callId}-a`,
+      type: ingestV1.CallEventType.CALL_ATTEMPT,
+      eventTimeMs: now - 15_000,
+    }),
+    goodEvent({
+      ...call,
+      eventId: `${callId}-n`,
+      type: ingestV1.CallEventType.CALL_ANSWERED,
+      eventTimeMs: now - 10_000,
+    }),
+  ];
+}
