@@ -5,7 +5,6 @@ import {
   AlertJobName,
   Attestation,
   CallerClassName,
-  fnv1a32,
   HandoffEntry,
   HandoffEvent,
   Severity,
@@ -16,10 +15,17 @@ import { failSpan, linksTo, startSpan, traceparentOf, withSpan } from '@eagle-ey
 import { PerNodePipeline, perNodePipeline, RedisKeys } from '@eagle-eye/redis';
 import { list, num, ResolvedRules } from '@eagle-eye/rules';
 import type { Span } from '@opentelemetry/api';
-import { LONG_CALL_S } from '@eagle-eye/scoring';
-import { BatchRef, CalleeBatch, CalleeEventArgs, CallerBatch, CallerEventArgs } from '../lua/caller-args';
-import { CallerStatus } from '../lua/caller-reply';
-import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
+import { BatchRef, CalleeEventArgs, CallerEventArgs } from '../lua/caller-args';
+import { CallerStatus, CallMask } from '../lua/caller-reply';
+import { DetectorScripts } from '../lua/detector-scripts';
+import {
+  AlertClaim,
+  ClaimStatus,
+  DueCall,
+  mayRaise,
+  WindowsOptions,
+  WindowsRepository,
+} from '../windows/windows.repository';
 import {
   alertsRaised,
   callbackProbes,
@@ -44,15 +50,7 @@ import type { ModelSource } from '../scoring/model-registry';
 import { AlertJob } from './alert.publisher';
 import { callFp, numberFp } from './fingerprint';
 
-export interface DetectionOptions {
-  latenessMs: number;
-  /** TTL of the per-day distinct-callee HyperLogLogs and the callee-side keys, seconds */
-  windowTtlS: number;
-  /** TTL of a number's windows hash, which keeps 7 days of day buckets, seconds */
-  historyTtlS: number;
-  familiarTtlS: number;
-  dueShards: number;
-  dueLeaseMs: number;
+export interface DetectionOptions extends WindowsOptions {
   partitions: number;
 }
 
@@ -106,7 +104,8 @@ interface Work {
   callFp: string;
   callerFp: string;
   calleeFp: string;
-  status: number;
+  status: CallerStatus;
+  /** CallMask bits */
   mask: number;
   sims: number;
   caller?: Score;
@@ -115,7 +114,6 @@ interface Work {
 }
 
 const TYPE_CODE = { ATTEMPT: 'A', ANSWERED: 'N', ENDED: 'E' } as const;
-const LEVEL: Record<Severity, number> = { warning: 1, critical: 2 };
 
 function malformed(ev: HandoffEvent): boolean {
   return (
@@ -146,6 +144,7 @@ export class DetectionService {
   private readonly suspectsRaised = new Set<string>();
   /** see scoreCaller: when this deployment began observing, event time (from Redis, set once) */
   private observingSince: number | null = null;
+  private readonly windows: WindowsRepository;
 
   constructor(
     private readonly redis: Redis,
@@ -156,7 +155,9 @@ export class DetectionService {
     private readonly opts: DetectionOptions,
     private readonly clock: () => number = Date.now,
     private readonly models?: ModelSource,
-  ) {}
+  ) {
+    this.windows = new WindowsRepository(redis, keys, scripts, opts);
+  }
 
   async process(entries: HandoffEntry[]): Promise<BatchStats> {
     return this.finish(await this.applyCallers(entries));
@@ -185,7 +186,7 @@ export class DetectionService {
           callFp: callFp(entry.carrierId, ev.call),
           callerFp: numberFp(ev.caller),
           calleeFp: numberFp(ev.callee),
-          status: 0,
+          status: CallerStatus.Applied,
           mask: 0,
           sims: 0,
           trace,
@@ -211,17 +212,14 @@ export class DetectionService {
     // the events of one call keep ingest's order when their times tie).
     if (!inTimeOrder(works)) works.sort((a, b) => a.ev.t - b.ev.t);
     if (this.observingSince === null) {
-      // The first batch any replica applies fixes the start of observation for all of them.
-      const key = this.keys.detectorObservingSince();
-      await this.redis.set(key, String(works[0].ev.t), 'NX');
-      this.observingSince = Number(await this.redis.get(key)) || works[0].ev.t;
+      this.observingSince = await this.windows.observingSince(works[0].ev.t);
     }
     const observingSince = this.observingSince;
     const jobs: AlertJob[] = [];
     const suspectKeys: string[] = [];
 
     // 1. caller windows and device SIMs: one script call per key group for the whole round
-    const batch = this.callerBatch();
+    const batch = this.windows.newCallerBatch();
     // each work's reply references (numbers; 0: the event names no handset)
     const refs: BatchRef[] = [];
     const deviceRefs: BatchRef[] = [];
@@ -231,7 +229,7 @@ export class DetectionService {
         w.ev.device ? batch.addDevice(w.ev.device, w.ev.type === 'ATTEMPT' ? w.callerFp : '') : 0,
       );
     }
-    const r1 = batch.decode(await this.scripts.run(batch.calls()));
+    const r1 = await this.windows.runCallers(batch);
     for (let i = 0; i < works.length; i++) {
       const w = works[i];
       const ref = refs[i];
@@ -246,7 +244,13 @@ export class DetectionService {
       else stats.applied++;
       w.mask = r1.mask(ref);
       // the end of an unanswered call changed no counter and was given no windows to score
-      if (w.status === CallerStatus.Applied && w.ev.type === 'ENDED' && !w.ev.talk && !(w.mask & 2)) continue;
+      if (
+        w.status === CallerStatus.Applied &&
+        w.ev.type === 'ENDED' &&
+        !w.ev.talk &&
+        !(w.mask & CallMask.Answered)
+      )
+        continue;
       const windows = r1.event(ref).windows;
       w.caller = scoreCaller(w.rules, windows, this.facts(w), observingSince, this.models);
       const sev = suspectSeverity(w.rules, w.caller);
@@ -279,12 +283,14 @@ export class DetectionService {
     // 2. callee side of answered and ended calls
     const calleeWork = works.filter(
       (w) =>
-        w.status !== 2 &&
+        w.status !== CallerStatus.Late &&
         // an answer whose call already ended (events out of order) starts nothing, unless it is
         // redelivered (see lateAnswer); a call from a caller far from suspect is not tracked while
         // it runs (its score cannot grow with time)
-        ((w.ev.type === 'ANSWERED' && ((w.mask & 4) === 0 || lateAnswer(w)) && this.trackable(w)) ||
-          (w.ev.type === 'ENDED' && ((w.ev.talk ?? 0) > 0 || (w.mask & 2) !== 0))),
+        ((w.ev.type === 'ANSWERED' &&
+          ((w.mask & CallMask.Ended) === 0 || lateAnswer(w)) &&
+          this.trackable(w)) ||
+          (w.ev.type === 'ENDED' && ((w.ev.talk ?? 0) > 0 || (w.mask & CallMask.Answered) !== 0))),
     );
     // Call-backs: every answered call also reads the called number's OWN caller-side windows (one
     // read-only script on that number's hash tag, in the same round trip), because when the called
@@ -293,9 +299,9 @@ export class DetectionService {
     const probeWork = works.filter(
       (w) =>
         // a redelivered answer (duplicate) reads again, so a claimed alert's job is re-added
-        w.status !== 2 &&
+        w.status !== CallerStatus.Late &&
         w.ev.type === 'ANSWERED' &&
-        (w.mask & 4) === 0 &&
+        (w.mask & CallMask.Ended) === 0 &&
         w.rules.callback_to_one_ring.enabled &&
         w.ev.caller !== w.ev.callee,
     );
@@ -303,7 +309,7 @@ export class DetectionService {
     const endOf = new Map(works.filter((w) => w.ev.type === 'ENDED').map((w) => [w.callFp, w.ev]));
     // one callee script call per key group, then the probes' caller-side reads (after the callee
     // writes of the same round, as one pipeline)
-    const callees = this.calleeBatch();
+    const callees = this.windows.newCalleeBatch();
     const calleeRefs = calleeWork.map((w) => {
       // a late answer only reads the callee's side: its call is over, nothing is to be watched
       if (lateAnswer(w))
@@ -315,22 +321,18 @@ export class DetectionService {
           suspect: !!w.caller && isSuspect(w.rules, w.caller),
           ctx: w.ev.type === 'ANSWERED' ? JSON.stringify(stored) : '',
           // the callee's own windows count a received call once: when the caller script applied its end
-          countReceived: w.ev.type === 'ENDED' && w.status === 0 && (w.ev.talk ?? 0) > 0,
+          countReceived: w.ev.type === 'ENDED' && w.status === CallerStatus.Applied && (w.ev.talk ?? 0) > 0,
         }),
       );
     });
-    const probes = this.callerBatch();
+    const probes = this.windows.newCallerBatch();
     const probeRefs = probeWork.map((w) => probes.add(this.calleeProfile(w)));
-    const calleeCalls = callees.calls();
-    const r2 = await this.scripts.run([...calleeCalls, ...probes.calls()]);
-    const calleeReply = callees.decode(r2.slice(0, calleeCalls.length));
-    const probed = probes.decode(r2.slice(calleeCalls.length));
+    const { callees: calleeReply, callerReads: probed } = await this.windows.runCallees(callees, probes);
 
     // 3. alert claims and due-time bookkeeping, in event order
-    const claims: ScriptCall[] = [];
-    const onClaim: ((res: number) => void)[] = [];
-    const due = perNodePipeline(this.redis);
-    let dueOps = 0;
+    const claims: AlertClaim[] = [];
+    const onClaim: ((res: ClaimStatus) => void)[] = [];
+    const due = this.windows.dueWrites();
     /** calls that got a victim alert claim the usual way (the callee is the victim) */
     const claimedCalls = new Set<string>();
     calleeWork.forEach((w, i) => {
@@ -360,7 +362,7 @@ export class DetectionService {
         if (!sev) return;
         claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, rules, 'post'));
         onClaim.push((res) => {
-          if (res !== 1) return;
+          if (res !== ClaimStatus.Claimed) return;
           const job = this.victimJob(
             'post_call',
             w.carrierId,
@@ -385,17 +387,14 @@ export class DetectionService {
       if (w.ev.type === 'ANSWERED') {
         if (ended) return;
         const next = this.nextStep(rules, 0);
-        if (next !== null) {
-          due.zadd(this.dueKey(w), 'NX', answeredAt + next * 1000, this.dueMember(w));
-          dueOps++;
-        }
+        if (next !== null) due.schedule(dueCall(w), answeredAt + next * 1000);
         const score = scoreCall(rules, caller, { familiar, suspectCallers, durationS: 0, age: w.ev.age });
         const sev = victimSeverity(rules, score);
         if (!sev) return;
         claimedCalls.add(w.callFp);
         claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, rules, 'live'));
         onClaim.push((res) => {
-          if (res === 1 || res === 2) {
+          if (mayRaise(res)) {
             jobs.push(
               this.victimJob(
                 'victim_on_call',
@@ -415,10 +414,7 @@ export class DetectionService {
         return;
       }
       // ENDED
-      if (r.ctx !== '' || level > 0) {
-        due.zrem(this.dueKey(w), this.dueMember(w));
-        dueOps++;
-      }
+      if (r.ctx !== '' || level > 0) due.cancel(dueCall(w));
       if (level === 1 || level === 2) {
         jobs.push({
           name: AlertJobName.CallEnded,
@@ -440,7 +436,7 @@ export class DetectionService {
       const step = stepReached(rules, talk);
       claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, step, w.ev.t, rules, 'post'));
       onClaim.push((res) => {
-        if (res === 1 || res === 2) {
+        if (mayRaise(res)) {
           const started = answeredAt > 0 ? answeredAt : w.ev.t - talk * 1000;
           const job = this.victimJob(
             'post_call',
@@ -469,8 +465,8 @@ export class DetectionService {
       if (!sev || claimedCalls.has(w.callFp) || endedHere.has(w.callFp)) return;
       this.callbackClaims(w, sev, score, claims, onClaim, jobs);
     });
-    const [r3] = await Promise.all([this.scripts.run(claims), dueOps ? due.exec() : Promise.resolve(null)]);
-    r3.forEach((res, i) => onClaim[i](Number(res)));
+    const [r3] = await Promise.all([this.windows.claimAlerts(claims), due.exec()]);
+    r3.forEach((res, i) => onClaim[i](res));
 
     await this.publishTraced(jobs, span);
     if (this.suspectsRaised.size > 100_000) this.suspectsRaised.clear();
@@ -527,28 +523,14 @@ export class DetectionService {
    */
   async sweep(now?: number, limit = 500): Promise<number> {
     const at = now ?? (await this.eventNow());
-    const shards = Array.from({ length: this.opts.dueShards }, (_, s) => s);
-    const claimed = await this.scripts.run(
-      shards.map((s) => ({
-        script: 'due-claim' as const,
-        keys: [this.keys.detectorDue(s)],
-        args: [at, this.opts.dueLeaseMs, limit],
-      })),
-    );
-    const items: { shard: number; member: string; dueAt: number; parts: string[] }[] = [];
-    claimed.forEach((r, s) => {
-      const flat = r as string[];
-      for (let i = 0; i < flat.length; i += 2) {
-        items.push({ shard: s, member: flat[i], dueAt: Number(flat[i + 1]), parts: flat[i].split('\t') });
-      }
-    });
+    const items = await this.windows.claimDue(at, limit);
     if (!items.length) return 0;
-    const calleeReads = this.calleeBatch();
-    const callerReads = this.callerBatch();
+    const calleeReads = this.windows.newCalleeBatch();
+    const callerReads = this.windows.newCallerBatch();
     const ws: Work[] = [];
     for (const it of items) {
       sweepLag.observe(Math.max(0, at - it.dueAt) / 1000);
-      const [carrierId, callee, caller, callId] = it.parts;
+      const { carrierId, callee, caller, callId } = it;
       const w: Work = {
         carrierId,
         ev: { call: callId, caller, callee, t: at } as HandoffEvent,
@@ -556,7 +538,7 @@ export class DetectionService {
         callFp: callFp(carrierId, callId),
         callerFp: numberFp(caller),
         calleeFp: numberFp(callee),
-        status: 3,
+        status: CallerStatus.Read,
         mask: 0,
         sims: 0,
       };
@@ -566,22 +548,21 @@ export class DetectionService {
       calleeReads.add(this.calleeEvent('r', at, w, 'N', { talk: 0, suspect: false, ctx: '' })),
     );
     const callerRefs = ws.map((w) => callerReads.add(this.callerEvent('r', at, w, 'A')));
-    const reads = calleeReads.calls();
-    const rr = await this.scripts.run([...reads, ...callerReads.calls()]);
-    const calleeRead = calleeReads.decode(rr.slice(0, reads.length));
-    const callerRead = callerReads.decode(rr.slice(reads.length));
-    const claims: ScriptCall[] = [];
-    const onClaim: ((res: number) => void)[] = [];
+    const { callees: calleeRead, callerReads: callerRead } = await this.windows.runCallees(
+      calleeReads,
+      callerReads,
+    );
+    const claims: AlertClaim[] = [];
+    const onClaim: ((res: ClaimStatus) => void)[] = [];
     const jobs: AlertJob[] = [];
-    const p = perNodePipeline(this.redis);
+    const due = this.windows.dueWrites();
     ws.forEach((w, i) => {
       const it = items[i];
-      const dueKey = this.keys.detectorDue(it.shard);
       const callee = calleeRead(calleeRefs[i]);
       const ctxRaw = callee.ctx;
       const answeredAt = callee.answeredAt;
       if (!ctxRaw || callee.ended) {
-        p.zrem(dueKey, it.member);
+        due.done(it);
         return;
       }
       const ctx = JSON.parse(ctxRaw) as StoredCall;
@@ -609,14 +590,14 @@ export class DetectionService {
         age: ctx.age,
       });
       const next = this.nextStep(rules, durationS);
-      if (next === null) p.zrem(dueKey, it.member);
-      else p.zadd(dueKey, 'XX', answeredAt + next * 1000, it.member);
+      if (next === null) due.done(it);
+      else due.reschedule(it, answeredAt + next * 1000);
       const sev = victimSeverity(rules, score);
       if (!sev) return;
       const step = stepReached(rules, durationS);
       claims.push(this.claimCall(ctx.ce, w.callFp, w.callerFp, sev, step, at, rules, 'live'));
       onClaim.push((res) => {
-        if (res === 1 || res === 2) {
+        if (mayRaise(res)) {
           const ev = { call: ctx.call, caller: ctx.ca, callee: ctx.ce, region: ctx.rg } as HandoffEvent;
           const job = this.victimJob(
             'victim_on_call',
@@ -635,8 +616,8 @@ export class DetectionService {
       });
     });
     // claim before rescheduling: a crash in between leaves the lease to expire and the check to rerun
-    const r3 = await this.scripts.run(claims);
-    r3.forEach((res, i) => onClaim[i](Number(res)));
+    const r3 = await this.windows.claimAlerts(claims);
+    r3.forEach((res, i) => onClaim[i](res));
     if (jobs.length) {
       // a sweep that raises something gets a span; its jobs continue the traces of their answers
       const span = startSpan('detector.sweep', { attributes: { 'eagleeye.sweep.checks': items.length } });
@@ -646,7 +627,7 @@ export class DetectionService {
         span.end();
       }
     }
-    await p.exec();
+    await due.exec();
     this.observe(jobs);
     return items.length;
   }
@@ -701,20 +682,21 @@ export class DetectionService {
     w: Work,
     sev: Severity,
     score: Score,
-    claims: ScriptCall[],
-    onClaim: ((res: number) => void)[],
+    claims: AlertClaim[],
+    onClaim: ((res: ClaimStatus) => void)[],
     jobs: AlertJob[],
   ): void {
     const stored = storedCall(w);
-    const register = this.calleeBatch();
-    register.add(
-      this.calleeEvent('a', w.ev.t, w, 'N', { talk: 0, suspect: false, ctx: JSON.stringify(stored) }),
-    );
-    claims.push(...register.calls());
-    onClaim.push(() => undefined);
-    claims.push(this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, w.rules, 'live'));
+    claims.push({
+      ...this.claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, w.rules, 'live'),
+      register: this.calleeEvent('a', w.ev.t, w, 'N', {
+        talk: 0,
+        suspect: false,
+        ctx: JSON.stringify(stored),
+      }),
+    });
     onClaim.push((res) => {
-      if (res !== 1 && res !== 2) return;
+      if (!mayRaise(res)) return;
       // roles swapped: the victim is the caller. The event's region is the callee's area by
       // contract; a call to a number abroad has none, and carriers report the serving area of the
       // call there, which is the calling subscriber's (see README "Detection").
@@ -747,18 +729,6 @@ export class DetectionService {
     };
   }
 
-  /** A caller-batch script call for one round: every key group's events in one call. */
-  private callerBatch(): CallerBatch {
-    return new CallerBatch(this.keys, {
-      latenessMs: this.opts.latenessMs,
-      windowTtlS: this.opts.windowTtlS,
-      historyTtlS: this.opts.historyTtlS,
-      familiarTtlS: this.opts.familiarTtlS,
-      longCallS: LONG_CALL_S,
-      simTtlS: 7 * 86400,
-    });
-  }
-
   /** One event for the caller-batch script on `tok`'s windows (by default the event's caller, as the caller). */
   private callerEvent(
     op: 'a' | 'r',
@@ -784,16 +754,6 @@ export class DetectionService {
       // the calling handset counts for the number placing the call, not for a probed callee
       device: op === 'a' && type === 'A' && w.ev.device && tok === w.ev.caller ? numberFp(w.ev.device) : '',
     };
-  }
-
-  /** A callee-batch script call for one round: every key group's answered and ended calls in one call. */
-  private calleeBatch(): CalleeBatch {
-    return new CalleeBatch(this.keys, {
-      latenessMs: this.opts.latenessMs,
-      stateTtlS: this.opts.windowTtlS,
-      familiarTtlS: this.opts.familiarTtlS,
-      historyTtlS: this.opts.historyTtlS,
-    });
   }
 
   private calleeEvent(
@@ -828,20 +788,16 @@ export class DetectionService {
     t: number,
     rules: ResolvedRules,
     mode: 'live' | 'post',
-  ): ScriptCall {
+  ): AlertClaim {
     return {
-      script: 'alert-claim',
-      keys: [this.keys.numCallee(victim)],
-      args: [
-        call,
-        suspectFp,
-        LEVEL[sev],
-        step,
-        t,
-        num(rules.alert_policy, 'cooldownS') * 1000,
-        mode,
-        this.opts.windowTtlS,
-      ],
+      victim,
+      callFp: call,
+      suspectFp,
+      severity: sev,
+      stepS: step,
+      t,
+      cooldownMs: num(rules.alert_policy, 'cooldownS') * 1000,
+      mode,
     };
   }
 
@@ -857,20 +813,6 @@ export class DetectionService {
     if (next !== undefined) return next;
     const every = num(rules.long_call, 'recheckS');
     return every > 0 ? (Math.floor(durationS / every) + 1) * every : null;
-  }
-
-  private dueShard(callee: string): number {
-    return fnv1a32(callee) % this.opts.dueShards;
-  }
-
-  /** The due set of the call's callee. */
-  private dueKey(w: Work): string {
-    return this.keys.detectorDue(this.dueShard(w.ev.callee));
-  }
-
-  /** The call's member in its due set (the sweep splits it again). */
-  private dueMember(w: Work): string {
-    return `${w.carrierId}\t${w.ev.callee}\t${w.ev.caller}\t${w.ev.call}`;
   }
 
   private victimJob(
@@ -966,7 +908,12 @@ function inTimeOrder(works: Work[]): boolean {
  * in the call's guard): the replica that first applied it died before its second stage.
  */
 function lateAnswer(w: Work): boolean {
-  return w.ev.type === 'ANSWERED' && w.status === 1 && (w.mask & 4) !== 0;
+  return w.ev.type === 'ANSWERED' && w.status === CallerStatus.Duplicate && (w.mask & CallMask.Ended) !== 0;
+}
+
+/** The call's member of the due sets. */
+function dueCall(w: Work): DueCall {
+  return { carrierId: w.carrierId, callee: w.ev.callee, caller: w.ev.caller, callId: w.ev.call };
 }
 
 /** What the callee side keeps about a call in progress, so the sweep can score it later. */

@@ -299,10 +299,13 @@ export interface CalleeBatchOptions {
   historyTtlS: number;
 }
 
+/** Status of a callee-batch event reply: applied, duplicate (nothing changed), read (op 'r'). */
+export const CalleeStatus = { Applied: 0, Duplicate: 1, Read: 3 } as const;
+export type CalleeStatus = (typeof CalleeStatus)[keyof typeof CalleeStatus];
+
 /** callee-batch-1.lua's reply for one event. */
 export interface CalleeReply {
-  /** 0 applied, 1 duplicate, 3 read */
-  status: number;
+  status: CalleeStatus;
   /** 1 the callee called the caller before, 2 they talked before */
   familiar: number;
   /** distinct suspect callers in the ring window */
@@ -315,6 +318,9 @@ export interface CalleeReply {
   ended: boolean;
   talkS: number;
 }
+
+/** The replies of a callee batch: each added event's, by its reference. */
+export type CalleeBatchReplies = (ref: BatchRef) => CalleeReply;
 
 interface CalleeChunk {
   stem: string;
@@ -367,7 +373,7 @@ export class CalleeBatch {
   }
 
   /** Decodes the replies of `calls()`, in its order. */
-  decode(replies: unknown[]): (ref: BatchRef) => CalleeReply {
+  decode(replies: unknown[]): CalleeBatchReplies {
     const flat = replies.map((r, i) => {
       const a = r as unknown[];
       if (a.length !== 9 * this.groups.chunks[i].items)
@@ -380,7 +386,7 @@ export class CalleeBatch {
       const a = flat[refCall(ref)];
       const o = 9 * refIndex(ref);
       return {
-        status: Number(a[o]),
+        status: Number(a[o]) as CalleeStatus,
         familiar: Number(a[o + 1]),
         suspectCallers: Number(a[o + 2]),
         ctx: String(a[o + 3] ?? ''),

@@ -8,12 +8,15 @@ import type { CallerWindows } from '@eagle-eye/scoring';
 export const CallerStatus = { Applied: 0, Duplicate: 1, Late: 2, Read: 3 } as const;
 export type CallerStatus = (typeof CallerStatus)[keyof typeof CallerStatus];
 
+/** The event types a call has had applied so far, as bits of CallerReply.mask. */
+export const CallMask = { Attempt: 1, Answered: 2, Ended: 4 } as const;
+
 /** One event's reply from caller-batch-1.lua, decoded. */
 export interface CallerReply {
   status: CallerStatus;
   /** the number's watermark (newest event time applied) */
   wm: number;
-  /** event types applied to the call so far (1 attempt, 2 answered, 4 ended) */
+  /** event types applied to the call so far (CallMask bits) */
   mask: number;
   /** read where decodeCallerReply says; every sum 0 for a late event and the end of an unanswered call */
   windows: CallerWindows;
