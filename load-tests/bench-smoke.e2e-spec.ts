@@ -7,8 +7,9 @@ import type { BenchResult } from './src/bench';
 
 /**
  * The benchmark tooling cannot rot: `bench --smoke` runs every phase of the suite through the same
- * code as the full run (limits, throughput search, console latency, memory, scaling, soak) with
- * small numbers against the test Redis/PostgreSQL, and must print and write well-formed figures.
+ * code as the full run (limits, throughput search, console latency and its stage table, memory,
+ * dedupe bytes, scaling, soak, one Redis Cluster row) with small numbers against the test
+ * Redis/PostgreSQL, and must print and write well-formed figures.
  * It asserts shapes and that the phases did their work, never a performance target.
  */
 jest.setTimeout(300_000);
@@ -120,6 +121,52 @@ describe('npm run bench:smoke', () => {
     for (const d of r.scaling.detectorReplicas) expect(d.eventsPerS).toBeGreaterThan(0);
     expect(r.scaling.luaByHistorySpan.length).toBeGreaterThan(1);
     expect(r.scaling.luaByPool.length).toBeGreaterThan(1);
+  });
+
+  it('breaks the latency down by stage from the histograms of every app, and splits each alert at its own times', () => {
+    for (const l of r.latency) {
+      const st = l.stages;
+      expect(st).toBeDefined();
+      const stages = st?.stages ?? [];
+      expect(stages.map((s) => s.app)).toEqual(
+        expect.arrayContaining(['ingest', 'detector', 'alert-worker']),
+      );
+      for (const s of stages) {
+        expect([s.count, s.meanMs, s.p50Ms, s.p99Ms].every(finite)).toBe(true);
+        if (s.count) expect(s.p50Ms).toBeLessThanOrEqual(s.p99Ms);
+      }
+      expect(st?.path.measuredCount).toBe(l.latency.count);
+    }
+    // the traffic of a level keeps the detector reading and ingest acking batches
+    const half = r.latency.find((l) => l.fraction === 0.5)?.stages;
+    const count = (prefix: string): number =>
+      half?.stages.find((s) => s.stage.startsWith(prefix))?.count ?? 0;
+    expect(count('ingest: batch receipt')).toBeGreaterThan(0);
+    expect(count('detector round: read')).toBeGreaterThan(0);
+    expect(half?.roundEvents?.events).toBeGreaterThan(0);
+    const split = r.latency.map((l) => l.split).filter((s) => s?.toRaised.count);
+    expect(split.length).toBeGreaterThan(0);
+    expect(run.stdout).toContain('WHERE THE TIME GOES at 50 %');
+    expect(run.stdout).toMatch(/sum: stages on an alert's path add up to [\d.]+ ms of p50s/);
+  });
+
+  it('measures what the dedupe sets grow by per event during a throughput step', () => {
+    const d = r.throughput.steps.find((s) => s.dedupe && s.dedupe.members > 0)?.dedupe;
+    expect(d).toBeDefined();
+    // every accepted event adds its id once; the step's acknowledged events bound them
+    expect(d?.members).toBeLessThanOrEqual(d?.ackedEvents ?? 0);
+    expect(d?.bytesPerEvent).toBeGreaterThan(0);
+    expect(d?.bytesPerEventHour).toBeCloseTo(((d?.bytesPerEvent ?? 0) * (d?.heldS ?? 0)) / 3600, 0);
+    expect(run.stdout).toMatch(/B per event-hour \(held \d+ s/);
+  });
+
+  it('drains a backlog on a one-master Redis Cluster (the single scaling row of the smoke)', () => {
+    const rows = r.scaling.cluster?.rows ?? [];
+    expect(rows.map((c) => [c.masters, c.replicas])).toEqual([[1, 1]]);
+    expect(rows[0].eventsPerS).toBeGreaterThan(0);
+    expect(rows[0].backlogEvents).toBeGreaterThanOrEqual(3000);
+    expect(rows[0].keysPerMaster).toHaveLength(1);
+    expect(run.stdout).toContain('1-master Redis Cluster, 1 replica(s)');
   });
 
   it('prints the table', () => {

@@ -39,6 +39,16 @@ export interface BenchConfig {
   memoryFillS: number;
   /** events in the backlog each detector-scaling measurement drains */
   scalingEvents: number;
+  /**
+   * the cluster scaling rows: Redis Cluster masters (0: a single Redis without cluster mode) times
+   * detector replicas, each draining a backlog of `clusterEvents` on a whole stack of its own;
+   * no masters: skipped
+   */
+  clusterMasters: number[];
+  clusterReplicas: number[];
+  clusterEvents: number;
+  /** first port of the clusters (a cluster of n masters takes n ports, each + 10000 for its bus); unset: free ones */
+  clusterPort?: number;
   /** seconds of the heap soak (at 50 % of the sustained maximum) */
   soakS: number;
   /** duration-step probe calls sent at the start of the soak */
@@ -48,6 +58,8 @@ export interface BenchConfig {
   /** private Redis / PostgreSQL ports (when REDIS_URL / DATABASE_URL are not given) */
   redisPort: number;
   pgPort: number;
+  /** folder of the private services and the clusters' data */
+  runDir: string;
   /** a Redis / PostgreSQL to use instead of starting private ones (both or neither) */
   redisUrl?: string;
   databaseUrl?: string;
@@ -55,7 +67,7 @@ export interface BenchConfig {
   outDir: string;
 }
 
-export const FULL: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort'> = {
+export const FULL: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort' | 'runDir'> = {
   smoke: false,
   batchSize: 500,
   streams: 2,
@@ -78,12 +90,17 @@ export const FULL: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort'> = {
   memoryNumbers: 1_000_000,
   memoryFillS: 120,
   scalingEvents: 150_000,
+  // a backlog of several detector rounds, small enough that six drains (and three stack starts)
+  // add a few minutes to the run
+  clusterMasters: [0, 1, 3],
+  clusterReplicas: [1, 2],
+  clusterEvents: 100_000,
   soakS: 600,
   stepProbes: 20,
   heapEveryS: 5,
 };
 
-export const SMOKE: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort'> = {
+export const SMOKE: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort' | 'runDir'> = {
   smoke: true,
   batchSize: 200,
   streams: 2,
@@ -101,6 +118,10 @@ export const SMOKE: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort'> = {
   memoryNumbers: 2000,
   memoryFillS: 30,
   scalingEvents: 4000,
+  // one small row (a one-master cluster, one replica): the code path, not a figure
+  clusterMasters: [1],
+  clusterReplicas: [1],
+  clusterEvents: 3000,
   soakS: 4,
   stepProbes: 2,
   heapEveryS: 1,
@@ -118,15 +139,30 @@ npm run bench:smoke               every phase with small numbers (about a minute
   --probes-per-s N      alerting calls per second in the latency levels (full: 20)
   --population N        subscribers of the background traffic (full: 5000000)
   --batch N             events per batch (full: 500)
+  --cluster-masters L   Redis Cluster sizes of the scaling rows, 0 = a single Redis (full: 0,1,3; smoke: 1)
+  --cluster-replicas L  detector replicas of each (full: 1,2; smoke: 1)
+  --cluster-events N    events in each backlog they drain (full: 100000)
+  --cluster-port N      first port of the clusters (n masters take n ports, bus ports +10000; default: free ones)
+  --skip-cluster        no cluster scaling rows (saves a few minutes)
   --redis-port N        private Redis port (6415)      --pg-port N   private PostgreSQL port (5465)
+  --run-dir DIR         folder of the private services (.run/bench, .run/bench-<redis port> on other ports)
   --out DIR             where the JSON result goes (bench-results)
 Set both REDIS_URL and DATABASE_URL to use existing (loopback) servers instead of private ones;
 the run then works under its own key prefix and schema and removes them afterwards.
 `;
 
 export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchConfig {
-  const a = new Args(argv, ['smoke']);
+  const a = new Args(argv, ['smoke', 'skip-cluster']);
   const base = a.flag('smoke') ? SMOKE : FULL;
+  const list = (name: string, def: number[], max: number): number[] => {
+    const raw = a.str(name);
+    if (raw === undefined) return def;
+    const v = raw.split(',').map((x) => Number(x.trim()));
+    if (!v.length || v.some((x) => !Number.isInteger(x) || x < 0 || x > max))
+      throw new Error(`--${name} must be a comma-separated list of integers in 0..${max}, got ${raw}`);
+    return v;
+  };
+  const redisPort = a.num('redis-port', 6415, 1, 65535);
   const c: BenchConfig = {
     ...base,
     soakS: a.num('soak-s', base.soakS, 1),
@@ -138,12 +174,22 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchCon
     probesPerS: a.num('probes-per-s', base.probesPerS, 1, 1000),
     population: a.num('population', base.population, 100),
     batchSize: a.num('batch', base.batchSize, 10, 5000),
-    redisPort: a.num('redis-port', 6415, 1, 65535),
+    clusterMasters: list('cluster-masters', base.clusterMasters, 16),
+    clusterReplicas: list('cluster-replicas', base.clusterReplicas, 8),
+    clusterEvents: a.num('cluster-events', base.clusterEvents, 1000),
+    clusterPort: a.num('cluster-port', undefined, 1, 55000),
+    redisPort,
     pgPort: a.num('pg-port', 5465, 1, 65535),
+    // two private runs on different ports must not share a data folder
+    runDir: a.str('run-dir', redisPort === 6415 ? '.run/bench' : `.run/bench-${redisPort}`) as string,
     outDir: a.str('out', 'bench-results') as string,
     redisUrl: env.REDIS_URL,
     databaseUrl: env.DATABASE_URL,
   };
+  if (a.flag('skip-cluster')) c.clusterMasters = [];
+  if (c.clusterMasters.some((m) => m === 2))
+    throw new Error('--cluster-masters: redis-cli --cluster create needs 1 or at least 3 masters, not 2');
+  if (c.clusterReplicas.some((r) => r < 1)) throw new Error('--cluster-replicas: at least one replica');
   a.assertAllUsed();
   if (!c.redisUrl !== !c.databaseUrl) {
     throw new Error('set both REDIS_URL and DATABASE_URL (existing servers) or neither (private ones)');

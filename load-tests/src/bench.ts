@@ -7,15 +7,17 @@ import { RULE_CATALOG } from '@eagle-eye/rules';
 import { IngestConfigSchema } from '../../apps/ingest/src/config';
 import { AlertListener } from './alert-listener';
 import { BenchConfig, parseBenchArgs, USAGE } from './bench-config';
+import { ClusterScalingRow, runClusterScaling } from './cluster-scaling';
 import { LatencySummary, newHistogram, recordMs, summarise } from './histogram';
 import { dropPrefix, LuaBenchResult, numberKeys, redisBenchmarkGet, runLuaBench } from './lua-bench';
 import { machineInfo, MachineInfo } from './machine';
 import { cpuSecondsOf, detectorEvents, heapOf, RedisObserver } from './observe';
 import { LoadgenOptions, LoadgenResult, nowMs } from './open-loop';
-import { freePort, REPO_ROOT, runLoadgenChild, startTool, waitForLine } from './processes';
+import { freeClusterPorts, freePort, REPO_ROOT, runLoadgenChild, startTool, waitForLine } from './processes';
 import { HeapTrend, heapTrend } from './heap-trend';
 import { formatReport } from './report';
 import { BenchStack, ensureServices } from './stack';
+import { snapshotMetrics, StageBreakdown, stageBreakdown } from './stages';
 import { benchToken, ProbeSend, randomTag, TrafficOptions } from './traffic';
 
 export interface StepOutcome {
@@ -40,6 +42,8 @@ export interface StepOutcome {
   /** Lua calls and Redis time (inside the scripts) per event applied by the detector */
   luaCallsPerEvent: number;
   luaUsPerEvent: number;
+  /** ingest's dedupe sets: what they grew by during the step */
+  dedupe?: DedupeStep;
   passed: boolean;
   why: string;
 }
@@ -54,6 +58,13 @@ export interface LatencyLevel {
   /** event (answer) send time to `alert.created` at the socket.io client */
   latency: LatencySummary;
   ackLatency: LatencySummary;
+  /**
+   * the same alerts split at the times they carry: send -> the detector's raisedAt -> updatedAt (the
+   * worker's PostgreSQL transaction start, now()) -> arrival at the console client
+   */
+  split?: { toRaised: LatencySummary; raisedToStored: LatencySummary; storedToConsole: LatencySummary };
+  /** each app's stage histograms over the level (scraped before and after) */
+  stages?: StageBreakdown;
 }
 
 export interface BenchResult {
@@ -102,6 +113,8 @@ export interface BenchResult {
   heap: { soakS: number; eventsPerS: number; achievedEventsPerS: number; apps: HeapTrend[] } | null;
   scaling: {
     detectorReplicas: { replicas: number; backlogEvents: number; eventsPerS: number }[];
+    /** Redis Cluster masters x detector replicas, each on a stack of its own (optional: older results) */
+    cluster?: { events: number; firstPort: number; rows: ClusterScalingRow[]; skipped?: string };
     luaByHistorySpan: LuaBenchResult[];
     luaByPool: LuaBenchResult[];
   };
@@ -149,7 +162,8 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     // memory and key counts are this run's alone.
     await obs0(services.redisUrl, (r0) => r0.flushall());
   }
-  const runId = Date.now().toString(36).slice(-5) + randomTag(3).toLowerCase();
+  const runStartedMs = Date.now();
+  const runId = runStartedMs.toString(36).slice(-5) + randomTag(3).toLowerCase();
   const prefix = `eeb${runId}`.replace(/[^a-z0-9]/g, 'x');
   const luaPrefix = `${prefix}lua`;
   const tag = randomTag(4);
@@ -315,7 +329,10 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       return { cpu, evalshaCalls: redis.evalshaCalls, evalshaUs: redis.evalshaUs };
     };
 
+    const dedupeNow = (): Promise<DedupeSnapshot> =>
+      dedupeSnapshot(obs, new RedisKeys(prefix), stack.partitions, stack.carrierId, runStartedMs);
     const step = async (rate: number, durationS: number): Promise<StepOutcome> => {
+      const s0 = await dedupeNow().catch(() => null);
       const d0 = await detectorEvents(stack.detectorMetricsUrls());
       const c0 = await cpuSnapshot();
       const t0 = nowMs();
@@ -324,6 +341,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       const c1 = await cpuSnapshot();
       const backlog = await obs.backlogEvents();
       const d1 = await detectorEvents(stack.detectorMetricsUrls());
+      const s1 = await dedupeNow().catch(() => null);
       const secs = (t1 - t0) / 1000;
       const cpuPct: Record<string, number> = {};
       for (const [k, v] of Object.entries(c1.cpu))
@@ -358,6 +376,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         cpuUsPerEvent,
         luaCallsPerEvent: Math.round(((c1.evalshaCalls - c0.evalshaCalls) / applied) * 100) / 100,
         luaUsPerEvent: Math.round(((c1.evalshaUs - c0.evalshaUs) / applied) * 10) / 10,
+        dedupe: s0 && s1 ? dedupeStep(s0, s1, res.events.acked, res.achievedEventsPerS) : undefined,
         passed: why.length === 0,
         why: why.join('; ') || 'kept up',
       };
@@ -369,7 +388,11 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
             .join(', ')}; Lua ${o.luaCallsPerEvent} calls, ${o.luaUsPerEvent} us in Redis per event\n` +
           `    cpu us per event: ${Object.entries(cpuUsPerEvent)
             .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}`,
+            .join(', ')}` +
+          (o.dedupe
+            ? `\n    ingest dedupe: +${o.dedupe.members} ids, +${o.dedupe.bytes} B: ${o.dedupe.bytesPerEvent} B per event, ` +
+              `${o.dedupe.bytesPerEventHour} B per event-hour (held ${o.dedupe.heldS} s)`
+            : ''),
       );
       await drain(`${rate} events/s`, cfg.smoke ? 30000 : 120000);
       return o;
@@ -416,9 +439,14 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         `latency at ${fraction * 100} % (${round(basis * fraction)} events/s)`,
         async () => {
           const h = newHistogram();
+          const toRaised = newHistogram();
+          const raisedToStored = newHistogram();
+          const storedToConsole = newHistogram();
           let sent = 0;
           let got = 0;
           const pending = new Set<string>();
+          const appsNow = () => stack.apps.map((a) => ({ name: a.name, url: stack.metricsUrl(a) }));
+          const m0 = await snapshotMetrics(appsNow());
           const res = await load(
             {
               mode: 'open',
@@ -434,6 +462,13 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
                 pending.delete(p.callId);
                 got++;
                 recordMs(h, a.arrivedMs - p.answeredSendMs);
+                const raised = Date.parse(a.alert.raisedAt);
+                const stored = Date.parse(a.alert.updatedAt);
+                if (Number.isFinite(raised) && Number.isFinite(stored)) {
+                  recordMs(toRaised, raised - p.answeredSendMs);
+                  recordMs(raisedToStored, stored - raised);
+                  recordMs(storedToConsole, a.arrivedMs - stored);
+                }
               });
             },
           );
@@ -441,6 +476,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
           const deadline = Date.now() + (cfg.smoke ? 10000 : 20000);
           while (pending.size && Date.now() < deadline) await new Promise((res2) => setTimeout(res2, 200));
           for (const id of pending) listener?.forget(id);
+          const m1 = await snapshotMetrics(appsNow());
           const lv: LatencyLevel = {
             fraction,
             eventsPerS: round(basis * fraction),
@@ -450,9 +486,21 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
             missed: pending.size,
             latency: summarise(h),
             ackLatency: res.ackLatency,
+            split: {
+              toRaised: summarise(toRaised),
+              raisedToStored: summarise(raisedToStored),
+              storedToConsole: summarise(storedToConsole),
+            },
           };
+          lv.stages = stageBreakdown(m0, m1, lv.latency);
           const l = lv.latency;
           log(`  ${got}/${sent} alerts: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, p99.9 ${l.p999Ms} ms`);
+          const sp = lv.split;
+          if (sp)
+            log(
+              `  split p50: send -> raised ${sp.toRaised.p50Ms} ms, raised -> stored ${sp.raisedToStored.p50Ms} ms, ` +
+                `stored -> console ${sp.storedToConsole.p50Ms} ms`,
+            );
           await drain('a latency level', 60000);
           return lv;
         },
@@ -669,11 +717,49 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         apps: [...heap.entries()].map(([app, samples]) => heapTrend(app, samples, cfg.smoke ? 2 : 5)),
       };
     });
+
+    // ---- scaling: Redis Cluster masters x detector replicas, each on a stack of its own --------
+    // The main stack stops first: its idle polling would otherwise share the cores with them.
+    if (listener) {
+      r.alertsReceivedTotal = listener.received;
+      listener.close();
+      listener = undefined;
+    }
+    await stack.stop();
+    if (!cfg.clusterMasters.length) {
+      r.scaling.cluster = { events: 0, firstPort: 0, rows: [], skipped: 'skipped (--skip-cluster)' };
+      log('-- scaling: Redis Cluster masters x detector replicas: skipped (--skip-cluster)');
+    } else {
+      await phase(
+        `scaling: Redis masters ${cfg.clusterMasters.join('/')} x detector replicas ` +
+          `${cfg.clusterReplicas.join('/')}, backlogs of ${cfg.clusterEvents} events`,
+        async () => {
+          const firstPort =
+            cfg.clusterPort ?? (await freeClusterPorts(Math.max(1, ...cfg.clusterMasters)))[0];
+          const cluster = { events: cfg.clusterEvents, firstPort, rows: [] as ClusterScalingRow[] };
+          r.scaling.cluster = cluster;
+          await runClusterScaling({
+            databaseUrl: services.databaseUrl,
+            events: cfg.clusterEvents,
+            masters: cfg.clusterMasters,
+            replicas: cfg.clusterReplicas,
+            firstPort,
+            runDir: services.runDir ?? cfg.runDir,
+            batchSize: cfg.batchSize,
+            population: cfg.population,
+            log,
+            rows: cluster.rows,
+          });
+        },
+      );
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    r.alertsReceivedTotal = listener?.received ?? 0;
-    listener?.close();
+    if (listener) {
+      r.alertsReceivedTotal = listener.received;
+      listener.close();
+    }
     obs.close();
     await stack.stop().catch((e: Error) => r.errors.push(`stopping the stack: ${e.message}`));
     await stack.cleanup().catch((e: Error) => r.errors.push(`dropping the schema: ${e.message}`));
@@ -723,6 +809,99 @@ async function sampleNumberBytes(
     for (const [err, v] of (await p.exec()) ?? []) if (!err && v) total += Number(v);
   }
   return Math.round(total / sample);
+}
+
+interface DedupeSnapshot {
+  keys: number;
+  members: number;
+  bytes: number;
+}
+
+/** Ingest's dedupe TTL and bucket as the stack's ingest runs them (its own schema, defaults included). */
+function ingestDedupeConfig(): { ttlS: number; bucketS: number; heldS: number } {
+  const ingest = loadConfig(IngestConfigSchema, process.env);
+  return {
+    ttlS: ingest.INGEST_DEDUPE_TTL_S,
+    bucketS: ingest.INGEST_DEDUPE_BUCKET_S,
+    // a bucket's set expires TTL after its last addition: its first id is held up to a bucket longer
+    heldS: ingest.INGEST_DEDUPE_TTL_S + ingest.INGEST_DEDUPE_BUCKET_S,
+  };
+}
+
+/**
+ * The run's dedupe sets right now: every partition's set of every bucket since the run began (the
+ * key names follow from the bucket, no SCAN of the keyspace), their members and exact MEMORY USAGE.
+ */
+async function dedupeSnapshot(
+  obs: RedisObserver,
+  keys: RedisKeys,
+  partitions: number,
+  carrierId: string,
+  sinceMs: number,
+): Promise<DedupeSnapshot> {
+  const bucketMs = ingestDedupeConfig().bucketS * 1000;
+  const from = Math.floor((sinceMs - 120_000) / bucketMs);
+  const to = Math.floor((Date.now() + 120_000) / bucketMs);
+  const p = obs.redis.pipeline();
+  for (let part = 0; part < partitions; part++) {
+    for (let b = from; b <= to; b++) {
+      const k = keys.handoffSeen(part, carrierId, b);
+      p.scard(k).memory('USAGE', k, 'SAMPLES', 0);
+    }
+  }
+  const res = (await p.exec()) ?? [];
+  const out: DedupeSnapshot = { keys: 0, members: 0, bytes: 0 };
+  for (let i = 0; i < res.length; i += 2) {
+    const [e1, n] = res[i];
+    const [e2, b] = res[i + 1];
+    if (e1 || e2 || !Number(n)) continue;
+    out.keys++;
+    out.members += Number(n);
+    out.bytes += Number(b ?? 0);
+  }
+  return out;
+}
+
+export interface DedupeStep {
+  /** events ingest acknowledged in the step, and ids the sets gained (duplicates add none) */
+  ackedEvents: number;
+  members: number;
+  bytes: number;
+  bytesPerEvent: number;
+  ttlS: number;
+  heldS: number;
+  /**
+   * the issue's "B per event-hour": bytes x hours one event costs while held at the configured TTL,
+   * bytesPerEvent x heldS / 3600 (steady-state memory = events per hour x this)
+   */
+  bytesPerEventHour: number;
+  /** steady state at the step's rate and at 100k events/s: rate x heldS x bytesPerEvent */
+  mibAtStepRate: number;
+  gbAt100kPerSecond: number;
+}
+
+/** What the dedupe sets grew by in a step, per id added, and what that means at the configured TTL. */
+export function dedupeStep(
+  before: DedupeSnapshot,
+  after: DedupeSnapshot,
+  ackedEvents: number,
+  eventsPerS: number,
+  cfg = ingestDedupeConfig(),
+): DedupeStep {
+  const members = Math.max(0, after.members - before.members);
+  const bytes = Math.max(0, after.bytes - before.bytes);
+  const per = members ? bytes / members : 0;
+  return {
+    ackedEvents,
+    members,
+    bytes,
+    bytesPerEvent: Math.round(per * 10) / 10,
+    ttlS: cfg.ttlS,
+    heldS: cfg.heldS,
+    bytesPerEventHour: Math.round(((per * cfg.heldS) / 3600) * 10) / 10,
+    mibAtStepRate: Math.round(((eventsPerS * cfg.heldS * per) / 2 ** 20) * 10) / 10,
+    gbAt100kPerSecond: Math.round(((100_000 * cfg.heldS * per) / 1e9) * 10) / 10,
+  };
 }
 
 interface DedupeBytes {

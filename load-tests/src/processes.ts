@@ -42,6 +42,27 @@ export async function freePort(): Promise<number> {
 
 let portCursor = Math.floor(Math.random() * 1e6);
 
+/**
+ * `n` consecutive free ports whose cluster bus ports (each + 10000) are free too: the first one
+ * found from `freePort()` (a Redis Cluster node listens on both).
+ */
+export async function freeClusterPorts(n: number): Promise<number[]> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = await freePort();
+    const ports = Array.from({ length: n }, (_, i) => first + i);
+    if (ports[n - 1] + 10000 > 65535) continue;
+    let ok = true;
+    for (const p of ports.flatMap((x) => [x, x + 10000])) {
+      if (!(await listenOn(p).catch(() => 0))) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) return ports;
+  }
+  throw new Error(`no ${n} consecutive free ports (with their bus ports + 10000) found`);
+}
+
 function listenOn(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

@@ -1,5 +1,6 @@
-import type { BenchResult } from './bench';
+import type { BenchResult, LatencyLevel } from './bench';
 import { describeMachine } from './machine';
+import type { StageBreakdown } from './stages';
 
 /** The printed table: every figure with its unit, its target where the issue sets one, and the machine. */
 const TARGETS = {
@@ -78,6 +79,12 @@ export function formatReport(r: BenchResult): string {
           .join(', ')}`,
       );
     }
+    if (s.dedupe) {
+      out.push(
+        `      ingest dedupe sets: +${n(s.dedupe.members)} ids, +${n(s.dedupe.bytes)} B (MEMORY USAGE): ` +
+          `${s.dedupe.bytesPerEvent} B per event, ${s.dedupe.bytesPerEventHour} B per event-hour held ${s.dedupe.heldS} s`,
+      );
+    }
   }
   const sus = r.throughput.sustainedEventsPerS;
   out.push(
@@ -111,6 +118,15 @@ export function formatReport(r: BenchResult): string {
       ),
     );
   }
+  for (const lv of r.latency) {
+    const sp = lv.split;
+    if (!sp || !sp.toRaised.count) continue;
+    out.push(
+      `      ${lv.fraction * 100} %, per alert from the times it carries (p50 / p99 ms): send -> detector raisedAt ` +
+        `${sp.toRaised.p50Ms} / ${sp.toRaised.p99Ms}, raisedAt -> worker's PostgreSQL transaction ` +
+        `${sp.raisedToStored.p50Ms} / ${sp.raisedToStored.p99Ms}, -> console client ${sp.storedToConsole.p50Ms} / ${sp.storedToConsole.p99Ms}`,
+    );
+  }
   const ds = r.durationStep;
   if (ds) {
     const x = ds.lateness;
@@ -135,9 +151,32 @@ export function formatReport(r: BenchResult): string {
         ),
       );
   }
+  const half = r.latency.find((lv) => lv.fraction === 0.5 && lv.stages);
+  if (half) out.push('', ...stageTable(half));
+  for (const lv of r.latency) {
+    if (lv !== half && lv.stages) out.push(pathLine(`at ${lv.fraction * 100} %`, lv.stages));
+  }
   out.push('');
   out.push('MEMORY');
   const m = r.memory;
+  const dd = dedupeStepOf(r);
+  if (dd) {
+    const d = dd.dedupe;
+    out.push(
+      row(
+        `ingest dedupe, ${n(dd.rate)} events/s step: B per event`,
+        String(d.bytesPerEvent),
+        `+${n(d.bytes)} B for +${n(d.members)} ids (MEMORY USAGE of the sets, before and after the step)`,
+      ),
+    );
+    out.push(
+      row(
+        `  B per event-hour (held ${d.heldS} s: TTL ${d.ttlS} s + a bucket)`,
+        String(d.bytesPerEventHour),
+        `${n(d.mibAtStepRate)} MiB held at that rate; ${d.gbAt100kPerSecond} GB at 100k events/s`,
+      ),
+    );
+  }
   if (m) {
     out.push(
       row(
@@ -194,6 +233,25 @@ export function formatReport(r: BenchResult): string {
     const [a, b] = r.scaling.detectorReplicas;
     out.push(row('  speed-up with 2 replicas', `x${(b.eventsPerS / a.eventsPerS).toFixed(2)}`));
   }
+  const cl = r.scaling.cluster;
+  if (cl?.skipped) out.push(row('Redis Cluster masters x detector replicas', cl.skipped));
+  else if (cl) {
+    out.push(
+      `  Redis masters x detector replicas, each a whole stack of its own draining ${n(cl.events)} events ` +
+        `(events/s from the detectors' counters, start-up excluded; Redis CPU summed over the masters):`,
+    );
+    for (const c of cl.rows) {
+      out.push(
+        row(
+          `  ${c.masters ? `${c.masters}-master Redis Cluster` : 'single Redis (no cluster)'}, ${c.replicas} replica(s)`,
+          `${n(c.eventsPerS)} events/s`,
+          `Redis ${c.redisCpuUsPerEvent} us CPU per event; ${n(c.timedEvents)} of ${n(c.backlogEvents)} timed; ` +
+            `keys per master ${c.keysPerMaster.map(n).join(' / ')}`,
+        ),
+      );
+    }
+    if (!cl.rows.length) out.push(row('  (no row measured)', 'n/a', 'see ERRORS'));
+  }
   for (const s of r.scaling.luaByHistorySpan) {
     out.push(
       row(
@@ -229,4 +287,67 @@ export function formatReport(r: BenchResult): string {
     for (const e of r.errors) out.push(`  ${e}`);
   }
   return out.join('\n');
+}
+
+/** The dedupe figure of the sustained step (the fastest that kept up), else of the last step measured. */
+function dedupeStepOf(r: BenchResult) {
+  const steps = r.throughput.steps.filter((s) => s.dedupe && s.dedupe.members > 0);
+  const pick =
+    steps.filter((s) => s.passed).sort((a, b) => b.targetEventsPerS - a.targetEventsPerS)[0] ??
+    steps[steps.length - 1];
+  return pick?.dedupe ? { rate: pick.targetEventsPerS, dedupe: pick.dedupe } : null;
+}
+
+const ms = (v: number): string => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+function pathLine(where: string, b: StageBreakdown): string {
+  const p = b.path;
+  if (!p.measuredCount)
+    return `  ${where}: stages on an alert's path add up to ${p.stagesP50Ms} ms of p50s; no alert measured to set them against`;
+  return (
+    `  ${where}: stages on an alert's path add up to ${p.stagesP50Ms} ms of p50s (${p.stagesMeanMs} ms of means) ` +
+    `against the measured event -> console p50 ${p.measuredP50Ms} ms (mean ${p.measuredMeanMs} ms): ` +
+    `${p.gapP50Ms} ms (${p.gapMeanMs} ms) not in any stage`
+  );
+}
+
+/** "Where each microsecond goes" at one latency level: every stage histogram, then the sum against the measured. */
+export function stageTable(lv: LatencyLevel): string[] {
+  const b = lv.stages as StageBreakdown;
+  const out: string[] = [];
+  out.push(
+    `WHERE THE TIME GOES at ${lv.fraction * 100} % = ${n(lv.eventsPerS)} events/s ` +
+      `(every app's stage histograms, scraped before and after the level, buckets subtracted;`,
+  );
+  out.push(
+    '  p50/p99 interpolated inside the histogram buckets, so only as fine as the buckets; ">" = past the last bucket)',
+  );
+  out.push(
+    `  ${'stage'.padEnd(62)} ${'per'.padEnd(6)} ${'count'.padStart(8)} ${'mean ms'.padStart(9)} ` +
+      `${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(10)} ${'us/event'.padStart(9)}`,
+  );
+  for (const s of b.stages) {
+    out.push(
+      `  ${(s.onPath ? '' : '(') + s.stage + (s.onPath ? '' : ')')}`.padEnd(64) +
+        ` ${s.per.padEnd(6)} ${n(s.count).padStart(8)} ${(s.count ? ms(s.meanMs) : '-').padStart(9)} ` +
+        `${(s.count ? ms(s.p50Ms) : '-').padStart(9)} ${(s.count ? (s.p99Above ? '>' : '') + ms(s.p99Ms) : '-').padStart(10)} ` +
+        `${(s.usPerEvent === undefined ? '' : String(s.usPerEvent)).padStart(9)}`,
+    );
+  }
+  const re = b.roundEvents;
+  out.push(
+    re
+      ? `  detector rounds: ${n(re.rounds)} rounds of ${n(re.events)} events, mean ${n(re.mean)} events per round ` +
+          `(p50 ${n(re.p50)}, p99 ${n(re.p99)}); us/event = the stage's time over the rounds' events`
+      : '  detector rounds: none observed',
+  );
+  out.push(
+    '  (stages in brackets are not added: the ack follows the alert job; the detection latency spans the others)',
+  );
+  out.push(pathLine('sum', b));
+  out.push(
+    "  the gap: an event's wait in the hand-off for the round that reads it, socket.io from the worker to the client,",
+  );
+  out.push('  the load generator sending late; per-round and per-job medians do not add exactly');
+  return out;
 }
