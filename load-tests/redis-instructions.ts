@@ -29,7 +29,7 @@ import { HandoffEvent } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
 import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
 import { AlertJob } from '../apps/detector/src/detection/alert.publisher';
-import { DetectionService } from '../apps/detector/src/detection/detection.service';
+import { createDetection } from '../apps/detector/src/detection/detection.service';
 import { DetectorScripts } from '../apps/detector/src/lua/detector-scripts';
 import {
   BENCH_DETECTION_OPTIONS,
@@ -169,14 +169,14 @@ async function main(): Promise<void> {
     await scripts.load();
     const rules = Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
     let alerts = 0;
-    const detection = new DetectionService(
+    const detection = createDetection({
       redis,
       keys,
       scripts,
-      { forCarrier: () => rules },
-      { publish: async (jobs: AlertJob[]) => void (alerts += jobs.length) },
-      BENCH_DETECTION_OPTIONS,
-    );
+      rules: { forCarrier: () => rules },
+      alerts: { publish: async (jobs: AlertJob[]) => void (alerts += jobs.length) },
+      options: BENCH_DETECTION_OPTIONS,
+    });
     const start = Date.UTC(2026, 10, 24, 8);
     const run = async (events: HandoffEvent[], label: string): Promise<void> => {
       for (let i = 0; i < events.length; i += ROUND) {

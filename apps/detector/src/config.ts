@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { baseSchema, env, z } from '@eagle-eye/config';
 import { HANDOFF_DEFAULT_PARTITIONS } from '@eagle-eye/contracts';
-import type { DetectionOptions } from './detection/detection.service';
+import type { DetectionOptions } from './pipeline/work';
 
 export const DetectorConfigSchema = baseSchema.extend({
   DETECTOR_HTTP_PORT: env.port(9102),

@@ -22,10 +22,12 @@ import {
 import { CallerModelsRepository, RulesRepository } from '@eagle-eye/rules';
 import { detectionOptions, DetectorConfig, DETECTOR_CONFIG } from './config';
 import { AlertPublisher } from './detection/alert.publisher';
-import { DetectionService } from './detection/detection.service';
+import { createDetection, DetectionService } from './detection/detection.service';
+import { EventClock } from './handoff/event-clock';
 import { HandoffConsumer } from './handoff/handoff.consumer';
 import { DetectorScripts } from './lua/detector-scripts';
 import { callsInProgress, redisMemory } from './metrics';
+import { SWEEP_LIMIT } from './pipeline/sweep.stage';
 import { RulesCache } from './rules/rules-cache';
 import { ModelRegistry } from './scoring/model-registry';
 
@@ -67,17 +69,18 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
       enableAutoPipelining: false,
     });
     this.publisher = new AlertPublisher(this.bullConnection, keys.bullPrefix());
-    this.detection = new DetectionService(
+    const eventClock = new EventClock(redis, keys, config.HANDOFF_PARTITIONS);
+    this.detection = createDetection({
       redis,
       keys,
-      this.scripts,
-      this.rules,
-      this.publisher,
-      detectionOptions(config),
-      Date.now,
-      this.models,
-    );
-    this.consumer = new HandoffConsumer(redis, keys, this.detection, {
+      scripts: this.scripts,
+      rules: this.rules,
+      alerts: this.publisher,
+      options: detectionOptions(config),
+      models: this.models,
+      eventClock,
+    });
+    this.consumer = new HandoffConsumer(redis, keys, this.detection, eventClock, {
       partitions: config.HANDOFF_PARTITIONS,
       consumer: config.DETECTOR_CONSUMER_NAME,
       readCount: config.DETECTOR_READ_COUNT,
@@ -142,7 +145,7 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
   private async sweepOnce(): Promise<void> {
     if (this.sweeping) return; // the previous sweep is still running
     this.sweeping = (async () => {
-      while (!this.stopped && (await this.detection.sweep()) >= 500);
+      while (!this.stopped && (await this.detection.sweep()) >= SWEEP_LIMIT);
     })().finally(() => (this.sweeping = null));
     await this.sweeping;
   }

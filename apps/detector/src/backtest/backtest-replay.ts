@@ -8,13 +8,15 @@ import {
 } from '@eagle-eye/contracts';
 import { masters, RedisKeys } from '@eagle-eye/redis';
 import type { AlertJob } from '../detection/alert.publisher';
-import { AlertSink, DetectionOptions, DetectionService, RuleSource } from '../detection/detection.service';
+import { createDetection, DetectionDeps } from '../detection/detection.service';
 import { DetectorScripts } from '../lua/detector-scripts';
+import { SWEEP_LIMIT } from '../pipeline/sweep.stage';
+import { AlertSink, DetectionOptions, RuleSource } from '../pipeline/work';
 import type { ModelSource } from '../scoring/model-registry';
 import { alertKey, BacktestAlert } from './backtest-compare';
 
 /** The Redis connection the detector takes (whatever client type DetectionService accepts). */
-export type ReplayRedis = ConstructorParameters<typeof DetectionService>[0];
+export type ReplayRedis = DetectionDeps['redis'];
 
 export interface ReplayEvent {
   carrierId: string;
@@ -66,8 +68,6 @@ export interface ReplayResult {
 
 /** The largest round: keeps a burst of equal event times from building one huge pipeline. */
 const MAX_ROUND_EVENTS = 5000;
-/** DetectionService.sweep's default limit: a full sweep means more may be due at the same time */
-const SWEEP_LIMIT = 500;
 
 /** Alert jobs kept in memory instead of BullMQ, one per alert key at its highest severity. */
 export class CollectingSink implements AlertSink {
@@ -171,16 +171,16 @@ export async function replay(source: AsyncIterable<ReplayEvent>, o: ReplayOption
   const sink = new CollectingSink();
   let clock = 0;
   const scripts = new DetectorScripts(redis);
-  const detection = new DetectionService(
+  const detection = createDetection({
     redis,
     keys,
     scripts,
-    o.rules,
-    sink,
-    { ...o.detection, partitions: 1 },
-    () => clock,
-    o.models,
-  );
+    rules: o.rules,
+    alerts: sink,
+    options: { ...o.detection, partitions: 1 },
+    clock: () => clock,
+    models: o.models,
+  });
   const progress: ReplayProgress = {
     events: 0,
     rounds: 0,
@@ -239,6 +239,7 @@ export async function replay(source: AsyncIterable<ReplayEvent>, o: ReplayOption
       clock = Math.max(clock, at);
       let n: number;
       let checked = 0;
+      // a sweep that claimed a full SWEEP_LIMIT may have left more due at the same time
       do checked += n = await detection.sweep(at, SWEEP_LIMIT);
       while (n >= SWEEP_LIMIT);
       if (checked) progress.sweeps++;

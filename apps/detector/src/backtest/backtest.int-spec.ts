@@ -30,7 +30,8 @@ import { AlertRepository } from '../../../alert-worker/src/alert.repository';
 import { Generator } from '../../../simulator/src/sim/generator';
 import { scenarioByName } from '../../../simulator/src/sim/scenarios';
 import { AlertJob } from '../detection/alert.publisher';
-import { DetectionOptions, DetectionService } from '../detection/detection.service';
+import { createDetection } from '../detection/detection.service';
+import { DetectionOptions } from '../pipeline/work';
 import { DetectorScripts } from '../lua/detector-scripts';
 import { RulesCache } from '../rules/rules-cache';
 import { ModelRegistry } from '../scoring/model-registry';
@@ -127,16 +128,16 @@ describe('backtest against a recorded simulator run (real Redis and PostgreSQL)'
     await rulesRepo.syncListsToRedis();
     const jobs: AlertJob[] = [];
     let wall = START;
-    const live = new DetectionService(
+    const live = createDetection({
       redis,
-      liveKeys,
+      keys: liveKeys,
       scripts,
       rules,
-      { publish: (j) => Promise.resolve(void jobs.push(...j)) },
-      { ...DETECTION, partitions: 4 },
-      () => wall,
+      alerts: { publish: (j) => Promise.resolve(void jobs.push(...j)) },
+      options: { ...DETECTION, partitions: 4 },
+      clock: () => wall,
       models,
-    );
+    });
     let i = 0;
     for (; i < all.length || wall <= lastEventMs + 15 * 60_000; wall += SWEEP_EVERY_MS) {
       const arrived = new Map<string, ingestV1.CallEvent[]>();

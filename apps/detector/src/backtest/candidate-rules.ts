@@ -7,7 +7,7 @@ import {
   RuleSet,
   validateParams,
 } from '@eagle-eye/rules';
-import type { RuleSource } from '../detection/detection.service';
+import type { RuleSource } from '../pipeline/work';
 
 // the parser lives in libs/rules (the console validates a requested backtest's changes with it)
 export { type CandidateChange, CandidateRulesError, parseCandidateChanges } from '@eagle-eye/rules';

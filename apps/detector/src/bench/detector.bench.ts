@@ -12,7 +12,7 @@ import { HandoffEntry, handoffPartition, packEvents, unpackEvents } from '@eagle
 import { createRedis, RedisKeys } from '@eagle-eye/redis';
 import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
 import { AlertJob } from '../detection/alert.publisher';
-import { DetectionService } from '../detection/detection.service';
+import { createDetection } from '../detection/detection.service';
 import { DetectorScripts } from '../lua/detector-scripts';
 import { BENCH_DETECTION_OPTIONS, syntheticTraffic } from './synthetic-traffic';
 
@@ -25,12 +25,12 @@ async function main(): Promise<void> {
   const rules = Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
   let alerts = 0;
   const kinds = new Map<string, number>();
-  const detection = new DetectionService(
+  const detection = createDetection({
     redis,
     keys,
     scripts,
-    { forCarrier: () => rules },
-    {
+    rules: { forCarrier: () => rules },
+    alerts: {
       publish: async (jobs: AlertJob[]) => {
         alerts += jobs.length;
         for (const j of jobs) {
@@ -39,8 +39,8 @@ async function main(): Promise<void> {
         }
       },
     },
-    BENCH_DETECTION_OPTIONS,
-  );
+    options: BENCH_DETECTION_OPTIONS,
+  });
   // about 2.6 events per call; 3 calls per subscriber
   const subscribers = Math.max(1000, Math.floor(target / 8));
   const events = syntheticTraffic({

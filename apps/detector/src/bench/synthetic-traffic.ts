@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { HandoffEvent } from '@eagle-eye/contracts';
-import { DetectionOptions } from '../detection/detection.service';
+import { DetectionOptions } from '../pipeline/work';
 
 /** The detection settings the measurements run with (the detector's defaults, 16 partitions). */
 export const BENCH_DETECTION_OPTIONS: DetectionOptions = {

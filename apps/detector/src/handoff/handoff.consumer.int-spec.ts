@@ -13,8 +13,9 @@ import {
 import { connectTestRedis } from '@eagle-eye/testing';
 import Redis from 'ioredis';
 import { AlertPublisher } from '../detection/alert.publisher';
-import { DetectionService } from '../detection/detection.service';
+import { createDetection, DetectionService } from '../detection/detection.service';
 import { call, ev, fanout, Harness, startHarness, T0, token } from '../test/harness';
+import { EventClock } from './event-clock';
 import { HandoffConsumer } from './handoff.consumer';
 
 const PARTITIONS = 4;
@@ -24,18 +25,28 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
   let bull: Redis;
   let publisher: AlertPublisher;
   let detection: DetectionService;
+  let clock: EventClock;
   beforeEach(async () => {
     h = await startHarness();
     bull = await connectTestRedis();
     publisher = new AlertPublisher(bull, h.keys.bullPrefix());
-    detection = new DetectionService(h.redis, h.keys, h.scripts, h.rules, publisher, {
-      latenessMs: 120_000,
-      windowTtlS: 26 * 3600,
-      historyTtlS: 8 * 86400 + 3600,
-      familiarTtlS: 30 * 86400,
-      dueShards: 4,
-      dueLeaseMs: 5000,
-      partitions: PARTITIONS,
+    clock = new EventClock(h.redis, h.keys, PARTITIONS);
+    detection = createDetection({
+      redis: h.redis,
+      keys: h.keys,
+      scripts: h.scripts,
+      rules: h.rules,
+      alerts: publisher,
+      options: {
+        latenessMs: 120_000,
+        windowTtlS: 26 * 3600,
+        historyTtlS: 8 * 86400 + 3600,
+        familiarTtlS: 30 * 86400,
+        dueShards: 4,
+        dueLeaseMs: 5000,
+        partitions: PARTITIONS,
+      },
+      eventClock: clock,
     });
   });
   afterEach(async () => {
@@ -80,7 +91,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
   }
 
   it('alerts a victim on a call through the real stream, consumer group and queue, and acks everything', async () => {
-    const consumer = new HandoffConsumer(h.redis, h.keys, detection, {
+    const consumer = new HandoffConsumer(h.redis, h.keys, detection, clock, {
       partitions: PARTITIONS,
       consumer: 'replica-1',
       readCount: 50,
@@ -116,7 +127,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
         expect(pending[0]).toBe(0);
       }
       // the partition watermark gives the sweep its event-time now
-      expect(Math.abs((await detection.eventNow()) - now)).toBeLessThan(60_000);
+      expect(Math.abs((await clock.now()) - now)).toBeLessThan(60_000);
       await queue.close();
     } finally {
       await consumer.stop();
@@ -124,7 +135,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
   });
 
   it('keeps each call in order while rounds overlap (first stage of one, second stage of the previous)', async () => {
-    const consumer = new HandoffConsumer(h.redis, h.keys, detection, {
+    const consumer = new HandoffConsumer(h.redis, h.keys, detection, clock, {
       partitions: PARTITIONS,
       consumer: 'replica-stages',
       readCount: 2, // small rounds: a call's answer and end land in different rounds
@@ -163,7 +174,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
   });
 
   it('takes over the entries of a consumer that died before acknowledging them', async () => {
-    const dead = new HandoffConsumer(h.redis, h.keys, detection, {
+    const dead = new HandoffConsumer(h.redis, h.keys, detection, clock, {
       partitions: PARTITIONS,
       consumer: 'dead',
       readCount: 50,
@@ -191,7 +202,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
       );
     }
     await new Promise((r) => setTimeout(r, 1100));
-    const rescuer = new HandoffConsumer(h.redis, h.keys, detection, {
+    const rescuer = new HandoffConsumer(h.redis, h.keys, detection, clock, {
       partitions: PARTITIONS,
       consumer: 'rescuer',
       readCount: 100,
@@ -209,7 +220,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
   it('reads again what a read lost with its connection left pending to it', async () => {
     // reconnects as the apps' connections do (the tests' own give up at once)
     const conn = h.redis.duplicate({ retryStrategy: () => 100, maxRetriesPerRequest: 20 });
-    const live = new HandoffConsumer(conn, h.keys, detection, {
+    const live = new HandoffConsumer(conn, h.keys, detection, clock, {
       partitions: PARTITIONS,
       consumer: 'live',
       readCount: 100,
@@ -272,7 +283,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
   });
 
   it("never takes over its own entries: a long round's read-ahead is not applied twice", async () => {
-    const self = new HandoffConsumer(h.redis, h.keys, detection, {
+    const self = new HandoffConsumer(h.redis, h.keys, detection, clock, {
       partitions: PARTITIONS,
       consumer: 'busy',
       readCount: 100,
@@ -295,7 +306,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     await new Promise((r) => setTimeout(r, 1100));
     expect(await self.claimStale()).toBe(0);
     // another replica does take them over
-    const other = new HandoffConsumer(h.redis, h.keys, detection, {
+    const other = new HandoffConsumer(h.redis, h.keys, detection, clock, {
       partitions: PARTITIONS,
       consumer: 'other',
       readCount: 100,

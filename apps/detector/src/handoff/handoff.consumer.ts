@@ -4,6 +4,7 @@ import { decodeHandoffEntry, HANDOFF_GROUP, HandoffEntry } from '@eagle-eye/cont
 import { isCluster, perNodePipeline, RedisClient, RedisKeys } from '@eagle-eye/redis';
 import { DetectionService } from '../detection/detection.service';
 import { eventsProcessed, roundEvents, roundStageSeconds, streamLag } from '../metrics';
+import { EventClock } from './event-clock';
 
 export interface ConsumerOptions {
   partitions: number;
@@ -20,13 +21,14 @@ type Batch = { partition: number; ids: string[]; entries: HandoffEntry[] };
  * them. Nothing is acknowledged before it is applied, so a crash redelivers: this replica's own
  * pending entries on restart (same consumer name), another replica's through XAUTOCLAIM once they
  * have been idle for `claimIdleMs`. Applying twice changes nothing (the scripts deduplicate).
+ * It keeps the event clock: the newest event time read per partition, stored with each
+ * acknowledgement (the sweep's event-time now).
  */
 export class HandoffConsumer {
   private readonly logger = new Logger('HandoffConsumer');
   private running = false;
   private loop: Promise<void> | null = null;
   private lastClaim = 0;
-  private readonly maxT = new Map<number, number>();
   /** the connection closed since the loop last looked: a read may have lost its reply */
   private connectionLost = false;
 
@@ -34,6 +36,7 @@ export class HandoffConsumer {
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
     private readonly detection: DetectionService,
+    readonly clock: EventClock,
     private readonly opts: ConsumerOptions,
   ) {
     // A read in flight when the connection drops (Redis killed, a reset) may have run: its entries
@@ -188,9 +191,7 @@ export class HandoffConsumer {
         const entry = decodeHandoffEntry(fields);
         if (!Array.isArray(entry.events)) throw new Error('field e is not a JSON array');
         entries.push(entry);
-        let m = this.maxT.get(partition) ?? 0;
-        for (const ev of entry.events) if (Number.isFinite(ev?.t) && ev.t > m) m = ev.t;
-        this.maxT.set(partition, m);
+        this.clock.observe(partition, entry.events);
       } catch (e) {
         // A malformed entry can never succeed: count it, log it (without its content), drop it.
         eventsProcessed.inc({ result: 'malformed' });
@@ -224,9 +225,10 @@ export class HandoffConsumer {
       p.xack(key, HANDOFF_GROUP, ...b.ids);
       p.xdel(key, ...b.ids);
     }
-    const seen = new Map<number, number>();
-    for (const b of batches) seen.set(b.partition, this.maxT.get(b.partition) ?? 0);
-    this.detection.queueWatermarks(seen, p);
+    this.clock.queueWatermarks(
+      batches.map((b) => b.partition),
+      p,
+    );
     for (const [err] of (await p.exec()) ?? []) if (err) throw err;
   }
 

@@ -11,7 +11,8 @@ import {
   uniqueId,
 } from '@eagle-eye/testing';
 import { AlertJob } from '../detection/alert.publisher';
-import { DetectionOptions, DetectionService } from '../detection/detection.service';
+import { createDetection, DetectionService } from '../detection/detection.service';
+import { DetectionOptions } from '../pipeline/work';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
 import { RulesCache } from '../rules/rules-cache';
 import { ModelRegistry } from '../scoring/model-registry';
@@ -130,13 +131,13 @@ export async function startHarness(
   const sink = new MemorySink();
   const models = extra.models ? new ModelRegistry(new CallerModelsRepository(schema.pool)) : null;
   await models?.start();
-  const detection = new DetectionService(
+  const detection = createDetection({
     redis,
     keys,
     scripts,
     rules,
-    sink,
-    {
+    alerts: sink,
+    options: {
       latenessMs: 120_000,
       windowTtlS: 26 * 3600,
       historyTtlS: 8 * 86400 + 3600,
@@ -146,9 +147,8 @@ export async function startHarness(
       partitions: 4,
       ...opts,
     },
-    Date.now,
-    models ?? undefined,
-  );
+    models: models ?? undefined,
+  });
   const carrier = 'carrier-a';
   return {
     redis,

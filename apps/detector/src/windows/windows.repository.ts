@@ -90,6 +90,9 @@ export interface CalleeRound {
  * the start of observation. Replies come back decoded into named fields.
  */
 export class WindowsRepository {
+  /** see observingSince */
+  private observing: number | null = null;
+
   constructor(
     private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
@@ -196,12 +199,20 @@ export class WindowsRepository {
 
   /**
    * When this deployment began observing, event time: the first batch any replica applies fixes
-   * it (at `first`, that batch's first event time) for all of them.
+   * it (at `first`, that batch's first event time) for all of them. Read once, then remembered.
    */
   async observingSince(first: number): Promise<number> {
-    const key = this.keys.detectorObservingSince();
-    await this.redis.set(key, String(first), 'NX');
-    return Number(await this.redis.get(key)) || first;
+    if (this.observing === null) {
+      const key = this.keys.detectorObservingSince();
+      await this.redis.set(key, String(first), 'NX');
+      this.observing = Number(await this.redis.get(key)) || first;
+    }
+    return this.observing;
+  }
+
+  /** The start of observation once a batch has read it (observingSince), else 0. */
+  get observingSinceKnown(): number {
+    return this.observing ?? 0;
   }
 }
 
