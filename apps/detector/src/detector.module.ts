@@ -1,12 +1,96 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import Redis from 'ioredis';
 import { DbModule, PG_POOL } from '@eagle-eye/db';
 import { ObservabilityModule } from '@eagle-eye/observability';
-import { RedisModule } from '@eagle-eye/redis';
-import { RulesModule } from '@eagle-eye/rules';
+import { createRedisClient, REDIS, RedisClient, RedisKeys, RedisModule, redisTarget } from '@eagle-eye/redis';
+import { CallerModelsRepository, RulesModule, RulesRepository } from '@eagle-eye/rules';
 import { Pool } from 'pg';
 import { BacktestRunner } from './backtest/backtest-runner';
-import { DetectorConfig, DETECTOR_CONFIG } from './config';
-import { DetectorRuntime } from './detector.runtime';
+import { detectionOptions, DetectorConfig, DETECTOR_CONFIG } from './config';
+import { AlertPublisher } from './detection/alert.publisher';
+import { DetectionService } from './detection/detection.service';
+import { ALERT_QUEUE_CONNECTION, DetectorRuntime } from './detector.runtime';
+import { EventClock } from './handoff/event-clock';
+import { HandoffConsumer } from './handoff/handoff.consumer';
+import { DetectorScripts } from './lua/detector-scripts';
+import { AlertJobs } from './pipeline/alert-jobs';
+import { CalleeStage } from './pipeline/callee.stage';
+import { CallerStage } from './pipeline/caller.stage';
+import { SweepStage } from './pipeline/sweep.stage';
+import { ALERT_SINK, MODEL_SOURCE, RULE_SOURCE } from './pipeline/work';
+import { RulesCache } from './rules/rules-cache';
+import { ModelRegistry } from './scoring/model-registry';
+import { WindowsRepository } from './windows/windows.repository';
+
+/**
+ * The detector's parts as providers: factories where configuration is needed, the pipeline's
+ * stages by their classes (createDetection builds the same graph for what runs outside Nest).
+ */
+function detectorProviders(config: DetectorConfig): Provider[] {
+  return [
+    { provide: DETECTOR_CONFIG, useValue: config },
+    {
+      provide: DetectorScripts,
+      useFactory: (redis: RedisClient) => new DetectorScripts(redis),
+      inject: [REDIS],
+    },
+    {
+      provide: RulesCache,
+      useFactory: (repo: RulesRepository, pool: Pool) =>
+        new RulesCache(repo, pool, config.DETECTOR_RULES_CHECK_MS),
+      inject: [RulesRepository, PG_POOL],
+    },
+    {
+      provide: ModelRegistry,
+      useFactory: (repo: CallerModelsRepository) =>
+        new ModelRegistry(repo, config.DETECTOR_MODEL_PATH || undefined),
+      inject: [CallerModelsRepository],
+    },
+    {
+      provide: ALERT_QUEUE_CONNECTION,
+      useFactory: () =>
+        createRedisClient(redisTarget(config), { maxRetriesPerRequest: null, enableAutoPipelining: false }),
+    },
+    {
+      provide: AlertPublisher,
+      useFactory: (connection: RedisClient, keys: RedisKeys) =>
+        new AlertPublisher(connection, keys.bullPrefix()),
+      inject: [ALERT_QUEUE_CONNECTION, RedisKeys],
+    },
+    {
+      provide: WindowsRepository,
+      useFactory: (redis: RedisClient, keys: RedisKeys, scripts: DetectorScripts) =>
+        new WindowsRepository(redis, keys, scripts, detectionOptions(config)),
+      inject: [REDIS, RedisKeys, DetectorScripts],
+    },
+    {
+      provide: EventClock,
+      useFactory: (redis: RedisClient, keys: RedisKeys) =>
+        new EventClock(redis, keys, config.HANDOFF_PARTITIONS),
+      inject: [REDIS, RedisKeys],
+    },
+    { provide: RULE_SOURCE, useExisting: RulesCache },
+    { provide: ALERT_SINK, useExisting: AlertPublisher },
+    { provide: MODEL_SOURCE, useExisting: ModelRegistry },
+    AlertJobs,
+    CallerStage,
+    CalleeStage,
+    SweepStage,
+    DetectionService,
+    {
+      provide: HandoffConsumer,
+      useFactory: (redis: Redis, keys: RedisKeys, detection: DetectionService, clock: EventClock) =>
+        new HandoffConsumer(redis, keys, detection, clock, {
+          partitions: config.HANDOFF_PARTITIONS,
+          consumer: config.DETECTOR_CONSUMER_NAME,
+          readCount: config.DETECTOR_READ_COUNT,
+          claimIdleMs: config.DETECTOR_CLAIM_IDLE_MS,
+        }),
+      inject: [REDIS, RedisKeys, DetectionService, EventClock],
+    },
+    DetectorRuntime,
+  ];
+}
 
 @Module({})
 export class DetectorModule {
@@ -25,8 +109,7 @@ export class DetectorModule {
         RulesModule,
       ],
       providers: [
-        { provide: DETECTOR_CONFIG, useValue: config },
-        DetectorRuntime,
+        ...detectorProviders(config),
         // backtests asked for in the console: connections of their own, one at a time
         {
           provide: BacktestRunner,

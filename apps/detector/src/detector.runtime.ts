@@ -6,24 +6,12 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import Redis from 'ioredis';
-import { Pool } from 'pg';
-import { PG_POOL } from '@eagle-eye/db';
 import { ReadinessRegistry } from '@eagle-eye/observability';
-import {
-  createRedisClient,
-  masters,
-  migrateKeyLayout,
-  perNodePipeline,
-  REDIS,
-  RedisClient,
-  RedisKeys,
-  redisTarget,
-} from '@eagle-eye/redis';
-import { CallerModelsRepository, RulesRepository } from '@eagle-eye/rules';
-import { detectionOptions, DetectorConfig, DETECTOR_CONFIG } from './config';
+import { masters, migrateKeyLayout, perNodePipeline, REDIS, RedisClient, RedisKeys } from '@eagle-eye/redis';
+import { RulesRepository } from '@eagle-eye/rules';
+import { DetectorConfig, DETECTOR_CONFIG } from './config';
 import { AlertPublisher } from './detection/alert.publisher';
-import { createDetection, DetectionService } from './detection/detection.service';
-import { EventClock } from './handoff/event-clock';
+import { DetectionService } from './detection/detection.service';
 import { HandoffConsumer } from './handoff/handoff.consumer';
 import { DetectorScripts } from './lua/detector-scripts';
 import { callsInProgress, redisMemory } from './metrics';
@@ -31,21 +19,17 @@ import { SWEEP_LIMIT } from './pipeline/sweep.stage';
 import { RulesCache } from './rules/rules-cache';
 import { ModelRegistry } from './scoring/model-registry';
 
+/** The alert queue's own Redis connection (BullMQ blocks on it; see DetectorModule). */
+export const ALERT_QUEUE_CONNECTION = Symbol('ALERT_QUEUE_CONNECTION');
+
 /**
- * Wires the detector: scripts, hot-reloaded rules, the alert queue, the hand-off consumer, the
- * duration-step sweep and the periodic gauges. Starts after every module is ready, stops the
- * loops before the connections close.
+ * Runs the detector (DetectorModule provides its parts): loads the scripts, hot-reloaded rules
+ * and models, starts the hand-off consumer, the duration-step sweep and the periodic gauges.
+ * Starts after every module is ready, stops the loops before the connections close.
  */
 @Injectable()
 export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Detector');
-  readonly scripts: DetectorScripts;
-  readonly rules: RulesCache;
-  readonly models: ModelRegistry;
-  readonly publisher: AlertPublisher;
-  readonly detection: DetectionService;
-  readonly consumer: HandoffConsumer;
-  private readonly bullConnection: RedisClient;
   private timers: NodeJS.Timeout[] = [];
   private sweeping: Promise<void> | null = null;
   private stopped = false;
@@ -53,39 +37,17 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
   constructor(
     @Inject(DETECTOR_CONFIG) private readonly config: DetectorConfig,
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(PG_POOL) pool: Pool,
     private readonly keys: RedisKeys,
     private readonly repo: RulesRepository,
+    private readonly scripts: DetectorScripts,
+    private readonly rules: RulesCache,
+    private readonly models: ModelRegistry,
+    private readonly publisher: AlertPublisher,
+    @Inject(ALERT_QUEUE_CONNECTION) private readonly bullConnection: RedisClient,
+    private readonly detection: DetectionService,
+    private readonly consumer: HandoffConsumer,
     readiness: ReadinessRegistry,
   ) {
-    this.scripts = new DetectorScripts(redis);
-    this.rules = new RulesCache(repo, pool, config.DETECTOR_RULES_CHECK_MS);
-    this.models = new ModelRegistry(
-      new CallerModelsRepository(pool),
-      config.DETECTOR_MODEL_PATH || undefined,
-    );
-    this.bullConnection = createRedisClient(redisTarget(config), {
-      maxRetriesPerRequest: null,
-      enableAutoPipelining: false,
-    });
-    this.publisher = new AlertPublisher(this.bullConnection, keys.bullPrefix());
-    const eventClock = new EventClock(redis, keys, config.HANDOFF_PARTITIONS);
-    this.detection = createDetection({
-      redis,
-      keys,
-      scripts: this.scripts,
-      rules: this.rules,
-      alerts: this.publisher,
-      options: detectionOptions(config),
-      models: this.models,
-      eventClock,
-    });
-    this.consumer = new HandoffConsumer(redis, keys, this.detection, eventClock, {
-      partitions: config.HANDOFF_PARTITIONS,
-      consumer: config.DETECTOR_CONSUMER_NAME,
-      readCount: config.DETECTOR_READ_COUNT,
-      claimIdleMs: config.DETECTOR_CLAIM_IDLE_MS,
-    });
     readiness.register('rules', () =>
       this.rules.version > 0 ? Promise.resolve() : Promise.reject(new Error('rule set not loaded')),
     );
