@@ -376,7 +376,10 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         cpuUsPerEvent,
         luaCallsPerEvent: Math.round(((c1.evalshaCalls - c0.evalshaCalls) / applied) * 100) / 100,
         luaUsPerEvent: Math.round(((c1.evalshaUs - c0.evalshaUs) / applied) * 10) / 10,
-        dedupe: s0 && s1 ? dedupeStep(s0, s1, res.events.acked, res.achievedEventsPerS) : undefined,
+        dedupe:
+          s0 && s1
+            ? dedupeStep(s0, s1, res.events.acked + res.warmupEvents, res.achievedEventsPerS)
+            : undefined,
         passed: why.length === 0,
         why: why.join('; ') || 'kept up',
       };
@@ -863,7 +866,10 @@ async function dedupeSnapshot(
 }
 
 export interface DedupeStep {
-  /** events ingest acknowledged in the step, and ids the sets gained (duplicates add none) */
+  /**
+   * events ingest acknowledged in the step (its warm-up included), and ids the sets gained
+   * (duplicates add none)
+   */
   ackedEvents: number;
   members: number;
   bytes: number;

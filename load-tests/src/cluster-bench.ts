@@ -7,13 +7,9 @@ import { ensureServices } from './stack';
 
 /**
  * `npm run bench:cluster`: the detector draining a hand-off backlog on a local Redis Cluster of 1
- * and of 3 masters (scripts/redis-cluster.sh, no replicas), with 1 and 2 detector replicas, and on a
- * single Redis without cluster mode as the baseline (`--masters 0,1,3`). The
- * whole stack runs on each cluster (REDIS_CLUSTER_NODES); ingest is filled to a backlog first with
- * the detectors stopped, then the replicas start and the drain is timed from the detectors' own
- * event counters (from the first applied event to the empty backlog: start-up excluded). Redis CPU
- * is the sum of the masters' own counters (INFO cpu) over the same span, divided by those events
- * (it includes what the other apps do in Redis meanwhile: polling, gauges).
+ * and of 3 masters, with 1 and 2 detector replicas, and on a single Redis without cluster mode as
+ * the baseline (`--masters 0,1,3`), on its own: the measurement is cluster-scaling.ts, which
+ * `npm run bench` also runs for its SCALING rows.
  * Its PostgreSQL: DATABASE_URL (the owner's) with REDIS_URL, else its own under .run/bench.
  *   --events N (200000)  --masters 0,1,3 (0: a single Redis)  --replicas 1,2  --pg-port 5465  --redis-port 6415
  *   --cluster-port 6430 (first port; a cluster of n masters uses n ports from it)  --out bench-results
