@@ -155,6 +155,8 @@ describe('npm run bench:smoke', () => {
     expect(d).toBeDefined();
     // every accepted event adds its id once; the step's acknowledged events bound them
     expect(d?.members).toBeLessThanOrEqual(d?.ackedEvents ?? 0);
+    expect(d?.heldIds).toBeGreaterThanOrEqual(d?.members ?? 0);
+    expect(d?.bytesPerEvent).toBeCloseTo((d?.heldBytes ?? 0) / (d?.heldIds ?? 1), 0);
     expect(d?.bytesPerEvent).toBeGreaterThan(0);
     expect(d?.bytesPerEventHour).toBeCloseTo(((d?.bytesPerEvent ?? 0) * (d?.heldS ?? 0)) / 3600, 0);
     expect(run.stdout).toMatch(/B per event-hour \(held \d+ s/);

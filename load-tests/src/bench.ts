@@ -393,7 +393,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}` +
           (o.dedupe
-            ? `\n    ingest dedupe: +${o.dedupe.members} ids, +${o.dedupe.bytes} B: ${o.dedupe.bytesPerEvent} B per event, ` +
+            ? `\n    ingest dedupe: +${o.dedupe.members} ids, ${o.dedupe.heldIds} held in ${o.dedupe.heldBytes} B: ${o.dedupe.bytesPerEvent} B per event, ` +
               `${o.dedupe.bytesPerEventHour} B per event-hour (held ${o.dedupe.heldS} s)`
             : ''),
       );
@@ -872,7 +872,17 @@ export interface DedupeStep {
    */
   ackedEvents: number;
   members: number;
+  /** what the sets' MEMORY USAGE grew by (noisy: see bytesPerEvent) */
   bytes: number;
+  /** every id the sets held at the end of the step, and their MEMORY USAGE */
+  heldIds: number;
+  heldBytes: number;
+  /**
+   * bytes per id held at the end of the step: the sets' whole MEMORY USAGE over their ids. Not the
+   * growth over the ids added: a set's hash table doubles its slots as it grows and, until enough
+   * additions finish the incremental rehash, counts both tables, so the growth in one step swings
+   * from about nothing to twice the average
+   */
   bytesPerEvent: number;
   ttlS: number;
   heldS: number;
@@ -886,7 +896,7 @@ export interface DedupeStep {
   gbAt100kPerSecond: number;
 }
 
-/** What the dedupe sets grew by in a step, per id added, and what that means at the configured TTL. */
+/** What the dedupe sets hold per id at the end of a step, and what that means at the configured TTL. */
 export function dedupeStep(
   before: DedupeSnapshot,
   after: DedupeSnapshot,
@@ -894,13 +904,13 @@ export function dedupeStep(
   eventsPerS: number,
   cfg = ingestDedupeConfig(),
 ): DedupeStep {
-  const members = Math.max(0, after.members - before.members);
-  const bytes = Math.max(0, after.bytes - before.bytes);
-  const per = members ? bytes / members : 0;
+  const per = after.members ? after.bytes / after.members : 0;
   return {
     ackedEvents,
-    members,
-    bytes,
+    members: Math.max(0, after.members - before.members),
+    bytes: after.bytes - before.bytes,
+    heldIds: after.members,
+    heldBytes: after.bytes,
     bytesPerEvent: Math.round(per * 10) / 10,
     ttlS: cfg.ttlS,
     heldS: cfg.heldS,

@@ -81,7 +81,7 @@ export function formatReport(r: BenchResult): string {
     }
     if (s.dedupe) {
       out.push(
-        `      ingest dedupe sets: +${n(s.dedupe.members)} ids, +${n(s.dedupe.bytes)} B (MEMORY USAGE): ` +
+        `      ingest dedupe sets: +${n(s.dedupe.members)} ids, ${n(s.dedupe.heldIds)} held in ${n(s.dedupe.heldBytes)} B (MEMORY USAGE): ` +
           `${s.dedupe.bytesPerEvent} B per event, ${s.dedupe.bytesPerEventHour} B per event-hour held ${s.dedupe.heldS} s`,
       );
     }
@@ -166,7 +166,7 @@ export function formatReport(r: BenchResult): string {
       row(
         `ingest dedupe, ${n(dd.rate)} events/s step: B per event`,
         String(d.bytesPerEvent),
-        `+${n(d.bytes)} B for +${n(d.members)} ids (MEMORY USAGE of the sets, before and after the step)`,
+        `MEMORY USAGE of the sets over the ${n(d.heldIds)} ids they held after it (+${n(d.members)} in the step)`,
       ),
     );
     out.push(
