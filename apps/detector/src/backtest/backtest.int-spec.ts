@@ -32,6 +32,7 @@ import { scenarioByName } from '../../../simulator/src/sim/scenarios';
 import { AlertJob } from '../detection/alert.publisher';
 import { createDetection } from '../detection/detection.service';
 import { DetectionOptions } from '../pipeline/work';
+import { TEST_DETECTION_OPTIONS } from '../test/harness';
 import { DetectorScripts } from '../lua/detector-scripts';
 import { RulesCache } from '../rules/rules-cache';
 import { ModelRegistry } from '../scoring/model-registry';
@@ -45,14 +46,7 @@ import { LiveAlertsRepository } from './live-alerts.repository';
 const START = Date.UTC(2026, 10, 24, 2, 0, 0);
 const MINUTES = 25;
 const SWEEP_EVERY_MS = 200;
-const DETECTION: Omit<DetectionOptions, 'partitions'> = {
-  latenessMs: 120_000,
-  windowTtlS: 26 * 3600,
-  historyTtlS: 8 * 86400 + 3600,
-  familiarTtlS: 30 * 86400,
-  dueShards: 4,
-  dueLeaseMs: 5000,
-};
+const DETECTION: Omit<DetectionOptions, 'partitions'> = TEST_DETECTION_OPTIONS;
 
 /** (kind, call id or suspect, severity): what the acceptance compares */
 const triple = (a: { kind: string; callId?: string; suspect: string; severity: string }): string =>

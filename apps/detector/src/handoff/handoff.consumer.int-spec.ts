@@ -14,7 +14,7 @@ import { connectTestRedis } from '@eagle-eye/testing';
 import Redis from 'ioredis';
 import { AlertPublisher } from '../detection/alert.publisher';
 import { createDetection, DetectionService } from '../detection/detection.service';
-import { call, ev, fanout, Harness, startHarness, T0, token } from '../test/harness';
+import { call, ev, fanout, Harness, startHarness, T0, TEST_DETECTION_OPTIONS, token } from '../test/harness';
 import { EventClock } from './event-clock';
 import { HandoffConsumer } from './handoff.consumer';
 
@@ -37,15 +37,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
       scripts: h.scripts,
       rules: h.rules,
       alerts: publisher,
-      options: {
-        latenessMs: 120_000,
-        windowTtlS: 26 * 3600,
-        historyTtlS: 8 * 86400 + 3600,
-        familiarTtlS: 30 * 86400,
-        dueShards: 4,
-        dueLeaseMs: 5000,
-        partitions: PARTITIONS,
-      },
+      options: { ...TEST_DETECTION_OPTIONS, partitions: PARTITIONS },
       eventClock: clock,
     });
   });

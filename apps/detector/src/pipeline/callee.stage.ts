@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Severity } from '@eagle-eye/contracts';
+import { HandoffEvent, Severity, VictimOnCallJob } from '@eagle-eye/contracts';
 import { failSpan } from '@eagle-eye/observability';
 import { num } from '@eagle-eye/rules';
 import { AlertJob } from '../detection/alert.publisher';
@@ -54,7 +54,7 @@ export class CalleeStage {
 
   private async applyCalleeScripts(staged: Staged): Promise<void> {
     const { works, stats, jobs, suspectKeys, span } = staged;
-    // 2. callee side of answered and ended calls
+    // callee side of answered and ended calls
     const calleeWork = works.filter(
       (w) =>
         w.status !== CallerStatus.Late &&
@@ -103,7 +103,7 @@ export class CalleeStage {
     const probeRefs = probeWork.map((w) => probes.add(this.calleeProfile(w)));
     const { callees: calleeReply, callerReads: probed } = await this.windows.runCallees(callees, probes);
 
-    // 3. alert claims and due-time bookkeeping, in event order
+    // alert claims and due-time bookkeeping, in event order
     const claims: AlertClaim[] = [];
     const onClaim: ((res: ClaimStatus) => void)[] = [];
     const due = this.windows.dueWrites();
@@ -137,18 +137,7 @@ export class CalleeStage {
         claims.push(claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, rules, 'post'));
         onClaim.push((res) => {
           if (res !== ClaimStatus.Claimed) return;
-          const job = this.alerts.victim(
-            'post_call',
-            w.carrierId,
-            w.ev,
-            w.ev.t,
-            sev,
-            score,
-            0,
-            w.ev.t,
-            w.ev.rx,
-            w.trace,
-          );
+          const job = this.victimJob('post_call', w, w.ev.t, sev, score, 0);
           const end = endOf.get(w.callFp);
           if (end) {
             job.data.callEndedAt = end.t;
@@ -169,20 +158,7 @@ export class CalleeStage {
         claims.push(claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, rules, 'live'));
         onClaim.push((res) => {
           if (mayRaise(res)) {
-            jobs.push(
-              this.alerts.victim(
-                'victim_on_call',
-                w.carrierId,
-                w.ev,
-                answeredAt,
-                sev,
-                score,
-                0,
-                w.ev.t,
-                w.ev.rx,
-                w.trace,
-              ),
-            );
+            jobs.push(this.victimJob('victim_on_call', w, answeredAt, sev, score, 0));
           }
         });
         return;
@@ -202,18 +178,7 @@ export class CalleeStage {
       onClaim.push((res) => {
         if (mayRaise(res)) {
           const started = answeredAt > 0 ? answeredAt : w.ev.t - talk * 1000;
-          const job = this.alerts.victim(
-            'post_call',
-            w.carrierId,
-            w.ev,
-            started,
-            sev,
-            score,
-            step,
-            w.ev.t,
-            w.ev.rx,
-            w.trace,
-          );
+          const job = this.victimJob('post_call', w, started, sev, score, step);
           job.data.callEndedAt = w.ev.t;
           job.data.talkTimeS = talk;
           jobs.push(job);
@@ -238,6 +203,20 @@ export class CalleeStage {
     this.alerts.observe(jobs);
     this.count(stats);
   }
+
+  /** A victim alert raised by the work's event (its event time, ingest time and trace). */
+  private victimJob(
+    kind: 'victim_on_call' | 'post_call',
+    w: Work,
+    answeredAt: number,
+    sev: Severity,
+    score: Score,
+    stepS: number,
+    ev: Pick<HandoffEvent, 'call' | 'caller' | 'callee' | 'region'> = w.ev,
+  ): AlertJob & { data: VictimOnCallJob } {
+    return this.alerts.victim(kind, w.carrierId, ev, answeredAt, sev, score, stepS, w.ev.t, w.ev.rx, w.trace);
+  }
+
   /**
    * Whether an answered call is tracked while it runs (due checks, suspect-caller ring): only when
    * the caller's own score reaches half the suspect threshold. The rest of the traffic, ordinary
@@ -282,20 +261,7 @@ export class CalleeStage {
       // contract; a call to a number abroad has none, and carriers report the serving area of the
       // call there, which is the calling subscriber's (see README "Detection").
       const swapped = { call: w.ev.call, caller: w.ev.callee, callee: w.ev.caller, region: w.ev.region };
-      jobs.push(
-        this.alerts.victim(
-          'victim_on_call',
-          w.carrierId,
-          swapped,
-          w.ev.t,
-          sev,
-          score,
-          0,
-          w.ev.t,
-          w.ev.rx,
-          w.trace,
-        ),
-      );
+      jobs.push(this.victimJob('victim_on_call', w, w.ev.t, sev, score, 0, swapped));
     });
   }
 

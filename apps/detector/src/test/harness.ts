@@ -12,6 +12,7 @@ import {
 } from '@eagle-eye/testing';
 import { AlertJob } from '../detection/alert.publisher';
 import { createDetection, DetectionService } from '../detection/detection.service';
+import { BENCH_DETECTION_OPTIONS } from '../bench/synthetic-traffic';
 import { DetectionOptions } from '../pipeline/work';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
 import { RulesCache } from '../rules/rules-cache';
@@ -23,6 +24,13 @@ export function token(): string {
 }
 
 export const T0 = Date.UTC(2026, 10, 24, 9, 0, 0);
+
+/** The detection settings of the tests: the detector's defaults, fewer due shards and partitions. */
+export const TEST_DETECTION_OPTIONS: DetectionOptions = {
+  ...BENCH_DETECTION_OPTIONS,
+  dueShards: 4,
+  partitions: 4,
+};
 
 let seq = 0;
 export function ev(
@@ -137,16 +145,7 @@ export async function startHarness(
     scripts,
     rules,
     alerts: sink,
-    options: {
-      latenessMs: 120_000,
-      windowTtlS: 26 * 3600,
-      historyTtlS: 8 * 86400 + 3600,
-      familiarTtlS: 30 * 86400,
-      dueShards: 4,
-      dueLeaseMs: 5000,
-      partitions: 4,
-      ...opts,
-    },
+    options: { ...TEST_DETECTION_OPTIONS, ...opts },
     models: models ?? undefined,
   });
   const carrier = 'carrier-a';
