@@ -345,9 +345,15 @@ export function stageTable(lv: LatencyLevel): string[] {
     '  (stages in brackets are not added: the ack follows the alert job; the detection latency spans the others)',
   );
   out.push(pathLine('sum', b));
+  const hw = b.path.handoffWaitP50Ms;
   out.push(
-    "  the gap: an event's wait in the hand-off for the round that reads it, socket.io from the worker to the client,",
+    hw === null
+      ? "  the gap: an event's wait in the hand-off for the round that reads it (no detection latency observed to size it),"
+      : `  the gap: an event's wait in the hand-off for the round that reads it, about ${hw} ms (the detection latency's p50`,
   );
-  out.push('  the load generator sending late; per-round and per-job medians do not add exactly');
+  if (hw !== null) out.push('  less the callers, wait and finish p50s),');
+  out.push(
+    '  socket.io from the worker to the client, the load generator sending late; per-round and per-job medians do not add exactly',
+  );
   return out;
 }

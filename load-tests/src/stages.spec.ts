@@ -102,6 +102,44 @@ describe('stage histograms between two scrapes', () => {
     expect(bucketQuantile(d, 0.5).value).toBeCloseTo(0.0055, 9);
   });
 
+  it('sizes the hand-off wait from the detection latency less the round stages up to the enqueue', () => {
+    const det = (alerts: number, rounds: number): MetricsSnapshot =>
+      new Map([
+        [
+          'detector-1',
+          parseProm(
+            [
+              prom(
+                'eagleeye_detector_detection_latency_seconds',
+                'kind="suspect_number"',
+                [
+                  ['0.1', 0],
+                  ['1', alerts],
+                  ['+Inf', alerts],
+                ],
+                alerts * 0.5,
+              ),
+              ...['callers', 'wait', 'finish'].map((s) =>
+                prom(
+                  'eagleeye_detector_round_stage_seconds',
+                  `stage="${s}"`,
+                  [
+                    ['0.01', 0],
+                    ['0.1', rounds],
+                    ['+Inf', rounds],
+                  ],
+                  rounds * 0.05,
+                ),
+              ),
+            ].join('\n'),
+          ),
+        ],
+      ]);
+    const b = stageBreakdown(det(0, 0), det(10, 10), LATENCY);
+    // detection p50 550 ms (halfway through (0.1, 1]); callers, wait, finish p50 55 ms each
+    expect(b.path.handoffWaitP50Ms).toBeCloseTo(550 - 3 * 55, 1);
+  });
+
   it('adds the stages on an alert path and sets them against the measured latency', () => {
     const snap = (rounds: number, jobs: number): MetricsSnapshot =>
       new Map([
@@ -202,5 +240,8 @@ describe('stage histograms between two scrapes', () => {
     expect(b.path.gapP50Ms).toBeCloseTo(LATENCY.p50Ms - p50s, 1);
     expect(b.path.stagesMeanMs).toBeCloseTo(5 + 4 * 4 + 2, 1);
     expect(b.path.gapMeanMs).toBeCloseTo(60 - 23, 1);
+    // no alert in the detection latency: the hand-off wait cannot be sized
+    expect(b.path.handoffWaitP50Ms).toBeNull();
+    expect(b.stages.map((s) => s.key)).toEqual(STAGES.map((s) => s.key));
   });
 });

@@ -94,6 +94,8 @@ export function bucketQuantile(h: HistogramData, q: number): { value: number; ab
 
 /** What each stage histogram measures; `per` is what one observation is. */
 export interface StageSpec {
+  /** a short stable name: ingest.ack, detector.read, ..., detector.detection, worker.queue_wait, ... */
+  key: string;
   /** app name prefix: `detector` covers every replica (detector-1, detector-2) */
   app: 'ingest' | 'detector' | 'alert-worker';
   metric: string;
@@ -109,6 +111,7 @@ export interface StageSpec {
 export const STAGES: StageSpec[] = [
   {
     app: 'ingest',
+    key: 'ingest.ack',
     metric: 'eagleeye_ingest_ack_latency_seconds',
     stage: 'ingest: batch receipt -> ack (validation, durable hand-off)',
     per: 'batch',
@@ -116,6 +119,7 @@ export const STAGES: StageSpec[] = [
   },
   ...(['read', 'callers', 'wait', 'finish', 'ack'] as const).map((s): StageSpec => ({
     app: 'detector',
+    key: `detector.${s}`,
     metric: 'eagleeye_detector_round_stage_seconds',
     filter: { stage: s },
     stage: `detector round: ${
@@ -136,6 +140,7 @@ export const STAGES: StageSpec[] = [
   })),
   {
     app: 'detector',
+    key: 'detector.detection',
     metric: 'eagleeye_detector_detection_latency_seconds',
     stage: 'detector: ingest accepted -> alert job enqueued',
     per: 'alert',
@@ -143,6 +148,7 @@ export const STAGES: StageSpec[] = [
   },
   {
     app: 'alert-worker',
+    key: 'worker.queue_wait',
     metric: 'eagleeye_alert_job_stage_seconds',
     filter: { stage: 'queue_wait' },
     stage: 'worker: queue wait (job added -> taken)',
@@ -151,6 +157,7 @@ export const STAGES: StageSpec[] = [
   },
   {
     app: 'alert-worker',
+    key: 'worker.postgres',
     metric: 'eagleeye_alert_job_stage_seconds',
     filter: { stage: 'postgres' },
     stage: 'worker: PostgreSQL transaction',
@@ -159,6 +166,7 @@ export const STAGES: StageSpec[] = [
   },
   {
     app: 'alert-worker',
+    key: 'worker.publish',
     metric: 'eagleeye_alert_publish_seconds',
     stage: 'worker: commit -> published to the console rooms',
     per: 'change',
@@ -167,6 +175,7 @@ export const STAGES: StageSpec[] = [
 ];
 
 export interface StageRow {
+  key: string;
   app: string;
   stage: string;
   per: StageSpec['per'];
@@ -197,6 +206,12 @@ export interface StageBreakdown {
     measuredMeanMs: number;
     gapP50Ms: number;
     gapMeanMs: number;
+    /**
+     * about how long an alert's event waited in the hand-off for a round to read it: the detection
+     * latency's p50 (ingest accepted -> alert job enqueued) less the callers, wait and finish p50s;
+     * null without alerts in the detection latency
+     */
+    handoffWaitP50Ms: number | null;
   };
 }
 
@@ -226,6 +241,7 @@ export function stageBreakdown(
     const d = subtractHistograms(merged(after, s), merged(before, s));
     const p99 = bucketQuantile(d, 0.99);
     const row: StageRow = {
+      key: s.key,
       app: s.app,
       stage: s.stage,
       per: s.per,
@@ -243,6 +259,13 @@ export function stageBreakdown(
   const r1 = (v: number): number => Math.round(v * 10) / 10;
   const stagesP50Ms = r1(path.reduce((n, s) => n + s.p50Ms, 0));
   const stagesMeanMs = r1(path.reduce((n, s) => n + s.meanMs, 0));
+  const byKey = (k: string): StageRow | undefined => stages.find((s) => s.key === k);
+  const detection = byKey('detector.detection');
+  const roundP50Ms = ['detector.callers', 'detector.wait', 'detector.finish'].reduce(
+    (n, k) => n + (byKey(k)?.p50Ms ?? 0),
+    0,
+  );
+  const handoffWaitP50Ms = detection?.count ? r1(Math.max(0, detection.p50Ms - roundP50Ms)) : null;
   return {
     note:
       'per stage: observations between the scrapes before and after; p50/p99 interpolated inside the ' +
@@ -266,6 +289,7 @@ export function stageBreakdown(
       measuredMeanMs: measured.meanMs,
       gapP50Ms: r1(measured.p50Ms - stagesP50Ms),
       gapMeanMs: r1(measured.meanMs - stagesMeanMs),
+      handoffWaitP50Ms,
     },
   };
 }
