@@ -18,6 +18,20 @@ function prom(metric: string, labels: string, buckets: [string, number][], sum: 
   return lines.join('\n');
 }
 
+/** `n` observations of `each` seconds, all in the bucket (lo, hi]. */
+function within(metric: string, labels: string, lo: string, hi: string, n: number, each: number): string {
+  return prom(
+    metric,
+    labels,
+    [
+      [lo, 0],
+      [hi, n],
+      ['+Inf', n],
+    ],
+    n * each,
+  );
+}
+
 const LATENCY = { count: 10, meanMs: 60, p50Ms: 50, p90Ms: 80, p99Ms: 90, p999Ms: 90, maxMs: 90 };
 
 describe('stage histograms between two scrapes', () => {
@@ -109,27 +123,16 @@ describe('stage histograms between two scrapes', () => {
           'detector-1',
           parseProm(
             [
-              prom(
+              within(
                 'eagleeye_detector_detection_latency_seconds',
                 'kind="suspect_number"',
-                [
-                  ['0.1', 0],
-                  ['1', alerts],
-                  ['+Inf', alerts],
-                ],
-                alerts * 0.5,
+                '0.1',
+                '1',
+                alerts,
+                0.5,
               ),
               ...['callers', 'wait', 'finish'].map((s) =>
-                prom(
-                  'eagleeye_detector_round_stage_seconds',
-                  `stage="${s}"`,
-                  [
-                    ['0.01', 0],
-                    ['0.1', rounds],
-                    ['+Inf', rounds],
-                  ],
-                  rounds * 0.05,
-                ),
+                within('eagleeye_detector_round_stage_seconds', `stage="${s}"`, '0.01', '0.1', rounds, 0.05),
               ),
             ].join('\n'),
           ),
@@ -145,45 +148,23 @@ describe('stage histograms between two scrapes', () => {
       new Map([
         [
           'ingest',
-          parseProm(
-            prom(
-              'eagleeye_ingest_ack_latency_seconds',
-              '',
-              [
-                ['0.001', 0],
-                ['0.01', rounds],
-                ['+Inf', rounds],
-              ],
-              rounds * 0.005,
-            ),
-          ),
+          parseProm(within('eagleeye_ingest_ack_latency_seconds', '', '0.001', '0.01', rounds, 0.005)),
         ],
         [
           'detector-1',
           parseProm(
             [
               ...['read', 'callers', 'wait', 'finish', 'ack'].map((s) =>
-                prom(
+                within(
                   'eagleeye_detector_round_stage_seconds',
                   `stage="${s}"`,
-                  [
-                    ['0.001', 0],
-                    ['0.01', rounds],
-                    ['+Inf', rounds],
-                  ],
-                  rounds * 0.004,
+                  '0.001',
+                  '0.01',
+                  rounds,
+                  0.004,
                 ),
               ),
-              prom(
-                'eagleeye_detector_round_events',
-                '',
-                [
-                  ['100', 0],
-                  ['500', rounds],
-                  ['+Inf', rounds],
-                ],
-                rounds * 400,
-              ),
+              within('eagleeye_detector_round_events', '', '100', '500', rounds, 400),
             ].join('\n'),
           ),
         ],
@@ -191,32 +172,14 @@ describe('stage histograms between two scrapes', () => {
         [
           'detector-2',
           parseProm(
-            prom(
-              'eagleeye_detector_round_stage_seconds',
-              'stage="read"',
-              [
-                ['0.001', 0],
-                ['0.01', rounds],
-                ['+Inf', rounds],
-              ],
-              rounds * 0.004,
-            ),
+            within('eagleeye_detector_round_stage_seconds', 'stage="read"', '0.001', '0.01', rounds, 0.004),
           ),
         ],
         [
           'alert-worker',
           parseProm(
             [
-              prom(
-                'eagleeye_alert_job_stage_seconds',
-                'stage="postgres"',
-                [
-                  ['0.001', 0],
-                  ['0.01', jobs],
-                  ['+Inf', jobs],
-                ],
-                jobs * 0.002,
-              ),
+              within('eagleeye_alert_job_stage_seconds', 'stage="postgres"', '0.001', '0.01', jobs, 0.002),
             ].join('\n'),
           ),
         ],
