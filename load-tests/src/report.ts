@@ -238,7 +238,7 @@ export function formatReport(r: BenchResult): string {
   else if (cl) {
     out.push(
       `  Redis masters x detector replicas, each a whole stack of its own draining ${n(cl.events)} events ` +
-        `(events/s from the detectors' counters, start-up excluded; Redis CPU summed over the masters):`,
+        `(events/s from the detectors' counters, from the first replica answering to the drained backlog; Redis CPU summed over the masters):`,
     );
     for (const c of cl.rows) {
       out.push(
