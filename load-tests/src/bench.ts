@@ -604,7 +604,9 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         await Promise.all(starting);
         await poll;
         const last = samples[samples.length - 1];
-        const first = samples.find((s) => s.n > 0 && s.t < (last?.t ?? 0));
+        // from the first sample (every replica answering), not the first applied event: the
+        // counters move a whole round at a time, and two replicas' rounds can finish together
+        const first = samples.length > 1 ? samples[0] : undefined;
         let rate = 0;
         if (first && last && last.n - first.n > backlog * 0.3)
           rate = (last.n - first.n) / ((last.t - first.t) / 1000);
