@@ -87,12 +87,11 @@ async function single(action: 'up' | 'clean', port: number, runDir: string): Pro
 }
 
 async function cluster(action: 'up' | 'clean', ports: number[], runDir: string): Promise<string> {
-  const env = {
-    ...process.env,
-    EE_RUN_DIR: join(REPO_ROOT, runDir, `cluster-${ports[0]}-${ports.length}`),
-    EE_REDIS_CLUSTER_PORTS: ports.join(','),
-  };
+  const dir = join(REPO_ROOT, runDir, `cluster-${ports[0]}-${ports.length}`);
+  const env = { ...process.env, EE_RUN_DIR: dir, EE_REDIS_CLUSTER_PORTS: ports.join(',') };
   const { stdout } = await run('bash', ['scripts/redis-cluster.sh', action], { cwd: REPO_ROOT, env });
+  // the script deletes its data folder; the run folder around it is this run's alone
+  if (action === 'clean') await run('rm', ['-rf', dir]);
   return stdout;
 }
 
