@@ -31,16 +31,14 @@ import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
 import { AlertJob } from '../apps/detector/src/detection/alert.publisher';
 import { createDetection } from '../apps/detector/src/detection/detection.service';
 import { DetectorScripts } from '../apps/detector/src/lua/detector-scripts';
-import {
-  BENCH_DETECTION_OPTIONS,
-  syntheticTraffic,
-  tokenOf,
-} from '../apps/detector/src/bench/synthetic-traffic';
+import { BENCH_DETECTION_OPTIONS, fixedHourOfTraffic } from '../apps/detector/src/bench/synthetic-traffic';
 import { Args } from './src/args';
 import { freePort } from './src/processes';
 
 const ROUND = 2000;
 const HOUR = 3600_000;
+/** the fixed tokens' salt: the counts in the README came from these numbers */
+const SALT = 'redis-instructions';
 
 function need(tool: string, hint: string): void {
   try {
@@ -48,30 +46,6 @@ function need(tool: string, hint: string): void {
   } catch {
     throw new Error(`${tool} is not installed (${hint})`);
   }
-}
-
-/**
- * One hour of traffic starting at `start`, its tokens replaced by fixed ones in order of first
- * appearance (the generator salts them per run): the same numbers, so the same key groups and the
- * same script calls, in every run, and the same numbers in every hour (each hour's calls follow the
- * same pattern, so its k-th new token is the same subscriber's).
- */
-function hourOfTraffic(subscribers: number, start: number): HandoffEvent[] {
-  const tokens = new Map<string, string>();
-  const events = syntheticTraffic({
-    subscribers,
-    callsPerSubscriber: 3,
-    scammers: Math.max(1, Math.floor(subscribers / 2000)),
-    callsPerScammer: 300,
-    start,
-    spanMs: HOUR,
-  });
-  const fixed = (t: string): string => {
-    let v = tokens.get(t);
-    if (!v) tokens.set(t, (v = tokenOf(tokens.size, 'redis-instructions')));
-    return v;
-  };
-  return events.map((e) => ({ ...e, caller: fixed(e.caller), callee: fixed(e.callee) }));
 }
 
 async function waitForRedis(port: number, child: ChildProcess): Promise<Redis> {
@@ -188,10 +162,10 @@ async function main(): Promise<void> {
       process.stderr.write('\n');
     };
     // warm-up hour: every number gets history (not counted)
-    const warm = hourOfTraffic(subscribers, start);
+    const warm = fixedHourOfTraffic(subscribers, start, SALT);
     await run(warm, 'warm-up hour');
     // the measured hour: the same subscribers (by index), new calls
-    const measured = hourOfTraffic(subscribers, start + HOUR);
+    const measured = fixedHourOfTraffic(subscribers, start + HOUR, SALT);
     const alertsBefore = alerts;
     await redis.config('RESETSTAT');
     control('-z');

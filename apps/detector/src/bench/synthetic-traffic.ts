@@ -73,3 +73,28 @@ export function syntheticTraffic(o: TrafficOptions): HandoffEvent[] {
   }
   return out.sort((a, b) => a.t - b.t);
 }
+
+/**
+ * One hour of the benchmarks' traffic from `start` (subscribers making three calls, a fan-out
+ * number per 2,000 of them), its tokens replaced by fixed ones in order of first appearance (the
+ * generator salts them per run): the same numbers, so the same key groups and the same script
+ * calls, in every run, and the same numbers in every hour (each hour's calls follow the same
+ * pattern, so its k-th new token is the same subscriber's). `salt` keeps benchmarks apart.
+ */
+export function fixedHourOfTraffic(subscribers: number, start: number, salt: string): HandoffEvent[] {
+  const tokens = new Map<string, string>();
+  const events = syntheticTraffic({
+    subscribers,
+    callsPerSubscriber: 3,
+    scammers: Math.max(1, Math.floor(subscribers / 2000)),
+    callsPerScammer: 300,
+    start,
+    spanMs: 3600_000,
+  });
+  const fixed = (t: string): string => {
+    let v = tokens.get(t);
+    if (!v) tokens.set(t, (v = tokenOf(tokens.size, salt)));
+    return v;
+  };
+  return events.map((e) => ({ ...e, caller: fixed(e.caller), callee: fixed(e.callee) }));
+}
