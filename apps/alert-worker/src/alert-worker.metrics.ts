@@ -36,6 +36,13 @@ export const alertPublishSeconds = new Histogram({
  * (from being added, or due for a delayed timer, to a worker taking it; first attempts only) and
  * `postgres` (the transaction writing the change). Publication itself: eagleeye_alert_publish_seconds.
  */
+export const alertWriteBatchSize = new Histogram({
+  name: 'eagleeye_alert_write_batch_size',
+  help: 'Alert writes committed together in one PostgreSQL transaction (group commit)',
+  buckets: [1, 2, 4, 8, 16, 32, 64],
+  registers,
+});
+
 export const alertJobStageSeconds = new Histogram({
   name: 'eagleeye_alert_job_stage_seconds',
   help: 'Time an alert job spends in each stage before publication: queue_wait, postgres',

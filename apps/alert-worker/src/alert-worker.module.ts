@@ -5,7 +5,7 @@ import { RedisModule } from '@eagle-eye/redis';
 import { AlertProcessor } from './alert.processor';
 import { AlertPublisher } from './alert.publisher';
 import { AlertQueues } from './alert.queues';
-import { AlertRepository } from './alert.repository';
+import { ALERT_WRITE_BATCH, AlertRepository } from './alert.repository';
 import { AlertService } from './alert.service';
 import { AlertWorkerConfig, ALERT_WORKER_CONFIG } from './config';
 import { EscalationScheduler } from './escalation.scheduler';
@@ -28,6 +28,7 @@ export class AlertWorkerModule {
       ],
       providers: [
         { provide: ALERT_WORKER_CONFIG, useValue: config },
+        { provide: ALERT_WRITE_BATCH, useValue: config.ALERT_WORKER_WRITE_BATCH },
         AlertQueues,
         AlertRepository,
         AlertPublisher,

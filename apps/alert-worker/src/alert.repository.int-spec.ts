@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { VictimOnCallJob } from '@eagle-eye/contracts';
+import { Pool } from 'pg';
 import { seedDemo } from '@eagle-eye/db';
 import { createTestSchema, TestSchema, uniqueId } from '@eagle-eye/testing';
 import { AlertRepository, mergeFacts } from './alert.repository';
@@ -120,6 +121,79 @@ describe('AlertRepository on real PostgreSQL', () => {
       [jobs.map((j) => j.callId)],
     );
     expect(new Set(rows.map((r) => r.seq)).size).toBe(20);
+  });
+});
+
+describe('AlertRepository group commit on real PostgreSQL', () => {
+  let db: TestSchema;
+  beforeAll(async () => {
+    db = await createTestSchema();
+    await seedDemo(db.pool);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  /** the pool, counting the transactions its clients begin (other suites share the database's counters) */
+  function counting(pool: Pool): { pool: Pool; begins: () => number } {
+    let begins = 0;
+    const wrapped = {
+      query: pool.query.bind(pool),
+      connect: async () => {
+        const c = await pool.connect();
+        return new Proxy(c, {
+          get(t, k) {
+            if (k === 'query') {
+              return (text: unknown, ...rest: unknown[]) => {
+                if (text === 'BEGIN') begins++;
+                return (t.query as (...a: unknown[]) => unknown)(text, ...rest);
+              };
+            }
+            const v = Reflect.get(t, k) as unknown;
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+          },
+        });
+      },
+    };
+    return { pool: wrapped as unknown as Pool, begins: () => begins };
+  }
+
+  it('commits writes that arrive together in shared transactions, each alert once, seqs in commit order', async () => {
+    const db2 = counting(db.pool);
+    const repo = new AlertRepository(db2.pool, 8);
+    const jobs = Array.from({ length: 40 }, () => job());
+    const changes = await Promise.all(jobs.map((j) => repo.upsertCallAlert(j)));
+    expect(changes.map((c) => c.length)).toEqual(jobs.map(() => 1));
+    const { rows } = await db.pool.query<{ call_id: string; seq: string }>(
+      `SELECT call_id, seq FROM alerts WHERE call_id = ANY($1) ORDER BY seq`,
+      [jobs.map((j) => j.callId)],
+    );
+    expect(rows).toHaveLength(40);
+    expect(new Set(rows.map((r) => r.seq)).size).toBe(40);
+    // one write started alone, the other 39 waited and shared transactions of at most 8
+    expect(db2.begins()).toBe(1 + Math.ceil(39 / 8));
+    // with one write per transaction, as many transactions as writes
+    const single = counting(db.pool);
+    const one = new AlertRepository(single.pool, 1);
+    await Promise.all(Array.from({ length: 5 }, () => one.upsertCallAlert(job())));
+    expect(single.begins()).toBe(5);
+  });
+
+  it('rolls back a failing write alone: the others of its transaction commit, the failure reaches its job', async () => {
+    const repo = new AlertRepository(db.pool, 8);
+    const good = Array.from({ length: 6 }, () => job());
+    // a carrier the database does not know: the foreign key refuses the row
+    const bad = job({ carrierId: 'carrier-unknown' });
+    const all = [good[0], ...good.slice(1, 3), bad, ...good.slice(3)];
+    const results = await Promise.allSettled(all.map((j) => repo.upsertCallAlert(j)));
+    expect(results.map((r) => r.status)).toEqual(all.map((j) => (j === bad ? 'rejected' : 'fulfilled')));
+    expect(String((results[3] as PromiseRejectedResult).reason)).toMatch(/foreign key|violates/);
+    const { rows } = await db.pool.query(`SELECT call_id FROM alerts WHERE call_id = ANY($1)`, [
+      all.map((j) => j.callId),
+    ]);
+    expect(rows.map((r) => r.call_id).sort()).toEqual(good.map((j) => j.callId).sort());
+    // a retry of the same job finds nothing new: the writes that committed are whole
+    expect(await Promise.all(good.map((j) => repo.upsertCallAlert(j)))).toEqual(good.map(() => []));
   });
 });
 

@@ -10,8 +10,13 @@ export const AlertWorkerConfigSchema = baseSchema.extend({
   ALERT_WORKER_HTTP_PORT: env.port(9103),
   ALERT_WORKER_HTTP_HOST: env.string('127.0.0.1'),
   REDIS_KEY_PREFIX: env.string('ee'),
-  /** jobs processed at once; writes serialise on the change sequence, so a few are plenty */
-  ALERT_WORKER_CONCURRENCY: env.int(4, 1, 64),
+  /**
+   * jobs processed at once; their writes share transactions (group commit: the change sequence
+   * serialises transactions, not writes), so more jobs at once commit more per WAL flush
+   */
+  ALERT_WORKER_CONCURRENCY: env.int(32, 1, 256),
+  /** at most this many alert writes share one transaction */
+  ALERT_WORKER_WRITE_BATCH: env.int(32, 1, 256),
   /** an alert no carrier operator has claimed within this time goes to the police of its region */
   ALERT_ESCALATE_AFTER_S: env.int(300, 1, 86400),
   /** how long a job stays locked to a worker; a killed worker's jobs are retried after it */
