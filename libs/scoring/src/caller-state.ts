@@ -50,7 +50,7 @@ const MAX_LIST = 16;
 const OPEN_GUARD_MS = 21_600_000;
 const U16 = 65535;
 const U32 = 4294967295;
-const BLOB_VERSION = 1;
+const BLOB_VERSION = 2;
 
 /** Field offsets of a 10-minute bucket and of a 2-hour or day bucket. */
 const HA = 0,
@@ -117,6 +117,11 @@ export class CallerState {
   readonly guards = new Map<string, Guard>();
   /** nothing applied yet (the script's empty hash): the first event runs housekeeping */
   empty = true;
+  /**
+   * The revision of the stored string this state was read from (0: none stored yet): a write is
+   * compared against it, so a replica never overwrites another's newer write (detector windows.state.ts).
+   */
+  rev = 0;
   private readonly m: Ring;
   private readonly h: Ring;
   private readonly d: Ring;
@@ -233,6 +238,18 @@ export class CallerState {
     return 0;
   }
 
+  /**
+   * Sets bucket k of ring M (2-minute), H (10-minute), D (2-hour) or Y (day) to `counters`, in the
+   * script's struct order (M: attempts; H: attempts, answered, short answered, new distinct, talk
+   * seconds, ended with talk; D and Y: attempts, answered, new distinct, new ever, talk seconds, ended
+   * with talk, short, long): what a state read from today's windows hash is built with.
+   */
+  setBucket(ring: 'M' | 'H' | 'D' | 'Y', k: number, counters: readonly number[]): void {
+    const r = ring === 'M' ? this.m : ring === 'H' ? this.h : ring === 'D' ? this.d : this.y;
+    const o = r.slot(k);
+    for (let f = 0; f < r.fields; f++) r.v[o + f] = counters[f] ?? 0;
+  }
+
   /** A call this number received ended with talk (callee side): counted, as a call back when `back`. */
   incoming(t: number, back: boolean): void {
     for (const [ring, k] of [
@@ -337,6 +354,7 @@ export class CallerState {
     const wm = this.wm;
     let p = 0;
     p = scratch.writeUInt8(BLOB_VERSION, p);
+    p = scratch.writeUInt32LE(this.rev, p);
     p = scratch.writeDoubleLE(wm, p);
     p = scratch.writeDoubleLE(this.fs, p);
     p = scratch.writeUInt8(this.empty ? 1 : 0, p);
@@ -362,11 +380,12 @@ export class CallerState {
 
   /** A state from `encode`'s string. Throws on a string of another version or a truncated one. */
   static decode(blob: Buffer, opts: CallerStateOptions): CallerState {
-    if (blob.length < 18 || blob[0] !== BLOB_VERSION) {
+    if (blob.length < 22 || blob[0] !== BLOB_VERSION) {
       throw new Error(`caller state: not a version ${BLOB_VERSION} state (${blob.length} bytes)`);
     }
     const s = new CallerState(opts);
-    const r = { p: 1 };
+    s.rev = blob.readUInt32LE(1);
+    const r = { p: 5 };
     s.wm = blob.readDoubleLE(r.p);
     s.fs = blob.readDoubleLE(r.p + 8);
     s.empty = blob[r.p + 16] === 1;
