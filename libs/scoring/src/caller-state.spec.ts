@@ -172,11 +172,13 @@ describe("CallerState (design B: a number's windows in the detector)", () => {
       s.apply({ ...base, t, type: 'A', newDistinct: true, newEver: true });
       s.apply({ ...base, t: t + 9000, type: 'E', newDistinct: false, newEver: false });
     }
+    s.rev = 7;
     const blob = s.encode();
     // a fan-out number's open guards are those within the lateness
     expect(blob.length).toBeLessThan(1024);
     expect(CallerState.decode(blob, opts).read(DAY0 + 300 * 20_000)).toEqual(s.read(DAY0 + 300 * 20_000));
-    expect(() => CallerState.decode(Buffer.from('nope'), opts)).toThrow(/not a version 1 state/);
+    expect(CallerState.decode(blob, opts).rev).toBe(7);
+    expect(() => CallerState.decode(Buffer.from('nope'), opts)).toThrow(/not a version 2 state/);
     expect(() => CallerState.decode(blob.subarray(0, blob.length - 3), opts)).toThrow();
   });
 });
