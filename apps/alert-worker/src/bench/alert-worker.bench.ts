@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
-import { Queue } from 'bullmq';
+import { JobsOptions, Queue } from 'bullmq';
 import { loadConfig } from '@eagle-eye/config';
 import {
   ALERT_JOB_OPTIONS,
@@ -19,12 +19,20 @@ import { AlertWorkerConfigSchema } from '../config';
 /**
  * Alert worker throughput and latency on the real Redis and PostgreSQL of REDIS_URL/DATABASE_URL,
  * in a throw-away schema and key prefix: enqueues N victim-on-call jobs (as the detector does),
- * waits for N rows, prints alerts/s and the worker's own latency histograms.
+ * waits for N rows, prints alerts/s and the worker's own latency histograms (queue wait and the
+ * PostgreSQL transaction per job, commit -> publish, the writes per transaction).
  *
- *   node -r ./scripts/register-paths.js dist/apps/alert-worker/src/bench/alert-worker.bench.js [N]
+ *   node -r ./scripts/register-paths.js dist/apps/alert-worker/src/bench/alert-worker.bench.js [N] [--rate R]
+ *
+ * Without --rate the N jobs are queued at once (a burst: throughput); with --rate R they are added
+ * one at a time at R a second (latency at a steady rate, e.g. 40: the whole-stack half-load rate).
  */
 async function main(): Promise<void> {
-  const n = Math.min(Number(process.argv[2] ?? 2000), 50000);
+  const args = process.argv.slice(2);
+  const rateAt = args.indexOf('--rate');
+  const rate = rateAt >= 0 ? Number(args.splice(rateAt, 2)[1]) : 0;
+  if (rateAt >= 0 && !(rate > 0 && rate <= 10000)) throw new Error('--rate takes alerts per second, 1-10000');
+  const n = Math.min(Number(args[0] ?? 2000), 50000);
   const id = randomBytes(4).toString('hex');
   const schema = `bench_${id}`;
   const prefix = `bench${id}`;
@@ -51,33 +59,44 @@ async function main(): Promise<void> {
   });
   try {
     const tok = () => `p1.bench.${randomBytes(16).toString('base64url').slice(0, 22)}`;
+    const makeJob = (i: number): { name: string; data: VictimOnCallJob; opts: JobsOptions } => {
+      const now = Date.now();
+      const job: VictimOnCallJob = {
+        kind: 'victim_on_call',
+        carrierId: i % 2 ? 'carrier-a' : 'carrier-b',
+        callId: `bench-${i}`,
+        victim: tok(),
+        suspect: tok(),
+        region: '510100',
+        severity: 'warning',
+        score: 70,
+        reasons: [{ rule: 'fanout', points: 30, text: 'called 90 different people' }],
+        callAnsweredAt: now - 200000,
+        stepS: 180,
+        eventTimeMs: now,
+        raisedAt: now,
+      };
+      return {
+        name: AlertJobName.VictimOnCall,
+        data: job,
+        opts: { ...ALERT_JOB_OPTIONS, jobId: alertJobId(AlertJobName.VictimOnCall, job) },
+      };
+    };
     const start = Date.now();
-    for (let i = 0; i < n; i += 500) {
-      await queue.addBulk(
-        Array.from({ length: Math.min(500, n - i) }, (_, k) => {
-          const now = Date.now();
-          const job: VictimOnCallJob = {
-            kind: 'victim_on_call',
-            carrierId: (i + k) % 2 ? 'carrier-a' : 'carrier-b',
-            callId: `bench-${i + k}`,
-            victim: tok(),
-            suspect: tok(),
-            region: '510100',
-            severity: 'warning',
-            score: 70,
-            reasons: [{ rule: 'fanout', points: 30, text: 'called 90 different people' }],
-            callAnsweredAt: now - 200000,
-            stepS: 180,
-            eventTimeMs: now,
-            raisedAt: now,
-          };
-          return {
-            name: AlertJobName.VictimOnCall,
-            data: job,
-            opts: { ...ALERT_JOB_OPTIONS, jobId: alertJobId(AlertJobName.VictimOnCall, job) },
-          };
-        }),
-      );
+    if (rate) {
+      // one job at a time, each when it is due (catching up if a tick came late)
+      for (let i = 0; i < n;) {
+        const due = Math.floor(((Date.now() - start) * rate) / 1000) + 1;
+        for (; i < Math.min(due, n); i++) {
+          const j = makeJob(i);
+          await queue.add(j.name, j.data, j.opts);
+        }
+        await new Promise((r) => setTimeout(r, Math.max(1, 1000 / rate / 2)));
+      }
+    } else {
+      for (let i = 0; i < n; i += 500) {
+        await queue.addBulk(Array.from({ length: Math.min(500, n - i) }, (_, k) => makeJob(i + k)));
+      }
     }
     const deadline = Date.now() + 300000;
     let rows = 0;
@@ -87,21 +106,38 @@ async function main(): Promise<void> {
     }
     const seconds = (Date.now() - start) / 1000;
     const metrics = await metricsRegistry.getMetricsAsJSON();
-    const quantiles = (name: string) => {
+    const quantiles = (name: string, labels: Record<string, string> = {}, seconds = true) => {
       const m = metrics.find((x) => x.name === name);
-      const buckets = (m?.values ?? []).filter(
-        (v) => (v as { metricName?: string }).metricName === `${name}_bucket`,
-      );
-      const total = buckets.find((b) => b.labels.le === '+Inf')?.value ?? 0;
-      const q = (p: number) => buckets.find((b) => b.value >= p * total)?.labels.le ?? 'n/a';
-      return `p50 <= ${q(0.5)} s, p99 <= ${q(0.99)} s (${total} samples)`;
+      const buckets = (m?.values ?? [])
+        .filter((v) => (v as { metricName?: string }).metricName === `${name}_bucket`)
+        .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
+        .map((v) => ({ le: Number(v.labels.le), n: v.value }))
+        .sort((a, b) => a.le - b.le);
+      const total = buckets.at(-1)?.n ?? 0;
+      // as PromQL's histogram_quantile: linear within the bucket holding the rank
+      const q = (p: number): string => {
+        const i = buckets.findIndex((b) => b.n >= p * total);
+        if (!total || i < 0) return 'n/a';
+        const b = buckets[i];
+        if (!Number.isFinite(b.le)) return `> ${buckets[i - 1]?.le ?? 0}`;
+        const lo = i ? buckets[i - 1] : { le: 0, n: 0 };
+        const x = lo.le + ((b.le - lo.le) * (p * total - lo.n)) / Math.max(1, b.n - lo.n);
+        if (!seconds) return x.toFixed(1);
+        return x < 0.1 ? `${(x * 1000).toFixed(1)} ms` : `${x.toFixed(3)} s`;
+      };
+      return `p50 ${q(0.5)}, p99 ${q(0.99)} (${total} samples)`;
     };
     console.log(
-      `alerts persisted: ${rows} of ${n} in ${seconds.toFixed(1)} s = ${(rows / seconds).toFixed(0)} alerts/s`,
+      `alerts persisted: ${rows} of ${n} in ${seconds.toFixed(1)} s = ${(rows / seconds).toFixed(0)} alerts/s` +
+        (rate ? ` (added at ${rate}/s)` : ' (queued at once)'),
     );
+    const stage = 'eagleeye_alert_job_stage_seconds';
+    console.log(`queue wait: ${quantiles(stage, { stage: 'queue_wait' })}`);
+    console.log(`PostgreSQL transaction: ${quantiles(stage, { stage: 'postgres' })}`);
     console.log(`commit -> publish: ${quantiles('eagleeye_alert_publish_seconds')}`);
+    console.log(`writes per transaction: ${quantiles('eagleeye_alert_write_batch_size', {}, false)}`);
     console.log(
-      `event time -> publish (incl. queue wait): ${quantiles('eagleeye_alert_end_to_end_seconds')}`,
+      `event time -> publish (incl. queue wait): ${quantiles('eagleeye_alert_end_to_end_seconds', { from: 'event_time' })}`,
     );
   } finally {
     await queue.obliterate({ force: true }).catch(() => undefined);
