@@ -41,6 +41,14 @@ export const DetectorConfigSchema = baseSchema.extend({
   DETECTOR_HISTORY_TTL_S: env.int(8 * 86400 + 3600, 3600, 60 * 86400),
   /** how long familiarity (who called or talked with whom) is remembered, seconds */
   DETECTOR_FAMILIAR_TTL_S: env.int(30 * 86400, 3600, 365 * 86400),
+  /**
+   * where the calling numbers' windows are applied: 'script' (caller-batch-1.lua walks each number's
+   * windows hash in Redis) or 'node' (in the detector, one string per number written once a round:
+   * about a tenth of the Redis CPU; every replica of a deployment must use the same)
+   */
+  DETECTOR_CALLER_WINDOWS: z.enum(['script', 'node']).default('script'),
+  /** 'node' windows: numbers whose windows a replica keeps in memory between rounds (about 3 KB each) */
+  DETECTOR_CALLER_STATES_HELD: env.int(50000, 0, 10_000_000),
   /** the bundled caller-risk model file ('' = apps/detector/models/caller-risk.json) */
   DETECTOR_MODEL_PATH: env.string(''),
 });
@@ -57,5 +65,7 @@ export function detectionOptions(config: DetectorConfig): DetectionOptions {
     dueShards: config.DETECTOR_DUE_SHARDS,
     dueLeaseMs: config.DETECTOR_DUE_LEASE_MS,
     partitions: config.HANDOFF_PARTITIONS,
+    callerWindows: config.DETECTOR_CALLER_WINDOWS,
+    callerStatesHeld: config.DETECTOR_CALLER_STATES_HELD,
   };
 }

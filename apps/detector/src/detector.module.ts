@@ -17,9 +17,10 @@ import { AlertJobs } from './pipeline/alert-jobs';
 import { CalleeStage } from './pipeline/callee.stage';
 import { CallerStage } from './pipeline/caller.stage';
 import { SweepStage } from './pipeline/sweep.stage';
-import { ALERT_SINK, MODEL_SOURCE, RULE_SOURCE } from './pipeline/work';
+import { ALERT_SINK, CALLER_STATES, MODEL_SOURCE, RULE_SOURCE } from './pipeline/work';
 import { RulesCache } from './rules/rules-cache';
 import { ModelRegistry } from './scoring/model-registry';
+import { CallerStates, createCallerStates } from './windows/caller-states';
 import { WindowsRepository } from './windows/windows.repository';
 
 /**
@@ -58,10 +59,20 @@ function detectorProviders(config: DetectorConfig): Provider[] {
       inject: [ALERT_QUEUE_CONNECTION, RedisKeys],
     },
     {
+      provide: CALLER_STATES,
+      useFactory: (scripts: DetectorScripts, keys: RedisKeys) =>
+        createCallerStates(scripts, keys, detectionOptions(config)),
+      inject: [DetectorScripts, RedisKeys],
+    },
+    {
       provide: WindowsRepository,
-      useFactory: (redis: RedisClient, keys: RedisKeys, scripts: DetectorScripts) =>
-        new WindowsRepository(redis, keys, scripts, detectionOptions(config)),
-      inject: [REDIS, RedisKeys, DetectorScripts],
+      useFactory: (
+        redis: RedisClient,
+        keys: RedisKeys,
+        scripts: DetectorScripts,
+        states: CallerStates | null,
+      ) => new WindowsRepository(redis, keys, scripts, detectionOptions(config), states),
+      inject: [REDIS, RedisKeys, DetectorScripts, CALLER_STATES],
     },
     {
       provide: EventClock,

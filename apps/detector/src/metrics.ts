@@ -153,3 +153,62 @@ export const roundEvents = once(
       registers: [metricsRegistry],
     }),
 );
+
+/** Node caller windows (DETECTOR_CALLER_WINDOWS=node, windows/caller-states.ts). */
+export const callerStates = {
+  reads: once(
+    'eagleeye_detector_caller_state_reads_total',
+    () =>
+      new Counter({
+        name: 'eagleeye_detector_caller_state_reads_total',
+        help: 'Caller windows a round used, by where they came from: held (in memory), redis (the stored string), script-hash (built from the caller script windows hash: moved on its first write), new',
+        labelNames: ['source'],
+        registers: [metricsRegistry],
+      }),
+  ),
+  written: once(
+    'eagleeye_detector_caller_state_writes_total',
+    () =>
+      new Counter({
+        name: 'eagleeye_detector_caller_state_writes_total',
+        help: 'Caller windows strings written',
+        registers: [metricsRegistry],
+      }),
+  ),
+  conflicts: once(
+    'eagleeye_detector_caller_state_conflicts_total',
+    () =>
+      new Counter({
+        name: 'eagleeye_detector_caller_state_conflicts_total',
+        help: 'Caller windows writes refused because another replica had written the number since it was read (its events are re-applied)',
+        registers: [metricsRegistry],
+      }),
+  ),
+  bytes: once(
+    'eagleeye_detector_caller_state_written_bytes_total',
+    () =>
+      new Counter({
+        name: 'eagleeye_detector_caller_state_written_bytes_total',
+        help: 'Bytes of caller windows strings written',
+        registers: [metricsRegistry],
+      }),
+  ),
+  evicted: once(
+    'eagleeye_detector_caller_state_evicted_total',
+    () =>
+      new Counter({
+        name: 'eagleeye_detector_caller_state_evicted_total',
+        help: 'Caller windows forgotten to keep DETECTOR_CALLER_STATES_HELD numbers in memory (read again from Redis when needed)',
+        registers: [metricsRegistry],
+      }),
+  ),
+  held: once(
+    'eagleeye_detector_caller_states_held',
+    () =>
+      new Gauge({
+        name: 'eagleeye_detector_caller_states_held',
+        help: 'Numbers whose caller windows the detector holds in memory',
+        registers: [metricsRegistry],
+      }),
+  ),
+};

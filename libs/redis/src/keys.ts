@@ -85,6 +85,14 @@ export class RedisKeys {
     return `${this.num(token)}:w`;
   }
 
+  /**
+   * caller windows kept by the detector (DETECTOR_CALLER_WINDOWS=node): one binary string
+   * (libs/scoring caller-state.ts); the windows hash then keeps only the received calls
+   */
+  numState(token: string): string {
+    return `${this.num(token)}:s`;
+  }
+
   /** distinct callees of one UTC day (HyperLogLog) */
   numDistinct(token: string, day: number): string {
     return `${this.num(token)}:x${day}`;

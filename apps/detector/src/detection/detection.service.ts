@@ -9,6 +9,7 @@ import { CallerStage } from '../pipeline/caller.stage';
 import { SWEEP_LIMIT, SweepStage } from '../pipeline/sweep.stage';
 import { AlertSink, BatchStats, DetectionOptions, RuleSource, Staged } from '../pipeline/work';
 import type { ModelSource } from '../scoring/model-registry';
+import { createCallerStates } from '../windows/caller-states';
 import { WindowsRepository } from '../windows/windows.repository';
 
 /**
@@ -70,11 +71,12 @@ export interface DetectionDeps {
  */
 export function createDetection(d: DetectionDeps): DetectionService {
   const clock = d.clock ?? Date.now;
-  const windows = new WindowsRepository(d.redis, d.keys, d.scripts, d.options);
+  const states = createCallerStates(d.scripts, d.keys, d.options);
+  const windows = new WindowsRepository(d.redis, d.keys, d.scripts, d.options, states);
   const alerts = new AlertJobs(d.alerts, clock);
   const eventClock = d.eventClock ?? new EventClock(d.redis, d.keys, d.options.partitions, clock);
   return new DetectionService(
-    new CallerStage(windows, d.rules, alerts, d.models),
+    new CallerStage(windows, d.rules, alerts, d.models, states ?? undefined),
     new CalleeStage(windows, alerts),
     new SweepStage(windows, d.rules, alerts, eventClock, d.models),
   );

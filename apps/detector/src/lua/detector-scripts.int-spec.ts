@@ -26,13 +26,17 @@ const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '7494951c870ec4e5568d8f0e92b90d50dc7cf590',
   'callee-batch-1.lua': '8cbf9ee78554e1bfa49ba7936e88774263ec1623',
   'caller-batch-1.lua': 'a76d35d0ca8e29b02b038fc4cc52d98c970d926e',
+  'caller-notes-1.lua': 'eca9af88d6b13d1e818ff652ca310eeea0b4b0d6',
+  'caller-state-read-1.lua': '3d07c1ed0c772f30e666f1bd0e6d799a1f88116e',
+  'caller-state-write-1.lua': '30870f8d4966a8e475320eb4cde9bd310da7fc74',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
 
 describe('detector Lua scripts', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness();
+    // the caller script's windows hash, whatever DETECTOR_CALLER_WINDOWS says
+    h = await startHarness({ callerWindows: 'script' });
   });
   afterAll(async () => {
     await h.close();
@@ -155,40 +159,95 @@ describe('detector Lua scripts', () => {
   });
 
   it('calls every script with keys of one hash slot, across all scenarios', async () => {
-    h.scripts.calls.length = 0;
-    const scammer = token();
-    const victim = token();
-    const device = token();
-    const extra = { device };
-    await h.repo.addListEntry({
-      list: 'gray',
-      numberToken: scammer,
-      scope: h.carrier,
-      reason: 'reported',
-      actor: 'a',
-      actorRole: 'admin',
-    });
-    await h.detection.process([
-      h.entry([
-        ...fanout(scammer, T0, 30, extra),
-        ev('ATTEMPT', 'x1', scammer, victim, T0, extra),
-        ev('ANSWERED', 'x1', scammer, victim, T0 + 1000, extra),
-      ]),
-    ]);
-    await h.detection.sweep(T0 + 700_000);
-    await h.detection.process([
-      h.entry([ev('ENDED', 'x1', scammer, victim, T0 + 800_000, { ...extra, talk: 799 })]),
-    ]);
-    await h.detection.process([h.entry(call(scammer, token(), T0 + 900_000, 300, extra))]);
-    expect(h.sink.jobs.some((j) => j.name === AlertJobName.CallEnded)).toBe(true);
-    const used = new Set(h.scripts.calls.map((c) => c.script));
-    expect([...used].sort()).toEqual(['alert-claim', 'callee-batch', 'caller-batch', 'due-claim']);
-    for (const c of h.scripts.calls) {
-      const slots = new Set(c.keys.map(keySlot));
-      expect({ script: c.script, slots: slots.size }).toEqual({ script: c.script, slots: 1 });
-      // the batched script builds its keys from the group's stem: they share its hash tag
-      if (c.script === 'caller-batch' || c.script === 'callee-batch')
-        expect(c.keys[0]).toMatch(/:\{g\d+\}:$/);
-    }
+    await oneSlotPerCall(h, ['alert-claim', 'callee-batch', 'caller-batch', 'due-claim']);
   });
 });
+
+describe('detector Lua scripts, caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ callerWindows: 'node' });
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+
+  it('calls every script with keys of one hash slot, across all scenarios', async () => {
+    await oneSlotPerCall(h, [
+      'alert-claim',
+      'callee-batch',
+      'caller-batch', // the handsets' SIMs only
+      'caller-notes',
+      'caller-state-read',
+      'caller-state-write',
+      'due-claim',
+    ]);
+  });
+
+  it("keeps a number's windows in one string with the history TTL, and the familiarity TTL as the script sets it", async () => {
+    const caller = token();
+    const sKey = h.keys.numState(caller);
+    const fKey = h.keys.numFamiliar(caller);
+    const hist = 8 * 86400 + 3600 + 86400;
+    const fam = 30 * 86400 + 86400;
+    await h.detection.process([h.entry(call(caller, token(), T0, 30))]);
+    expect(await h.redis.pttl(sKey)).toBeGreaterThan((hist - 5) * 1000);
+    expect(await h.redis.ttl(fKey)).toBeGreaterThan(fam - 5);
+    // no script windows hash for a caller (only received calls live there)
+    expect(await h.redis.exists(h.keys.numWindows(caller))).toBe(0);
+    const known = token();
+    await h.redis.expire(fKey, 1000);
+    await h.detection.process([h.entry(call(caller, known, T0 + 600_000, 30))]);
+    // a new callee: the familiarity hash gets its TTL again; a known one does not
+    expect(await h.redis.ttl(fKey)).toBeGreaterThan(fam - 5);
+    await h.redis.expire(fKey, 1000);
+    await h.detection.process([h.entry(call(caller, known, T0 + 1_200_000, 30))]);
+    expect(await h.redis.ttl(fKey)).toBeLessThanOrEqual(1000);
+    // every write sets the string's TTL
+    await h.redis.pexpire(sKey, 1_000_000);
+    await h.detection.process([h.entry(call(caller, known, T0 + 1_800_000, 30))]);
+    expect(await h.redis.pttl(sKey)).toBeGreaterThan((hist - 5) * 1000);
+    // the next UTC day of event time sets the familiarity TTL again
+    await h.redis.expire(fKey, 1000);
+    await h.detection.process([h.entry(call(caller, known, T0 + 86_400_000, 30))]);
+    expect(await h.redis.ttl(fKey)).toBeGreaterThan(fam - 5);
+  });
+});
+
+/** A scenario that uses every script; each call's keys must share one slot. */
+async function oneSlotPerCall(h: Harness, expected: string[]): Promise<void> {
+  h.scripts.calls.length = 0;
+  const scammer = token();
+  const victim = token();
+  const device = token();
+  const extra = { device };
+  await h.repo.addListEntry({
+    list: 'gray',
+    numberToken: scammer,
+    scope: h.carrier,
+    reason: 'reported',
+    actor: 'a',
+    actorRole: 'admin',
+  });
+  await h.detection.process([
+    h.entry([
+      ...fanout(scammer, T0, 30, extra),
+      ev('ATTEMPT', 'x1', scammer, victim, T0, extra),
+      ev('ANSWERED', 'x1', scammer, victim, T0 + 1000, extra),
+    ]),
+  ]);
+  await h.detection.sweep(T0 + 700_000);
+  await h.detection.process([
+    h.entry([ev('ENDED', 'x1', scammer, victim, T0 + 800_000, { ...extra, talk: 799 })]),
+  ]);
+  await h.detection.process([h.entry(call(scammer, token(), T0 + 900_000, 300, extra))]);
+  expect(h.sink.jobs.some((j) => j.name === AlertJobName.CallEnded)).toBe(true);
+  const used = new Set(h.scripts.calls.map((c) => c.script));
+  expect([...used].sort()).toEqual(expected);
+  for (const c of h.scripts.calls) {
+    const slots = new Set(c.keys.map(keySlot));
+    expect({ script: c.script, slots: slots.size }).toEqual({ script: c.script, slots: 1 });
+    // the batched script builds its keys from the group's stem: they share its hash tag
+    if (c.script !== 'alert-claim' && c.script !== 'due-claim') expect(c.keys[0]).toMatch(/:\{g\d+\}:$/);
+  }
+}

@@ -19,7 +19,14 @@ export const LUA_DIR =
     existsSync(join(d, 'caller-batch-1.lua')),
   ) ?? __dirname;
 
-export type ScriptName = 'caller-batch' | 'callee-batch' | 'alert-claim' | 'due-claim';
+export type ScriptName =
+  | 'caller-batch'
+  | 'callee-batch'
+  | 'alert-claim'
+  | 'due-claim'
+  | 'caller-state-read'
+  | 'caller-state-write'
+  | 'caller-notes';
 
 export interface LuaScript {
   name: ScriptName;
@@ -49,13 +56,13 @@ export function loadScripts(dir = LUA_DIR): Map<ScriptName, LuaScript> {
 export interface ScriptCall {
   script: ScriptName;
   keys: string[];
-  args: (string | number)[];
+  args: (string | number | Buffer)[];
 }
 
 export type ScriptReply = unknown;
 
 /** Scripts whose reply is one binary string (a Buffer, never decoded as text). */
-const BINARY_REPLY: ReadonlySet<ScriptName> = new Set<ScriptName>(['caller-batch']);
+const BINARY_REPLY: ReadonlySet<ScriptName> = new Set<ScriptName>(['caller-batch', 'caller-state-read']);
 
 /**
  * Runs detector scripts by SHA, many per round trip. A script missing from the server (Redis

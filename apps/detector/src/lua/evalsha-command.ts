@@ -102,6 +102,13 @@ class RespWriter {
     this.crlf();
   }
 
+  bytes(v: Buffer): void {
+    this.header(36, v.length);
+    this.room(v.length + 2);
+    this.o += v.copy(this.buf, this.o);
+    this.crlf();
+  }
+
   number(n: number): void {
     if (!(Number.isSafeInteger(n) && n >= 0)) return this.string(String(n));
     const len = digitCount(n);
@@ -127,7 +134,7 @@ class RespWriter {
 export function encodeEvalsha(
   sha: string,
   keys: readonly string[],
-  args: readonly (string | number)[],
+  args: readonly (string | number | Buffer)[],
 ): Buffer {
   const w = new RespWriter();
   w.header(42, 3 + keys.length + args.length);
@@ -138,7 +145,8 @@ export function encodeEvalsha(
   for (let i = 0; i < args.length; i++) {
     const v = args[i];
     if (typeof v === 'number') w.number(v);
-    else w.string(v);
+    else if (typeof v === 'string') w.string(v);
+    else w.bytes(v);
   }
   return w.take();
 }
@@ -151,7 +159,12 @@ export function encodeEvalsha(
 export class EncodedEvalsha extends Command {
   private readonly request: Buffer;
 
-  constructor(sha: string, keys: readonly string[], args: readonly (string | number)[], buffer: boolean) {
+  constructor(
+    sha: string,
+    keys: readonly string[],
+    args: readonly (string | number | Buffer)[],
+    buffer: boolean,
+  ) {
     super('evalsha', [sha, keys.length, ...keys], { replyEncoding: buffer ? null : 'utf8' });
     this.request = encodeEvalsha(sha, keys, args);
   }

@@ -99,7 +99,7 @@ export class CalleeStage {
         }),
       );
     });
-    const probes = this.windows.newCallerBatch();
+    const probes = this.windows.newCallerReads();
     const probeRefs = probeWork.map((w) => probes.add(this.calleeProfile(w)));
     const { callees: calleeReply, callerReads: probed } = await this.windows.runCallees(callees, probes);
 

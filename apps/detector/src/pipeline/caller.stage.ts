@@ -8,9 +8,27 @@ import { BatchRef } from '../lua/caller-args';
 import { CallerStatus, CallMask } from '../lua/caller-reply';
 import type { ModelSource } from '../scoring/model-registry';
 import { scoreCaller, suspectSeverity } from '../scoring/score';
+import { num } from '@eagle-eye/rules';
+import { Severity } from '@eagle-eye/contracts';
+import { emptyWindows, StateEvent } from '@eagle-eye/scoring';
+import { CallerStates, Loaded, receivedAt } from '../windows/caller-states';
 import { WindowsRepository } from '../windows/windows.repository';
 import { AlertJobs } from './alert-jobs';
-import { BatchStats, callerEvent, facts, MODEL_SOURCE, RULE_SOURCE, RuleSource, Staged, Work } from './work';
+import {
+  BatchStats,
+  CALLER_STATES,
+  callerEvent,
+  facts,
+  MODEL_SOURCE,
+  RULE_SOURCE,
+  RuleSource,
+  Staged,
+  Work,
+} from './work';
+
+const DAY = 86_400_000;
+/** rounds of reading and re-applying the numbers whose write found another replica's revision */
+const MAX_REAPPLY = 5;
 
 const TYPE_CODE = { ATTEMPT: 'A', ANSWERED: 'N', ENDED: 'E' } as const;
 
@@ -49,6 +67,8 @@ export class CallerStage {
     @Inject(RULE_SOURCE) private readonly rules: RuleSource,
     private readonly alerts: AlertJobs,
     @Optional() @Inject(MODEL_SOURCE) private readonly models?: ModelSource,
+    /** DETECTOR_CALLER_WINDOWS=node: the windows in the detector (else caller-batch-1.lua's) */
+    @Optional() @Inject(CALLER_STATES) private readonly states?: CallerStates,
   ) {}
 
   async apply(entries: HandoffEntry[]): Promise<Staged> {
@@ -83,6 +103,15 @@ export class CallerStage {
       attributes: { 'eagleeye.round.entries': entries.length, 'eagleeye.round.events': works.length },
     });
     try {
+      if (this.states) {
+        try {
+          return await this.applyNode(this.states, works, stats, span);
+        } catch (e) {
+          // what this replica holds may be ahead of Redis (applied, not written): read it all again
+          this.states.clear();
+          throw e;
+        }
+      }
       return await this.applyScripts(works, stats, span);
     } catch (e) {
       failSpan(span, e);
@@ -137,6 +166,142 @@ export class CallerStage {
       if (sev) this.alerts.suspect(w, windows.region, sev, jobs, suspectKeys);
     }
 
+    return { works, stats, jobs, suspectKeys, span };
+  }
+
+  /**
+   * The caller stage with the windows in the detector (CallerStates): read the round's numbers
+   * (held ones: only their received calls and lists), note the new attempts' callees and the
+   * handsets' SIMs, apply and score every event in Node, then write the changed windows, each over
+   * the revision it was read at. A number another replica wrote meanwhile is read again and its
+   * events re-applied; suspect alerts are decided once every write has gone through.
+   */
+  private async applyNode(
+    states: CallerStates,
+    works: Work[],
+    stats: BatchStats,
+    span: Span,
+  ): Promise<Staged> {
+    if (!inTimeOrder(works)) works.sort((a, b) => a.ev.t - b.ev.t);
+    const observingSince = await this.windows.observingSince(works[0].ev.t);
+    const pairs = (ws: Work[]) => ws.map((w): [string, string] => [w.ev.caller, w.carrierId]);
+    const loaded = await states.load(pairs(works));
+
+    // the new events, decided on the state as the round moves it: their callees noted in Redis
+    const notes = states.notes();
+    const asked = new Array<[number, number] | undefined>(works.length);
+    const wmNow = new Map<string, number>();
+    const seen = new Map<string, number>();
+    const late = this.windows.latenessMs;
+    for (let i = 0; i < works.length; i++) {
+      const w = works[i];
+      const tok = w.ev.caller;
+      const s = (loaded.get(tok) as Loaded).state;
+      const wm = wmNow.get(tok) ?? s.wm;
+      const bit =
+        w.ev.type === 'ATTEMPT'
+          ? CallMask.Attempt
+          : w.ev.type === 'ANSWERED'
+            ? CallMask.Answered
+            : CallMask.Ended;
+      const mask = seen.get(w.callFp) ?? s.guards.get(w.callFp)?.mask ?? 0;
+      if (mask & bit || (wm > 0 && w.ev.t < wm - late)) continue;
+      seen.set(w.callFp, mask | bit);
+      if (w.ev.t > wm) wmNow.set(tok, w.ev.t);
+      if (w.ev.type === 'ATTEMPT') {
+        const day = Math.floor(w.ev.t / DAY);
+        asked[i] = notes.attempt(tok, w.calleeFp, day, states.firstOfDay(tok, day));
+      } else if (w.ev.type === 'ENDED' && (w.ev.talk ?? 0) >= num(w.rules.familiar, 'minTalkS')) {
+        notes.talked(tok, w.calleeFp);
+      }
+    }
+    // the handsets' distinct SIMs (caller-batch-1.lua with handset operations only), same round trip
+    const devices = this.windows.newCallerBatch();
+    const deviceRefs = works.map((w) =>
+      w.ev.device ? devices.addDevice(w.ev.device, w.ev.type === 'ATTEMPT' ? w.callerFp : '') : 0,
+    );
+    const noted = notes.calls();
+    const deviceCalls = devices.calls();
+    const replies = await this.windows.runScripts([...noted.calls, ...deviceCalls]);
+    noted.decode(replies.slice(0, noted.calls.length));
+    const sims = devices.decode(replies.slice(noted.calls.length));
+    for (let i = 0; i < works.length; i++) if (deviceRefs[i]) works[i].sims = sims.sims(deviceRefs[i]);
+
+    const severities = new Array<Severity | null>(works.length).fill(null);
+    const regions = new Array<string>(works.length);
+    const changed = new Map<string, Loaded>();
+    const apply = (only: Set<string> | null) => {
+      for (let i = 0; i < works.length; i++) {
+        const w = works[i];
+        if (only && !only.has(w.ev.caller)) continue;
+        const l = loaded.get(w.ev.caller) as Loaded;
+        const s = l.state;
+        const ask = asked[i];
+        const [newDistinct, newEver] = ask ? notes.flagsOf(ask) : [false, false];
+        const ev: StateEvent = {
+          t: w.ev.t,
+          type: TYPE_CODE[w.ev.type],
+          call: w.callFp,
+          talkS: w.ev.talk ?? 0,
+          shortCallS: num(w.rules.alert_policy, 'shortCallS'),
+          region: w.ev.region ?? '',
+          device: w.ev.device && w.ev.type === 'ATTEMPT' ? numberFp(w.ev.device) : '',
+          newDistinct,
+          newEver,
+        };
+        const bit = ev.type === 'A' ? CallMask.Attempt : ev.type === 'N' ? CallMask.Answered : CallMask.Ended;
+        const prior = s.guards.get(w.callFp)?.mask ?? 0;
+        const windows = emptyWindows(w.ev.t);
+        w.status = s.apply(ev, windows) as CallerStatus;
+        w.mask =
+          w.status === CallerStatus.Applied ? prior | bit : w.status === CallerStatus.Duplicate ? prior : 0;
+        w.caller = undefined;
+        severities[i] = null;
+        if (w.status === CallerStatus.Applied) changed.set(w.ev.caller, l);
+        if (w.status === CallerStatus.Late) continue;
+        if (
+          w.status === CallerStatus.Applied &&
+          w.ev.type === 'ENDED' &&
+          !w.ev.talk &&
+          !(w.mask & CallMask.Answered)
+        )
+          continue;
+        const lists = l.lists.get(w.carrierId);
+        windows.listGlobal = lists?.[0] ?? '';
+        windows.listCarrier = lists?.[1] ?? '';
+        receivedAt(l.received, windows.at, windows);
+        w.caller = scoreCaller(w.rules, windows, facts(w), observingSince, this.models);
+        severities[i] = suspectSeverity(w.rules, w.caller);
+        regions[i] = windows.region;
+      }
+    };
+    apply(null);
+    for (const [tok, l] of loaded) if (!changed.has(tok)) states.keep(tok, l);
+    let conflicts = await states.write(changed);
+    for (let k = 0; conflicts.length; k++) {
+      if (k >= MAX_REAPPLY)
+        throw new Error(
+          `caller windows of ${conflicts.length} numbers kept changing under this round: retried`,
+        );
+      const again = new Set(conflicts);
+      const reread = await states.load(pairs(works.filter((w) => again.has(w.ev.caller))), true);
+      for (const [tok, l] of reread) loaded.set(tok, l);
+      changed.clear();
+      apply(again);
+      conflicts = await states.write(changed);
+    }
+    states.observe();
+
+    const jobs: AlertJob[] = [];
+    const suspectKeys: string[] = [];
+    for (let i = 0; i < works.length; i++) {
+      const w = works[i];
+      if (w.status === CallerStatus.Late) stats.late++;
+      else if (w.status === CallerStatus.Duplicate) stats.duplicate++;
+      else stats.applied++;
+      const sev = severities[i];
+      if (sev) this.alerts.suspect(w, regions[i], sev, jobs, suspectKeys);
+    }
     return { works, stats, jobs, suspectKeys, span };
   }
 }

@@ -46,7 +46,7 @@ export class SweepStage {
     const items = await this.windows.claimDue(at, limit);
     if (!items.length) return 0;
     const calleeReads = this.windows.newCalleeBatch();
-    const callerReads = this.windows.newCallerBatch();
+    const callerReads = this.windows.newCallerReads();
     const ws: Work[] = [];
     for (const it of items) {
       sweepLag.observe(Math.max(0, at - it.dueAt) / 1000);

@@ -11,6 +11,10 @@ import { AlertClaim, DueCall, WindowsOptions } from '../windows/windows.reposito
 /** The detection pipeline's settings (see detectionOptions in config.ts). */
 export interface DetectionOptions extends WindowsOptions {
   partitions: number;
+  /** where caller windows are applied (DETECTOR_CALLER_WINDOWS): caller-batch-1.lua by default */
+  callerWindows?: 'script' | 'node';
+  /** 'node' windows: numbers held in memory between rounds (DETECTOR_CALLER_STATES_HELD) */
+  callerStatesHeld?: number;
 }
 
 /** The rule set of each carrier (the rules cache; fixed rules in backtests and benchmarks). */
@@ -28,6 +32,8 @@ export const RULE_SOURCE = Symbol('RULE_SOURCE');
 export const ALERT_SINK = Symbol('ALERT_SINK');
 /** a ModelSource (optional: no model opinion without one) */
 export const MODEL_SOURCE = Symbol('MODEL_SOURCE');
+/** CallerStates when the caller windows are applied in the detector (DETECTOR_CALLER_WINDOWS=node), else null */
+export const CALLER_STATES = Symbol('CALLER_STATES');
 
 export interface BatchStats {
   applied: number;

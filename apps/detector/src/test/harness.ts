@@ -30,6 +30,8 @@ export const TEST_DETECTION_OPTIONS: DetectionOptions = {
   ...BENCH_DETECTION_OPTIONS,
   dueShards: 4,
   partitions: 4,
+  // the scenario suites run with the caller windows where DETECTOR_CALLER_WINDOWS puts them
+  callerWindows: process.env.DETECTOR_CALLER_WINDOWS === 'node' ? 'node' : 'script',
 };
 
 let seq = 0;

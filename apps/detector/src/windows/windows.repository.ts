@@ -2,13 +2,17 @@ import { fnv1a32, Severity } from '@eagle-eye/contracts';
 import { perNodePipeline, PerNodePipeline, RedisClient, RedisKeys } from '@eagle-eye/redis';
 import { LONG_CALL_S } from '@eagle-eye/scoring';
 import {
+  BatchRef,
   CalleeBatch,
   CalleeBatchReplies,
   CalleeEventArgs,
   CallerBatch,
   CallerBatchReplies,
+  CallerEventArgs,
 } from '../lua/caller-args';
-import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
+import { DetectorScripts, ScriptCall, ScriptReply } from '../lua/detector-scripts';
+import { CallerReply } from '../lua/caller-reply';
+import type { CallerStates } from './caller-states';
 
 /** What the window scripts take besides the events: lateness, TTLs, the due sets. */
 export interface WindowsOptions {
@@ -78,10 +82,20 @@ export interface DueCheck extends DueCall {
   dueAt: number;
 }
 
-/** The caller-batch reads that ride in the callee batch's round trip, and both replies. */
+/**
+ * Reads of numbers' caller windows at a time: a CallerBatch of op 'r' events (caller-batch-1.lua),
+ * or CallerReads of the windows kept by the detector (DETECTOR_CALLER_WINDOWS=node).
+ */
+export interface CallerReadBatch {
+  add(e: CallerEventArgs): BatchRef;
+  calls(): ScriptCall[];
+  decode(replies: unknown[]): { event(ref: BatchRef): CallerReply };
+}
+
+/** The caller reads that ride in the callee batch's round trip, and both replies. */
 export interface CalleeRound {
   callees: CalleeBatchReplies;
-  callerReads: CallerBatchReplies;
+  callerReads: { event(ref: BatchRef): CallerReply };
 }
 
 /**
@@ -98,7 +112,23 @@ export class WindowsRepository {
     private readonly keys: RedisKeys,
     private readonly scripts: DetectorScripts,
     private readonly opts: WindowsOptions,
+    /** the caller windows kept by the detector (DETECTOR_CALLER_WINDOWS=node), else null */
+    readonly callerStates: CallerStates | null = null,
   ) {}
+
+  get latenessMs(): number {
+    return this.opts.latenessMs;
+  }
+
+  /** Reads of numbers' caller windows, wherever they are kept. */
+  newCallerReads(): CallerReadBatch {
+    return this.callerStates ? this.callerStates.reads() : this.newCallerBatch();
+  }
+
+  /** Script calls in one round trip (per master), replies in order. */
+  runScripts(calls: ScriptCall[]): Promise<ScriptReply[]> {
+    return this.scripts.run(calls);
+  }
 
   /** A round's caller-batch-1.lua calls: every key group's events in one call. */
   newCallerBatch(): CallerBatch {
@@ -131,7 +161,7 @@ export class WindowsRepository {
    * callee-batch-1.lua, then `callerReads`' caller-batch reads after the callee writes, in one
    * round trip.
    */
-  async runCallees(callees: CalleeBatch, callerReads: CallerBatch): Promise<CalleeRound> {
+  async runCallees(callees: CalleeBatch, callerReads: CallerReadBatch): Promise<CalleeRound> {
     const calleeCalls = callees.calls();
     const replies = await this.scripts.run([...calleeCalls, ...callerReads.calls()]);
     return {

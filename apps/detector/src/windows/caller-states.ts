@@ -1,0 +1,504 @@
+import { RedisKeys } from '@eagle-eye/redis';
+import {
+  CallerState,
+  callerStateFromHash,
+  CallerStateOptions,
+  CallerWindows,
+  emptyWindows,
+  LONG_CALL_S,
+} from '@eagle-eye/scoring';
+import { BatchRef } from '../lua/caller-args';
+import { CallerReply, CallerStatus } from '../lua/caller-reply';
+import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
+import { callerStates as metrics } from '../metrics';
+import type { DetectionOptions } from '../pipeline/work';
+
+/**
+ * Node caller windows (DETECTOR_CALLER_WINDOWS=node, issue 13's design B without partition
+ * leases): each calling number's windows are a CallerState (libs/scoring caller-state.ts) applied
+ * and read in the detector, stored in Redis as one binary string per number and written once per
+ * round, instead of caller-batch-1.lua walking the number's windows hash for every event.
+ *
+ * Any replica may apply any number's events: a string is written only over the revision it was
+ * read at (caller-state-write-1.lua), and a round whose write finds another revision reads that
+ * number again and re-applies its events. What a replica applied last is kept in memory (a bounded
+ * LRU of numbers), so a number's string is read again only when this replica has not got it or
+ * another wrote it since.
+ *
+ * What a string cannot hold stays in Redis as it was: the day's distinct callees and the
+ * familiarity hash (caller-notes-1.lua), the received calls that callee-batch-1.lua counts in the
+ * number's windows hash, the lists mirror (both read with the state, every round).
+ */
+
+/** What the windows need besides the events. */
+export interface CallerStatesOptions extends CallerStateOptions {
+  /** TTL of the windows string, seconds (a day is added, as the script adds to its hash's) */
+  historyTtlS: number;
+  /** TTL of a day's distinct-callee HyperLogLog, seconds */
+  windowTtlS: number;
+  /** TTL of the familiarity hash, seconds (a day is added, as the script adds) */
+  familiarTtlS: number;
+  /** numbers whose windows the detector keeps between rounds */
+  maxHeld: number;
+}
+
+/** A number's received calls (callee-batch-1.lua's J K I R fields): bucket index, count pairs. */
+export interface Received {
+  /** `J<k>` per 2-hour bucket: answered calls received */
+  j: number[];
+  /** `K<k>`: of those, from numbers this one had called */
+  k: number[];
+  /** `I<day>` per UTC day */
+  i: number[];
+  /** `R<day>` */
+  r: number[];
+}
+
+const NO_RECEIVED: Received = { j: [], k: [], i: [], r: [] };
+
+/** One number as a round reads it. */
+export interface Loaded {
+  state: CallerState;
+  /** lists mirror of the number, global and the carrier's, per carrier id */
+  lists: Map<string, [string, string]>;
+  received: Received;
+  /** its windows hash still holds caller-batch-1.lua's fields (the state was built from them) */
+  legacy: boolean;
+}
+
+interface Held {
+  state: CallerState;
+  legacy: boolean;
+}
+
+const H2 = 7_200_000;
+const DAY = 86_400_000;
+
+/** Sum of the pairs' counts whose bucket lies in [lo, hi]. */
+function sum(pairs: number[], lo: number, hi: number): number {
+  let s = 0;
+  for (let x = 0; x < pairs.length; x += 2) if (pairs[x] >= lo && pairs[x] <= hi) s += pairs[x + 1];
+  return s;
+}
+
+/**
+ * The received-call windows read at `at`, as caller-batch-1.lua sums them: 2-hour buckets of the
+ * 24 hours (the bucket of `at` and the 12 before it), days of the 7-day window.
+ */
+export function receivedAt(r: Received, at: number, out: CallerWindows): void {
+  const dd = Math.floor(at / H2);
+  const day = Math.floor(at / DAY);
+  out.in24h = sum(r.j, dd - 12, dd);
+  out.calledBack24h = sum(r.k, dd - 12, dd);
+  out.in7d = sum(r.i, day - 6, day);
+  out.calledBack7d = sum(r.r, day - 6, day);
+}
+
+/** One number's part of caller-state-read-1.lua's reply. */
+interface ReadPart {
+  blob: Buffer | null;
+  lists: [string, string];
+  fields: [string, Buffer][];
+}
+
+function parseRead(b: Buffer, count: number): ReadPart[] {
+  const out: ReadPart[] = [];
+  let o = 0;
+  for (let n = 0; n < count; n++) {
+    const sl = b.readUInt32LE(o);
+    o += 4;
+    const blob = sl ? b.subarray(o, o + sl) : null;
+    o += sl;
+    const gl = b.readUInt16LE(o);
+    const lg = b.toString('utf8', o + 2, o + 2 + gl);
+    o += 2 + gl;
+    const cl = b.readUInt16LE(o);
+    const lc = b.toString('utf8', o + 2, o + 2 + cl);
+    o += 2 + cl;
+    const nf = b.readUInt16LE(o);
+    o += 2;
+    const fields: [string, Buffer][] = [];
+    for (let f = 0; f < nf; f++) {
+      const fl = b[o];
+      const name = b.toString('latin1', o + 1, o + 1 + fl);
+      o += 1 + fl;
+      const vl = b.readUInt16LE(o);
+      fields.push([name, b.subarray(o + 2, o + 2 + vl)]);
+      o += 2 + vl;
+    }
+    out.push({ blob, lists: [lg, lc], fields });
+  }
+  if (o !== b.length) throw new Error(`caller-state-read reply of ${b.length} bytes, read ${o}`);
+  return out;
+}
+
+/** The received-call fields of a windows hash (J K I R then digits); the rest is the script's. */
+function receivedOf(fields: [string, Buffer][]): { received: Received; legacy: boolean } {
+  const r: Received = { j: [], k: [], i: [], r: [] };
+  let legacy = false;
+  for (const [name, v] of fields) {
+    const c = name.charCodeAt(0);
+    const d = name.charCodeAt(1);
+    const list = c === 74 ? r.j : c === 75 ? r.k : c === 73 ? r.i : c === 82 ? r.r : null;
+    if (list && d >= 48 && d <= 57) list.push(Number(name.slice(1)), Number(v.toString('latin1')));
+    else legacy = true;
+  }
+  return { received: r, legacy };
+}
+
+/** A number the round asks for, and whether its string must be read. */
+interface Want {
+  token: string;
+  carriers: string[];
+  fresh: boolean;
+}
+
+export class CallerStates {
+  private readonly held = new Map<string, Held>();
+  /** `<number>|<day>` whose HyperLogLog and familiarity TTLs this replica set (the day's first attempt) */
+  private ttlSet = new Set<string>();
+  private ttlDay = -1;
+  private readonly scratch = Buffer.allocUnsafe(64 * 1024);
+  private readonly stateOpts: CallerStateOptions;
+
+  constructor(
+    private readonly scripts: DetectorScripts,
+    private readonly keys: RedisKeys,
+    private readonly opts: CallerStatesOptions,
+    /** builds a state from caller-batch-1.lua's windows hash (a number not moved yet) */
+    private readonly fromHash: (fields: [string, Buffer][], opts: CallerStateOptions) => CallerState,
+  ) {
+    this.stateOpts = { latenessMs: opts.latenessMs, longCallS: opts.longCallS };
+  }
+
+  get heldCount(): number {
+    return this.held.size;
+  }
+
+  /**
+   * Reads what a round needs of `numbers` (token, carrier): the state of each number not held (or
+   * of every one when `fresh`), its received calls and lists. One script call per key group.
+   */
+  async load(numbers: Iterable<[string, string]>, fresh = false): Promise<Map<string, Loaded>> {
+    const wants = new Map<string, Want>();
+    for (const [token, carrier] of numbers) {
+      const w = wants.get(token);
+      if (w) {
+        if (!w.carriers.includes(carrier)) w.carriers.push(carrier);
+      } else wants.set(token, { token, carriers: [carrier], fresh: fresh || !this.held.has(token) });
+    }
+    const reads = this.readCalls(wants.values());
+    const replies = await this.scripts.run(reads.calls);
+    const out = new Map<string, Loaded>();
+    reads.groups.forEach((items, c) => {
+      const parts = parseRead(replies[c] as Buffer, items.length);
+      items.forEach(([w, carrier], x) => {
+        const part = parts[x];
+        let l = out.get(w.token);
+        if (!l) {
+          const { received, legacy } = receivedOf(part.fields);
+          l = { ...this.stateOf(w, part, legacy), lists: new Map(), received };
+          out.set(w.token, l);
+        }
+        l.lists.set(carrier, part.lists);
+      });
+    });
+    return out;
+  }
+
+  /** The windows of a number as they stand in Redis (sweep and callee-stage reads). */
+  reads(): CallerReads {
+    return new CallerReads(this);
+  }
+
+  /** read calls per key group: one item per (number, carrier) */
+  readCalls(wants: Iterable<Want>): { calls: ScriptCall[]; groups: [Want, string][][] } {
+    const byGroup = new Map<number, [Want, string][]>();
+    for (const w of wants) {
+      const g = this.keys.keyGroup(w.token);
+      let items = byGroup.get(g);
+      if (!items) byGroup.set(g, (items = []));
+      for (const c of w.carriers) items.push([w, c]);
+    }
+    const calls: ScriptCall[] = [];
+    const groups: [Want, string][][] = [];
+    for (const [g, items] of byGroup) {
+      const args: (string | number)[] = [items.length];
+      for (const [w, c] of items) args.push(w.token, c, w.fresh ? '1' : '0');
+      calls.push({ script: 'caller-state-read', keys: [this.keys.groupStem(g)], args });
+      groups.push(items);
+    }
+    return { calls, groups };
+  }
+
+  private stateOf(w: Want, part: ReadPart, legacy: boolean): { state: CallerState; legacy: boolean } {
+    if (!w.fresh) {
+      const h = this.held.get(w.token) as Held;
+      // most recently used last (the LRU's order)
+      this.held.delete(w.token);
+      this.held.set(w.token, h);
+      metrics.reads.inc({ source: 'held' });
+      return h;
+    }
+    let state: CallerState;
+    if (part.blob) {
+      state = CallerState.decode(part.blob, this.stateOpts);
+      legacy = false;
+      metrics.reads.inc({ source: 'redis' });
+    } else if (legacy) {
+      state = this.fromHash(part.fields, this.stateOpts);
+      metrics.reads.inc({ source: 'script-hash' });
+    } else {
+      state = new CallerState(this.stateOpts);
+      metrics.reads.inc({ source: 'new' });
+    }
+    return { state, legacy };
+  }
+
+  /** A state as Redis has it: its string, else built from the script's hash, else none (null). */
+  stored(blob: Buffer | null, scriptHash: [string, Buffer][] | null): CallerState | null {
+    if (blob) return CallerState.decode(blob, this.stateOpts);
+    return scriptHash ? this.fromHash(scriptHash, this.stateOpts) : null;
+  }
+
+  /**
+   * Whether the number's day TTLs (HyperLogLog, familiarity hash) are still to be set today by this
+   * replica: true once per number and UTC day.
+   */
+  firstOfDay(token: string, day: number): boolean {
+    if (day > this.ttlDay) {
+      this.ttlDay = day;
+      this.ttlSet = new Set();
+    }
+    const k = `${token}|${day}`;
+    if (this.ttlSet.has(k)) return false;
+    this.ttlSet.add(k);
+    return true;
+  }
+
+  /** A round's caller-notes-1.lua calls. */
+  notes(): CallerNotes {
+    return new CallerNotes(this.keys, this.opts.windowTtlS, this.opts.familiarTtlS + 86400);
+  }
+
+  /**
+   * Writes the changed states, each over the revision it was read at: one script call per key group.
+   * Returns the numbers another revision was found for (not written; forgotten here, so the next
+   * load reads them again). The written ones are held.
+   */
+  async write(changed: Map<string, Loaded>): Promise<string[]> {
+    if (!changed.size) return [];
+    const byGroup = new Map<number, string[]>();
+    const args = new Map<number, (string | number | Buffer)[]>();
+    const ttlMs = (this.opts.historyTtlS + 86400) * 1000;
+    let bytes = 0;
+    for (const [token, l] of changed) {
+      const g = this.keys.keyGroup(token);
+      let a = args.get(g);
+      if (!a) {
+        args.set(g, (a = [ttlMs]));
+        byGroup.set(g, []);
+      }
+      const read = l.state.rev;
+      l.state.rev = (read + 1) >>> 0;
+      const blob = l.state.encode(this.scratch);
+      bytes += blob.length;
+      a.push(token, read, blob, l.legacy ? '1' : '0');
+      (byGroup.get(g) as string[]).push(token);
+    }
+    const groups = [...byGroup.keys()];
+    const replies = await this.scripts.run(
+      groups.map((g) => ({
+        script: 'caller-state-write' as const,
+        keys: [this.keys.groupStem(g)],
+        args: args.get(g) as (string | number | Buffer)[],
+      })),
+    );
+    const conflicts: string[] = [];
+    groups.forEach((g, c) => {
+      const flags = String(replies[c]);
+      (byGroup.get(g) as string[]).forEach((token, x) => {
+        const l = changed.get(token) as Loaded;
+        if (flags.charCodeAt(x) === 49) {
+          conflicts.push(token);
+          this.held.delete(token);
+        } else {
+          l.legacy = false;
+          this.held.delete(token);
+          this.held.set(token, { state: l.state, legacy: false });
+        }
+      });
+    });
+    metrics.written.inc(changed.size - conflicts.length);
+    metrics.conflicts.inc(conflicts.length);
+    metrics.bytes.inc(bytes);
+    this.evict();
+    return conflicts;
+  }
+
+  /** Numbers read but not changed stay held too (their string is what Redis has). */
+  keep(token: string, l: Loaded): void {
+    if (l.legacy) return; // built from the script's hash: written (moved) before it is held
+    if (!this.held.has(token)) this.held.set(token, { state: l.state, legacy: false });
+  }
+
+  /** Forgets numbers past the bound, least recently used first. */
+  evict(): void {
+    const over = this.held.size - this.opts.maxHeld;
+    if (over <= 0) return;
+    let n = 0;
+    for (const token of this.held.keys()) {
+      if (n++ >= over) break;
+      this.held.delete(token);
+    }
+    metrics.evicted.inc(over);
+  }
+
+  /** Forgets every number (tests; a replica that must not trust what it holds). */
+  clear(): void {
+    this.held.clear();
+  }
+
+  /** Held-state gauge for the metrics scrape. */
+  observe(): void {
+    metrics.held.set(this.held.size);
+  }
+}
+
+/** A round's caller-notes-1.lua calls, one per key group; replies two flag characters per attempt. */
+export class CallerNotes {
+  private readonly args = new Map<number, (string | number)[]>();
+  /** group -> flag characters asked so far */
+  private readonly flags = new Map<number, number>();
+  private replies = new Map<number, string>();
+
+  constructor(
+    private readonly keys: RedisKeys,
+    hllTtlS: number,
+    famTtlS: number,
+    private readonly head: (string | number)[] = [hllTtlS, famTtlS],
+  ) {}
+
+  /** A new attempt; returns its reference ([group, offset of its two flags]). */
+  attempt(token: string, callee: string, day: number, firstOfDay: boolean): [number, number] {
+    const g = this.keys.keyGroup(token);
+    this.argsOf(g).push(firstOfDay ? 'A' : 'a', token, callee, day);
+    const at = this.flags.get(g) ?? 0;
+    this.flags.set(g, at + 2);
+    return [g, at];
+  }
+
+  /** An ended call that talked long enough to make the pair familiar. */
+  talked(token: string, callee: string): void {
+    this.argsOf(this.keys.keyGroup(token)).push('t', token, callee, 0);
+  }
+
+  private argsOf(g: number): (string | number)[] {
+    let a = this.args.get(g);
+    if (!a) this.args.set(g, (a = [...this.head]));
+    return a;
+  }
+
+  calls(): { calls: ScriptCall[]; decode: (replies: unknown[]) => void } {
+    const groups = [...this.args.keys()];
+    return {
+      calls: groups.map((g) => ({
+        script: 'caller-notes' as const,
+        keys: [this.keys.groupStem(g)],
+        args: this.args.get(g) as (string | number)[],
+      })),
+      decode: (replies) => {
+        this.replies = new Map(groups.map((g, c) => [g, String(replies[c])]));
+      },
+    };
+  }
+
+  /** [new distinct callee of the day, never called before] of an attempt. */
+  flagsOf(ref: [number, number]): [boolean, boolean] {
+    const f = this.replies.get(ref[0]) ?? '';
+    return [f.charCodeAt(ref[1]) === 49, f.charCodeAt(ref[1] + 1) === 49];
+  }
+}
+
+/**
+ * Reads of numbers' windows at a time (op 'r' of caller-batch-1.lua), for the callee stage and the
+ * sweep: the same add/calls/decode as a CallerBatch of reads, so a stage sends them in the round
+ * trip of its other scripts.
+ */
+export class CallerReads {
+  private readonly items: { token: string; carrier: string; t: number }[] = [];
+  private groups: [Want, string][][] = [];
+  private index = new Map<string, Want>();
+
+  constructor(private readonly states: CallerStates) {}
+
+  add(e: { token: string; carrierId: string; t: number }): BatchRef {
+    this.items.push({ token: e.token, carrier: e.carrierId, t: e.t });
+    return this.items.length;
+  }
+
+  calls(): ScriptCall[] {
+    for (const it of this.items) {
+      const w = this.index.get(it.token);
+      if (!w) this.index.set(it.token, { token: it.token, carriers: [it.carrier], fresh: true });
+      else if (!w.carriers.includes(it.carrier)) w.carriers.push(it.carrier);
+    }
+    const r = this.states.readCalls(this.index.values());
+    this.groups = r.groups;
+    return r.calls;
+  }
+
+  decode(replies: unknown[]): { event(ref: BatchRef): CallerReply } {
+    type Read = { state: CallerState | null; received: Received; lists: Map<string, [string, string]> };
+    const byToken = new Map<string, Read>();
+    this.groups.forEach((items, c) => {
+      const parts = parseRead(replies[c] as Buffer, items.length);
+      items.forEach(([w, carrier], x) => {
+        const p = parts[x];
+        let e = byToken.get(w.token);
+        if (!e) {
+          const { received, legacy } = receivedOf(p.fields);
+          e = { state: this.states.stored(p.blob, legacy ? p.fields : null), received, lists: new Map() };
+          byToken.set(w.token, e);
+        }
+        e.lists.set(carrier, p.lists);
+      });
+    });
+    const items = this.items;
+    return {
+      event(ref: BatchRef): CallerReply {
+        const it = items[ref - 1];
+        const e = byToken.get(it.token);
+        const windows = emptyWindows(it.t);
+        if (e?.state) e.state.read(it.t, windows);
+        receivedAt(e?.received ?? NO_RECEIVED, it.t, windows);
+        const l = e?.lists.get(it.carrier);
+        windows.listGlobal = l?.[0] ?? '';
+        windows.listCarrier = l?.[1] ?? '';
+        return { status: CallerStatus.Read, wm: e?.state?.wm ?? 0, mask: 0, windows };
+      },
+    };
+  }
+}
+
+/** The detector-kept caller windows when the options ask for them (callerWindows 'node'), else null. */
+export function createCallerStates(
+  scripts: DetectorScripts,
+  keys: RedisKeys,
+  o: DetectionOptions,
+): CallerStates | null {
+  if (o.callerWindows !== 'node') return null;
+  return new CallerStates(
+    scripts,
+    keys,
+    {
+      latenessMs: o.latenessMs,
+      longCallS: LONG_CALL_S,
+      historyTtlS: o.historyTtlS,
+      windowTtlS: o.windowTtlS,
+      familiarTtlS: o.familiarTtlS,
+      maxHeld: o.callerStatesHeld ?? 50_000,
+    },
+    (fields, opts) => callerStateFromHash(new Map(fields), opts),
+  );
+}
