@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { VictimOnCallJob } from '@eagle-eye/contracts';
 import { Pool } from 'pg';
-import { seedDemo } from '@eagle-eye/db';
+import { createPool, seedDemo } from '@eagle-eye/db';
 import { createTestSchema, TestSchema, uniqueId } from '@eagle-eye/testing';
-import { AlertRepository, mergeFacts } from './alert.repository';
+import { AlertRepository } from './alert.repository';
 
 const tok = () => `p1.k1.${randomBytes(16).toString('base64url').slice(0, 22)}`;
 
@@ -134,19 +134,26 @@ describe('AlertRepository group commit on real PostgreSQL', () => {
     await db.drop();
   });
 
-  /** the pool, counting the transactions its clients begin (other suites share the database's counters) */
-  function counting(pool: Pool): { pool: Pool; begins: () => number } {
-    let begins = 0;
+  /**
+   * The pool, counting the statements sent to PostgreSQL (round trips: node-postgres sends one
+   * statement at a time) through it and through the clients it lends.
+   */
+  function counting(pool: Pool): { pool: Pool; statements: () => number; texts: string[] } {
+    const texts: string[] = [];
+    const seen = (q: unknown) => texts.push(typeof q === 'string' ? q : (q as { text: string }).text);
     const wrapped = {
-      query: pool.query.bind(pool),
+      query: (q: unknown, ...rest: unknown[]) => {
+        seen(q);
+        return (pool.query as (...a: unknown[]) => unknown)(q, ...rest);
+      },
       connect: async () => {
         const c = await pool.connect();
         return new Proxy(c, {
           get(t, k) {
             if (k === 'query') {
-              return (text: unknown, ...rest: unknown[]) => {
-                if (text === 'BEGIN') begins++;
-                return (t.query as (...a: unknown[]) => unknown)(text, ...rest);
+              return (q: unknown, ...rest: unknown[]) => {
+                seen(q);
+                return (t.query as (...a: unknown[]) => unknown)(q, ...rest);
               };
             }
             const v = Reflect.get(t, k) as unknown;
@@ -155,10 +162,53 @@ describe('AlertRepository group commit on real PostgreSQL', () => {
         });
       },
     };
-    return { pool: wrapped as unknown as Pool, begins: () => begins };
+    return { pool: wrapped as unknown as Pool, statements: () => texts.length, texts };
   }
 
-  it('commits writes that arrive together in shared transactions, each alert once, seqs in commit order', async () => {
+  it('writes each job in one statement: the change seq, the alert, its history and evidence in one round trip', async () => {
+    const db2 = counting(db.pool);
+    const repo = new AlertRepository(db2.pool, 8);
+    const traceId = randomBytes(16).toString('hex');
+    const j = job({ traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` });
+    const [created] = await repo.upsertCallAlert(j);
+    expect(created.created).toBe(true);
+    await repo.upsertCallAlert({ ...j, severity: 'critical', score: 120, stepS: 600 });
+    expect(await repo.upsertCallAlert(j)).toEqual([]); // stale: nothing changes
+    await repo.recordCallEnded({
+      carrierId: j.carrierId,
+      callId: j.callId,
+      callEndedAt: Date.now(),
+      talkTimeS: 700,
+      raisedAt: Date.now(),
+    });
+    await repo.escalateUnclaimed(created.alertId);
+    await repo.upsertSuspectAlert({
+      kind: 'suspect_number',
+      carrierId: 'carrier-a',
+      suspect: tok(),
+      severity: 'warning',
+      score: 80,
+      reasons: [],
+      eventTimeMs: Date.now(),
+      raisedAt: Date.now(),
+    });
+    // six jobs, six statements (the statements one by one took 4 to 8 each: BEGIN, the seq, the
+    // row, the change, its history, its evidence, COMMIT)
+    expect(db2.statements()).toBe(6);
+    const { rows } = await db.pool.query<{ action: string; detail: Record<string, unknown> }>(
+      `SELECT action, detail FROM alert_history WHERE alert_id = $1 ORDER BY seq`,
+      [created.alertId],
+    );
+    expect(rows.map((r) => r.action)).toEqual(['created', 'upgraded', 'call_ended', 'escalated']);
+    // the job's trace in the history of the changes it caused and on the alert; none on the timer's
+    expect(rows.map((r) => r.detail.traceId)).toEqual([traceId, traceId, undefined, undefined]);
+    expect(rows[0].detail).toEqual({ severity: 'warning', score: 70, stepS: 60, traceId });
+    expect(rows[3].detail).toEqual({ reason: 'unclaimed' });
+    const [pub] = await repo.loadForPublish([created.alertId]);
+    expect(pub.view).toMatchObject({ traceId, state: 'escalated', talkTimeS: 700, policeReason: 'critical' });
+  });
+
+  it('commits writes that arrive together in shared statements, each alert once, seqs in commit order', async () => {
     const db2 = counting(db.pool);
     const repo = new AlertRepository(db2.pool, 8);
     const jobs = Array.from({ length: 40 }, () => job());
@@ -170,13 +220,15 @@ describe('AlertRepository group commit on real PostgreSQL', () => {
     );
     expect(rows).toHaveLength(40);
     expect(new Set(rows.map((r) => r.seq)).size).toBe(40);
-    // one write started alone, the other 39 waited and shared transactions of at most 8
-    expect(db2.begins()).toBe(1 + Math.ceil(39 / 8));
-    // with one write per transaction, as many transactions as writes
+    // one write started alone, the other 39 waited and shared statements (transactions) of at most 8,
+    // in the order they arrived
+    expect(db2.statements()).toBe(1 + Math.ceil(39 / 8));
+    expect(rows.map((r) => r.call_id)).toEqual(jobs.map((j) => j.callId));
+    // with one write per statement, as many statements as writes
     const single = counting(db.pool);
     const one = new AlertRepository(single.pool, 1);
     await Promise.all(Array.from({ length: 5 }, () => one.upsertCallAlert(job())));
-    expect(single.begins()).toBe(5);
+    expect(single.statements()).toBe(5);
   });
 
   it('rolls back a failing write alone: the others of its transaction commit, the failure reaches its job', async () => {
@@ -197,33 +249,112 @@ describe('AlertRepository group commit on real PostgreSQL', () => {
   });
 });
 
-describe('mergeFacts', () => {
-  const row = {
-    severity: 'critical' as const,
-    score: 120,
-    reasons: [],
-    step_s: 600,
-    call_ended_at: null,
-    police: true,
-    police_reason: 'critical',
-  };
-  it('never downgrades', () => {
-    expect(mergeFacts(row, { severity: 'warning', score: 60, reasons: [], stepS: 60 })).toBeNull();
+describe('merging a later step into an alert, in PostgreSQL (migration 098)', () => {
+  let db: TestSchema;
+  let repo: AlertRepository;
+  beforeAll(async () => {
+    db = await createTestSchema();
+    await seedDemo(db.pool);
+    repo = new AlertRepository(db.pool);
   });
-  it('compares reasons regardless of key order (jsonb reorders keys)', () => {
-    const r = { ...row, reasons: [{ text: 'x', rule: 'a', points: 1 }] };
-    expect(
-      mergeFacts(r, {
-        severity: 'critical',
-        score: 120,
-        reasons: [{ rule: 'a', points: 1, text: 'x' }],
-        stepS: 600,
-      }),
-    ).toBeNull();
+  afterAll(async () => {
+    await db.drop();
   });
-  it('takes the end of the call once', () => {
+
+  it('never downgrades, and takes the reasons of a step that scores at least as high', async () => {
+    const j = job({ severity: 'critical', score: 120, stepS: 600 });
+    const [a] = await repo.upsertCallAlert(j);
     expect(
-      mergeFacts(row, { severity: 'critical', score: 120, reasons: [], stepS: 600, callEndedAt: 1 }),
-    ).not.toBeNull();
+      await repo.upsertCallAlert({ ...j, severity: 'warning', score: 60, stepS: 60, reasons: [] }),
+    ).toEqual([]);
+    const later = [{ rule: 'long_call', points: 50, text: 'over 10 min', reportOnly: false }];
+    expect(await repo.upsertCallAlert({ ...j, severity: 'warning', score: 120, reasons: later })).toEqual([
+      { alertId: a.alertId, created: false },
+    ]);
+    const [pub] = await repo.loadForPublish([a.alertId]);
+    expect(pub.view).toMatchObject({
+      severity: 'critical',
+      score: 120,
+      reasons: later,
+      routedToPolice: true,
+    });
+    const { rows } = await db.pool.query<{ action: string; detail: Record<string, unknown> }>(
+      `SELECT action, detail FROM alert_history WHERE alert_id = $1 ORDER BY seq`,
+      [a.alertId],
+    );
+    expect(rows.map((r) => r.action)).toEqual(['created', 'updated']);
+    expect(rows[1].detail).toEqual({ severity: 'critical', score: 120, stepS: 600 });
+  });
+
+  it('compares reasons regardless of key order (jsonb reorders keys)', async () => {
+    const j = job({ reasons: [{ text: 'x', rule: 'a', points: 1, reportOnly: false }] });
+    await repo.upsertCallAlert(j);
+    expect(
+      await repo.upsertCallAlert({ ...j, reasons: [{ rule: 'a', points: 1, reportOnly: false, text: 'x' }] }),
+    ).toEqual([]);
+  });
+
+  it('takes the end of the call once', async () => {
+    const j = job();
+    const [a] = await repo.upsertCallAlert(j);
+    const ended = Date.now();
+    expect(await repo.upsertCallAlert({ ...j, callEndedAt: ended, talkTimeS: 300 })).toHaveLength(1);
+    expect(await repo.upsertCallAlert({ ...j, callEndedAt: ended + 5000, talkTimeS: 305 })).toEqual([]);
+    const [pub] = await repo.loadForPublish([a.alertId]);
+    expect(pub.view).toMatchObject({ callEndedAt: new Date(ended).toISOString(), talkTimeS: 300 });
+  });
+});
+
+/**
+ * The write functions run with their caller's privileges (SECURITY INVOKER): the app role writes
+ * alerts through them and still cannot change or erase the history and evidence they append.
+ */
+describe('the write functions as the app role', () => {
+  let db: TestSchema;
+  let app: Pool;
+  beforeAll(async () => {
+    db = await createTestSchema({ appRole: true });
+    await seedDemo(db.pool);
+    app = createPool(db.appUrl!, { max: 2 });
+  }, 60_000);
+  afterAll(async () => {
+    await app?.end();
+    await db?.drop();
+  });
+
+  it('are SECURITY INVOKER, write through the app role, and leave the audit trail append-only', async () => {
+    const { rows: fns } = await db.pool.query<{ proname: string; prosecdef: boolean }>(
+      `SELECT proname, prosecdef FROM pg_proc
+        WHERE pronamespace = $1::regnamespace AND proname LIKE 'alert_write_%' ORDER BY proname`,
+      [db.schema],
+    );
+    expect(fns).toEqual(
+      [
+        'alert_write_batch',
+        'alert_write_call',
+        'alert_write_call_end',
+        'alert_write_escalation',
+        'alert_write_suspect',
+      ].map((proname) => ({ proname, prosecdef: false })),
+    );
+    const repo = new AlertRepository(app, 8);
+    const jobs = Array.from({ length: 5 }, () => job());
+    const changes = await Promise.all(jobs.map((j) => repo.upsertCallAlert(j))); // one alone, a batch of 4
+    expect(changes.map((c) => c.length)).toEqual([1, 1, 1, 1, 1]);
+    const id = changes[0][0].alertId;
+    expect(await repo.escalateUnclaimed(id)).toHaveLength(1);
+    for (const sql of [
+      `UPDATE alert_history SET actor = 'someone else' WHERE alert_id = ${id}`,
+      `DELETE FROM alert_history WHERE alert_id = ${id}`,
+      `DELETE FROM alert_evidence WHERE alert_id = ${id}`,
+      `UPDATE alert_evidence SET score = 0 WHERE alert_id = ${id}`,
+      `CREATE OR REPLACE FUNCTION alert_traced(p_trace_id text) RETURNS jsonb LANGUAGE sql AS $$ SELECT '{}'::jsonb $$`,
+    ])
+      await expect(app.query(sql)).rejects.toThrow(/permission denied|must be owner/);
+    const { rows } = await db.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM alert_history WHERE alert_id = $1`,
+      [id],
+    );
+    expect(rows[0].n).toBe(2);
   });
 });

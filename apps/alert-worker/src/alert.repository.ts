@@ -1,13 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { Pool, PoolClient } from 'pg';
-import {
-  AlertReason,
-  AlertView,
-  CallEndedJob,
-  Severity,
-  SuspectNumberJob,
-  VictimOnCallJob,
-} from '@eagle-eye/contracts';
+import { Pool } from 'pg';
+import { AlertView, CallEndedJob, SuspectNumberJob, VictimOnCallJob } from '@eagle-eye/contracts';
 import { PG_POOL } from '@eagle-eye/db';
 import { traceIdOf } from '@eagle-eye/observability';
 import { FEATURE_COUNT, FEATURE_NAMES } from '@eagle-eye/scoring';
@@ -23,229 +16,81 @@ export interface AlertChange {
   created: boolean;
 }
 
-interface AlertFacts {
-  id: string;
-  severity: Severity;
-  score: number;
-  reasons: AlertReason[];
-  step_s: number;
-  call_ended_at: Date | null;
-  talk_time_s: number | null;
-  police: boolean;
-  police_reason: string | null;
-}
-
 export interface PublishableAlert {
   view: AlertView;
   created: boolean;
 }
 
 /**
- * Every write to the alerts table of the worker. Each write runs in one transaction that takes the
- * next change sequence first (a transaction-scoped advisory lock: seq order is commit order), so a
- * crash before COMMIT leaves nothing and a retry of the same job finds the row it already wrote.
+ * Every write to the alerts table of the worker, one function call per job (migration 098), run as
+ * a statement of its own (its own transaction). Each write takes the next change sequence first (a
+ * transaction-scoped advisory lock: seq order is commit order), so a crash before the commit leaves
+ * nothing and a retry of the same job finds the row it already wrote; the merge rules (an alert
+ * never loses severity or score, a repeated or stale step changes nothing) are in the function.
  */
 @Injectable()
 export class AlertRepository {
-  /** writes waiting for the next transaction (see tx) */
+  /** writes waiting for the next statement (see write) */
   private readonly pending: PendingWrite[] = [];
   private committing = false;
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
-    /** at most this many writes share one transaction */
+    /** at most this many writes share one statement (one transaction) */
     @Optional() @Inject(ALERT_WRITE_BATCH) private readonly maxBatch: number = DEFAULT_WRITE_BATCH,
   ) {}
 
   async upsertCallAlert(j: VictimOnCallJob): Promise<AlertChange[]> {
-    return this.tx(async (c, seq) => {
-      const existing = await c.query<AlertFacts>(
-        `SELECT id, severity, score, reasons, step_s, call_ended_at, talk_time_s, police, police_reason
-           FROM alerts WHERE carrier_id = $1 AND call_id = $2 AND kind = $3 FOR UPDATE`,
-        [j.carrierId, j.callId, j.kind],
-      );
-      if (!existing.rows[0]) {
-        const police = j.severity === 'critical';
-        const { rows } = await c.query<{ id: string }>(
-          `INSERT INTO alerts (kind, carrier_id, call_id, victim, suspect, region, severity, score, reasons,
-              step_s, call_answered_at, call_ended_at, talk_time_s, event_time, raised_at, police, police_reason,
-              created_seq, seq, trace_id)
-           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, to_timestamp($11 / 1000.0),
-                  COALESCE(to_timestamp($12 / 1000.0), e.call_ended_at), COALESCE($13, e.talk_time_s),
-                  to_timestamp($14 / 1000.0), to_timestamp($15 / 1000.0), $16, $17, $18, $18, $19
-             FROM (SELECT 1) one
-             LEFT JOIN alert_call_ends e ON e.carrier_id = $2 AND e.call_id = $3
-           RETURNING id`,
-          [
-            j.kind,
-            j.carrierId,
-            j.callId,
-            j.victim,
-            j.suspect,
-            j.region,
-            j.severity,
-            j.score,
-            JSON.stringify(j.reasons),
-            j.stepS,
-            j.callAnsweredAt,
-            j.callEndedAt ?? null,
-            j.talkTimeS ?? null,
-            j.eventTimeMs,
-            j.raisedAt,
-            police,
-            police ? 'critical' : null,
-            seq,
-            traceIdOf(j.traceparent) ?? null,
-          ],
-        );
-        await this.history(c, seq, rows[0].id, 'created', {
-          severity: j.severity,
-          score: j.score,
-          stepS: j.stepS,
-          ...traced(j),
-        });
-        await this.evidence(c, seq, rows[0].id, 'created', j);
-        return [{ alertId: rows[0].id, created: true }];
-      }
-      const r = existing.rows[0];
-      const next = mergeFacts(r, j);
-      if (!next) return [];
-      await c.query(
-        `UPDATE alerts SET severity = $2, score = $3, reasons = $4, step_s = $5,
-                call_ended_at = COALESCE(call_ended_at, to_timestamp($6 / 1000.0)),
-                talk_time_s = COALESCE(talk_time_s, $7), police = $8, police_reason = $9,
-                updated_at = now(), seq = $10, trace_id = COALESCE($11, trace_id)
-          WHERE id = $1`,
-        [
-          r.id,
-          next.severity,
-          next.score,
-          JSON.stringify(next.reasons),
-          next.stepS,
-          j.callEndedAt ?? null,
-          j.talkTimeS ?? null,
-          next.police,
-          next.policeReason,
-          seq,
-          traceIdOf(j.traceparent) ?? null,
-        ],
-      );
-      const action = next.severity !== r.severity ? 'upgraded' : 'updated';
-      await this.history(c, seq, r.id, action, {
-        severity: next.severity,
-        score: next.score,
-        stepS: next.stepS,
-        ...traced(j),
-      });
-      await this.evidence(c, seq, r.id, action, j);
-      return [{ alertId: r.id, created: false }];
-    });
+    return this.write('call', [
+      j.kind,
+      j.carrierId,
+      j.callId,
+      j.victim,
+      j.suspect,
+      j.region,
+      j.severity,
+      j.score,
+      JSON.stringify(j.reasons),
+      j.stepS,
+      j.callAnsweredAt,
+      j.callEndedAt ?? null,
+      j.talkTimeS ?? null,
+      j.eventTimeMs,
+      j.raisedAt,
+      traceIdOf(j.traceparent) ?? null,
+      featureSnapshot(j.callerFeatures),
+    ]);
   }
 
   async upsertSuspectAlert(j: SuspectNumberJob): Promise<AlertChange[]> {
-    return this.tx(async (c, seq) => {
-      const existing = await c.query<AlertFacts>(
-        `SELECT id, severity, score, reasons, step_s, call_ended_at, talk_time_s, police, police_reason
-           FROM alerts WHERE carrier_id = $1 AND suspect = $2 AND kind = 'suspect_number' FOR UPDATE`,
-        [j.carrierId, j.suspect],
-      );
-      if (!existing.rows[0]) {
-        const { rows } = await c.query<{ id: string }>(
-          `INSERT INTO alerts (kind, carrier_id, suspect, region, severity, score, reasons, event_time, raised_at,
-              police, police_reason, created_seq, seq, trace_id)
-           VALUES ('suspect_number', $1, $2, $3, $4, $5, $6, to_timestamp($7 / 1000.0), to_timestamp($8 / 1000.0),
-              true, 'suspect_number', $9, $9, $10)
-           RETURNING id`,
-          [
-            j.carrierId,
-            j.suspect,
-            j.region ?? null,
-            j.severity,
-            j.score,
-            JSON.stringify(j.reasons),
-            j.eventTimeMs,
-            j.raisedAt,
-            seq,
-            traceIdOf(j.traceparent) ?? null,
-          ],
-        );
-        await this.history(c, seq, rows[0].id, 'created', {
-          severity: j.severity,
-          score: j.score,
-          ...traced(j),
-        });
-        await this.evidence(c, seq, rows[0].id, 'created', j);
-        return [{ alertId: rows[0].id, created: true }];
-      }
-      const r = existing.rows[0];
-      const next = mergeFacts(r, { ...j, stepS: r.step_s });
-      if (!next) return [];
-      await c.query(
-        `UPDATE alerts SET severity = $2, score = $3, reasons = $4, region = COALESCE(region, $5),
-                updated_at = now(), seq = $6, trace_id = COALESCE($7, trace_id) WHERE id = $1`,
-        [
-          r.id,
-          next.severity,
-          next.score,
-          JSON.stringify(next.reasons),
-          j.region ?? null,
-          seq,
-          traceIdOf(j.traceparent) ?? null,
-        ],
-      );
-      const action = next.severity !== r.severity ? 'upgraded' : 'updated';
-      await this.history(c, seq, r.id, action, {
-        severity: next.severity,
-        score: next.score,
-        ...traced(j),
-      });
-      await this.evidence(c, seq, r.id, action, j);
-      return [{ alertId: r.id, created: false }];
-    });
+    return this.write('suspect', [
+      j.carrierId,
+      j.suspect,
+      j.region ?? null,
+      j.severity,
+      j.score,
+      JSON.stringify(j.reasons),
+      j.eventTimeMs,
+      j.raisedAt,
+      traceIdOf(j.traceparent) ?? null,
+      featureSnapshot(j.callerFeatures),
+    ]);
   }
 
   /** Records the end (kept for an alert still to come) and stamps every open-call alert of the call. */
   async recordCallEnded(j: CallEndedJob): Promise<AlertChange[]> {
-    return this.tx(async (c, firstSeq) => {
-      await c.query(
-        `INSERT INTO alert_call_ends (carrier_id, call_id, call_ended_at, talk_time_s)
-         VALUES ($1, $2, to_timestamp($3 / 1000.0), $4) ON CONFLICT DO NOTHING`,
-        [j.carrierId, j.callId, j.callEndedAt, j.talkTimeS],
-      );
-      const { rows } = await c.query<{ id: string }>(
-        `SELECT id FROM alerts WHERE carrier_id = $1 AND call_id = $2 AND kind <> 'suspect_number'
-            AND call_ended_at IS NULL ORDER BY id FOR UPDATE`,
-        [j.carrierId, j.callId],
-      );
-      const changes: AlertChange[] = [];
-      for (const [i, row] of rows.entries()) {
-        const seq = i === 0 ? firstSeq : await nextSeq(c);
-        await c.query(
-          `UPDATE alerts SET call_ended_at = to_timestamp($2 / 1000.0), talk_time_s = $3, updated_at = now(), seq = $4,
-                  trace_id = COALESCE($5, trace_id)
-            WHERE id = $1`,
-          [row.id, j.callEndedAt, j.talkTimeS, seq, traceIdOf(j.traceparent) ?? null],
-        );
-        await this.history(c, seq, row.id, 'call_ended', { talkTimeS: j.talkTimeS, ...traced(j) });
-        changes.push({ alertId: row.id, created: false });
-      }
-      return changes;
-    }, true);
+    return this.write('call_end', [
+      j.carrierId,
+      j.callId,
+      j.callEndedAt,
+      j.talkTimeS,
+      traceIdOf(j.traceparent) ?? null,
+    ]);
   }
 
   /** Routes an alert nobody claimed to police; a no-op once it was claimed, escalated or closed. */
   async escalateUnclaimed(alertId: string): Promise<AlertChange[]> {
-    return this.tx(async (c, seq) => {
-      const { rowCount } = await c.query(
-        `UPDATE alerts SET state = 'escalated', police = true, police_reason = COALESCE(police_reason, 'unclaimed'),
-                escalated_at = now(), updated_at = now(), seq = $2
-          WHERE id = $1 AND state = 'open'`,
-        [alertId, seq],
-      );
-      if (!rowCount) return [];
-      await this.history(c, seq, alertId, 'escalated', { reason: 'unclaimed' }, 'system');
-      return [{ alertId, created: false }];
-    });
+    return this.write('escalation', [alertId]);
   }
 
   async findCallAlerts(carrierId: string, callId: string, kind?: string): Promise<AlertChange[]> {
@@ -274,72 +119,21 @@ export class AlertRepository {
     return rows;
   }
 
-  private async history(
-    c: PoolClient,
-    seq: number,
-    alertId: string,
-    action: string,
-    detail: Record<string, unknown>,
-    actor = 'detector',
-  ): Promise<void> {
-    await c.query(
-      `INSERT INTO alert_history (seq, alert_id, actor, action, detail) VALUES ($1, $2, $3, $4, $5)`,
-      [seq, alertId, actor, action, JSON.stringify(detail)],
-    );
-  }
-
   /**
-   * The detection step as the detector sent it (migration 090): the case timeline reads it after
-   * the Redis windows behind its reasons have expired. Only what the job says, as it said it.
-   */
-  private async evidence(
-    c: PoolClient,
-    seq: number,
-    alertId: string,
-    action: 'created' | 'upgraded' | 'updated',
-    j: VictimOnCallJob | SuspectNumberJob,
-  ): Promise<void> {
-    const call = j.kind === 'suspect_number' ? null : j;
-    await c.query(
-      `INSERT INTO alert_evidence (alert_id, seq, action, event_time, raised_at, step_s, severity, score, reasons,
-          call_answered_at, call_ended_at, talk_time_s, caller_features)
-       VALUES ($1, $2, $3, to_timestamp($4 / 1000.0), to_timestamp($5 / 1000.0), $6, $7, $8, $9,
-          to_timestamp($10 / 1000.0), to_timestamp($11 / 1000.0), $12, $13)`,
-      [
-        alertId,
-        seq,
-        action,
-        j.eventTimeMs,
-        j.raisedAt,
-        call?.stepS ?? 0,
-        j.severity,
-        j.score,
-        JSON.stringify(j.reasons),
-        call?.callAnsweredAt ?? null,
-        call?.callEndedAt ?? null,
-        call?.talkTimeS ?? null,
-        featureSnapshot(j.callerFeatures),
-      ],
-    );
-  }
-
-  /**
-   * Runs fn in a transaction holding the change-sequence lock. Nothing changed: rolled back (the
-   * sequence number is skipped; gaps are harmless, clients resume with `>`).
+   * Queues one write for the next statement (group commit). Each write is one call of its job
+   * kind's function (migration 098), which takes the change seq, writes the alert, its history entry
+   * and its evidence inside PostgreSQL: one round trip, where the statements one by one were about
+   * six, each made while holding the change-sequence lock.
    *
-   * Group commit: the lock is held until COMMIT, including its WAL flush, so one transaction per
-   * job would cap a worker at one flush per job (about 80 jobs/s on the development machine). Writes
-   * that arrive while a transaction is running wait, then share the next one: each in a savepoint
-   * of its own (a failing or empty write is rolled back alone, the others commit), all under one
-   * lock and one flush. A write arriving when none is running starts at once, so a lone alert
-   * waits for nothing.
+   * That lock (030) is held to the commit's WAL flush, so a transaction per job would cap a worker
+   * at one flush per job. Writes that arrive while a statement is running wait, then share the next
+   * one (`alert_write_batch`, up to maxBatch): each in a block of its own (a failing write rolls back
+   * alone and its job retries, the others commit), all under one lock and one flush, the statement
+   * its own transaction. A write arriving when none is running starts at once, alone.
    */
-  private tx(
-    fn: (c: PoolClient, seq: number) => Promise<AlertChange[]>,
-    keepEmpty = false,
-  ): Promise<AlertChange[]> {
+  private write(kind: WriteKind, args: unknown[]): Promise<AlertChange[]> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ fn, keepEmpty, resolve, reject });
+      this.pending.push({ kind, args, resolve, reject });
       if (!this.committing) void this.commitPending();
     });
   }
@@ -355,120 +149,85 @@ export class AlertRepository {
 
   private async commitBatch(batch: PendingWrite[]): Promise<void> {
     alertWriteBatchSize.observe(batch.length);
-    let c: PoolClient;
-    try {
-      c = await this.pool.connect();
-    } catch (e) {
-      for (const w of batch) w.reject(e);
-      return;
-    }
-    // each write's outcome: its changes (kept), or its error (rolled back to its savepoint)
-    const done: ({ changes: AlertChange[] } | { error: unknown })[] = [];
-    const alone = batch.length === 1;
-    let kept = 0;
-    try {
-      await c.query('BEGIN');
-      for (const w of batch) {
-        if (!alone) await c.query('SAVEPOINT write');
-        try {
-          const changes = await w.fn(c, await nextSeq(c));
-          const keep = changes.length > 0 || w.keepEmpty;
-          if (!alone) await c.query(keep ? 'RELEASE SAVEPOINT write' : 'ROLLBACK TO SAVEPOINT write');
-          if (keep) kept++;
-          done.push({ changes });
-        } catch (error) {
-          if (alone) throw error;
-          await c.query('ROLLBACK TO SAVEPOINT write');
-          done.push({ error });
-        }
+    if (batch.length === 1) {
+      // alone: the job kind's function itself, the database's error as it raised it
+      const [w] = batch;
+      try {
+        const { rows } = await this.pool.query<{ alert_id: string; created: boolean }>({
+          name: WRITE_FUNCTIONS[w.kind],
+          text: writeSql(w.kind, w.args.length),
+          values: w.args,
+        });
+        w.resolve(rows.map((r) => ({ alertId: r.alert_id, created: r.created })));
+      } catch (e) {
+        w.reject(e);
       }
-      await c.query(kept ? 'COMMIT' : 'ROLLBACK');
+      return;
+    }
+    let rows: BatchRow[];
+    try {
+      ({ rows } = await this.pool.query<BatchRow>({
+        name: 'alert_write_batch',
+        text: 'SELECT write_no, alert_id, created, error_code, error_message FROM alert_write_batch($1::jsonb)',
+        values: [JSON.stringify(batch.map((w) => ({ f: w.kind, a: w.args })))],
+      }));
     } catch (e) {
-      // the transaction failed as a whole (BEGIN, a savepoint, the connection, COMMIT): nothing of
-      // it was written, and every job retries
-      await c.query('ROLLBACK').catch(() => undefined);
-      c.release();
+      // the statement failed as a whole (the connection, the commit): nothing of it was written,
+      // and every job retries
       for (const w of batch) w.reject(e);
       return;
     }
-    c.release();
+    const changes = batch.map((): AlertChange[] => []);
+    const errors = new Map<number, Error>();
+    for (const r of rows) {
+      const i = r.write_no - 1;
+      if (r.error_code !== null) errors.set(i, writeError(r.error_code, r.error_message ?? ''));
+      else changes[i].push({ alertId: r.alert_id!, created: r.created! });
+    }
     batch.forEach((w, i) => {
-      const d = done[i];
-      if ('error' in d) w.reject(d.error);
-      else w.resolve(d.changes);
+      const error = errors.get(i);
+      if (error) w.reject(error);
+      else w.resolve(changes[i]);
     });
   }
 }
 
-interface PendingWrite {
-  fn: (c: PoolClient, seq: number) => Promise<AlertChange[]>;
-  keepEmpty: boolean;
-  resolve: (changes: AlertChange[]) => void;
-  reject: (e: unknown) => void;
+/** The write function of each job kind (migration 098). */
+const WRITE_FUNCTIONS = {
+  call: 'alert_write_call',
+  suspect: 'alert_write_suspect',
+  call_end: 'alert_write_call_end',
+  escalation: 'alert_write_escalation',
+} as const;
+type WriteKind = keyof typeof WRITE_FUNCTIONS;
+
+function writeSql(kind: WriteKind, arity: number): string {
+  const params = Array.from({ length: arity }, (_, i) => `$${i + 1}`).join(', ');
+  return `SELECT alert_id, created FROM ${WRITE_FUNCTIONS[kind]}(${params})`;
 }
 
-/**
- * The change's trace id for its history entry (`detail.traceId`): from the history of an alert an
- * SRE finds the carrier batch's trace, and with it the logs of ingest, detector and worker.
- */
-function traced(j: { traceparent?: string }): { traceId?: string } {
-  const traceId = traceIdOf(j.traceparent);
-  return traceId ? { traceId } : {};
+/** A write's failure inside a shared statement, with its SQLSTATE as `code` (as pg's errors carry it). */
+function writeError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+interface BatchRow {
+  write_no: number;
+  alert_id: string | null;
+  created: boolean | null;
+  error_code: string | null;
+  error_message: string | null;
+}
+
+interface PendingWrite {
+  kind: WriteKind;
+  args: unknown[];
+  resolve: (changes: AlertChange[]) => void;
+  reject: (e: unknown) => void;
 }
 
 /** The features as stored (migration 095): name -> value, so a reader never depends on their order. */
 function featureSnapshot(x: number[] | undefined): string | null {
   if (!x || x.length !== FEATURE_COUNT) return null;
   return JSON.stringify(Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, x[i]])));
-}
-
-async function nextSeq(c: PoolClient): Promise<number> {
-  const { rows } = await c.query<{ seq: string }>('SELECT alert_next_seq() AS seq');
-  return Number(rows[0].seq);
-}
-
-const RANK: Record<Severity, number> = { warning: 1, critical: 2 };
-
-/**
- * An alert never loses severity or score: a later job for the same call upgrades it (and takes its
- * reasons when it scores at least as high), a stale or repeated one changes nothing (null).
- */
-export function mergeFacts(
-  r: Pick<
-    AlertFacts,
-    'severity' | 'score' | 'reasons' | 'step_s' | 'call_ended_at' | 'police' | 'police_reason'
-  >,
-  j: { severity: Severity; score: number; reasons: AlertReason[]; stepS: number; callEndedAt?: number },
-): {
-  severity: Severity;
-  score: number;
-  reasons: AlertReason[];
-  stepS: number;
-  police: boolean;
-  policeReason: string | null;
-} | null {
-  const severity = RANK[j.severity] > RANK[r.severity] ? j.severity : r.severity;
-  const score = Math.max(r.score, j.score);
-  const reasons = j.score >= r.score ? j.reasons : r.reasons;
-  const stepS = Math.max(r.step_s, j.stepS);
-  const police = r.police || severity === 'critical';
-  const policeReason = r.police_reason ?? (police ? 'critical' : null);
-  const endedNow = r.call_ended_at === null && j.callEndedAt !== undefined;
-  const same =
-    severity === r.severity &&
-    score === r.score &&
-    canonical(reasons) === canonical(r.reasons) &&
-    stepS === r.step_s &&
-    police === r.police &&
-    !endedNow;
-  return same ? null : { severity, score, reasons, stepS, police, policeReason };
-}
-
-/** JSON with sorted keys: jsonb does not keep key order, so compare canonical forms. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x)
-      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
-      : x,
-  );
 }
