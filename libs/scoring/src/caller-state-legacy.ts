@@ -98,10 +98,6 @@ function intFrom(s: Name, from: number): number {
   return neg ? -v : v;
 }
 
-function digits(k: number): number {
-  return String(k).length;
-}
-
 /**
  * The received-call sums of the windows hash read at `at` (event time, ms), as caller-batch-1.lua
  * sums `J` `K` (2-hour buckets k, floor(at / 2 h) - 12 to floor(at / 2 h)) and `I` `R` (days,
@@ -112,35 +108,101 @@ function digits(k: number): number {
  * until 2243). A value that is not an integer counts nothing (the script's tonumber would fail).
  */
 export function receivedWindows(fields: WindowsHash, at: number): ReceivedWindows {
-  const dhi = Math.floor(at / D);
-  const dlo = dhi - 12;
-  const yhi = Math.floor(at / DAY);
-  const ylo = yhi - (WINDOW.days7 - 1);
-  // name length of a field inside the window: the letter and the lower bound's digits
-  const dLen = 1 + digits(dlo);
-  const yLen = 1 + digits(ylo);
-  const out: ReceivedWindows = { in1440: 0, back1440: 0, in7d: 0, back7d: 0 };
-  eachField(fields, (name, value) => {
-    const c = byteAt(name, 0);
-    if (c === C_J || c === C_K) {
-      if (name.length !== dLen) return;
-      const k = intFrom(name, 1);
-      if (!(k >= dlo && k <= dhi)) return;
-      const v = intFrom(value, 0);
-      if (Number.isNaN(v)) return;
-      if (c === C_J) out.in1440 += v;
-      else out.back1440 += v;
-    } else if (c === C_I || c === C_R) {
-      if (name.length !== yLen) return;
-      const k = intFrom(name, 1);
-      if (!(k >= ylo && k <= yhi)) return;
-      const v = intFrom(value, 0);
-      if (Number.isNaN(v)) return;
-      if (c === C_I) out.in7d += v;
-      else out.back7d += v;
+  const b = new ReceivedSums(at);
+  if (Array.isArray(fields)) {
+    const flat = fields as ReadonlyArray<Buffer | string>;
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const name = flat[i];
+      if (typeof name === 'string') b.add(name, flat[i + 1]);
+      else b.addBuffer(name, flat[i + 1]);
     }
-  });
-  return out;
+  } else eachField(fields, (name, value) => b.add(name, value));
+  return { in1440: b.in1440, back1440: b.back1440, in7d: b.in7d, back7d: b.back7d };
+}
+
+/** The window bounds of receivedWindows and its sums, one field after another. */
+class ReceivedSums {
+  in1440 = 0;
+  back1440 = 0;
+  in7d = 0;
+  back7d = 0;
+  private readonly dhi: number;
+  private readonly dlo: number;
+  private readonly yhi: number;
+  private readonly ylo: number;
+  /** name length of a field inside a window: the letter and the lower bound's digits */
+  private readonly dLen: number;
+  private readonly yLen: number;
+
+  constructor(at: number) {
+    this.dhi = Math.floor(at / D);
+    this.dlo = this.dhi - 12;
+    this.yhi = Math.floor(at / DAY);
+    this.ylo = this.yhi - (WINDOW.days7 - 1);
+    this.dLen = 1 + String(this.dlo).length;
+    this.yLen = 1 + String(this.ylo).length;
+  }
+
+  /** A field whose name is a Buffer (HGETALL read as Buffers: the detector's case). */
+  addBuffer(name: Buffer, value: Buffer | string): void {
+    const c = name[0];
+    let lo: number, hi: number;
+    if (c === C_J || c === C_K) {
+      if (name.length !== this.dLen) return;
+      lo = this.dlo;
+      hi = this.dhi;
+    } else if (c === C_I || c === C_R) {
+      if (name.length !== this.yLen) return;
+      lo = this.ylo;
+      hi = this.yhi;
+    } else return;
+    let k = 0;
+    for (let i = 1; i < name.length; i++) {
+      const d = name[i] - C_0;
+      if (d < 0 || d > 9) return;
+      k = k * 10 + d;
+    }
+    if (k < lo || k > hi) return;
+    this.sum(c, typeof value === 'string' ? intFrom(value, 0) : intOf(value));
+  }
+
+  add(name: Name, value: Name): void {
+    if (typeof name !== 'string') return this.addBuffer(name, value);
+    const c = name.charCodeAt(0);
+    if (c !== C_J && c !== C_K && c !== C_I && c !== C_R) return;
+    const day = c === C_I || c === C_R;
+    if (name.length !== (day ? this.yLen : this.dLen)) return;
+    const k = intFrom(name, 1);
+    if (!(k >= (day ? this.ylo : this.dlo) && k <= (day ? this.yhi : this.dhi))) return;
+    this.sum(c, intFrom(value, 0));
+  }
+
+  private sum(c: number, v: number): void {
+    if (Number.isNaN(v)) return;
+    if (c === C_J) this.in1440 += v;
+    else if (c === C_K) this.back1440 += v;
+    else if (c === C_I) this.in7d += v;
+    else this.back7d += v;
+  }
+}
+
+/** intFrom(b, 0) for a Buffer: a HINCRBY value. */
+function intOf(b: Buffer): number {
+  const n = b.length;
+  let i = 0;
+  let neg = false;
+  if (n > 0 && b[0] === C_MINUS) {
+    neg = true;
+    i = 1;
+  }
+  if (i >= n) return NaN;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = b[i] - C_0;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return neg ? -v : v;
 }
 
 function bytes(v: Name): Buffer {
@@ -305,7 +367,7 @@ export function callerStateFromHash(
     }
     const v = counters(p.ring, p.value);
     if (!v) {
-      notes.unmapped.push(`${p.name}: ${p.value.length} bytes, not a ${p.ring} bucket`);
+      notes.unmapped.push(`${p.name}: ${p.value.length} bytes, no ${p.ring} bucket has that length`);
       continue;
     }
     s.setBucket(p.ring, p.k, v);

@@ -597,4 +597,57 @@ describe('legacy windows hash -> CallerState (design B switch)', () => {
     expect(s.empty).toBe(false);
     expect(s.read(t1)).toEqual(emptyWindows(t1));
   });
+  it('names the fields the script could not read and leaves them out', async () => {
+    const num = 'odd-fields';
+    const kw = keys.numWindows(num);
+    const wm = T0 + 9 * DAY;
+    const m = Math.floor(wm / 120_000);
+    const good = Buffer.alloc(14);
+    good.writeUInt16LE(4, 0);
+    good.writeUInt32LE(70_000, 8);
+    await redis.hset(
+      kw,
+      'wm',
+      String(wm),
+      'fs',
+      String(wm - 3 * DAY),
+      `M${m}`,
+      Buffer.from([5, 0]),
+      `H${Math.floor(wm / 600_000)}`,
+      good,
+      // a day bucket in the earlier 6-byte layout: the script's read would fail on it
+      `Y${Math.floor(wm / DAY)}`,
+      Buffer.alloc(6, 1),
+      // a 2-minute bucket of another length, a guard that is not mask:tLast, a name nobody writes
+      `M${m - 1}`,
+      Buffer.alloc(3, 1),
+      'ckx',
+      'open',
+      'zz',
+      '1',
+      'cgood',
+      `3:${wm - 1000}`,
+      `m${m}`,
+      '9',
+    );
+    const notes: LegacyConversionNotes = { dropped: 0, unmapped: [] };
+    const s = callerStateFromHash(await hash(num), STATE_OPTS, notes);
+    expect(notes.unmapped.sort()).toEqual(
+      [
+        `Y${Math.floor(wm / DAY)}: 6 bytes, no Y bucket has that length`,
+        `M${m - 1}: 3 bytes, no M bucket has that length`,
+        'ckx: replay guard "open" is not mask:tLast',
+        'zz: unknown field',
+      ].sort(),
+    );
+    expect(notes.dropped).toBe(1);
+    expect([...s.guards]).toEqual([['good', { mask: 3, last: wm - 1000 }]]);
+    expect(s.read(wm)).toMatchObject({
+      attempts10m: 5,
+      attempts1h: 4,
+      talk1h: 70_000,
+      attempts7d: 0,
+      firstSeen: wm - 3 * DAY,
+    });
+  });
 });
