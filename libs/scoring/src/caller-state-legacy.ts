@@ -11,13 +11,15 @@ import { WINDOW } from './windows';
  * `K<k>` `I<day>` `R<day>` there and the detector reads them each round with `receivedWindows`;
  * the state's own received rings stay empty.
  *
- * The hash is what HGETALL returns: an object or the flat name/value array, names and values as
- * Buffers (hgetallBuffer, callBuffer('HGETALL', ...)) or strings. The bucket counters are binary:
+ * The hash is what HGETALL returns: an object or the flat name/value array (or [name, value]
+ * pairs, or a Map), names and values as Buffers (hgetallBuffer, callBuffer('HGETALL', ...)) or
+ * strings. The bucket counters are binary:
  * a string value is taken byte for byte (latin1), so a hash read as UTF-8 text is NOT readable.
  */
 export type WindowsHash =
   | Readonly<Record<string, Buffer | string>>
   | ReadonlyArray<Buffer | string>
+  | ReadonlyArray<readonly [string | Buffer, Buffer | string]>
   | ReadonlyMap<string | Buffer, Buffer | string>;
 
 /** Received answered calls of a number read at one time, named as in caller-batch-1.lua's reply. */
@@ -58,9 +60,16 @@ const C_M = 77,
 
 type Name = Buffer | string;
 
+/** Whether the hash is given as [name, value] pairs (Object.entries, a reader's own parse). */
+function isPairs(fields: WindowsHash): fields is ReadonlyArray<readonly [Name, Name]> {
+  return Array.isArray(fields) && fields.length > 0 && Array.isArray(fields[0]);
+}
+
 /** Calls `fn` with each field of the hash (one pass; no copy of the names). */
 function eachField(fields: WindowsHash, fn: (name: Name, value: Name) => void): void {
-  if (Array.isArray(fields)) {
+  if (isPairs(fields)) {
+    for (const [k, v] of fields) fn(k, v);
+  } else if (Array.isArray(fields)) {
     const flat = fields as ReadonlyArray<Buffer | string>;
     for (let i = 0; i + 1 < flat.length; i += 2) fn(flat[i], flat[i + 1]);
   } else if (fields instanceof Map) {
@@ -109,7 +118,7 @@ function intFrom(s: Name, from: number): number {
  */
 export function receivedWindows(fields: WindowsHash, at: number): ReceivedWindows {
   const b = new ReceivedSums(at);
-  if (Array.isArray(fields)) {
+  if (Array.isArray(fields) && !isPairs(fields)) {
     const flat = fields as ReadonlyArray<Buffer | string>;
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const name = flat[i];

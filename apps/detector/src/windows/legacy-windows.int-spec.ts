@@ -407,6 +407,12 @@ describe('legacy windows hash -> CallerState (design B switch)', () => {
     // the object form (hgetallBuffer) converts the same
     const rec = callerStateFromHash(await redis.hgetallBuffer(keys.numWindows(num)), STATE_OPTS);
     expect(rec.encode().equals(full.encode())).toBe(true);
+    // and so do [name, value] pairs with latin1 names (the detector's own read of the hash)
+    const pairs: [string, Buffer][] = [];
+    for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i].toString('latin1'), flat[i + 1]]);
+    expect(callerStateFromHash(pairs, STATE_OPTS).encode().equals(full.encode())).toBe(true);
+    const wm = full.wm;
+    for (const t of [wm, wm + DAY]) expect(receivedWindows(pairs, t)).toEqual(receivedWindows(flat, t));
     const guards = flat.filter((f, i) => i % 2 === 0 && f[0] === 99).length;
     expect(full.guards.size).toBe(guards);
     const out: Variant[] = [
