@@ -13,8 +13,8 @@ import { WINDOW } from './windows';
  *
  * The hash is what HGETALL returns: an object or the flat name/value array (or [name, value]
  * pairs, or a Map), names and values as Buffers (hgetallBuffer, callBuffer('HGETALL', ...)) or
- * strings. The bucket counters are binary:
- * a string value is taken byte for byte (latin1), so a hash read as UTF-8 text is NOT readable.
+ * strings. The bucket counters are binary: a string value is taken byte for byte (latin1), so a
+ * hash read as UTF-8 text (plain hgetall) does not convert; the received-call integers do.
  */
 export type WindowsHash =
   | Readonly<Record<string, Buffer | string>>
