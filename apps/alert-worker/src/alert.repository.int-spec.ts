@@ -46,9 +46,13 @@ describe('AlertRepository on real PostgreSQL', () => {
     expect(await repo.upsertCallAlert(j)).toEqual([]); // the same fact again
     expect(await repo.upsertCallAlert({ ...j, severity: 'warning', score: 50, stepS: 30 })).toEqual([]); // stale
     const [up] = await repo.upsertCallAlert({ ...j, severity: 'critical', score: 120, stepS: 600 });
-    expect(up).toEqual({ alertId: first.alertId, created: false });
+    expect(up).toMatchObject({ alertId: first.alertId, created: false });
     const [pub] = await repo.loadForPublish([first.alertId]);
     expect(pub.created).toBe(false);
+    // the write returns the alert as consoles receive it, read in its own statement (migration 099)
+    expect(up.view).toEqual(pub.view);
+    expect(first.view).toMatchObject({ id: first.alertId, severity: 'warning', score: 70, state: 'open' });
+    expect(first.view.seq).toBeLessThan(pub.view.seq);
     expect(pub.view).toMatchObject({
       severity: 'critical',
       score: 120,
@@ -219,6 +223,14 @@ describe('AlertRepository group commit on real PostgreSQL', () => {
       [jobs.map((j) => j.callId)],
     );
     expect(rows).toHaveLength(40);
+    // each write's view, read in the shared statement, is its own alert as committed
+    expect(changes.map(([c]) => [c.view.id, c.view.callId, String(c.view.seq)])).toEqual(
+      changes.map(([c], i) => [
+        c.alertId,
+        jobs[i].callId,
+        rows.find((r) => r.call_id === jobs[i].callId)?.seq,
+      ]),
+    );
     expect(new Set(rows.map((r) => r.seq)).size).toBe(40);
     // one write started alone, the other 39 waited and shared statements (transactions) of at most 8,
     // in the order they arrived
@@ -268,9 +280,9 @@ describe('merging a later step into an alert, in PostgreSQL (migration 098)', ()
       await repo.upsertCallAlert({ ...j, severity: 'warning', score: 60, stepS: 60, reasons: [] }),
     ).toEqual([]);
     const later = [{ rule: 'long_call', points: 50, text: 'over 10 min', reportOnly: false }];
-    expect(await repo.upsertCallAlert({ ...j, severity: 'warning', score: 120, reasons: later })).toEqual([
-      { alertId: a.alertId, created: false },
-    ]);
+    expect(
+      await repo.upsertCallAlert({ ...j, severity: 'warning', score: 120, reasons: later }),
+    ).toMatchObject([{ alertId: a.alertId, created: false }]);
     const [pub] = await repo.loadForPublish([a.alertId]);
     expect(pub.view).toMatchObject({
       severity: 'critical',

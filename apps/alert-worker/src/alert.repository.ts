@@ -16,6 +16,11 @@ export interface AlertChange {
   created: boolean;
 }
 
+/** A change as the write made it: with the alert as consoles receive it, read in the same statement. */
+export interface AlertWrite extends AlertChange {
+  view: AlertView;
+}
+
 export interface PublishableAlert {
   view: AlertView;
   created: boolean;
@@ -40,7 +45,7 @@ export class AlertRepository {
     @Optional() @Inject(ALERT_WRITE_BATCH) private readonly maxBatch: number = DEFAULT_WRITE_BATCH,
   ) {}
 
-  async upsertCallAlert(j: VictimOnCallJob): Promise<AlertChange[]> {
+  async upsertCallAlert(j: VictimOnCallJob): Promise<AlertWrite[]> {
     return this.write('call', [
       j.kind,
       j.carrierId,
@@ -62,7 +67,7 @@ export class AlertRepository {
     ]);
   }
 
-  async upsertSuspectAlert(j: SuspectNumberJob): Promise<AlertChange[]> {
+  async upsertSuspectAlert(j: SuspectNumberJob): Promise<AlertWrite[]> {
     return this.write('suspect', [
       j.carrierId,
       j.suspect,
@@ -78,7 +83,7 @@ export class AlertRepository {
   }
 
   /** Records the end (kept for an alert still to come) and stamps every open-call alert of the call. */
-  async recordCallEnded(j: CallEndedJob): Promise<AlertChange[]> {
+  async recordCallEnded(j: CallEndedJob): Promise<AlertWrite[]> {
     return this.write('call_end', [
       j.carrierId,
       j.callId,
@@ -89,7 +94,7 @@ export class AlertRepository {
   }
 
   /** Routes an alert nobody claimed to police; a no-op once it was claimed, escalated or closed. */
-  async escalateUnclaimed(alertId: string): Promise<AlertChange[]> {
+  async escalateUnclaimed(alertId: string): Promise<AlertWrite[]> {
     return this.write('escalation', [alertId]);
   }
 
@@ -131,7 +136,7 @@ export class AlertRepository {
    * alone and its job retries, the others commit), all under one lock and one flush, the statement
    * its own transaction. A write arriving when none is running starts at once, alone.
    */
-  private write(kind: WriteKind, args: unknown[]): Promise<AlertChange[]> {
+  private write(kind: WriteKind, args: unknown[]): Promise<AlertWrite[]> {
     return new Promise((resolve, reject) => {
       this.pending.push({ kind, args, resolve, reject });
       if (!this.committing) void this.commitPending();
@@ -153,12 +158,12 @@ export class AlertRepository {
       // alone: the job kind's function itself, the database's error as it raised it
       const [w] = batch;
       try {
-        const { rows } = await this.pool.query<{ alert_id: string; created: boolean }>({
+        const { rows } = await this.pool.query<{ alert_id: string; created: boolean; view: AlertView }>({
           name: WRITE_FUNCTIONS[w.kind],
           text: writeSql(w.kind, w.args.length),
           values: w.args,
         });
-        w.resolve(rows.map((r) => ({ alertId: r.alert_id, created: r.created })));
+        w.resolve(rows.map((r) => ({ alertId: r.alert_id, created: r.created, view: r.view })));
       } catch (e) {
         w.reject(e);
       }
@@ -168,7 +173,9 @@ export class AlertRepository {
     try {
       ({ rows } = await this.pool.query<BatchRow>({
         name: 'alert_write_batch',
-        text: 'SELECT write_no, alert_id, created, error_code, error_message FROM alert_write_batch($1::jsonb)',
+        text: `SELECT write_no, alert_id, created, error_code, error_message,
+                      CASE WHEN alert_id IS NOT NULL THEN alert_view_of(alert_id) END AS view
+                 FROM alert_write_batch($1::jsonb)`,
         values: [JSON.stringify(batch.map((w) => ({ f: w.kind, a: w.args })))],
       }));
     } catch (e) {
@@ -177,12 +184,12 @@ export class AlertRepository {
       for (const w of batch) w.reject(e);
       return;
     }
-    const changes = batch.map((): AlertChange[] => []);
+    const changes = batch.map((): AlertWrite[] => []);
     const errors = new Map<number, Error>();
     for (const r of rows) {
       const i = r.write_no - 1;
       if (r.error_code !== null) errors.set(i, writeError(r.error_code, r.error_message ?? ''));
-      else changes[i].push({ alertId: r.alert_id!, created: r.created! });
+      else changes[i].push({ alertId: r.alert_id!, created: r.created!, view: r.view! });
     }
     batch.forEach((w, i) => {
       const error = errors.get(i);
@@ -203,7 +210,8 @@ type WriteKind = keyof typeof WRITE_FUNCTIONS;
 
 function writeSql(kind: WriteKind, arity: number): string {
   const params = Array.from({ length: arity }, (_, i) => `$${i + 1}`).join(', ');
-  return `SELECT alert_id, created FROM ${WRITE_FUNCTIONS[kind]}(${params})`;
+  // the view read after the write, in the same statement (migration 099)
+  return `SELECT alert_id, created, alert_view_of(alert_id) AS view FROM ${WRITE_FUNCTIONS[kind]}(${params})`;
 }
 
 /** A write's failure inside a shared statement, with its SQLSTATE as `code` (as pg's errors carry it). */
@@ -217,12 +225,13 @@ interface BatchRow {
   created: boolean | null;
   error_code: string | null;
   error_message: string | null;
+  view: AlertView | null;
 }
 
 interface PendingWrite {
   kind: WriteKind;
   args: unknown[];
-  resolve: (changes: AlertChange[]) => void;
+  resolve: (changes: AlertWrite[]) => void;
   reject: (e: unknown) => void;
 }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { CallEndedJob, EscalateUnclaimedJob, SuspectNumberJob, VictimOnCallJob } from '@eagle-eye/contracts';
-import { AlertChange, AlertRepository } from './alert.repository';
+import { AlertChange, AlertRepository, AlertWrite, PublishableAlert } from './alert.repository';
 import { AlertPublisher } from './alert.publisher';
 import { ALERT_WORKER_CONFIG, AlertWorkerConfig } from './config';
 import { EscalationScheduler } from './escalation.scheduler';
@@ -78,7 +78,7 @@ export class AlertService {
 
   private async afterCommit(
     touched: AlertChange[],
-    changes: AlertChange[],
+    changes: AlertWrite[],
     times: { eventTimeMs?: number; ingestedAtMs?: number },
     run: JobRun,
   ): Promise<number> {
@@ -87,7 +87,12 @@ export class AlertService {
     if (this.config.NODE_ENV === 'test' && this.config.ALERT_WORKER_TEST_PAUSE_AFTER_COMMIT_MS > 0) {
       await new Promise((r) => setTimeout(r, this.config.ALERT_WORKER_TEST_PAUSE_AFTER_COMMIT_MS));
     }
-    const alerts = await this.repo.loadForPublish(touched.map((c) => c.alertId));
+    // what this run wrote is published as the write read it back in its own statement; a retry
+    // that found its change already made publishes what the database holds now
+    const alerts: PublishableAlert[] =
+      touched === changes
+        ? changes.map((c) => ({ view: c.view, created: c.created }))
+        : await this.repo.loadForPublish(touched.map((c) => c.alertId));
     for (const a of alerts) {
       // published first: the escalation timer is not on the way to the console. A crash between the
       // two leaves the job unfinished, and its retry schedules (a deterministic job id) and publishes again

@@ -122,7 +122,7 @@ async function main(): Promise<void> {
         if (!Number.isFinite(b.le)) return `> ${buckets[i - 1]?.le ?? 0}`;
         const lo = i ? buckets[i - 1] : { le: 0, n: 0 };
         const x = lo.le + ((b.le - lo.le) * (p * total - lo.n)) / Math.max(1, b.n - lo.n);
-        if (!seconds) return x.toFixed(1);
+        if (!seconds) return `<= ${b.le}`; // a count: the bucket's bound
         return x < 0.1 ? `${(x * 1000).toFixed(1)} ms` : `${x.toFixed(3)} s`;
       };
       return `p50 ${q(0.5)}, p99 ${q(0.99)} (${total} samples)`;
@@ -150,7 +150,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e: Error) => {
-  console.error(`bench: ${e.message}`);
-  process.exit(1);
-});
+// exits when done: a connection the app's shutdown leaves open would keep the process alive
+main().then(
+  () => process.exit(0),
+  (e: Error) => {
+    console.error(`bench: ${e.message}`);
+    process.exit(1);
+  },
+);
