@@ -39,7 +39,11 @@ async function main(): Promise<void> {
         }
       },
     },
-    options: BENCH_DETECTION_OPTIONS,
+    // DETECTOR_CALLER_WINDOWS=node: the caller windows applied in the detector (one caller stage at a time)
+    options: {
+      ...BENCH_DETECTION_OPTIONS,
+      callerWindows: process.env.DETECTOR_CALLER_WINDOWS === 'node' ? 'node' : 'script',
+    },
   });
   // about 2.6 events per call; 3 calls per subscriber
   const subscribers = Math.max(1000, Math.floor(target / 8));
@@ -102,7 +106,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `events: ${events.length} in ${secs.toFixed(2)} s = ${Math.round(events.length / secs)} events/s ` +
-        `(packed entries of ${batch}, ${concurrency} partitions in flight, one Node process, alerts counted: ${alerts}: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')})`,
+        `(packed entries of ${batch}, ${concurrency} partitions in flight, one Node process, caller windows: ${process.env.DETECTOR_CALLER_WINDOWS === 'node' ? 'node' : 'script'}, alerts counted: ${alerts}: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')})`,
       `CPU: detector (Node) ${nodeCpuS.toFixed(2)} s = ${((nodeCpuS / events.length) * 1e6).toFixed(1)} µs per event, ` +
         `Redis ${redisCpuS.toFixed(2)} s = ${((redisCpuS / events.length) * 1e6).toFixed(1)} µs per event`,
       `active numbers: ${numbers}, keys: ${nkeys}, MEMORY USAGE sum: ${bytes} B = ${Math.round(bytes / numbers)} B per active number`,

@@ -130,7 +130,22 @@ local function event(o)
   if op == 'a' and typ == 'E' and ARGV[o + 12] == '1' and tonumber(ARGV[o + 7]) > 0 then
     local B = buckets(t)
     local jf = 'J' .. B[1]
-    if redis.call('HINCRBY', kw, jf, 1) == 1 then redis.call('EXPIRE', kw, HIST_TTL) end
+    if redis.call('HINCRBY', kw, jf, 1) == 1 then
+      redis.call('EXPIRE', kw, HIST_TTL)
+      -- a new 2-hour bucket: received-call buckets no window can read any more are dropped (the
+      -- caller script's housekeeping drops them too, but only for a number that also calls, and
+      -- not at all when the detector keeps the caller windows: DETECTOR_CALLER_WINDOWS=node)
+      local jkeep, ikeep = floor((t - 86400000 - late) / 7200000), floor((t - 518400000 - late) / 86400000)
+      local drop = {}
+      for _, f in ipairs(redis.call('HKEYS', kw)) do
+        local b, d = sbyte(f), sbyte(f, 2) or 0
+        if d >= 48 and d <= 57 then
+          if (b == 74 or b == 75) and tonumber(string.sub(f, 2)) < jkeep then drop[#drop + 1] = f
+          elseif (b == 73 or b == 82) and tonumber(string.sub(f, 2)) < ikeep then drop[#drop + 1] = f end
+        end
+      end
+      if #drop > 0 then redis.call('HDEL', kw, unpack(drop)) end
+    end
     redis.call('HINCRBY', kw, 'I' .. B[2], 1)
     if bits % 2 == 1 then
       redis.call('HINCRBY', kw, 'K' .. B[1], 1)

@@ -24,7 +24,7 @@ export function keySlot(key: string): number {
 // Changing a script changes its SHA: update the pin deliberately, together with the script.
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '7494951c870ec4e5568d8f0e92b90d50dc7cf590',
-  'callee-batch-1.lua': '8cbf9ee78554e1bfa49ba7936e88774263ec1623',
+  'callee-batch-1.lua': 'c76d9efb7e537c1521a338cfb668625120b11f51',
   'caller-batch-1.lua': 'a76d35d0ca8e29b02b038fc4cc52d98c970d926e',
   'caller-notes-1.lua': 'eca9af88d6b13d1e818ff652ca310eeea0b4b0d6',
   'caller-state-read-1.lua': '3d07c1ed0c772f30e666f1bd0e6d799a1f88116e',
@@ -211,6 +211,20 @@ describe('detector Lua scripts, caller windows in the detector (DETECTOR_CALLER_
     await h.redis.expire(fKey, 1000);
     await h.detection.process([h.entry(call(caller, known, T0 + 86_400_000, 30))]);
     expect(await h.redis.ttl(fKey)).toBeGreaterThan(fam - 5);
+  });
+  it("drops a number's received-call buckets once no window can read them", async () => {
+    const victim = token();
+    const wKey = h.keys.numWindows(victim);
+    // ten days of calls received every 2 hours, each from a new number
+    for (let k = 0; k < 120; k++)
+      await h.detection.process([h.entry(call(token(), victim, T0 + k * 7_200_000, 40))]);
+    const fields = await h.redis.hkeys(wKey);
+    const count = (c: string) => fields.filter((f) => f.startsWith(c)).length;
+    // 24 hours of 2-hour buckets (+ lateness), 7 days (+ lateness)
+    expect(count('J')).toBeLessThanOrEqual(14);
+    expect(count('I')).toBeLessThanOrEqual(8);
+    expect(count('J')).toBeGreaterThanOrEqual(12);
+    expect(fields.length).toBe(count('J') + count('I'));
   });
 });
 

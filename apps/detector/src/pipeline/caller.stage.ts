@@ -103,14 +103,17 @@ export class CallerStage {
       attributes: { 'eagleeye.round.entries': entries.length, 'eagleeye.round.events': works.length },
     });
     try {
-      if (this.states) {
-        try {
-          return await this.applyNode(this.states, works, stats, span);
-        } catch (e) {
-          // what this replica holds may be ahead of Redis (applied, not written): read it all again
-          this.states.clear();
-          throw e;
-        }
+      const states = this.states;
+      if (states) {
+        return await states.exclusive(async () => {
+          try {
+            return await this.applyNode(states, works, stats, span);
+          } catch (e) {
+            // what this replica holds may be ahead of Redis (applied, not written): read it all again
+            states.clear();
+            throw e;
+          }
+        });
       }
       return await this.applyScripts(works, stats, span);
     } catch (e) {

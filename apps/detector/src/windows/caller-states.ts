@@ -171,6 +171,20 @@ export class CallerStates {
     this.stateOpts = { latenessMs: opts.latenessMs, longCallS: opts.longCallS };
   }
 
+  /** the caller stage of the round in progress: one at a time, as they share the held states */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Runs a round's caller stage after the previous one has finished: two rounds applying the same
+   * held state at once would each write what the other applied. The consumer runs one caller stage
+   * at a time anyway; backtests and benchmarks may not.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(work, work);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
   get heldCount(): number {
     return this.held.size;
   }

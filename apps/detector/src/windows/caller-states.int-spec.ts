@@ -1,0 +1,196 @@
+import { HandoffEvent } from '@eagle-eye/contracts';
+import { RedisKeys } from '@eagle-eye/redis';
+import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
+import { CallerState, LONG_CALL_S } from '@eagle-eye/scoring';
+import { connectTestRedis, dropRedisPrefix, uniqueId } from '@eagle-eye/testing';
+import Redis from 'ioredis';
+import { AlertJob } from '../detection/alert.publisher';
+import { createDetection, DetectionService } from '../detection/detection.service';
+import { BENCH_DETECTION_OPTIONS, fixedHourOfTraffic } from '../bench/synthetic-traffic';
+import { DetectorScripts } from '../lua/detector-scripts';
+import { callerStates as metrics } from '../metrics';
+import { Staged } from '../pipeline/work';
+
+/**
+ * The caller windows applied in the detector (DETECTOR_CALLER_WINDOWS=node) against
+ * caller-batch-1.lua on the same traffic: every event's status, call mask, caller score and the
+ * alerts of both stages must be the same; two replicas applying the same numbers at once must end
+ * with what one would have; a deployment switching from the script keeps each number's history.
+ */
+const START = Date.UTC(2026, 10, 24, 8);
+const ROUND = 500;
+const rules = Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
+
+/** Three hours of the benchmark's traffic (the same numbers every hour), in rounds. */
+function traffic(subscribers: number, hours: number): HandoffEvent[][] {
+  const events: HandoffEvent[] = [];
+  for (let h = 0; h < hours; h++)
+    // the generator numbers calls from 0 every hour: one call id per call
+    for (const e of fixedHourOfTraffic(subscribers, START + h * 3600_000, 'states'))
+      events.push({ ...e, call: `h${h}${e.call}`, id: `h${h}${e.id}` });
+  // an hour's calls end in the next: in event-time order, so two replicas applying halves of a
+  // round are never a lateness apart (which order they apply in would decide what is late)
+  events.sort((a, b) => a.t - b.t);
+  const rounds: HandoffEvent[][] = [];
+  for (let i = 0; i < events.length; i += ROUND) rounds.push(events.slice(i, i + ROUND));
+  return rounds;
+}
+
+interface Outcome {
+  /** per event: status, mask, caller score total (NaN when not scored) */
+  events: string[];
+  jobs: string[];
+}
+
+describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => {
+  let redis: Redis;
+  let scripts: DetectorScripts;
+  const prefixes: string[] = [];
+  const rounds = traffic(800, 3);
+
+  beforeAll(async () => {
+    redis = await connectTestRedis();
+    scripts = new DetectorScripts(redis);
+    await scripts.load();
+  });
+  afterAll(async () => {
+    for (const p of prefixes) await dropRedisPrefix(redis, p);
+    redis.disconnect();
+  });
+
+  async function detection(
+    mode: 'script' | 'node',
+    prefix = uniqueId('cs'),
+    jobs: AlertJob[] = [],
+  ): Promise<{ d: DetectionService; keys: RedisKeys; jobs: AlertJob[] }> {
+    const keys = new RedisKeys(prefix);
+    if (!prefixes.includes(prefix)) prefixes.push(prefix);
+    await redis.set(keys.detectorObservingSince(), String(START - 30 * 86400_000));
+    const d = createDetection({
+      redis,
+      keys,
+      scripts,
+      rules: { forCarrier: () => rules },
+      alerts: { publish: async (j) => void jobs.push(...j) },
+      options: { ...BENCH_DETECTION_OPTIONS, callerWindows: mode },
+      clock: () => 0,
+    });
+    return { d, keys, jobs };
+  }
+
+  function record(out: Outcome, staged: Staged): void {
+    for (const w of staged.works)
+      out.events.push(`${w.ev.call}/${w.ev.type} ${w.status} ${w.mask} ${w.caller ? w.caller.total : NaN}`);
+  }
+
+  async function run(
+    d: DetectionService,
+    jobs: AlertJob[],
+    rs: HandoffEvent[][],
+    out: Outcome,
+  ): Promise<void> {
+    for (const events of rs) {
+      const staged = await d.applyCallers([{ carrierId: 'carrier-a', events }]);
+      record(out, staged);
+      await d.finish(staged);
+    }
+    out.jobs.push(...jobs.map((j) => `${j.name} ${JSON.stringify(j.data)}`));
+    jobs.length = 0;
+  }
+
+  it('scores every event and raises every alert exactly as the caller script does', async () => {
+    const a = await detection('script');
+    const b = await detection('node');
+    const outA: Outcome = { events: [], jobs: [] };
+    const outB: Outcome = { events: [], jobs: [] };
+    await run(a.d, a.jobs, rounds, outA);
+    await run(b.d, b.jobs, rounds, outB);
+    expect(outA.events.length).toBeGreaterThan(20_000);
+    expect(outB.events).toEqual(outA.events);
+    expect(outA.jobs.length).toBeGreaterThan(0);
+    expect(outB.jobs).toEqual(outA.jobs);
+  }, 300_000);
+
+  it('keeps the history of a deployment that switches from the caller script', async () => {
+    // the script throughout (a restarted detector for the second half, as the switch is a restart)
+    const wholePrefix = uniqueId('cs');
+    const first = await detection('script', wholePrefix);
+    const half = Math.floor(rounds.length / 2);
+    await run(first.d, first.jobs, rounds.slice(0, half), { events: [], jobs: [] });
+    const whole = await detection('script', wholePrefix);
+    const outWhole: Outcome = { events: [], jobs: [] };
+    await run(whole.d, whole.jobs, rounds.slice(half), outWhole);
+    // the first half through the script, the second through the detector, on the same keys
+    const prefix = uniqueId('cs');
+    const before = await detection('script', prefix);
+    await run(before.d, before.jobs, rounds.slice(0, half), { events: [], jobs: [] });
+    const after = await detection('node', prefix);
+    const reads = await metricValue('script-hash');
+    const outSwitched: Outcome = { events: [], jobs: [] };
+    await run(after.d, after.jobs, rounds.slice(half), outSwitched);
+    expect(await metricValue('script-hash')).toBeGreaterThan(reads + 500);
+    expect(outSwitched.events).toEqual(outWhole.events);
+    expect(outSwitched.jobs).toEqual(outWhole.jobs);
+    // moved: a caller's windows hash keeps only received calls (J K I R)
+    const caller = rounds[0][0].caller;
+    const fields = await redis.hkeys(after.keys.numWindows(caller));
+    expect(fields.filter((f) => !/^[JKIR]\d/.test(f))).toEqual([]);
+    expect(await redis.exists(after.keys.numState(caller))).toBe(1);
+  }, 300_000);
+
+  it('ends with the windows one replica would have when two apply the same numbers at once', async () => {
+    // rounds of 100 events (about 40 s of traffic): two replicas can then never be a lateness apart
+    const small = rounds.flat().reduce<HandoffEvent[][]>((out, e, i) => {
+      if (i % 100 === 0) out.push([]);
+      out[out.length - 1].push(e);
+      return out;
+    }, []);
+    const single = await detection('node');
+    await run(single.d, single.jobs, small, { events: [], jobs: [] });
+    // two replicas on one prefix; each round split in two halves applied at the same time, so a
+    // number's events of one round go to both (the hand-off partitions by call, not by number)
+    const prefix = uniqueId('cs');
+    const r1 = await detection('node', prefix);
+    const r2 = await detection('node', prefix);
+    const conflicts = (await metrics.conflicts.get()).values[0]?.value ?? 0;
+    for (const events of small) {
+      const byCall = (odd: number) =>
+        events.filter((e) => (e.call.charCodeAt(e.call.length - 1) & 1) === odd);
+      await Promise.all(
+        [r1.d, r2.d].map(async (d, i) => {
+          // a replica re-applies a round that failed (here: when the other kept writing its numbers)
+          for (let tries = 0; ; tries++) {
+            try {
+              await d.process([{ carrierId: 'carrier-a', events: byCall(i) }]);
+              return;
+            } catch (e) {
+              if (tries > 20) throw e;
+            }
+          }
+        }),
+      );
+    }
+    expect((await metrics.conflicts.get()).values[0]?.value ?? 0).toBeGreaterThan(conflicts);
+    // every number's stored windows, read at the end, as the single replica's
+    const numbers = [...new Set(rounds.flat().map((e) => e.caller))];
+    const end = rounds[rounds.length - 1].at(-1)!.t;
+    const opts = { latenessMs: BENCH_DETECTION_OPTIONS.latenessMs, longCallS: LONG_CALL_S };
+    const read = async (keys: RedisKeys) =>
+      Promise.all(
+        numbers.map(async (n) => {
+          const blob = await redis.getBuffer(keys.numState(n));
+          if (!blob) return null;
+          const s = CallerState.decode(blob, opts);
+          // the last callee region depends on which replica applied last (and so does when the
+          // replay guards of ended calls are dropped: when a new 2-minute bucket opens)
+          return { ...s.read(end), region: '' };
+        }),
+      );
+    expect(await read(new RedisKeys(prefix))).toEqual(await read(single.keys));
+  }, 300_000);
+});
+
+async function metricValue(source: string): Promise<number> {
+  const m = await metrics.reads.get();
+  return m.values.find((v) => v.labels.source === source)?.value ?? 0;
+}
