@@ -32,14 +32,15 @@ async function main(): Promise<void> {
   if (args.flag('help')) {
     console.log(
       'usage: npm run bench:design-b -- [--subscribers 4000] [--repeat 2] [--json FILE]\n' +
-        "The detector's caller stage, design A (Lua per key group) against design B (windows in Node).",
+        "The detector's caller stage, design A (Lua per key group) against design B (windows in Node),\n" +
+        'and the detector with DETECTOR_CALLER_WINDOWS=node (--designs A,B cold,B owned,node).',
     );
     return;
   }
   const subscribers = args.num('subscribers', 4000, 100, 500_000);
   const repeat = args.num('repeat', 2, 1, 10);
   const jsonOut = args.str('json');
-  const only = new Set((args.str('designs') ?? 'A,B cold,B owned').split(',').map((d) => d.trim()));
+  const only = new Set((args.str('designs') ?? 'A,B cold,B owned,node').split(',').map((d) => d.trim()));
   args.assertAllUsed();
   const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
   try {
@@ -47,7 +48,8 @@ async function main(): Promise<void> {
     const start = Date.UTC(2026, 10, 24, 8);
     const warm = rounds(hourOfTraffic(subscribers, start));
     const measured = rounds(hourOfTraffic(subscribers, start + HOUR));
-    const runs: Record<string, Measured[]> = { A: [], 'B cold': [], 'B owned': [] };
+    // node: the detector's own caller stage with DETECTOR_CALLER_WINDOWS=node (what design B became)
+    const runs: Record<string, Measured[]> = { A: [], 'B cold': [], 'B owned': [], node: [] };
     // alternating, so a change in the machine's load falls on every design alike
     for (let r = 0; r < repeat; r++) {
       process.stderr.write(`[design-b] run ${r + 1}/${repeat}:`);
@@ -55,8 +57,8 @@ async function main(): Promise<void> {
         if (!only.has(d)) continue;
         process.stderr.write(` ${d} ...`);
         runs[d].push(
-          d === 'A'
-            ? await designA(redis, warm, measured, rules)
+          d === 'A' || d === 'node'
+            ? await designA(redis, warm, measured, rules, d === 'node' ? 'node' : 'script')
             : await designB(redis, warm, measured, rules, start, d === 'B owned'),
         );
       }

@@ -87,6 +87,8 @@ export async function designA(
   warm: string[],
   measured: string[],
   rules: ResolvedRules,
+  /** 'node': the same stage with the caller windows in the detector (DETECTOR_CALLER_WINDOWS=node) */
+  callerWindows: 'script' | 'node' = 'script',
 ): Promise<Measured> {
   const keys = new RedisKeys(`dba${randomBytes(3).toString('hex')}`);
   const scripts = new DetectorScripts(redis);
@@ -97,7 +99,7 @@ export async function designA(
     scripts,
     rules: { forCarrier: () => rules },
     alerts: { publish: async (_jobs: AlertJob[]) => undefined },
-    options: BENCH_DETECTION_OPTIONS,
+    options: { ...BENCH_DETECTION_OPTIONS, callerWindows },
   });
   let suspects = 0;
   let scores: number[] = [];

@@ -295,7 +295,8 @@ interface Pending {
  * plus the lateness before the watermark are dropped, as the script's housekeeping drops them (no
  * read of the script at or after watermark - lateness could count them).
  *
- * Not carried: `J` `K` `I` `R` (received calls stay in the hash: receivedWindows), `xd` and `te`
+ * Not carried: `J` `K` `I` `R` and `rv` (received calls and their revision stay in the hash:
+ * receivedWindows), `xd` and `te`
  * (which day the script last set the TTL of the day's distinct-callee HyperLogLog and of the hash
  * and familiarity keys: TTL bookkeeping of the script, nothing a window reads), `m<k>` `h<k>` `d<k>`
  * (the earlier text layout, never read, dropped by housekeeping). A field the script could not read
@@ -345,6 +346,7 @@ export function callerStateFromHash(
         return;
       case 'xd':
       case 'te':
+      case 'rv': // the received calls' revision (callee-batch-1.lua): stays in the hash with them
         return;
     }
     if ((c === 109 || c === 104 || c === 100) && (name.charCodeAt(1) || 0) <= C_9) {

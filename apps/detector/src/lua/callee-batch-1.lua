@@ -19,6 +19,8 @@
                            RECEIVED counts there once it ends with talk, in `J<k>` (2-hour bucket k)
                            and `I<day>` (UTC day); when the callee had called this caller before (a
                            call back), also in `K<k>` and `R<day>`. Plain integers (HINCRBY).
+                           `rv` counts the received calls counted (their revision: the detector,
+                           DETECTOR_CALLER_WINDOWS=node, reads the fields when it changed)
 
   ARGV[1] lateness, ms
   ARGV[2] TTL of the state key, seconds
@@ -147,6 +149,8 @@ local function event(o)
       if #drop > 0 then redis.call('HDEL', kw, unpack(drop)) end
     end
     redis.call('HINCRBY', kw, 'I' .. B[2], 1)
+    -- the received calls' revision: the detector reads the fields again only when it changed
+    redis.call('HINCRBY', kw, 'rv', 1)
     if bits % 2 == 1 then
       redis.call('HINCRBY', kw, 'K' .. B[1], 1)
       redis.call('HINCRBY', kw, 'R' .. B[2], 1)

@@ -7,7 +7,7 @@
   ARGV[1] TTL of a windows string, ms (it keeps 7 days of day buckets)
   then quadruples: number token, the revision read, the new string (its bytes 2..5 hold the revision
   read + 1), '1' when the number's windows hash still has the fields of the script windows
-  (caller-batch-1.lua), which are then deleted (its received-call fields J K I R stay), else '0'.
+  (caller-batch-1.lua), which are then deleted (its received-call fields J K I R and rv stay), else '0'.
   Returns one character per number: '0' written, '1' not written (another revision is stored: the
   detector reads it again and re-applies the round's events of that number).
 ]]
@@ -27,8 +27,10 @@ for o = 2, #ARGV, 4 do
       local drop = {}
       for _, f in ipairs(redis.call('HKEYS', kw)) do
         local b = sbyte(f)
-        -- J K I R (74 75 73 82) followed by a digit: received calls, kept
-        if not ((b == 74 or b == 75 or b == 73 or b == 82) and (sbyte(f, 2) or 0) <= 57) then drop[#drop + 1] = f end
+        -- J K I R (74 75 73 82) followed by a digit: received calls, and their revision rv, kept
+        if not ((b == 74 or b == 75 or b == 73 or b == 82) and (sbyte(f, 2) or 0) <= 57) and f ~= 'rv' then
+          drop[#drop + 1] = f
+        end
       end
       for k = 1, #drop, 500 do redis.call('HDEL', kw, unpack(drop, k, math.min(k + 499, #drop))) end
     end

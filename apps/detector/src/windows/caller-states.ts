@@ -62,13 +62,16 @@ export interface Loaded {
   /** lists mirror of the number, global and the carrier's, per carrier id */
   lists: Map<string, [string, string]>;
   received: Received;
+  /** the received calls' revision (the windows hash's `rv`) */
+  rv: number;
   /** its windows hash still holds caller-batch-1.lua's fields (the state was built from them) */
   legacy: boolean;
 }
 
 interface Held {
   state: CallerState;
-  legacy: boolean;
+  received: Received;
+  rv: number;
 }
 
 const H2 = 7_200_000;
@@ -98,6 +101,7 @@ export function receivedAt(r: Received, at: number, out: CallerWindows): void {
 interface ReadPart {
   blob: Buffer | null;
   lists: [string, string];
+  rv: number;
   fields: [string, Buffer][];
 }
 
@@ -115,8 +119,9 @@ function parseRead(b: Buffer, count: number): ReadPart[] {
     const cl = b.readUInt16LE(o);
     const lc = b.toString('utf8', o + 2, o + 2 + cl);
     o += 2 + cl;
-    const nf = b.readUInt16LE(o);
-    o += 2;
+    const rv = b.readUInt32LE(o);
+    const nf = b.readUInt16LE(o + 4);
+    o += 6;
     const fields: [string, Buffer][] = [];
     for (let f = 0; f < nf; f++) {
       const fl = b[o];
@@ -126,7 +131,7 @@ function parseRead(b: Buffer, count: number): ReadPart[] {
       fields.push([name, b.subarray(o + 2, o + 2 + vl)]);
       o += 2 + vl;
     }
-    out.push({ blob, lists: [lg, lc], fields });
+    out.push({ blob, lists: [lg, lc], rv, fields });
   }
   if (o !== b.length) throw new Error(`caller-state-read reply of ${b.length} bytes, read ${o}`);
   return out;
@@ -141,16 +146,18 @@ function receivedOf(fields: [string, Buffer][]): { received: Received; legacy: b
     const d = name.charCodeAt(1);
     const list = c === 74 ? r.j : c === 75 ? r.k : c === 73 ? r.i : c === 82 ? r.r : null;
     if (list && d >= 48 && d <= 57) list.push(Number(name.slice(1)), Number(v.toString('latin1')));
-    else legacy = true;
+    else if (name !== 'rv') legacy = true;
   }
   return { received: r, legacy };
 }
 
-/** A number the round asks for, and whether its string must be read. */
+/** A number the round asks for, whether its string must be read, the received revision held. */
 interface Want {
   token: string;
   carriers: string[];
   fresh: boolean;
+  /** -1: none held (the received calls are read whatever their revision) */
+  rv: number;
 }
 
 export class CallerStates {
@@ -199,7 +206,10 @@ export class CallerStates {
       const w = wants.get(token);
       if (w) {
         if (!w.carriers.includes(carrier)) w.carriers.push(carrier);
-      } else wants.set(token, { token, carriers: [carrier], fresh: fresh || !this.held.has(token) });
+      } else {
+        const h = fresh ? undefined : this.held.get(token);
+        wants.set(token, { token, carriers: [carrier], fresh: !h, rv: h ? h.rv : -1 });
+      }
     }
     const reads = this.readCalls(wants.values());
     const replies = await this.scripts.run(reads.calls);
@@ -210,8 +220,7 @@ export class CallerStates {
         const part = parts[x];
         let l = out.get(w.token);
         if (!l) {
-          const { received, legacy } = receivedOf(part.fields);
-          l = { ...this.stateOf(w, part, legacy), lists: new Map(), received };
+          l = this.loaded(w, part);
           out.set(w.token, l);
         }
         l.lists.set(carrier, part.lists);
@@ -238,26 +247,32 @@ export class CallerStates {
     const groups: [Want, string][][] = [];
     for (const [g, items] of byGroup) {
       const args: (string | number)[] = [items.length];
-      for (const [w, c] of items) args.push(w.token, c, w.fresh ? '1' : '0');
+      for (const [w, c] of items) args.push(w.token, c, w.fresh ? '1' : '0', w.rv);
       calls.push({ script: 'caller-state-read', keys: [this.keys.groupStem(g)], args });
       groups.push(items);
     }
     return { calls, groups };
   }
 
-  private stateOf(w: Want, part: ReadPart, legacy: boolean): { state: CallerState; legacy: boolean } {
+  /** A number as the round reads it: held (its received calls again when their revision moved) or read. */
+  private loaded(w: Want, part: ReadPart): Loaded {
+    const lists = new Map<string, [string, string]>();
     if (!w.fresh) {
       const h = this.held.get(w.token) as Held;
       // most recently used last (the LRU's order)
       this.held.delete(w.token);
       this.held.set(w.token, h);
       metrics.reads.inc({ source: 'held' });
-      return h;
+      if (part.rv !== h.rv) {
+        h.received = receivedOf(part.fields).received;
+        h.rv = part.rv;
+      }
+      return { state: h.state, lists, received: h.received, rv: h.rv, legacy: false };
     }
+    const { received, legacy } = receivedOf(part.fields);
     let state: CallerState;
     if (part.blob) {
       state = CallerState.decode(part.blob, this.stateOpts);
-      legacy = false;
       metrics.reads.inc({ source: 'redis' });
     } else if (legacy) {
       state = this.fromHash(part.fields, this.stateOpts);
@@ -266,7 +281,7 @@ export class CallerStates {
       state = new CallerState(this.stateOpts);
       metrics.reads.inc({ source: 'new' });
     }
-    return { state, legacy };
+    return { state, lists, received, rv: part.rv, legacy: legacy && !part.blob };
   }
 
   /** A state as Redis has it: its string, else built from the script's hash, else none (null). */
@@ -339,7 +354,7 @@ export class CallerStates {
         } else {
           l.legacy = false;
           this.held.delete(token);
-          this.held.set(token, { state: l.state, legacy: false });
+          this.held.set(token, { state: l.state, received: l.received, rv: l.rv });
         }
       });
     });
@@ -353,7 +368,7 @@ export class CallerStates {
   /** Numbers read but not changed stay held too (their string is what Redis has). */
   keep(token: string, l: Loaded): void {
     if (l.legacy) return; // built from the script's hash: written (moved) before it is held
-    if (!this.held.has(token)) this.held.set(token, { state: l.state, legacy: false });
+    if (!this.held.has(token)) this.held.set(token, { state: l.state, received: l.received, rv: l.rv });
   }
 
   /** Forgets numbers past the bound, least recently used first. */
@@ -454,7 +469,7 @@ export class CallerReads {
   calls(): ScriptCall[] {
     for (const it of this.items) {
       const w = this.index.get(it.token);
-      if (!w) this.index.set(it.token, { token: it.token, carriers: [it.carrier], fresh: true });
+      if (!w) this.index.set(it.token, { token: it.token, carriers: [it.carrier], fresh: true, rv: -1 });
       else if (!w.carriers.includes(it.carrier)) w.carriers.push(it.carrier);
     }
     const r = this.states.readCalls(this.index.values());
