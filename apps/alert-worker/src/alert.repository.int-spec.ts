@@ -252,6 +252,12 @@ describe('AlertRepository group commit on real PostgreSQL', () => {
     const results = await Promise.allSettled(all.map((j) => repo.upsertCallAlert(j)));
     expect(results.map((r) => r.status)).toEqual(all.map((j) => (j === bad ? 'rejected' : 'fulfilled')));
     expect(String((results[3] as PromiseRejectedResult).reason)).toMatch(/foreign key|violates/);
+    // with its SQLSTATE, as pg's own errors carry it: the processor dead-letters it at once (23...)
+    expect((results[3] as PromiseRejectedResult).reason).toMatchObject({ code: '23503' });
+    // alone, the function's own error
+    await expect(repo.upsertCallAlert(job({ carrierId: 'carrier-unknown' }))).rejects.toMatchObject({
+      code: '23503',
+    });
     const { rows } = await db.pool.query(`SELECT call_id FROM alerts WHERE call_id = ANY($1)`, [
       all.map((j) => j.callId),
     ]);
