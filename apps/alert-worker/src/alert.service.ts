@@ -20,10 +20,11 @@ export interface JobRun {
 }
 
 /**
- * One method per job: persist (exactly once, by the table's unique keys), then schedule the
- * escalation timer and publish what the database now holds. A retry whose write finds nothing to
- * change still schedules and publishes, because the run that wrote it may have died before doing
- * so (consoles drop an event whose seq they already have).
+ * One method per job: persist (exactly once, by the table's unique keys), then publish the alert as
+ * the write left it (returned by the same statement) and schedule the escalation timer. A retry
+ * whose write finds nothing to change still publishes what the database holds and schedules,
+ * because the run that wrote it may have died before doing so (consoles drop an event whose seq
+ * they already have).
  */
 @Injectable()
 export class AlertService {
