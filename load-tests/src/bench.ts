@@ -72,6 +72,8 @@ export interface BenchResult {
   startedAt: string;
   finishedAt: string;
   machine: MachineInfo;
+  /** where the detector applied caller windows (DETECTOR_CALLER_WINDOWS of the stack it started) */
+  callerWindows: string;
   config: BenchConfig;
   limits: {
     transport: { eventsPerS: number; batchSize: number; streams: number; ackP99Ms: number } | null;
@@ -133,6 +135,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     startedAt: new Date().toISOString(),
     finishedAt: '',
     machine: machineInfo(),
+    callerWindows: process.env.DETECTOR_CALLER_WINDOWS || 'script',
     config: cfg,
     limits: { transport: null, lua: null, redisGetOpsPerS: null },
     throughput: { ceilingProbe: null, steps: [], sustainedEventsPerS: null, ratioToTransport: null },

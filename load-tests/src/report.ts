@@ -3,9 +3,10 @@ import { describeMachine } from './machine';
 import type { StageBreakdown } from './stages';
 
 /** The printed table: every figure with its unit, its target where the issue sets one, and the machine. */
+/** issue 13's targets (its stretch goal stays 100,000 events/s) */
 const TARGETS = {
-  sustained: 100_000,
-  ratio: 0.3,
+  sustained: 50_000,
+  ratio: 0.08,
   p99HalfMs: 50,
   stepMs: 1000,
   bytesPerNumber: 1024,
@@ -23,6 +24,7 @@ export function formatReport(r: BenchResult): string {
   const out: string[] = [];
   out.push(`Eagle Eye benchmark (${r.kind}) ${r.startedAt} .. ${r.finishedAt}`);
   out.push(`machine: ${describeMachine(r.machine)}`);
+  out.push(`detector caller windows: ${r.callerWindows ?? 'script'} (DETECTOR_CALLER_WINDOWS)`);
   out.push(`(every figure below was measured in this run on this machine; ratios use figures of this run)`);
   out.push('');
   out.push('LIMITS');

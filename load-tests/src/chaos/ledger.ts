@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { ALERTS_DEAD_LETTER_QUEUE, AlertTimerJobName, ingestV1, QueueName } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
+import { CallerState, LONG_CALL_S } from '@eagle-eye/scoring';
 import type { SentEvent } from './carrier';
 import type { ConsoleLedger } from './console-ledger';
 
@@ -10,8 +11,9 @@ const { CallEventType } = ingestV1;
 
 /**
  * The end-of-run checker. Every number in the chaos traffic makes exactly one call (fresh pairs and
- * fresh probe numbers), so the caller's detector windows say exactly which of its events were
- * applied and how many times:
+ * fresh probe numbers), so the caller's detector windows (the script's hash, or the detector's
+ * string with DETECTOR_CALLER_WINDOWS=node: its replay guards and 7-day sums) say exactly which of
+ * its events were applied and how many times:
  * - the replay guard `c<call>` holds a bit per event type applied (1 attempt, 2 answered, 4 ended);
  * - the day buckets `Y<day>` count attempts, answered calls and ended calls with talk time, so an
  *   event applied twice shows as a 2.
@@ -58,31 +60,49 @@ interface Applied {
   endedWithTalk: number;
 }
 
-/** Reads the caller windows of every number in `events` (one call per number). */
+/**
+ * Reads the caller windows of every number in `events` (one call per number): the caller script's
+ * windows hash, or the detector's windows string (DETECTOR_CALLER_WINDOWS=node) where there is one.
+ */
 async function appliedByCaller(
   redis: Redis,
   keys: RedisKeys,
   callers: string[],
+  latenessMs: number,
 ): Promise<Map<string, Applied>> {
   const out = new Map<string, Applied>();
   for (let i = 0; i < callers.length; i += 500) {
     const chunk = callers.slice(i, i + 500);
     const p = redis.pipeline();
-    for (const c of chunk) p.hgetallBuffer(keys.numWindows(c));
+    for (const c of chunk) {
+      p.hgetallBuffer(keys.numWindows(c));
+      p.getBuffer(keys.numState(c));
+    }
     const res = (await p.exec()) ?? [];
-    res.forEach(([err, h], j) => {
-      if (err) throw err;
+    chunk.forEach((caller, j) => {
+      const [err, h] = res[2 * j];
+      const [err2, blob] = res[2 * j + 1];
+      if (err || err2) throw err ?? err2;
       const a: Applied = { mask: 0, attempts: 0, answered: 0, endedWithTalk: 0 };
-      for (const [field, v] of Object.entries(h as Record<string, Buffer>)) {
-        if (field.startsWith('c')) a.mask |= Number(v.toString().split(':')[0]);
-        else if (/^Y\d+$/.test(field) && v.length >= 14) {
-          // '<HHHHIHHH': attempts, answered, new distinct, new ever, talk s, ended with talk, ...
-          a.attempts += v.readUInt16LE(0);
-          a.answered += v.readUInt16LE(2);
-          a.endedWithTalk += v.readUInt16LE(12);
+      if (blob) {
+        const s = CallerState.decode(blob as Buffer, { latenessMs, longCallS: LONG_CALL_S });
+        for (const g of s.guards.values()) a.mask |= g.mask;
+        const w = s.read(s.wm);
+        a.attempts = w.attempts7d;
+        a.answered = w.answered7d;
+        a.endedWithTalk = w.ended7d;
+      } else {
+        for (const [field, v] of Object.entries(h as Record<string, Buffer>)) {
+          if (field.startsWith('c')) a.mask |= Number(v.toString().split(':')[0]);
+          else if (/^Y\d+$/.test(field) && v.length >= 14) {
+            // '<HHHHIHHH': attempts, answered, new distinct, new ever, talk s, ended with talk, ...
+            a.attempts += v.readUInt16LE(0);
+            a.answered += v.readUInt16LE(2);
+            a.endedWithTalk += v.readUInt16LE(12);
+          }
         }
       }
-      out.set(chunk[j], a);
+      out.set(caller, a);
     });
   }
   return out;
@@ -112,7 +132,7 @@ export async function checkLedger(o: {
   for (const e of o.acked) acked.set(e.id, e);
   const unacked = o.unacked.filter((e) => !acked.has(e.id));
   const callers = [...new Set([...acked.values()].map((e) => e.caller))];
-  const applied = await appliedByCaller(o.redis, keys, callers);
+  const applied = await appliedByCaller(o.redis, keys, callers, o.latenessMs);
   let lost = 0;
   let double = 0;
   // acknowledgement order is hand-off order (one stream): the caller's watermark as the detector saw it
