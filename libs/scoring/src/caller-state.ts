@@ -68,29 +68,33 @@ const LA = 0,
   LS = 6,
   LL = 7;
 
-/** Buckets k (bucket index) in a ring of `size` slots of `fields` counters each. */
+/**
+ * Buckets k (bucket index) in a ring of `size` slots of `fields` counters each. A state's rings
+ * share two arrays (bucket indexes, counters), each ring at its own base: one state is two typed
+ * arrays, not twelve (a detector holds tens of thousands). Offsets returned are into the shared
+ * counters `v`. Counters are unsigned 32-bit: the script's are at most 2^32 - 1.
+ */
 class Ring {
-  readonly idx: Int32Array;
-  readonly v: Float64Array;
   constructor(
     readonly size: number,
     readonly fields: number,
-  ) {
-    this.idx = new Int32Array(size).fill(-1);
-    this.v = new Float64Array(size * fields);
-  }
+    private readonly idx: Int32Array,
+    private readonly ib: number,
+    readonly v: Uint32Array,
+    private readonly vb: number,
+  ) {}
 
   /** Whether bucket k has its slot. */
   has(k: number): boolean {
-    return this.idx[k % this.size] === k;
+    return this.idx[this.ib + (k % this.size)] === k;
   }
 
   /** Offset of bucket k's counters, claiming (and zeroing) its slot when another bucket held it. */
   slot(k: number): number {
     const s = k % this.size;
-    const o = s * this.fields;
-    if (this.idx[s] !== k) {
-      this.idx[s] = k;
+    const o = this.vb + s * this.fields;
+    if (this.idx[this.ib + s] !== k) {
+      this.idx[this.ib + s] = k;
       this.v.fill(0, o, o + this.fields);
     }
     return o;
@@ -99,8 +103,37 @@ class Ring {
   /** Offset of bucket k's counters, or -1 when it has none. */
   at(k: number): number {
     const s = k % this.size;
-    return this.idx[s] === k ? s * this.fields : -1;
+    return this.idx[this.ib + s] === k ? this.vb + s * this.fields : -1;
   }
+
+  /** The bucket in slot s (-1: none), and the offset of its counters. */
+  bucketAt(s: number): number {
+    return this.idx[this.ib + s];
+  }
+
+  offsetAt(s: number): number {
+    return this.vb + s * this.fields;
+  }
+}
+
+/** The six rings of one state over two shared arrays. */
+function rings(sizes: readonly [number, number][]): Ring[] {
+  let slots = 0;
+  let values = 0;
+  for (const [size, fields] of sizes) {
+    slots += size;
+    values += size * fields;
+  }
+  const idx = new Int32Array(slots).fill(-1);
+  const v = new Uint32Array(values);
+  let ib = 0;
+  let vb = 0;
+  return sizes.map(([size, fields]) => {
+    const r = new Ring(size, fields, idx, ib, v, vb);
+    ib += size;
+    vb += size * fields;
+    return r;
+  });
 }
 
 interface Guard {
@@ -132,12 +165,16 @@ export class CallerState {
 
   constructor(private readonly opts: CallerStateOptions) {
     const late = opts.latenessMs;
-    this.m = new Ring(Math.floor((tenMinutes + late) / M) + 2, 1);
-    this.h = new Ring(Math.floor((hour + late) / H) + 2, 6);
-    this.d = new Ring(Math.floor((DAY + late) / D) + 2, 8);
-    this.y = new Ring(Math.floor(((WEEK_DAYS - 1) * DAY + late) / DAY) + 2, 8);
-    this.j = new Ring(this.d.size, 2);
-    this.i = new Ring(this.y.size, 2);
+    const dSize = Math.floor((DAY + late) / D) + 2;
+    const ySize = Math.floor(((WEEK_DAYS - 1) * DAY + late) / DAY) + 2;
+    [this.m, this.h, this.d, this.y, this.j, this.i] = rings([
+      [Math.floor((tenMinutes + late) / M) + 2, 1],
+      [Math.floor((hour + late) / H) + 2, 6],
+      [dSize, 8],
+      [ySize, 8],
+      [dSize, 2],
+      [ySize, 2],
+    ]);
   }
 
   /**
@@ -488,11 +525,11 @@ function writeRing(b: Buffer, p: number, ring: Ring, keep: number, widths: numbe
   p += 1;
   let n = 0;
   for (let s = 0; s < ring.size; s++) {
-    const k = ring.idx[s];
+    const k = ring.bucketAt(s);
     if (k < 0 || k < keep) continue;
     n++;
     p = b.writeInt32LE(k, p);
-    const o = s * ring.fields;
+    const o = ring.offsetAt(s);
     for (let f = 0; f < widths.length; f++) {
       p = widths[f] === 2 ? b.writeUInt16LE(ring.v[o + f], p) : b.writeUInt32LE(ring.v[o + f], p);
     }

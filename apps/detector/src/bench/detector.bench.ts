@@ -56,7 +56,8 @@ async function main(): Promise<void> {
     spanMs: 3600_000,
   });
   const numbers = new Set(events.flatMap((e) => [e.caller, e.callee])).size;
-  const batch = 2000;
+  // events per hand-off entry (a round): DETECTOR_BENCH_BATCH, 2,000 by default
+  const batch = Number(process.env.DETECTOR_BENCH_BATCH ?? 2000);
   const concurrency = 4;
   const before = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
   const redisCpu = async (): Promise<number> => {

@@ -10,31 +10,42 @@
                            not yet moved from the script windows also has that script's other fields
   <stem>n:<number>:l       list mirror: scope -> "list|expiresAtMs|reason"
 
-  ARGV[1] n, then n quadruples: number token, carrier id (list scope), '1' to read the windows string
-  (a number the detector does not hold) or '0', the revision of the received calls the detector
-  holds (the hash's `rv`, which callee-batch-1.lua counts up; -1: none held).
-  Returns one binary string, per number: '<I' length and the windows string (length 0: none, or
-  not asked), lists global and carrier ('<H' length each), '<I' the received calls' revision, '<H'
-  count of the windows hash's fields, then each field '<B' length and its name, '<H' length and its
-  value: every field when the string was asked for or the revision is not the one held, else none.
+  ARGV[1] n, then n quadruples: number token, carrier id (list scope), the windows string wanted
+  (-1: not wanted, a number the detector holds; -2: wanted; a revision >= 0: wanted unless the
+  stored string is that revision, which the detector holds), the revision of the received calls the
+  detector holds (the hash's `rv`, which callee-batch-1.lua counts up; -1: none held).
+  Returns one binary string, per number: '<B' 0 (no string: not wanted, or none stored), 1 (then '<I'
+  length and the string) or 2 (the stored string is the revision held); lists global and carrier
+  ('<H' length each); '<I' the received calls' revision; '<H' count of the windows hash's fields,
+  then each field '<B' length and its name, '<H' length and its value: every field when the string
+  was wanted without a revision held (-2) or the received revision is not the one held, else none.
   Reads only.
 ]]
 local STEM = KEYS[1]
 local spack = struct.pack
 local out = {}
+local sunpack = struct.unpack
 local n = tonumber(ARGV[1])
 for i = 0, n - 1 do
   local o = 2 + 4 * i
   local nb = STEM .. 'n:' .. ARGV[o]
   local kw = nb .. ':w'
-  local s, whole = '', ARGV[o + 2] == '1'
-  if whole then s = redis.call('GET', nb .. ':s') or '' end
+  local want = tonumber(ARGV[o + 2])
+  local head = spack('<B', 0)
+  if want ~= -1 then
+    local s = redis.call('GET', nb .. ':s')
+    if s and want >= 0 and #s >= 5 and sunpack('<I', s, 2) == want then
+      head = spack('<B', 2)
+    elseif s then
+      head = spack('<BI', 1, #s) .. s
+    end
+  end
   local l = redis.call('HMGET', nb .. ':l', '*', ARGV[o + 1])
   local lg, lc = l[1] or '', l[2] or ''
   local rv = tonumber(redis.call('HGET', kw, 'rv') or '0')
   local flat = {}
-  if whole or rv ~= tonumber(ARGV[o + 3]) then flat = redis.call('HGETALL', kw) end
-  local parts = { spack('<I', #s), s, spack('<H', #lg), lg, spack('<H', #lc), lc, spack('<IH', rv, #flat / 2) }
+  if want == -2 or rv ~= tonumber(ARGV[o + 3]) then flat = redis.call('HGETALL', kw) end
+  local parts = { head, spack('<H', #lg), lg, spack('<H', #lc), lc, spack('<IH', rv, #flat / 2) }
   for k = 1, #flat, 2 do
     local f, v = flat[k], flat[k + 1]
     parts[#parts + 1] = spack('<B', #f) .. f .. spack('<H', #v) .. v

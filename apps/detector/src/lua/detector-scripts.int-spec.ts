@@ -27,7 +27,7 @@ const PINNED: Record<string, string> = {
   'callee-batch-1.lua': '3328e10ca14f32a30bf1ccbeb483fa62f5432dfb',
   'caller-batch-1.lua': 'a76d35d0ca8e29b02b038fc4cc52d98c970d926e',
   'caller-notes-1.lua': 'eca9af88d6b13d1e818ff652ca310eeea0b4b0d6',
-  'caller-state-read-1.lua': 'c5c0e818007bc917a358f963d597ebed9a49a68d',
+  'caller-state-read-1.lua': '90326851d3c7d955166a3244c7fae7b185a198ee',
   'caller-state-write-1.lua': 'eb96d08472b1e7b03d6fbc8558b7857c20ef905e',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };

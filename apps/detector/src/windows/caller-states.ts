@@ -100,6 +100,8 @@ export function receivedAt(r: Received, at: number, out: CallerWindows): void {
 /** One number's part of caller-state-read-1.lua's reply. */
 interface ReadPart {
   blob: Buffer | null;
+  /** the stored string is the revision the detector said it holds */
+  same: boolean;
   lists: [string, string];
   rv: number;
   fields: [string, Buffer][];
@@ -109,10 +111,13 @@ function parseRead(b: Buffer, count: number): ReadPart[] {
   const out: ReadPart[] = [];
   let o = 0;
   for (let n = 0; n < count; n++) {
-    const sl = b.readUInt32LE(o);
-    o += 4;
-    const blob = sl ? b.subarray(o, o + sl) : null;
-    o += sl;
+    const kind = b[o++];
+    let blob: Buffer | null = null;
+    if (kind === 1) {
+      const sl = b.readUInt32LE(o);
+      blob = b.subarray(o + 4, o + 4 + sl);
+      o += 4 + sl;
+    }
     const gl = b.readUInt16LE(o);
     const lg = b.toString('utf8', o + 2, o + 2 + gl);
     o += 2 + gl;
@@ -131,7 +136,7 @@ function parseRead(b: Buffer, count: number): ReadPart[] {
       fields.push([name, b.subarray(o + 2, o + 2 + vl)]);
       o += 2 + vl;
     }
-    out.push({ blob, lists: [lg, lc], rv, fields });
+    out.push({ blob, same: kind === 2, lists: [lg, lc], rv, fields });
   }
   if (o !== b.length) throw new Error(`caller-state-read reply of ${b.length} bytes, read ${o}`);
   return out;
@@ -155,7 +160,10 @@ function receivedOf(fields: [string, Buffer][]): { received: Received; legacy: b
 interface Want {
   token: string;
   carriers: string[];
+  /** read from Redis, not held */
   fresh: boolean;
+  /** the string wanted: -1 not (held), -2 yes, >= 0 unless it is this revision (held) */
+  stateRev: number;
   /** -1: none held (the received calls are read whatever their revision) */
   rv: number;
 }
@@ -177,6 +185,9 @@ export class CallerStates {
   ) {
     this.stateOpts = { latenessMs: opts.latenessMs, longCallS: opts.longCallS };
   }
+
+  /** numbers read by source since the last flush (one counter update per source and round) */
+  private readonly counts = { held: 0, redis: 0, 'script-hash': 0, new: 0 };
 
   /** the caller stage of the round in progress: one at a time, as they share the held states */
   private turn: Promise<unknown> = Promise.resolve();
@@ -208,7 +219,7 @@ export class CallerStates {
         if (!w.carriers.includes(carrier)) w.carriers.push(carrier);
       } else {
         const h = fresh ? undefined : this.held.get(token);
-        wants.set(token, { token, carriers: [carrier], fresh: !h, rv: h ? h.rv : -1 });
+        wants.set(token, { token, carriers: [carrier], fresh: !h, stateRev: h ? -1 : -2, rv: h ? h.rv : -1 });
       }
     }
     const reads = this.readCalls(wants.values());
@@ -247,7 +258,7 @@ export class CallerStates {
     const groups: [Want, string][][] = [];
     for (const [g, items] of byGroup) {
       const args: (string | number)[] = [items.length];
-      for (const [w, c] of items) args.push(w.token, c, w.fresh ? '1' : '0', w.rv);
+      for (const [w, c] of items) args.push(w.token, c, w.stateRev, w.rv);
       calls.push({ script: 'caller-state-read', keys: [this.keys.groupStem(g)], args });
       groups.push(items);
     }
@@ -262,7 +273,7 @@ export class CallerStates {
       // most recently used last (the LRU's order)
       this.held.delete(w.token);
       this.held.set(w.token, h);
-      metrics.reads.inc({ source: 'held' });
+      this.counts.held++;
       if (part.rv !== h.rv) {
         h.received = receivedOf(part.fields).received;
         h.rv = part.rv;
@@ -273,15 +284,20 @@ export class CallerStates {
     let state: CallerState;
     if (part.blob) {
       state = CallerState.decode(part.blob, this.stateOpts);
-      metrics.reads.inc({ source: 'redis' });
+      this.counts.redis++;
     } else if (legacy) {
       state = this.fromHash(part.fields, this.stateOpts);
-      metrics.reads.inc({ source: 'script-hash' });
+      this.counts['script-hash']++;
     } else {
       state = new CallerState(this.stateOpts);
-      metrics.reads.inc({ source: 'new' });
+      this.counts.new++;
     }
     return { state, lists, received, rv: part.rv, legacy: legacy && !part.blob };
+  }
+
+  /** What this replica holds of a number (read-only use: the callee stage's and the sweep's reads). */
+  heldOf(token: string): Readonly<Held> | undefined {
+    return this.held.get(token);
   }
 
   /** A state as Redis has it: its string, else built from the script's hash, else none (null). */
@@ -388,8 +404,13 @@ export class CallerStates {
     this.held.clear();
   }
 
-  /** Held-state gauge for the metrics scrape. */
+  /** The round's counters and the held-state gauge into the metrics. */
   observe(): void {
+    for (const [source, n] of Object.entries(this.counts)) {
+      if (!n) continue;
+      metrics.reads.inc({ source }, n);
+      this.counts[source as keyof typeof this.counts] = 0;
+    }
     metrics.held.set(this.held.size);
   }
 }
@@ -458,6 +479,8 @@ export class CallerReads {
   private readonly items: { token: string; carrier: string; t: number }[] = [];
   private groups: [Want, string][][] = [];
   private index = new Map<string, Want>();
+  /** what was held of each number when the reads were sent (its revision was asked about) */
+  private heldAtSend = new Map<string, Readonly<Held>>();
 
   constructor(private readonly states: CallerStates) {}
 
@@ -469,8 +492,20 @@ export class CallerReads {
   calls(): ScriptCall[] {
     for (const it of this.items) {
       const w = this.index.get(it.token);
-      if (!w) this.index.set(it.token, { token: it.token, carriers: [it.carrier], fresh: true, rv: -1 });
-      else if (!w.carriers.includes(it.carrier)) w.carriers.push(it.carrier);
+      if (w) {
+        if (!w.carriers.includes(it.carrier)) w.carriers.push(it.carrier);
+        continue;
+      }
+      // a number this replica holds is read only when Redis has another revision of it
+      const h = this.states.heldOf(it.token);
+      if (h) this.heldAtSend.set(it.token, h);
+      this.index.set(it.token, {
+        token: it.token,
+        carriers: [it.carrier],
+        fresh: true,
+        stateRev: h ? h.state.rev : -2,
+        rv: h ? h.rv : -1,
+      });
     }
     const r = this.states.readCalls(this.index.values());
     this.groups = r.groups;
@@ -486,8 +521,18 @@ export class CallerReads {
         const p = parts[x];
         let e = byToken.get(w.token);
         if (!e) {
-          const { received, legacy } = receivedOf(p.fields);
-          e = { state: this.states.stored(p.blob, legacy ? p.fields : null), received, lists: new Map() };
+          const h = this.heldAtSend.get(w.token);
+          if (p.same && h) {
+            // the held state is what Redis has: no string sent, none decoded
+            e = {
+              state: h.state,
+              received: p.rv === h.rv ? h.received : receivedOf(p.fields).received,
+              lists: new Map(),
+            };
+          } else {
+            const { received, legacy } = receivedOf(p.fields);
+            e = { state: this.states.stored(p.blob, legacy ? p.fields : null), received, lists: new Map() };
+          }
           byToken.set(w.token, e);
         }
         e.lists.set(carrier, p.lists);
