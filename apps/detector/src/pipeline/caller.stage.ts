@@ -49,6 +49,13 @@ function malformed(ev: HandoffEvent): boolean {
   );
 }
 
+/** The end of an unanswered call: it changed no counter and is given no windows to score. */
+function unscored(w: Work): boolean {
+  return (
+    w.status === CallerStatus.Applied && w.ev.type === 'ENDED' && !w.ev.talk && !(w.mask & CallMask.Answered)
+  );
+}
+
 /** Whether the works are in event-time order already (one partition's round usually is). */
 function inTimeOrder(works: Work[]): boolean {
   for (let i = 1; i < works.length; i++) if (works[i].ev.t < works[i - 1].ev.t) return false;
@@ -155,14 +162,7 @@ export class CallerStage {
       if (w.status === CallerStatus.Duplicate) stats.duplicate++;
       else stats.applied++;
       w.mask = r1.mask(ref);
-      // the end of an unanswered call changed no counter and was given no windows to score
-      if (
-        w.status === CallerStatus.Applied &&
-        w.ev.type === 'ENDED' &&
-        !w.ev.talk &&
-        !(w.mask & CallMask.Answered)
-      )
-        continue;
+      if (unscored(w)) continue;
       const windows = r1.event(ref).windows;
       w.caller = scoreCaller(w.rules, windows, facts(w), observingSince, this.models);
       const sev = suspectSeverity(w.rules, w.caller);
@@ -262,13 +262,7 @@ export class CallerStage {
         severities[i] = null;
         if (w.status === CallerStatus.Applied) changed.set(w.ev.caller, l);
         if (w.status === CallerStatus.Late) continue;
-        if (
-          w.status === CallerStatus.Applied &&
-          w.ev.type === 'ENDED' &&
-          !w.ev.talk &&
-          !(w.mask & CallMask.Answered)
-        )
-          continue;
+        if (unscored(w)) continue;
         const lists = l.lists.get(w.carrierId);
         windows.listGlobal = lists?.[0] ?? '';
         windows.listCarrier = lists?.[1] ?? '';
