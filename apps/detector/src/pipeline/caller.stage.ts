@@ -10,7 +10,7 @@ import type { ModelSource } from '../scoring/model-registry';
 import { scoreCaller, suspectSeverity } from '../scoring/score';
 import { num } from '@eagle-eye/rules';
 import { Severity } from '@eagle-eye/contracts';
-import { emptyWindows, StateEvent } from '@eagle-eye/scoring';
+import { CallerState, emptyWindows, StateEvent } from '@eagle-eye/scoring';
 import { CallerStates, Loaded, receivedAt } from '../windows/caller-states';
 import { WindowsRepository } from '../windows/windows.repository';
 import { AlertJobs } from './alert-jobs';
@@ -188,7 +188,16 @@ export class CallerStage {
     if (!inTimeOrder(works)) works.sort((a, b) => a.ev.t - b.ev.t);
     const observingSince = await this.windows.observingSince(works[0].ev.t);
     const pairs = (ws: Work[]) => ws.map((w): [string, string] => [w.ev.caller, w.carrierId]);
-    const loaded = await states.load(pairs(works));
+    // the numbers this replica does not hold are read first (their state decides what is new);
+    // those it holds are read with the round's notes, in one round trip
+    const heldPairs: [string, string][] = [];
+    const missingPairs: [string, string][] = [];
+    for (const w of works)
+      (states.holds(w.ev.caller) ? heldPairs : missingPairs).push([w.ev.caller, w.carrierId]);
+    const loaded = missingPairs.length ? await states.load(missingPairs) : new Map<string, Loaded>();
+    const heldRead = states.plan(heldPairs);
+    const stateOf = (tok: string): CallerState =>
+      loaded.get(tok)?.state ?? (states.heldOf(tok) as { state: CallerState }).state;
 
     // the new events, decided on the state as the round moves it: their callees noted in Redis
     const notes = states.notes();
@@ -199,7 +208,7 @@ export class CallerStage {
     for (let i = 0; i < works.length; i++) {
       const w = works[i];
       const tok = w.ev.caller;
-      const s = (loaded.get(tok) as Loaded).state;
+      const s = stateOf(tok);
       const wm = wmNow.get(tok) ?? s.wm;
       const bit =
         w.ev.type === 'ATTEMPT'
@@ -225,9 +234,12 @@ export class CallerStage {
     );
     const noted = notes.calls();
     const deviceCalls = devices.calls();
-    const replies = await this.windows.runScripts([...noted.calls, ...deviceCalls]);
-    noted.decode(replies.slice(0, noted.calls.length));
-    const sims = devices.decode(replies.slice(noted.calls.length));
+    const replies = await this.windows.runScripts([...heldRead.calls, ...noted.calls, ...deviceCalls]);
+    const a = heldRead.calls.length;
+    const b = a + noted.calls.length;
+    for (const [tok, l] of heldRead.decode(replies.slice(0, a))) loaded.set(tok, l);
+    noted.decode(replies.slice(a, b));
+    const sims = devices.decode(replies.slice(b));
     for (let i = 0; i < works.length; i++) if (deviceRefs[i]) works[i].sims = sims.sims(deviceRefs[i]);
 
     const severities = new Array<Severity | null>(works.length).fill(null);

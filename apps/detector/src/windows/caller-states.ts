@@ -212,6 +212,18 @@ export class CallerStates {
    * of every one when `fresh`), its received calls and lists. One script call per key group.
    */
   async load(numbers: Iterable<[string, string]>, fresh = false): Promise<Map<string, Loaded>> {
+    const plan = this.plan(numbers, fresh);
+    return plan.decode(await this.scripts.run(plan.calls));
+  }
+
+  /**
+   * load() as script calls and the decoding of their replies, to send in a round trip with other
+   * scripts: the caller stage reads the numbers it holds with the round's notes.
+   */
+  plan(
+    numbers: Iterable<[string, string]>,
+    fresh = false,
+  ): { calls: ScriptCall[]; decode: (replies: unknown[]) => Map<string, Loaded> } {
     const wants = new Map<string, Want>();
     for (const [token, carrier] of numbers) {
       const w = wants.get(token);
@@ -223,21 +235,30 @@ export class CallerStates {
       }
     }
     const reads = this.readCalls(wants.values());
-    const replies = await this.scripts.run(reads.calls);
-    const out = new Map<string, Loaded>();
-    reads.groups.forEach((items, c) => {
-      const parts = parseRead(replies[c] as Buffer, items.length);
-      items.forEach(([w, carrier], x) => {
-        const part = parts[x];
-        let l = out.get(w.token);
-        if (!l) {
-          l = this.loaded(w, part);
-          out.set(w.token, l);
-        }
-        l.lists.set(carrier, part.lists);
-      });
-    });
-    return out;
+    return {
+      calls: reads.calls,
+      decode: (replies) => {
+        const out = new Map<string, Loaded>();
+        reads.groups.forEach((items, c) => {
+          const parts = parseRead(replies[c] as Buffer, items.length);
+          items.forEach(([w, carrier], x) => {
+            const part = parts[x];
+            let l = out.get(w.token);
+            if (!l) {
+              l = this.loaded(w, part);
+              out.set(w.token, l);
+            }
+            l.lists.set(carrier, part.lists);
+          });
+        });
+        return out;
+      },
+    };
+  }
+
+  /** Whether this replica holds the number's windows. */
+  holds(token: string): boolean {
+    return this.held.has(token);
   }
 
   /** The windows of a number as they stand in Redis (sweep and callee-stage reads). */
