@@ -170,8 +170,8 @@ interface Want {
 
 export class CallerStates {
   private readonly held = new Map<string, Held>();
-  /** `<number>|<day>` whose HyperLogLog and familiarity TTLs this replica set (the day's first attempt) */
-  private ttlSet = new Set<string>();
+  /** number -> the UTC day whose HyperLogLog and familiarity TTLs this replica set (its first attempt) */
+  private ttlSet = new Map<string, number>();
   private ttlDay = -1;
   private readonly scratch = Buffer.allocUnsafe(64 * 1024);
   private readonly stateOpts: CallerStateOptions;
@@ -334,11 +334,10 @@ export class CallerStates {
   firstOfDay(token: string, day: number): boolean {
     if (day > this.ttlDay) {
       this.ttlDay = day;
-      this.ttlSet = new Set();
+      this.ttlSet = new Map();
     }
-    const k = `${token}|${day}`;
-    if (this.ttlSet.has(k)) return false;
-    this.ttlSet.add(k);
+    if (this.ttlSet.get(token) === day) return false;
+    this.ttlSet.set(token, day);
     return true;
   }
 
