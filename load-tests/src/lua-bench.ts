@@ -35,6 +35,8 @@ export function mainScript(): LuaScript {
 export function numberKeys(keys: RedisKeys, token: string, day: number): string[] {
   return [
     keys.numWindows(token),
+    // the detector's windows string (DETECTOR_CALLER_WINDOWS=node)
+    keys.numState(token),
     keys.numDistinct(token, day),
     keys.numDistinct(token, day - 1),
     keys.numFamiliar(token),

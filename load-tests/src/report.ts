@@ -192,7 +192,7 @@ export function formatReport(r: BenchResult): string {
       row(
         '  of which the number keys themselves (sampled)',
         n(m.sampledKeyBytesPerNumber),
-        'MEMORY USAGE of w, k, x, f, v, l keys',
+        'MEMORY USAGE of w, s, k, x, f, v, l keys',
       ),
     );
     if (m.dedupe)
