@@ -7,8 +7,8 @@ import { WINDOW } from './windows';
  * into design B's CallerState (issue 13), so a number that has no state string yet starts from
  * its history rather than from zero when the detector switches to Node windows.
  *
- * Received calls stay in the hash (the lead's decision): callee-batch-1.lua keeps writing `J<k>`
- * `K<k>` `I<day>` `R<day>` there and the detector reads them each round with `receivedWindows`;
+ * Received calls stay in the hash (any replica counts them there): callee-batch-1.lua keeps writing `J<k>`
+ * `K<k>` `I<day>` `R<day>` there and the detector reads them with `receivedCalls` and `receivedAt`;
  * the state's own received rings stay empty.
  *
  * The hash is what HGETALL returns: an object or the flat name/value array (or [name, value]
@@ -108,91 +108,62 @@ function intFrom(s: Name, from: number): number {
 }
 
 /**
- * The received-call sums of the windows hash read at `at` (event time, ms), as caller-batch-1.lua
- * sums `J` `K` (2-hour buckets k, floor(at / 2 h) - 12 to floor(at / 2 h)) and `I` `R` (days,
- * floor(at / day) - 6 to floor(at / day)); the script's apply reads them at max(watermark, event
- * time), its 'r' read at the time asked for. Every other field is passed over. The script compares
- * field names as strings of the lower bound's length, which is the numeric comparison used here as
- * long as both bounds have the same number of digits (2-hour buckets until the year 2198, days
- * until 2243). A value that is not an integer counts nothing (the script's tonumber would fail).
+ * A number's received calls as the windows hash holds them, parsed once so they can be summed at
+ * any time: (bucket, count) pairs of `J` (answered calls received) and `K` (of those, from numbers it
+ * had called) per 2-hour bucket, `I` and `R` per UTC day. Every other field is passed over, and so
+ * is a value that is not an integer (the script's tonumber would fail).
  */
-export function receivedWindows(fields: WindowsHash, at: number): ReceivedWindows {
-  const b = new ReceivedSums(at);
-  if (Array.isArray(fields) && !isPairs(fields)) {
-    const flat = fields as ReadonlyArray<Buffer | string>;
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const name = flat[i];
-      if (typeof name === 'string') b.add(name, flat[i + 1]);
-      else b.addBuffer(name, flat[i + 1]);
-    }
-  } else eachField(fields, (name, value) => b.add(name, value));
-  return { in1440: b.in1440, back1440: b.back1440, in7d: b.in7d, back7d: b.back7d };
+export interface ReceivedCalls {
+  j: number[];
+  k: number[];
+  i: number[];
+  r: number[];
 }
 
-/** The window bounds of receivedWindows and its sums, one field after another. */
-class ReceivedSums {
-  in1440 = 0;
-  back1440 = 0;
-  in7d = 0;
-  back7d = 0;
-  private readonly dhi: number;
-  private readonly dlo: number;
-  private readonly yhi: number;
-  private readonly ylo: number;
-  /** name length of a field inside a window: the letter and the lower bound's digits */
-  private readonly dLen: number;
-  private readonly yLen: number;
+export function receivedCalls(fields: WindowsHash): ReceivedCalls {
+  const out: ReceivedCalls = { j: [], k: [], i: [], r: [] };
+  eachField(fields, (name, value) => {
+    const c = byteAt(name, 0);
+    const list = c === C_J ? out.j : c === C_K ? out.k : c === C_I ? out.i : c === C_R ? out.r : null;
+    if (!list) return;
+    const bucket = intFrom(name, 1);
+    const v = typeof value === 'string' ? intFrom(value, 0) : intOf(value);
+    if (!Number.isNaN(bucket) && !Number.isNaN(v)) list.push(bucket, v);
+  });
+  return out;
+}
 
-  constructor(at: number) {
-    this.dhi = Math.floor(at / D);
-    this.dlo = this.dhi - 12;
-    this.yhi = Math.floor(at / DAY);
-    this.ylo = this.yhi - (WINDOW.days7 - 1);
-    this.dLen = 1 + String(this.dlo).length;
-    this.yLen = 1 + String(this.ylo).length;
-  }
+/**
+ * The received-call sums read at `at` (event time, ms), as caller-batch-1.lua sums `J` `K` (2-hour
+ * buckets floor(at / 2 h) - 12 to floor(at / 2 h)) and `I` `R` (days floor(at / day) - 6 to
+ * floor(at / day)); the script's apply reads them at max(watermark, event time), its 'r' read at the
+ * time asked for. The script compares field names as strings of the lower bound's length, which is
+ * the numeric comparison used here as long as both bounds have the same number of digits (2-hour
+ * buckets until the year 2198, days until 2243).
+ */
+export function receivedAt(r: ReceivedCalls, at: number): ReceivedWindows {
+  const dhi = Math.floor(at / D);
+  const yhi = Math.floor(at / DAY);
+  const dlo = dhi - 12;
+  const ylo = yhi - (WINDOW.days7 - 1);
+  return {
+    in1440: sumIn(r.j, dlo, dhi),
+    back1440: sumIn(r.k, dlo, dhi),
+    in7d: sumIn(r.i, ylo, yhi),
+    back7d: sumIn(r.r, ylo, yhi),
+  };
+}
 
-  /** A field whose name is a Buffer (HGETALL read as Buffers: the detector's case). */
-  addBuffer(name: Buffer, value: Buffer | string): void {
-    const c = name[0];
-    let lo: number, hi: number;
-    if (c === C_J || c === C_K) {
-      if (name.length !== this.dLen) return;
-      lo = this.dlo;
-      hi = this.dhi;
-    } else if (c === C_I || c === C_R) {
-      if (name.length !== this.yLen) return;
-      lo = this.ylo;
-      hi = this.yhi;
-    } else return;
-    let k = 0;
-    for (let i = 1; i < name.length; i++) {
-      const d = name[i] - C_0;
-      if (d < 0 || d > 9) return;
-      k = k * 10 + d;
-    }
-    if (k < lo || k > hi) return;
-    this.sum(c, typeof value === 'string' ? intFrom(value, 0) : intOf(value));
-  }
+/** The received-call sums of the windows hash read at `at` (receivedCalls, then receivedAt). */
+export function receivedWindows(fields: WindowsHash, at: number): ReceivedWindows {
+  return receivedAt(receivedCalls(fields), at);
+}
 
-  add(name: Name, value: Name): void {
-    if (typeof name !== 'string') return this.addBuffer(name, value);
-    const c = name.charCodeAt(0);
-    if (c !== C_J && c !== C_K && c !== C_I && c !== C_R) return;
-    const day = c === C_I || c === C_R;
-    if (name.length !== (day ? this.yLen : this.dLen)) return;
-    const k = intFrom(name, 1);
-    if (!(k >= (day ? this.ylo : this.dlo) && k <= (day ? this.yhi : this.dhi))) return;
-    this.sum(c, intFrom(value, 0));
-  }
-
-  private sum(c: number, v: number): void {
-    if (Number.isNaN(v)) return;
-    if (c === C_J) this.in1440 += v;
-    else if (c === C_K) this.back1440 += v;
-    else if (c === C_I) this.in7d += v;
-    else this.back7d += v;
-  }
+/** Sum of the (bucket, count) pairs' counts whose bucket lies in [lo, hi]. */
+function sumIn(pairs: readonly number[], lo: number, hi: number): number {
+  let s = 0;
+  for (let x = 0; x < pairs.length; x += 2) if (pairs[x] >= lo && pairs[x] <= hi) s += pairs[x + 1];
+  return s;
 }
 
 /** intFrom(b, 0) for a Buffer: a HINCRBY value. */

@@ -11,7 +11,7 @@ import { scoreCaller, suspectSeverity } from '../scoring/score';
 import { num } from '@eagle-eye/rules';
 import { Severity } from '@eagle-eye/contracts';
 import { CallerState, emptyWindows, StateEvent } from '@eagle-eye/scoring';
-import { CallerStates, Loaded, receivedAt } from '../windows/caller-states';
+import { CallerStates, Loaded, receivedInto } from '../windows/caller-states';
 import { WindowsRepository } from '../windows/windows.repository';
 import { AlertJobs } from './alert-jobs';
 import {
@@ -278,7 +278,7 @@ export class CallerStage {
         const lists = l.lists.get(w.carrierId);
         windows.listGlobal = lists?.[0] ?? '';
         windows.listCarrier = lists?.[1] ?? '';
-        receivedAt(l.received, windows.at, windows);
+        receivedInto(l.received, windows.at, windows);
         w.caller = scoreCaller(w.rules, windows, facts(w), observingSince, this.models);
         severities[i] = suspectSeverity(w.rules, w.caller);
         regions[i] = windows.region;

@@ -6,6 +6,9 @@ import {
   CallerWindows,
   emptyWindows,
   LONG_CALL_S,
+  receivedAt,
+  ReceivedCalls,
+  receivedCalls,
 } from '@eagle-eye/scoring';
 import { BatchRef } from '../lua/caller-args';
 import { CallerReply, CallerStatus } from '../lua/caller-reply';
@@ -42,26 +45,14 @@ export interface CallerStatesOptions extends CallerStateOptions {
   maxHeld: number;
 }
 
-/** A number's received calls (callee-batch-1.lua's J K I R fields): bucket index, count pairs. */
-export interface Received {
-  /** `J<k>` per 2-hour bucket: answered calls received */
-  j: number[];
-  /** `K<k>`: of those, from numbers this one had called */
-  k: number[];
-  /** `I<day>` per UTC day */
-  i: number[];
-  /** `R<day>` */
-  r: number[];
-}
-
-const NO_RECEIVED: Received = { j: [], k: [], i: [], r: [] };
+const NO_RECEIVED: ReceivedCalls = { j: [], k: [], i: [], r: [] };
 
 /** One number as a round reads it. */
 export interface Loaded {
   state: CallerState;
   /** lists mirror of the number, global and the carrier's, per carrier id */
   lists: Map<string, [string, string]>;
-  received: Received;
+  received: ReceivedCalls;
   /** the received calls' revision (the windows hash's `rv`) */
   rv: number;
   /** its windows hash still holds caller-batch-1.lua's fields (the state was built from them) */
@@ -70,31 +61,17 @@ export interface Loaded {
 
 interface Held {
   state: CallerState;
-  received: Received;
+  received: ReceivedCalls;
   rv: number;
 }
 
-const H2 = 7_200_000;
-const DAY = 86_400_000;
-
-/** Sum of the pairs' counts whose bucket lies in [lo, hi]. */
-function sum(pairs: number[], lo: number, hi: number): number {
-  let s = 0;
-  for (let x = 0; x < pairs.length; x += 2) if (pairs[x] >= lo && pairs[x] <= hi) s += pairs[x + 1];
-  return s;
-}
-
-/**
- * The received-call windows read at `at`, as caller-batch-1.lua sums them: 2-hour buckets of the
- * 24 hours (the bucket of `at` and the 12 before it), days of the 7-day window.
- */
-export function receivedAt(r: Received, at: number, out: CallerWindows): void {
-  const dd = Math.floor(at / H2);
-  const day = Math.floor(at / DAY);
-  out.in24h = sum(r.j, dd - 12, dd);
-  out.calledBack24h = sum(r.k, dd - 12, dd);
-  out.in7d = sum(r.i, day - 6, day);
-  out.calledBack7d = sum(r.r, day - 6, day);
+/** The received-call windows read at `at`, into the windows (callee-batch-1.lua counts them in the hash). */
+export function receivedInto(r: ReceivedCalls, at: number, out: CallerWindows): void {
+  const w = receivedAt(r, at);
+  out.in24h = w.in1440;
+  out.calledBack24h = w.back1440;
+  out.in7d = w.in7d;
+  out.calledBack7d = w.back7d;
 }
 
 /** One number's part of caller-state-read-1.lua's reply. */
@@ -142,18 +119,17 @@ function parseRead(b: Buffer, count: number): ReadPart[] {
   return out;
 }
 
-/** The received-call fields of a windows hash (J K I R then digits); the rest is the script's. */
-function receivedOf(fields: [string, Buffer][]): { received: Received; legacy: boolean } {
-  const r: Received = { j: [], k: [], i: [], r: [] };
+/** The received calls of a windows hash, and whether it still has the script's other fields. */
+function receivedOf(fields: [string, Buffer][]): { received: ReceivedCalls; legacy: boolean } {
   let legacy = false;
-  for (const [name, v] of fields) {
+  for (const [name] of fields) {
     const c = name.charCodeAt(0);
     const d = name.charCodeAt(1);
-    const list = c === 74 ? r.j : c === 75 ? r.k : c === 73 ? r.i : c === 82 ? r.r : null;
-    if (list && d >= 48 && d <= 57) list.push(Number(name.slice(1)), Number(v.toString('latin1')));
-    else if (name !== 'rv') legacy = true;
+    // J K I R then digits: received calls; rv: their revision; anything else: the script's windows
+    if (!((c === 74 || c === 75 || c === 73 || c === 82) && d >= 48 && d <= 57) && name !== 'rv')
+      legacy = true;
   }
-  return { received: r, legacy };
+  return { received: receivedCalls(fields), legacy };
 }
 
 /** A number the round asks for, whether its string must be read, the received revision held. */
@@ -533,7 +509,7 @@ export class CallerReads {
   }
 
   decode(replies: unknown[]): { event(ref: BatchRef): CallerReply } {
-    type Read = { state: CallerState | null; received: Received; lists: Map<string, [string, string]> };
+    type Read = { state: CallerState | null; received: ReceivedCalls; lists: Map<string, [string, string]> };
     const byToken = new Map<string, Read>();
     this.groups.forEach((items, c) => {
       const parts = parseRead(replies[c] as Buffer, items.length);
@@ -565,7 +541,7 @@ export class CallerReads {
         const e = byToken.get(it.token);
         const windows = emptyWindows(it.t);
         if (e?.state) e.state.read(it.t, windows);
-        receivedAt(e?.received ?? NO_RECEIVED, it.t, windows);
+        receivedInto(e?.received ?? NO_RECEIVED, it.t, windows);
         const l = e?.lists.get(it.carrier);
         windows.listGlobal = l?.[0] ?? '';
         windows.listCarrier = l?.[1] ?? '';
