@@ -243,6 +243,16 @@ describe('AlertRepository group commit on real PostgreSQL', () => {
     expect(single.statements()).toBe(5);
   });
 
+  it('never puts more than 64 writes in one statement, whatever it is given (subtransaction cache)', async () => {
+    const db2 = counting(db.pool);
+    const repo = new AlertRepository(db2.pool, 256);
+    const jobs = Array.from({ length: 130 }, () => job());
+    const changes = await Promise.all(jobs.map((j) => repo.upsertCallAlert(j)));
+    expect(changes.every((c) => c.length === 1)).toBe(true);
+    // one alone, then 129 waiting: 64 + 64 + 1 (with 256 allowed it would have been one statement)
+    expect(db2.statements()).toBe(1 + Math.ceil(129 / 64));
+  });
+
   it('rolls back a failing write alone: the others of its transaction commit, the failure reaches its job', async () => {
     const repo = new AlertRepository(db.pool, 8);
     const good = Array.from({ length: 6 }, () => job());

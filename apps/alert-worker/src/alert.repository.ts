@@ -5,6 +5,7 @@ import { PG_POOL } from '@eagle-eye/db';
 import { traceIdOf } from '@eagle-eye/observability';
 import { FEATURE_COUNT, FEATURE_NAMES } from '@eagle-eye/scoring';
 import { alertWriteBatchSize } from './alert-worker.metrics';
+import { MAX_WRITE_BATCH } from './config';
 
 /** Provider of the most writes one transaction takes (ALERT_WORKER_WRITE_BATCH). */
 export const ALERT_WRITE_BATCH = Symbol('ALERT_WRITE_BATCH');
@@ -42,8 +43,13 @@ export class AlertRepository {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     /** at most this many writes share one statement (one transaction) */
-    @Optional() @Inject(ALERT_WRITE_BATCH) private readonly maxBatch: number = DEFAULT_WRITE_BATCH,
-  ) {}
+    @Optional() @Inject(ALERT_WRITE_BATCH) maxBatch: number = DEFAULT_WRITE_BATCH,
+  ) {
+    // never more than the configuration allows, for a repository built outside it (tests, benchmarks)
+    this.maxBatch = Math.max(1, Math.min(maxBatch, MAX_WRITE_BATCH));
+  }
+
+  private readonly maxBatch: number;
 
   async upsertCallAlert(j: VictimOnCallJob): Promise<AlertWrite[]> {
     return this.write('call', [

@@ -1,5 +1,13 @@
 import { baseSchema, env, z } from '@eagle-eye/config';
 
+/**
+ * The most alert writes one statement (one transaction) takes: each write of a shared statement
+ * runs in a block of its own, a subtransaction, and PostgreSQL caches 64 subtransaction ids per
+ * backend (PGPROC_MAX_CACHED_SUBXIDS); past that the cache overflows and every snapshot taken
+ * meanwhile, in every session, has to look subtransactions up in pg_subtrans.
+ */
+export const MAX_WRITE_BATCH = 64;
+
 /** Days of retention: 0 keeps forever; otherwise no less than the database's floor for that data. */
 const retentionDays = (def: number, floor: number) =>
   env.int(def, 0, 36500).refine((v) => v === 0 || v >= floor, {
@@ -15,8 +23,12 @@ export const AlertWorkerConfigSchema = baseSchema.extend({
    * serialises transactions, not writes), so more jobs at once commit more per WAL flush
    */
   ALERT_WORKER_CONCURRENCY: env.int(32, 1, 256),
-  /** at most this many alert writes share one transaction */
-  ALERT_WORKER_WRITE_BATCH: env.int(32, 1, 256),
+  /**
+   * at most this many alert writes share one transaction; at most 64: each write in a shared
+   * transaction is a subtransaction of its own, and past 64 PostgreSQL's per-backend subtransaction
+   * cache overflows, which slows every session's snapshots until the transaction ends
+   */
+  ALERT_WORKER_WRITE_BATCH: env.int(32, 1, MAX_WRITE_BATCH),
   /** an alert no carrier operator has claimed within this time goes to the police of its region */
   ALERT_ESCALATE_AFTER_S: env.int(300, 1, 86400),
   /** how long a job stays locked to a worker; a killed worker's jobs are retried after it */
