@@ -212,3 +212,19 @@ export const callerStates = {
       }),
   ),
 };
+
+/**
+ * Script calls of the detector (lua/detector-scripts.ts), by script: `calls` as the pipeline asks
+ * for them (one per key group and stage of a round), `requests` the EVALSHAs sent to Redis (on one
+ * Redis server a round's calls of a script share one). Redis spends a fixed amount on each request.
+ */
+export const scriptCalls = once(
+  'eagleeye_detector_script_calls_total',
+  () =>
+    new Counter({
+      name: 'eagleeye_detector_script_calls_total',
+      help: 'Detector Lua script calls by script, kind=calls (one per key group and stage) or kind=requests (EVALSHAs sent: on one Redis server, a round stage makes one per script)',
+      labelNames: ['script', 'kind'],
+      registers: [metricsRegistry],
+    }),
+);

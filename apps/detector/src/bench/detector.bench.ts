@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { HandoffEntry, handoffPartition, packEvents, unpackEvents } from '@eagle-eye/contracts';
-import { createRedis, RedisKeys } from '@eagle-eye/redis';
+import { createRedis, DEFAULT_KEY_GROUPS, RedisKeys } from '@eagle-eye/redis';
 import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
 import { AlertJob } from '../detection/alert.publisher';
 import { createDetection } from '../detection/detection.service';
@@ -19,8 +19,13 @@ import { BENCH_DETECTION_OPTIONS, syntheticTraffic } from './synthetic-traffic';
 async function main(): Promise<void> {
   const target = Number(process.argv[2] ?? 200_000);
   const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390');
-  const keys = new RedisKeys(`bench${randomBytes(3).toString('hex')}`);
-  const scripts = new DetectorScripts(redis);
+  // REDIS_KEY_GROUPS: key groups (one script call per group and stage in a round), 64 by default
+  const keys = new RedisKeys(
+    `bench${randomBytes(3).toString('hex')}`,
+    Number(process.env.REDIS_KEY_GROUPS ?? DEFAULT_KEY_GROUPS),
+  );
+  // DETECTOR_BENCH_GROUPED=0: one script call per key group and stage, as under Redis Cluster
+  const scripts = new DetectorScripts(redis, process.env.DETECTOR_BENCH_GROUPED !== '0');
   await scripts.load();
   const rules = Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
   let alerts = 0;
@@ -43,10 +48,15 @@ async function main(): Promise<void> {
     options: {
       ...BENCH_DETECTION_OPTIONS,
       callerWindows: process.env.DETECTOR_CALLER_WINDOWS === 'node' ? 'node' : 'script',
+      // numbers held between rounds in node mode (DETECTOR_CALLER_STATES_HELD, 50,000 by default)
+      callerStatesHeld: Number(process.env.DETECTOR_CALLER_STATES_HELD ?? 50_000),
     },
   });
   // about 2.6 events per call; 3 calls per subscriber
-  const subscribers = Math.max(1000, Math.floor(target / 8));
+  // (DETECTOR_BENCH_SUBSCRIBERS: more subscribers, fewer calls each, as a carrier's many quiet numbers)
+  const subscribers = Number(
+    process.env.DETECTOR_BENCH_SUBSCRIBERS ?? Math.max(1000, Math.floor(target / 8)),
+  );
   const events = syntheticTraffic({
     subscribers,
     callsPerSubscriber: 3,

@@ -1,9 +1,15 @@
 import { createHash } from 'node:crypto';
 import { AlertJobName } from '@eagle-eye/contracts';
-import { uniqueId } from '@eagle-eye/testing';
-import { call, ev, fanout, Harness, startHarness, T0, token } from '../test/harness';
+import { RedisKeys } from '@eagle-eye/redis';
+import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
+import { connectTestRedis, dropRedisPrefix, uniqueId } from '@eagle-eye/testing';
+import Redis from 'ioredis';
+import { BENCH_DETECTION_OPTIONS, fixedHourOfTraffic } from '../bench/synthetic-traffic';
+import { createDetection } from '../detection/detection.service';
+import { scriptCalls } from '../metrics';
+import { call, ev, fanout, Harness, snapshot, startHarness, T0, token } from '../test/harness';
 import { singleCallerCall } from './caller-args';
-import { DetectorScripts, loadScripts } from './detector-scripts';
+import { DetectorScripts, groupsSource, loadScripts, ScriptCall } from './detector-scripts';
 
 /** CRC16/XMODEM of the hash tag, mod 16384: the Redis Cluster slot of a key. */
 export function keySlot(key: string): number {
@@ -267,3 +273,139 @@ async function oneSlotPerCall(h: Harness, expected: string[]): Promise<void> {
     if (c.script !== 'alert-claim' && c.script !== 'due-claim') expect(c.keys[0]).toMatch(/:\{g\d+\}:$/);
   }
 }
+
+describe('per-group scripts on one Redis server: one request per script and round stage', () => {
+  let redis: Redis;
+  const prefixes: string[] = [];
+  const rules = Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
+  const start = Date.UTC(2026, 10, 24, 8);
+
+  beforeAll(async () => {
+    redis = await connectTestRedis();
+  });
+  afterAll(async () => {
+    for (const p of prefixes) await dropRedisPrefix(redis, p);
+    redis.disconnect();
+  });
+
+  async function counted(kind: 'calls' | 'requests'): Promise<number> {
+    return (await scriptCalls.get()).values
+      .filter((v) => v.labels.kind === kind)
+      .reduce((n, v) => n + v.value, 0);
+  }
+
+  /** An hour of traffic through a detector whose scripts group calls or not. */
+  async function runHour(mode: 'script' | 'node', groupCalls: boolean) {
+    const prefix = uniqueId('gr');
+    prefixes.push(prefix);
+    const keys = new RedisKeys(prefix);
+    await redis.set(keys.detectorObservingSince(), String(start - 30 * 86400_000));
+    const scripts = new DetectorScripts(redis, groupCalls);
+    await scripts.load();
+    const jobs: string[] = [];
+    const d = createDetection({
+      redis,
+      keys,
+      scripts,
+      rules: { forCarrier: () => rules },
+      alerts: {
+        publish: async (j) => void jobs.push(...j.map((x) => `${x.name} ${JSON.stringify(x.data)}`)),
+      },
+      options: { ...BENCH_DETECTION_OPTIONS, callerWindows: mode },
+      clock: () => 0,
+    });
+    const events = fixedHourOfTraffic(400, start, 'grouped');
+    const outcomes: string[] = [];
+    const calls0 = await counted('calls');
+    const requests0 = await counted('requests');
+    for (let i = 0; i < events.length; i += 400) {
+      const staged = await d.applyCallers([{ carrierId: 'carrier-a', events: events.slice(i, i + 400) }]);
+      for (const w of staged.works)
+        outcomes.push(`${w.ev.id} ${w.status} ${w.mask} ${w.caller ? w.caller.total : NaN}`);
+      await d.finish(staged);
+    }
+    await d.sweep(start + 3 * 3600_000);
+    const calls = (await counted('calls')) - calls0;
+    const requests = (await counted('requests')) - requests0;
+    const state = await snapshot(redis, prefix);
+    return { outcomes, jobs, calls, requests, state, rounds: Math.ceil(events.length / 400) };
+  }
+
+  it.each(['script', 'node'] as const)(
+    'scores, alerts and stores exactly what one call per key group does (%s windows)',
+    async (mode) => {
+      const apart = await runHour(mode, false);
+      const grouped = await runHour(mode, true);
+      expect(grouped.outcomes.length).toBeGreaterThan(2000);
+      expect(grouped.outcomes).toEqual(apart.outcomes);
+      expect(grouped.jobs.length).toBeGreaterThan(0);
+      expect(grouped.jobs).toEqual(apart.jobs);
+      expect(grouped.state).toEqual(apart.state);
+      // the same calls, far fewer requests: 64 key groups, a handful of script stages per round
+      expect(grouped.calls).toBe(apart.calls);
+      expect(apart.requests).toBe(apart.calls);
+      expect(grouped.requests).toBeLessThan(grouped.rounds * 12);
+      expect(grouped.requests * 8).toBeLessThan(grouped.calls);
+    },
+    300_000,
+  );
+
+  it('keeps calls apart when their shared arguments differ or another script comes between, in order', async () => {
+    const prefix = uniqueId('gr');
+    prefixes.push(prefix);
+    const keys = new RedisKeys(prefix);
+    const [a, b] = [token(), token()];
+    const notes = (n: string, famTtl: number): ScriptCall => ({
+      script: 'caller-notes',
+      keys: [keys.groupStem(keys.keyGroup(n))],
+      args: [3600, famTtl, 'A', n, 'fp-1', 20000, 'a', n, 'fp-2', 20000],
+    });
+    const read = (n: string): ScriptCall => ({
+      script: 'caller-state-read',
+      keys: [keys.groupStem(keys.keyGroup(n))],
+      args: [1, n, 'carrier-a', -2, -1],
+    });
+    const scripts = new DetectorScripts(redis);
+    await scripts.load();
+    const requests0 = await counted('requests');
+    const replies = await scripts.run([
+      notes(a, 7200),
+      notes(b, 7200),
+      notes(a, 9000),
+      read(a),
+      notes(b, 7200),
+    ]);
+    // notes a+b share one request; the third has another familiarity TTL; the read; the last notes
+    expect((await counted('requests')) - requests0).toBe(4);
+    // first attempt of each callee: new distinct callee and new familiar number, then repeats
+    expect(replies.slice(0, 3)).toEqual(['1111', '1111', '0000']);
+    expect(replies[4]).toBe('0000');
+    expect(await redis.ttl(keys.numFamiliar(a))).toBeGreaterThan(7200);
+    expect(await redis.ttl(keys.numFamiliar(b))).toBeLessThanOrEqual(7200);
+  });
+
+  it('loads the grouped variant when Redis does not have it', async () => {
+    const keys = new RedisKeys(uniqueId('gr'));
+    prefixes.push(keys.prefix);
+    // a variant of the notes script no Redis has seen (no SCRIPT FLUSH: other suites share the server)
+    const scripts = new DetectorScripts(redis);
+    const base = scripts.get('caller-notes');
+    const source = `${base.source}\n-- ${uniqueId()}\n`;
+    const groups = groupsSource(base.file, source);
+    const sha = (s: string) => createHash('sha1').update(s).digest('hex');
+    scripts.scripts.set('caller-notes', {
+      ...base,
+      source,
+      sha: sha(source),
+      groups: { source: groups, sha: sha(groups), header: base.groups!.header },
+    });
+    const [a, b] = [token(), token()];
+    const notes = (n: string): ScriptCall => ({
+      script: 'caller-notes',
+      keys: [keys.groupStem(keys.keyGroup(n))],
+      args: [3600, 7200, 'A', n, 'fp-1', 20000],
+    });
+    expect(await scripts.run([notes(a), notes(b)])).toEqual(['11', '11']);
+    expect(await redis.script('EXISTS', sha(groups))).toEqual([1]);
+  });
+});
