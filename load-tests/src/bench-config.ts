@@ -65,9 +65,22 @@ export interface BenchConfig {
   databaseUrl?: string;
   /** directory of the JSON result */
   outDir: string;
+  /**
+   * only the latency to the console at this many events/s (`--latency-at`): no limits, throughput
+   * search, memory, scaling or soak; `latencyRuns` levels in a row
+   */
+  latencyAt?: number;
+  latencyRuns: number;
+  /**
+   * app environment of every other level of a `--latency-at` run (`--alt-env K=V,...`): levels
+   * alternate A (the stack as started), B (the apps these variables are for restarted with them), A, ...
+   */
+  altEnv?: Record<string, string>;
 }
 
-export const FULL: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort' | 'runDir'> = {
+type Preset = Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort' | 'runDir' | 'latencyRuns'>;
+
+export const FULL: Preset = {
   smoke: false,
   batchSize: 500,
   streams: 2,
@@ -100,7 +113,7 @@ export const FULL: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort' | 'runDir
   heapEveryS: 5,
 };
 
-export const SMOKE: Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort' | 'runDir'> = {
+export const SMOKE: Preset = {
   smoke: true,
   batchSize: 200,
   streams: 2,
@@ -144,12 +157,28 @@ npm run bench:smoke               every phase with small numbers (about a minute
   --cluster-events N    events in each backlog they drain (full: 100000)
   --cluster-port N      first port of the clusters (n masters take n ports, bus ports +10000; default: free ones)
   --skip-cluster        no cluster scaling rows (saves a few minutes)
+  --latency-at N        only the latency to the console, at N events/s (the stack, a warm-up, then
+                        --latency-runs levels of --latency-s each; nothing else)
+  --latency-runs N      levels of a --latency-at run (1; 4 with --alt-env)
+  --alt-env K=V,...     with --latency-at: every other level with these app settings (A, B, A, B: the
+                        apps they are for restarted between levels), to compare two settings in the same minutes
   --redis-port N        private Redis port (6415)      --pg-port N   private PostgreSQL port (5465)
   --run-dir DIR         folder of the private services (.run/bench, .run/bench-<redis port> on other ports)
   --out DIR             where the JSON result goes (bench-results)
 Set both REDIS_URL and DATABASE_URL to use existing (loopback) servers instead of private ones;
 the run then works under its own key prefix and schema and removes them afterwards.
 `;
+
+/** `K=V,K2=V2` (app settings: upper-case names) as an object. */
+export function parseEnvList(raw: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of raw.split(',')) {
+    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(part.trim());
+    if (!m) throw new Error(`--alt-env: expected NAME=value[,NAME=value...], got "${part}"`);
+    out[m[1]] = m[2];
+  }
+  return out;
+}
 
 export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchConfig {
   const a = new Args(argv, ['smoke', 'skip-cluster']);
@@ -185,7 +214,14 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchCon
     outDir: a.str('out', 'bench-results') as string,
     redisUrl: env.REDIS_URL,
     databaseUrl: env.DATABASE_URL,
+    latencyAt: a.num('latency-at', undefined, 1, 10_000_000),
+    latencyRuns: 1,
   };
+  const alt = a.str('alt-env');
+  if (alt !== undefined) c.altEnv = parseEnvList(alt);
+  c.latencyRuns = a.num('latency-runs', c.altEnv ? 4 : 1, 1, 100);
+  if ((c.altEnv || a.str('latency-runs') !== undefined) && c.latencyAt === undefined)
+    throw new Error('--alt-env and --latency-runs go with --latency-at');
   if (a.flag('skip-cluster')) c.clusterMasters = [];
   if (c.clusterMasters.some((m) => m === 2))
     throw new Error('--cluster-masters: redis-cli --cluster create needs 1 or at least 3 masters, not 2');

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadavg } from 'node:os';
 import Redis from 'ioredis';
 import { loadConfig } from '@eagle-eye/config';
 import { RedisKeys } from '@eagle-eye/redis';
@@ -65,6 +66,10 @@ export interface LatencyLevel {
   split?: { toRaised: LatencySummary; raisedToStored: LatencySummary; storedToConsole: LatencySummary };
   /** each app's stage histograms over the level (scraped before and after) */
   stages?: StageBreakdown;
+  /** the machine's 1-minute load average as the level started */
+  loadAverage?: number;
+  /** a `--latency-at` run with `--alt-env`: A (the stack as started) or B (those settings) */
+  variant?: 'A' | 'B';
 }
 
 export interface BenchResult {
@@ -147,6 +152,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     alertsReceivedTotal: 0,
     errors: [],
   };
+  const full = cfg.latencyAt === undefined;
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T | null> => {
     log(`-- ${name}`);
     try {
@@ -193,82 +199,84 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
   process.on('SIGTERM', onSignal);
   let listener: AlertListener | undefined;
   try {
-    // ---- limits, measured in this run --------------------------------------------------------
-    r.limits.redisGetOpsPerS = await phase('limit: redis-benchmark GET', () =>
-      redisBenchmarkGet(services.redisUrl, cfg.smoke ? 20000 : 300000),
-    );
-    r.limits.transport = await phase('limit: gRPC transport (decode-only server)', async () => {
-      const sink = startTool('transport-sink', [String(await freePort())]);
-      try {
-        const port = Number((await waitForLine(sink, /listening (\d+)/))[1]);
-        const res = await runLoadgenChild({
-          target: `127.0.0.1:${port}`,
-          mode: 'max',
-          batchSize: cfg.batchSize,
-          streams: cfg.streams,
-          maxInFlightPerStream: 8,
-          durationS: cfg.transportS,
-          preencodedBatches: 64,
-          traffic: {
-            mode: 'background',
-            populationSpace: `${tag}Tr`,
-            runTag: randomTag(4),
-            population: 10000,
-          },
-        });
-        failOnErrors('transport', res);
-        log(`transport: ${res.achievedEventsPerS} events/s`);
-        return {
-          eventsPerS: res.achievedEventsPerS,
-          batchSize: cfg.batchSize,
-          streams: cfg.streams,
-          ackP99Ms: res.ackLatency.p99Ms,
-        };
-      } finally {
-        await sink.stop();
-      }
-    });
-    r.limits.lua = await phase('limit: detector Lua script', async () => {
-      const l = await runLuaBench({
-        redisUrl: services.redisUrl,
-        prefix: luaPrefix,
-        pool: cfg.luaPool,
-        historyEvents: 1,
-        historySpanMs: 0,
-        durationS: cfg.luaS,
-      });
-      log(
-        `lua: ${l.eventsPerS} events/s, ${l.serverUsPerEvent} us/event in Redis, ${l.eventsPerCall} events/call`,
+    // ---- limits, measured in this run (not in a --latency-at run) ----------------------------
+    if (full) {
+      r.limits.redisGetOpsPerS = await phase('limit: redis-benchmark GET', () =>
+        redisBenchmarkGet(services.redisUrl, cfg.smoke ? 20000 : 300000),
       );
-      return l;
-    });
-    await phase('scaling: Lua cost vs history span and pool', async () => {
-      for (const span of cfg.luaSpansS) {
+      r.limits.transport = await phase('limit: gRPC transport (decode-only server)', async () => {
+        const sink = startTool('transport-sink', [String(await freePort())]);
+        try {
+          const port = Number((await waitForLine(sink, /listening (\d+)/))[1]);
+          const res = await runLoadgenChild({
+            target: `127.0.0.1:${port}`,
+            mode: 'max',
+            batchSize: cfg.batchSize,
+            streams: cfg.streams,
+            maxInFlightPerStream: 8,
+            durationS: cfg.transportS,
+            preencodedBatches: 64,
+            traffic: {
+              mode: 'background',
+              populationSpace: `${tag}Tr`,
+              runTag: randomTag(4),
+              population: 10000,
+            },
+          });
+          failOnErrors('transport', res);
+          log(`transport: ${res.achievedEventsPerS} events/s`);
+          return {
+            eventsPerS: res.achievedEventsPerS,
+            batchSize: cfg.batchSize,
+            streams: cfg.streams,
+            ackP99Ms: res.ackLatency.p99Ms,
+          };
+        } finally {
+          await sink.stop();
+        }
+      });
+      r.limits.lua = await phase('limit: detector Lua script', async () => {
         const l = await runLuaBench({
           redisUrl: services.redisUrl,
           prefix: luaPrefix,
-          pool: cfg.smoke ? 200 : 1000,
-          historyEvents: span === 0 ? 1 : cfg.luaHistoryEvents,
-          historySpanMs: span * 1000,
-          durationS: cfg.luaS,
-        });
-        log(`lua span ${span}s: ${l.serverUsPerEvent} us/event`);
-        r.scaling.luaByHistorySpan.push(l);
-      }
-      for (const pool of cfg.luaPools) {
-        const l = await runLuaBench({
-          redisUrl: services.redisUrl,
-          prefix: luaPrefix,
-          pool,
+          pool: cfg.luaPool,
           historyEvents: 1,
           historySpanMs: 0,
           durationS: cfg.luaS,
         });
-        log(`lua pool ${pool}: ${l.serverUsPerEvent} us/event`);
-        r.scaling.luaByPool.push(l);
-      }
-    });
-    await phase('cleanup of the Lua benchmark keys', () => dropPrefix(services.redisUrl, luaPrefix));
+        log(
+          `lua: ${l.eventsPerS} events/s, ${l.serverUsPerEvent} us/event in Redis, ${l.eventsPerCall} events/call`,
+        );
+        return l;
+      });
+      await phase('scaling: Lua cost vs history span and pool', async () => {
+        for (const span of cfg.luaSpansS) {
+          const l = await runLuaBench({
+            redisUrl: services.redisUrl,
+            prefix: luaPrefix,
+            pool: cfg.smoke ? 200 : 1000,
+            historyEvents: span === 0 ? 1 : cfg.luaHistoryEvents,
+            historySpanMs: span * 1000,
+            durationS: cfg.luaS,
+          });
+          log(`lua span ${span}s: ${l.serverUsPerEvent} us/event`);
+          r.scaling.luaByHistorySpan.push(l);
+        }
+        for (const pool of cfg.luaPools) {
+          const l = await runLuaBench({
+            redisUrl: services.redisUrl,
+            prefix: luaPrefix,
+            pool,
+            historyEvents: 1,
+            historySpanMs: 0,
+            durationS: cfg.luaS,
+          });
+          log(`lua pool ${pool}: ${l.serverUsPerEvent} us/event`);
+          r.scaling.luaByPool.push(l);
+        }
+      });
+      await phase('cleanup of the Lua benchmark keys', () => dropPrefix(services.redisUrl, luaPrefix));
+    }
 
     // ---- the whole stack ---------------------------------------------------------------------
     log('starting ingest, detector, alert-worker, console');
@@ -404,6 +412,99 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       return o;
     };
 
+    // ---- latency to the console: one level at `rate` events/s (`fraction` of the sustained) ------
+    const latencyLevel = async (fraction: number, rate: number): Promise<LatencyLevel> => {
+      const h = newHistogram();
+      const toRaised = newHistogram();
+      const raisedToStored = newHistogram();
+      const storedToConsole = newHistogram();
+      let sent = 0;
+      let got = 0;
+      const pending = new Set<string>();
+      const appsNow = () => stack.apps.map((a) => ({ name: a.name, url: stack.metricsUrl(a) }));
+      const loadAverage = Math.round(loadavg()[0] * 100) / 100;
+      const m0 = await snapshotMetrics(appsNow());
+      const res = await load(
+        {
+          mode: 'open',
+          ratePerS: rate,
+          durationS: cfg.latencyS,
+          traffic: background({ instantProbesPerS: cfg.probesPerS }),
+        },
+        (p) => {
+          if (p.kind !== 'instant' || !listener) return;
+          sent++;
+          pending.add(p.callId);
+          listener.expect(p.callId, (a) => {
+            pending.delete(p.callId);
+            got++;
+            recordMs(h, a.arrivedMs - p.answeredSendMs);
+            const raised = Date.parse(a.alert.raisedAt);
+            const stored = Date.parse(a.alert.updatedAt);
+            if (Number.isFinite(raised) && Number.isFinite(stored)) {
+              recordMs(toRaised, raised - p.answeredSendMs);
+              recordMs(raisedToStored, stored - raised);
+              recordMs(storedToConsole, a.arrivedMs - stored);
+            }
+          });
+        },
+      );
+      stack.assertAlive();
+      const deadline = Date.now() + (cfg.smoke ? 10000 : 20000);
+      while (pending.size && Date.now() < deadline) await new Promise((res2) => setTimeout(res2, 200));
+      for (const id of pending) listener?.forget(id);
+      const m1 = await snapshotMetrics(appsNow());
+      const lv: LatencyLevel = {
+        fraction,
+        loadAverage,
+        eventsPerS: rate,
+        achievedEventsPerS: res.achievedEventsPerS,
+        probesSent: sent,
+        alertsReceived: got,
+        missed: pending.size,
+        latency: summarise(h),
+        ackLatency: res.ackLatency,
+        split: {
+          toRaised: summarise(toRaised),
+          raisedToStored: summarise(raisedToStored),
+          storedToConsole: summarise(storedToConsole),
+        },
+      };
+      lv.stages = stageBreakdown(m0, m1, lv.latency);
+      const l = lv.latency;
+      log(`  ${got}/${sent} alerts: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, p99.9 ${l.p999Ms} ms`);
+      const sp = lv.split;
+      if (sp)
+        log(
+          `  split p50: send -> raised ${sp.toRaised.p50Ms} ms, raised -> stored ${sp.raisedToStored.p50Ms} ms, ` +
+            `stored -> console ${sp.storedToConsole.p50Ms} ms`,
+        );
+      await drain('a latency level', 60000);
+      return lv;
+    };
+
+    // ---- --latency-at: the latency levels only, alternating two settings with --alt-env ----------
+    if (!full) {
+      const rate = cfg.latencyAt as number;
+      for (let i = 0; i < cfg.latencyRuns; i++) {
+        const variant = cfg.altEnv ? (i % 2 ? 'B' : 'A') : undefined;
+        if (cfg.altEnv && i > 0) {
+          await phase(`switching to ${variant}`, async () => {
+            const apps = await stack.setEnv(cfg.altEnv as Record<string, string>, variant === 'B');
+            log(`  restarted ${apps.join(', ')}; warming up`);
+            await load({ mode: 'open', ratePerS: rate, durationS: cfg.smoke ? 1 : 5 });
+            await drain('the warm-up', 60000);
+          });
+        }
+        const level = await phase(`latency at ${rate} events/s${variant ? ` (${variant})` : ''}`, () =>
+          latencyLevel(0.5, rate),
+        );
+        if (level) r.latency.push({ ...level, ...(variant ? { variant } : {}) });
+      }
+      for (const lv of r.latency) log(latencyLine(lv));
+      return r;
+    }
+
     // ---- throughput: ceiling probe, then open-loop steps around it ---------------------------
     await phase('throughput: sustained ingest + detection', async () => {
       const d0 = await detectorEvents(stack.detectorMetricsUrls());
@@ -441,77 +542,14 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
 
     // ---- latency to the console at 25 / 50 / 75 % ----------------------------------------------
     for (const fraction of [0.25, 0.5, 0.75]) {
-      const level = await phase(
-        `latency at ${fraction * 100} % (${round(basis * fraction)} events/s)`,
-        async () => {
-          const h = newHistogram();
-          const toRaised = newHistogram();
-          const raisedToStored = newHistogram();
-          const storedToConsole = newHistogram();
-          let sent = 0;
-          let got = 0;
-          const pending = new Set<string>();
-          const appsNow = () => stack.apps.map((a) => ({ name: a.name, url: stack.metricsUrl(a) }));
-          const m0 = await snapshotMetrics(appsNow());
-          const res = await load(
-            {
-              mode: 'open',
-              ratePerS: round(basis * fraction),
-              durationS: cfg.latencyS,
-              traffic: background({ instantProbesPerS: cfg.probesPerS }),
-            },
-            (p) => {
-              if (p.kind !== 'instant' || !listener) return;
-              sent++;
-              pending.add(p.callId);
-              listener.expect(p.callId, (a) => {
-                pending.delete(p.callId);
-                got++;
-                recordMs(h, a.arrivedMs - p.answeredSendMs);
-                const raised = Date.parse(a.alert.raisedAt);
-                const stored = Date.parse(a.alert.updatedAt);
-                if (Number.isFinite(raised) && Number.isFinite(stored)) {
-                  recordMs(toRaised, raised - p.answeredSendMs);
-                  recordMs(raisedToStored, stored - raised);
-                  recordMs(storedToConsole, a.arrivedMs - stored);
-                }
-              });
-            },
-          );
-          stack.assertAlive();
-          const deadline = Date.now() + (cfg.smoke ? 10000 : 20000);
-          while (pending.size && Date.now() < deadline) await new Promise((res2) => setTimeout(res2, 200));
-          for (const id of pending) listener?.forget(id);
-          const m1 = await snapshotMetrics(appsNow());
-          const lv: LatencyLevel = {
-            fraction,
-            eventsPerS: round(basis * fraction),
-            achievedEventsPerS: res.achievedEventsPerS,
-            probesSent: sent,
-            alertsReceived: got,
-            missed: pending.size,
-            latency: summarise(h),
-            ackLatency: res.ackLatency,
-            split: {
-              toRaised: summarise(toRaised),
-              raisedToStored: summarise(raisedToStored),
-              storedToConsole: summarise(storedToConsole),
-            },
-          };
-          lv.stages = stageBreakdown(m0, m1, lv.latency);
-          const l = lv.latency;
-          log(`  ${got}/${sent} alerts: p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, p99.9 ${l.p999Ms} ms`);
-          const sp = lv.split;
-          if (sp)
-            log(
-              `  split p50: send -> raised ${sp.toRaised.p50Ms} ms, raised -> stored ${sp.raisedToStored.p50Ms} ms, ` +
-                `stored -> console ${sp.storedToConsole.p50Ms} ms`,
-            );
-          await drain('a latency level', 60000);
-          return lv;
-        },
+      const rate = round(basis * fraction);
+      const level = await phase(`latency at ${fraction * 100} % (${rate} events/s)`, () =>
+        latencyLevel(fraction, rate),
       );
-      if (level) r.latency.push(level);
+      if (level) {
+        r.latency.push(level);
+        log(`  ${latencyLine(level)}`);
+      }
     }
 
     // ---- memory: Redis bytes per active number ------------------------------------------------
@@ -780,6 +818,24 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     r.finishedAt = new Date().toISOString();
   }
   return r;
+}
+
+/** One level on one line: variant, load average, p50/p99, and the p50 of every stage on an alert's path. */
+export function latencyLine(lv: LatencyLevel): string {
+  const stages = (lv.stages?.stages ?? [])
+    .filter(
+      (s) =>
+        s.count > 0 && (s.onPath || s.key === 'detector.detection' || s.key === 'worker.queue_wait.victim'),
+    )
+    .map((s) => `${s.key} ${s.p50Ms}/${s.p99Ms}${s.p99Above ? '+' : ''}`)
+    .join(', ');
+  const wait = lv.stages?.path.handoffWaitP50Ms;
+  return (
+    `${lv.variant ?? '-'} load ${lv.loadAverage ?? '?'} ${lv.eventsPerS} events/s: ${lv.alertsReceived}/${lv.probesSent} alerts, ` +
+    `p50/p99 ${lv.latency.p50Ms}/${lv.latency.p99Ms} ms; stage p50/p99 ms: ${stages}` +
+    (wait !== null && wait !== undefined ? `; hand-off wait p50 ~${wait}` : '') +
+    (lv.stages?.roundEvents ? `; ${lv.stages.roundEvents.mean} events/round` : '')
+  );
 }
 
 async function obs0(url: string, fn: (r: Redis) => Promise<unknown>): Promise<void> {

@@ -344,7 +344,8 @@ export function stageTable(lv: LatencyLevel): string[] {
       : '  detector rounds: none observed',
   );
   out.push(
-    '  (stages in brackets are not added: the ack follows the alert job; the detection latency spans the others)',
+    '  (stages in brackets are not added: the ack follows the alert job; the detection latency spans the others;',
+    "  the victim-on-call jobs' queue wait is part of the queue wait)",
   );
   out.push(pathLine('sum', b));
   const hw = b.path.handoffWaitP50Ms;

@@ -115,6 +115,8 @@ export class BenchStack {
   private appDbUrl = '';
   private readonly jwtSecret = randomBytes(32).toString('hex');
   private detectorSeq = 0;
+  /** each app's environment as first started (setEnv switches back to it) */
+  private readonly startedEnv = new Map<AppHandle, Record<string, string>>();
 
   constructor(readonly o: StackOptions) {}
 
@@ -194,6 +196,37 @@ export class BenchStack {
     const h = this.app(name);
     h.child = startApp(h.app, h.name, h.env);
     await this.waitReady(h, timeoutMs);
+  }
+
+  /**
+   * Restarts (SIGTERM, then start again, ready) the apps `vars` are for, with them set (`on`) or as
+   * the apps were first started: DETECTOR_* the detectors, ALERT_* the alert worker, CONSOLE_* the
+   * console, INGEST_* ingest, any other name every app. Returns the names of the apps restarted.
+   */
+  async setEnv(vars: Record<string, string>, on: boolean): Promise<string[]> {
+    const owner: [string, string][] = [
+      ['DETECTOR_', 'detector'],
+      ['ALERT_', 'alert-worker'],
+      ['CONSOLE_', 'console'],
+      ['INGEST_', 'ingest'],
+    ];
+    const apps = new Set<string>();
+    for (const k of Object.keys(vars)) {
+      const o = owner.find(([prefix]) => k.startsWith(prefix));
+      if (o) apps.add(o[1]);
+      else for (const a of this.apps) apps.add(a.app);
+    }
+    const restarted: string[] = [];
+    for (const h of this.apps.filter((a) => apps.has(a.app))) {
+      const base = (this.startedEnv.get(h) ?? { ...h.env }) as Record<string, string>;
+      this.startedEnv.set(h, base);
+      await h.child.stop();
+      h.env = on ? { ...base, ...vars } : { ...base };
+      h.child = startApp(h.app, h.name, h.env);
+      await this.waitReady(h);
+      restarted.push(h.name);
+    }
+    return restarted;
   }
 
   /** Starts one more detector replica (same consumer group, its own consumer name). */

@@ -207,4 +207,39 @@ describe('stage histograms between two scrapes', () => {
     expect(b.path.handoffWaitP50Ms).toBeNull();
     expect(b.stages.map((s) => s.key)).toEqual(STAGES.map((s) => s.key));
   });
+
+  it("gives the victim-on-call jobs' queue wait a row of its own, off the path; the queue wait has every job's", () => {
+    const worker = (jobs: number): MetricsSnapshot =>
+      new Map([
+        [
+          'alert-worker',
+          parseProm(
+            [
+              within(
+                'eagleeye_alert_job_stage_seconds',
+                'stage="queue_wait",job="victim-on-call"',
+                '0.001',
+                '0.01',
+                jobs,
+                0.002,
+              ),
+              within(
+                'eagleeye_alert_job_stage_seconds',
+                'stage="queue_wait",job="suspect-number"',
+                '0.01',
+                '0.1',
+                jobs * 2,
+                0.02,
+              ),
+            ].join('\n'),
+          ),
+        ],
+      ]);
+    const b = stageBreakdown(worker(0), worker(10), LATENCY);
+    const row = (key: string) => b.stages.find((s) => s.key === key);
+    expect(row('worker.queue_wait')).toMatchObject({ count: 30, onPath: true });
+    expect(row('worker.queue_wait.victim')).toMatchObject({ count: 10, onPath: false, meanMs: 2 });
+    // on the path once: the queue wait of all jobs
+    expect(b.path.stagesMeanMs).toBeCloseTo((10 * 2 + 20 * 20) / 30, 1);
+  });
 });

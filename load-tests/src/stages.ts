@@ -156,6 +156,16 @@ export const STAGES: StageSpec[] = [
     onPath: true,
   },
   {
+    // the benchmark's probes raise victim-on-call alerts: their own wait, within the one above
+    app: 'alert-worker',
+    key: 'worker.queue_wait.victim',
+    metric: 'eagleeye_alert_job_stage_seconds',
+    filter: { stage: 'queue_wait', job: 'victim-on-call' },
+    stage: "worker: queue wait of victim-on-call jobs (the probes' kind)",
+    per: 'job',
+    onPath: false,
+  },
+  {
     app: 'alert-worker',
     key: 'worker.postgres',
     metric: 'eagleeye_alert_job_stage_seconds',

@@ -107,7 +107,10 @@ export class AlertProcessor implements OnApplicationBootstrap, OnModuleDestroy {
     const run: JobRun = { retry: job.attemptsStarted > 1 || job.attemptsMade > 0 || job.stalledCounter > 0 };
     if (!run.retry) {
       const due = job.timestamp + (job.delay ?? 0);
-      alertJobStageSeconds.observe({ stage: 'queue_wait' }, Math.max(0, Date.now() - due) / 1000);
+      alertJobStageSeconds.observe(
+        { stage: 'queue_wait', job: job.name },
+        Math.max(0, Date.now() - due) / 1000,
+      );
     }
     // one span per job, in the trace of the detector's span for the alert (a new trace for timers)
     const tp = (job.data as { traceparent?: unknown } | null)?.traceparent;

@@ -1,5 +1,12 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { CallEndedJob, EscalateUnclaimedJob, SuspectNumberJob, VictimOnCallJob } from '@eagle-eye/contracts';
+import {
+  AlertJobName,
+  AlertTimerJobName,
+  CallEndedJob,
+  EscalateUnclaimedJob,
+  SuspectNumberJob,
+  VictimOnCallJob,
+} from '@eagle-eye/contracts';
 import { AlertChange, AlertRepository, AlertWrite, PublishableAlert } from './alert.repository';
 import { AlertPublisher } from './alert.publisher';
 import { ALERT_WORKER_CONFIG, AlertWorkerConfig } from './config';
@@ -38,7 +45,7 @@ export class AlertService {
   ) {}
 
   async victimOnCall(job: VictimOnCallJob, run: JobRun): Promise<number> {
-    const changes = await timedDb(this.repo.upsertCallAlert(job));
+    const changes = await timedDb(AlertJobName.VictimOnCall, this.repo.upsertCallAlert(job));
     const touched =
       changes.length || !run.retry
         ? changes
@@ -52,21 +59,24 @@ export class AlertService {
   }
 
   async suspectNumber(job: SuspectNumberJob, run: JobRun): Promise<number> {
-    const changes = await timedDb(this.repo.upsertSuspectAlert(job));
+    const changes = await timedDb(AlertJobName.SuspectNumber, this.repo.upsertSuspectAlert(job));
     const touched =
       changes.length || !run.retry ? changes : await this.repo.findSuspectAlert(job.carrierId, job.suspect);
     return this.afterCommit(touched, changes, { eventTimeMs: job.eventTimeMs }, run);
   }
 
   async callEnded(job: CallEndedJob, run: JobRun): Promise<number> {
-    const changes = await timedDb(this.repo.recordCallEnded(job));
+    const changes = await timedDb(AlertJobName.CallEnded, this.repo.recordCallEnded(job));
     const touched =
       changes.length || !run.retry ? changes : await this.repo.findCallAlerts(job.carrierId, job.callId);
     return this.afterCommit(touched, changes, {}, run);
   }
 
   async escalateUnclaimed(job: EscalateUnclaimedJob, run: JobRun): Promise<number> {
-    const changes = await timedDb(this.repo.escalateUnclaimed(job.alertId));
+    const changes = await timedDb(
+      AlertTimerJobName.EscalateUnclaimed,
+      this.repo.escalateUnclaimed(job.alertId),
+    );
     if (changes.length) {
       alertEscalations.inc();
       this.logger.log(
@@ -117,7 +127,7 @@ export class AlertService {
 }
 
 /** Observes the database stage of a job (the transaction writing its change). */
-function timedDb<T>(work: Promise<T>): Promise<T> {
-  const end = alertJobStageSeconds.startTimer({ stage: 'postgres' });
+function timedDb<T>(job: string, work: Promise<T>): Promise<T> {
+  const end = alertJobStageSeconds.startTimer({ stage: 'postgres', job });
   return work.finally(() => end());
 }

@@ -108,11 +108,15 @@ async function main(): Promise<void> {
     const metrics = await metricsRegistry.getMetricsAsJSON();
     const quantiles = (name: string, labels: Record<string, string> = {}, seconds = true) => {
       const m = metrics.find((x) => x.name === name);
-      const buckets = (m?.values ?? [])
-        .filter((v) => (v as { metricName?: string }).metricName === `${name}_bucket`)
-        .filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x))
-        .map((v) => ({ le: Number(v.labels.le), n: v.value }))
-        .sort((a, b) => a.le - b.le);
+      // summed over the labels not asked for (the queue wait and transaction are per job name too)
+      const byLe = new Map<number, number>();
+      for (const v of m?.values ?? []) {
+        if ((v as { metricName?: string }).metricName !== `${name}_bucket`) continue;
+        if (!Object.entries(labels).every(([k, x]) => v.labels[k] === x)) continue;
+        const le = Number(v.labels.le);
+        byLe.set(le, (byLe.get(le) ?? 0) + v.value);
+      }
+      const buckets = [...byLe].map(([le, n]) => ({ le, n })).sort((a, b) => a.le - b.le);
       const total = buckets.at(-1)?.n ?? 0;
       // as PromQL's histogram_quantile: linear within the bucket holding the rank
       const q = (p: number): string => {
