@@ -164,6 +164,33 @@ describe("CallerState (design B: a number's windows in the detector)", () => {
     expect(s.read(DAY0 + 2 * DAY)).toMatchObject({ in24h: 0, in7d: 2 });
   });
 
+  it('keeps counters at their limits through encode and decode, and refuses a string cut inside a ring', () => {
+    const s = new CallerState(opts);
+    s.apply({
+      t: DAY0,
+      type: 'A',
+      call: 'x1',
+      talkS: 0,
+      shortCallS: SHORT_S,
+      region: '',
+      device: '',
+      newDistinct: true,
+      newEver: true,
+    });
+    const k = Math.floor(DAY0 / (2 * HOUR));
+    // talk seconds past 2^31 (unsigned 32-bit), 16-bit counters at 65535
+    s.setBucket('D', k, [65535, 65535, 1, 2, 3_000_000_000, 65535, 7, 8]);
+    s.setBucket('H', Math.floor(DAY0 / 600_000), [65535, 1, 2, 3, 4_294_967_295, 5]);
+    s.incoming(DAY0 + 1000, true);
+    const blob = s.encode();
+    const back = CallerState.decode(blob, opts);
+    expect(back.read(DAY0 + 1000)).toEqual(s.read(DAY0 + 1000));
+    expect(back.read(DAY0 + 1000)).toMatchObject({ attempts24h: 65535, talk24h: 3_000_000_000 });
+    expect(back.encode()).toEqual(blob);
+    // cut after the ring counts' first bytes: every ring must be whole
+    expect(() => CallerState.decode(blob.subarray(0, 60), opts)).toThrow();
+  });
+
   it('keeps a busy number under a kilobyte and refuses a string it did not write', () => {
     const s = new CallerState(opts);
     for (let k = 0; k < 300; k++) {

@@ -100,6 +100,13 @@ class Ring {
     return o;
   }
 
+  /** Offset of bucket k's slot, which the caller fills whole (no zeroing: a state being read). */
+  claim(k: number): number {
+    const s = k % this.size;
+    this.idx[this.ib + s] = k;
+    return this.vb + s * this.fields;
+  }
+
   /** Offset of bucket k's counters, or -1 when it has none. */
   at(k: number): number {
     const s = k % this.size;
@@ -124,8 +131,11 @@ function rings(sizes: readonly [number, number][]): Ring[] {
     slots += size;
     values += size * fields;
   }
-  const idx = new Int32Array(slots).fill(-1);
-  const v = new Uint32Array(values);
+  // one backing store for both (each typed array past 64 bytes is a separate allocation outside the
+  // heap, which the collector tracks one by one)
+  const store = new ArrayBuffer(4 * (slots + values));
+  const idx = new Int32Array(store, 0, slots).fill(-1);
+  const v = new Uint32Array(store, 4 * slots, values);
   let ib = 0;
   let vb = 0;
   return sizes.map(([size, fields]) => {
@@ -520,37 +530,62 @@ function readList(b: Buffer, r: { p: number }): string[] {
   return out;
 }
 
-function writeRing(b: Buffer, p: number, ring: Ring, keep: number, widths: number[]): number {
+/**
+ * A ring's live buckets: their count, then each bucket's index ('<i') and counters at `widths`
+ * (2: '<H', 4: '<I'). Bytes are set one by one: Buffer's write and read methods check their
+ * arguments on every call, and a state has a few hundred counters (issue 13, per-event cost).
+ */
+function writeRing(b: Buffer, p: number, ring: Ring, keep: number, widths: readonly number[]): number {
   const at = p;
   p += 1;
   let n = 0;
+  const v = ring.v;
+  const nf = widths.length;
   for (let s = 0; s < ring.size; s++) {
     const k = ring.bucketAt(s);
     if (k < 0 || k < keep) continue;
     n++;
-    p = b.writeInt32LE(k, p);
+    b[p] = k & 255;
+    b[p + 1] = (k >>> 8) & 255;
+    b[p + 2] = (k >>> 16) & 255;
+    b[p + 3] = k >>> 24;
+    p += 4;
     const o = ring.offsetAt(s);
-    for (let f = 0; f < widths.length; f++) {
-      p = widths[f] === 2 ? b.writeUInt16LE(ring.v[o + f], p) : b.writeUInt32LE(ring.v[o + f], p);
-    }
-  }
-  b.writeUInt8(n, at);
-  return p;
-}
-
-function readRing(b: Buffer, r: { p: number }, ring: Ring, widths: number[]): void {
-  const n = b[r.p++];
-  for (let k = 0; k < n; k++) {
-    const o = ring.slot(b.readInt32LE(r.p));
-    r.p += 4;
-    for (let f = 0; f < widths.length; f++) {
-      if (widths[f] === 2) {
-        ring.v[o + f] = b.readUInt16LE(r.p);
-        r.p += 2;
-      } else {
-        ring.v[o + f] = b.readUInt32LE(r.p);
-        r.p += 4;
+    for (let f = 0; f < nf; f++) {
+      const x = v[o + f];
+      b[p] = x & 255;
+      b[p + 1] = (x >>> 8) & 255;
+      if (widths[f] === 2) p += 2;
+      else {
+        b[p + 2] = (x >>> 16) & 255;
+        b[p + 3] = x >>> 24;
+        p += 4;
       }
     }
   }
+  b[at] = n;
+  return p;
+}
+
+function readRing(b: Buffer, r: { p: number }, ring: Ring, widths: readonly number[]): void {
+  let p = r.p;
+  const n = b[p++];
+  const v = ring.v;
+  const nf = widths.length;
+  for (let k = 0; k < n; k++) {
+    // a bucket index is signed ('<i'), a counter unsigned (`>>> 0`)
+    const o = ring.claim(b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24));
+    p += 4;
+    for (let f = 0; f < nf; f++) {
+      if (widths[f] === 2) {
+        v[o + f] = b[p] | (b[p + 1] << 8);
+        p += 2;
+      } else {
+        v[o + f] = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16) | (b[p + 3] << 24)) >>> 0;
+        p += 4;
+      }
+    }
+  }
+  if (p > b.length) throw new RangeError('caller state: truncated ring');
+  r.p = p;
 }
