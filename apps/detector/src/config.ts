@@ -22,6 +22,14 @@ export const DetectorConfigSchema = baseSchema.extend({
   DETECTOR_CONSUME: env.bool(true),
   /** stream entries read per partition per round */
   DETECTOR_READ_COUNT: env.int(100, 1, 10000),
+  /**
+   * read the next round as a round starts rather than when its caller stage ends: one round trip
+   * less per round, but under steady traffic every event then waits a whole round more (about a
+   * round's time of the event -> console latency); for comparisons
+   */
+  DETECTOR_READ_AHEAD: env.bool(false),
+  /** pause after a read of the hand-off that found nothing, ms */
+  DETECTOR_IDLE_POLL_MS: env.int(10, 1, 1000),
   /** entries pending this long on a consumer are taken over (the consumer is presumed dead) */
   DETECTOR_CLAIM_IDLE_MS: env.int(30000, 1000, 3600000),
   /** events older than a number's watermark minus this are counted and dropped */

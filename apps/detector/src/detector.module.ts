@@ -96,6 +96,8 @@ function detectorProviders(config: DetectorConfig): Provider[] {
           consumer: config.DETECTOR_CONSUMER_NAME,
           readCount: config.DETECTOR_READ_COUNT,
           claimIdleMs: config.DETECTOR_CLAIM_IDLE_MS,
+          readAhead: config.DETECTOR_READ_AHEAD,
+          idlePollMs: config.DETECTOR_IDLE_POLL_MS,
         }),
       inject: [REDIS, RedisKeys, DetectionService, EventClock],
     },

@@ -5,6 +5,7 @@ import {
   HANDOFF_FIELD_PACKED,
   HANDOFF_GROUP,
   handoffPartition,
+  HandoffEntry,
   HandoffEvent,
   packEvents,
   QueueName,
@@ -305,5 +306,64 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
       claimIdleMs: 1000,
     });
     expect(await other.claimStale()).toBeGreaterThan(0);
+  });
+
+  /**
+   * Runs a consumer of partition 0 (two entries a round) over entries A1, A2, B1 handed over before
+   * it starts and B2 handed over while the first round's caller stage runs; returns each round's calls.
+   */
+  async function roundsWith(readAhead: boolean | undefined): Promise<string[][]> {
+    const rounds: string[][] = [];
+    let duringFirst: (() => Promise<unknown>) | null = async () => {
+      await new Promise((r) => setTimeout(r, 50)); // a read made as the round started has run by now
+      await add('B2');
+    };
+    const watched = Object.assign(Object.create(detection) as DetectionService, {
+      applyCallers: async (entries: HandoffEntry[]) => {
+        if (entries.length) rounds.push(entries.flatMap((e) => e.events.map((x) => x.call)));
+        const during = duringFirst;
+        duringFirst = null;
+        if (during) await during();
+        return detection.applyCallers(entries);
+      },
+    });
+    const stream = h.keys.handoffStream(0);
+    const add = (call: string) =>
+      h.redis.xadd(
+        stream,
+        '*',
+        HANDOFF_FIELD_CARRIER,
+        h.carrier,
+        HANDOFF_FIELD_PACKED,
+        packEvents([ev('ATTEMPT', call, token(), token(), T0)]),
+      );
+    const consumer = new HandoffConsumer(h.redis, h.keys, watched, clock, {
+      partitions: 1,
+      consumer: `reader-${String(readAhead)}`,
+      readCount: 2,
+      claimIdleMs: 60_000,
+      ...(readAhead === undefined ? {} : { readAhead }),
+    });
+    await consumer.ensureGroups();
+    for (const c of ['A1', 'A2', 'B1']) await add(c);
+    await consumer.start();
+    try {
+      await until(async () => ((await h.redis.xlen(stream)) === 0 && !duringFirst ? true : undefined));
+    } finally {
+      await consumer.stop();
+    }
+    return rounds;
+  }
+
+  it("reads the next round when a round's caller stage ends: what arrived meanwhile is in it", async () => {
+    // B2 arrived during the first round: applied with B1 in the second, not a round later
+    expect(await roundsWith(undefined)).toEqual([
+      ['A1', 'A2'],
+      ['B1', 'B2'],
+    ]);
+  });
+
+  it('with DETECTOR_READ_AHEAD reads the next round as a round starts: what arrives later waits a round more', async () => {
+    expect(await roundsWith(true)).toEqual([['A1', 'A2'], ['B1'], ['B2']]);
   });
 });
