@@ -141,7 +141,7 @@ export class AlertJobs {
       return span;
     });
     try {
-      await this.sink.publish(jobs);
+      await this.sink.publish(urgentFirst(jobs));
     } catch (e) {
       for (const s of spans) failSpan(s, e);
       throw e;
@@ -165,4 +165,26 @@ export class AlertJobs {
       if (rx !== undefined) detectionLatency.observe({ kind: d.kind }, Math.max(0, d.raisedAt - rx) / 1000);
     }
   }
+}
+
+/**
+ * A round's jobs in the order they go to the queue, which the worker takes them in (one round trip
+ * to Redis each, and a round can raise dozens): a victim still on the call first, then one whose
+ * call has ended, then suspect numbers, then the ends of alerted calls; in the round's order within
+ * each. Jobs of one round concern different alerts or are merged in any order by the worker (a call
+ * end that arrives before its alert is kept for it), and the change seq is given at commit.
+ */
+export function urgentFirst(jobs: AlertJob[]): AlertJob[] {
+  const rank = (j: AlertJob): number =>
+    j.name === AlertJobName.VictimOnCall
+      ? j.data.kind === 'victim_on_call'
+        ? 0
+        : 1
+      : j.name === AlertJobName.SuspectNumber
+        ? 2
+        : 3;
+  return jobs
+    .map((j, i) => ({ j, i, r: rank(j) }))
+    .sort((a, b) => a.r - b.r || a.i - b.i)
+    .map((x) => x.j);
 }
