@@ -49,7 +49,7 @@
   step, answeredAt, ended (0/1), talk. status: 0 applied, 1 duplicate, 3 read
 ]]
 local late = tonumber(ARGV[1])
-local STATE_TTL, FAM_TTL, HIST_TTL = ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local STATE_TTL, FAM_TTL, HIST_TTL = ARGV[2], ARGV[3], ARGV[4]
 local STEM = KEYS[1]
 local sbyte, floor = string.byte, math.floor
 local out = {}
@@ -122,7 +122,7 @@ local function event(o)
       -- A long call makes the pair familiar, unless it was alerted: a scammer's call must not
       -- whitelist the scammer for the next one.
       if talk >= tonumber(ARGV[o + 11]) and level == 0 then
-        redis.call('HSETNX', kf, 't' .. caller, 1)
+        redis.call('HSETNX', kf, 't' .. caller, '1')
         redis.call('EXPIRE', kf, FAM_TTL)
       end
     end
@@ -132,7 +132,7 @@ local function event(o)
   if op == 'a' and typ == 'E' and ARGV[o + 12] == '1' and tonumber(ARGV[o + 7]) > 0 then
     local B = buckets(t)
     local jf = 'J' .. B[1]
-    if redis.call('HINCRBY', kw, jf, 1) == 1 then
+    if redis.call('HINCRBY', kw, jf, '1') == 1 then
       redis.call('EXPIRE', kw, HIST_TTL)
       -- a new 2-hour bucket: received-call buckets no window can read any more are dropped (the
       -- caller script's housekeeping drops them too, but only for a number that also calls, and
@@ -148,12 +148,12 @@ local function event(o)
       end
       if #drop > 0 then redis.call('HDEL', kw, unpack(drop)) end
     end
-    redis.call('HINCRBY', kw, 'I' .. B[2], 1)
+    redis.call('HINCRBY', kw, 'I' .. B[2], '1')
     -- the received calls' revision: the detector reads the fields again only when it changed
-    redis.call('HINCRBY', kw, 'rv', 1)
+    redis.call('HINCRBY', kw, 'rv', '1')
     if bits % 2 == 1 then
-      redis.call('HINCRBY', kw, 'K' .. B[1], 1)
-      redis.call('HINCRBY', kw, 'R' .. B[2], 1)
+      redis.call('HINCRBY', kw, 'K' .. B[1], '1')
+      redis.call('HINCRBY', kw, 'R' .. B[2], '1')
     end
   end
 

@@ -92,7 +92,8 @@
 ]]
 local late = tonumber(ARGV[1])
 local HLL_TTL, LONG_S, SIM_TTL = ARGV[2], tonumber(ARGV[5]), ARGV[6]
-local FAM_TTL_D, HIST_TTL_D = tonumber(ARGV[3]) + 86400, tonumber(ARGV[4]) + 86400
+-- as strings once: Lua turns a number into a string by sprintf, each time it is passed to redis.call
+local FAM_TTL_D, HIST_TTL_D = tostring(tonumber(ARGV[3]) + 86400), tostring(tonumber(ARGV[4]) + 86400)
 local STEM = KEYS[1]
 local floor, sbyte, min = math.floor, string.byte, math.min
 local spack, sunpack = struct.pack, struct.unpack
@@ -184,7 +185,7 @@ local function event(o)
             set[n + 1], set[n + 2], n = 'xd', B[7], n + 2
           end
         end
-        if redis.call('HSETNX', kf, cp, 1) == 1 then
+        if redis.call('HSETNX', kf, cp, '1') == 1 then
           dn = 1
           famNew = true
         end
@@ -218,7 +219,7 @@ local function event(o)
           if dt >= LONG_S then dl = 1 end
         end
         if dt >= tonumber(ARGV[o + 9]) then
-          if redis.call('HSETNX', kf, 't' .. cp, 1) == 1 then famNew = true end
+          if redis.call('HSETNX', kf, 't' .. cp, '1') == 1 then famNew = true end
         end
       end
       -- the end of an unanswered call changes no counter: only the replay guard above

@@ -20,11 +20,11 @@ for o = 3, #ARGV, 4 do
   local op, nb, x = ARGV[o], STEM .. 'n:' .. ARGV[o + 1], ARGV[o + 2]
   local kf = nb .. ':f'
   if op == 't' then
-    if redis.call('HSETNX', kf, 't' .. x, 1) == 1 then redis.call('EXPIRE', kf, FAM_TTL) end
+    if redis.call('HSETNX', kf, 't' .. x, '1') == 1 then redis.call('EXPIRE', kf, FAM_TTL) end
   else
     local hll = nb .. ':x' .. ARGV[o + 3]
     out[#out + 1] = redis.call('PFADD', hll, x) == 1 and '1' or '0'
-    local added = redis.call('HSETNX', kf, x, 1) == 1
+    local added = redis.call('HSETNX', kf, x, '1') == 1
     out[#out + 1] = added and '1' or '0'
     if op == 'A' then
       redis.call('EXPIRE', hll, HLL_TTL)

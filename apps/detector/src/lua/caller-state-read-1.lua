@@ -23,6 +23,7 @@
 ]]
 local STEM = KEYS[1]
 local spack = struct.pack
+local NONE, SAME = spack('<B', 0), spack('<B', 2)
 local out = {}
 local sunpack = struct.unpack
 local n = tonumber(ARGV[1])
@@ -31,13 +32,13 @@ for i = 0, n - 1 do
   local nb = STEM .. 'n:' .. ARGV[o]
   local kw = nb .. ':w'
   local want = tonumber(ARGV[o + 2])
-  local head = spack('<B', 0)
+  local head = NONE
   if want ~= -1 then
     local s = redis.call('GET', nb .. ':s')
     if s and want >= 0 and #s >= 5 and sunpack('<I', s, 2) == want then
-      head = spack('<B', 2)
+      head = SAME
     elseif s then
-      head = spack('<BI', 1, #s) .. s
+      head = spack('<BIc0', 1, #s, s)
     end
   end
   local l = redis.call('HMGET', nb .. ':l', '*', ARGV[o + 1])
@@ -45,10 +46,12 @@ for i = 0, n - 1 do
   local rv = tonumber(redis.call('HGET', kw, 'rv') or '0')
   local flat = {}
   if want == -2 or rv ~= tonumber(ARGV[o + 3]) then flat = redis.call('HGETALL', kw) end
-  local parts = { head, spack('<H', #lg), lg, spack('<H', #lc), lc, spack('<IH', rv, #flat / 2) }
+  -- one struct.pack per piece ('c0' packs a whole string): each string Lua makes costs Redis more
+  -- than the bytes in it
+  local parts = { head, spack('<Hc0Hc0IH', #lg, lg, #lc, lc, rv, #flat / 2) }
   for k = 1, #flat, 2 do
     local f, v = flat[k], flat[k + 1]
-    parts[#parts + 1] = spack('<B', #f) .. f .. spack('<H', #v) .. v
+    parts[#parts + 1] = spack('<Bc0Hc0', #f, f, #v, v)
   end
   out[#out + 1] = table.concat(parts)
 end

@@ -30,10 +30,10 @@ export function keySlot(key: string): number {
 // Changing a script changes its SHA: update the pin deliberately, together with the script.
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '7494951c870ec4e5568d8f0e92b90d50dc7cf590',
-  'callee-batch-1.lua': '3328e10ca14f32a30bf1ccbeb483fa62f5432dfb',
-  'caller-batch-1.lua': 'a76d35d0ca8e29b02b038fc4cc52d98c970d926e',
-  'caller-notes-1.lua': 'eca9af88d6b13d1e818ff652ca310eeea0b4b0d6',
-  'caller-state-read-1.lua': '90326851d3c7d955166a3244c7fae7b185a198ee',
+  'callee-batch-1.lua': 'abee408166597c24b3570aeaa93da46029e07cdd',
+  'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
+  'caller-notes-1.lua': 'db3883e6ad84aac0616914389e5583a7deed66c0',
+  'caller-state-read-1.lua': 'a4d862c0610202679f6e422ff961a60dfe7305d2',
   'caller-state-write-1.lua': 'eb96d08472b1e7b03d6fbc8558b7857c20ef905e',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
