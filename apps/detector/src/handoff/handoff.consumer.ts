@@ -272,7 +272,7 @@ export class HandoffConsumer {
           while (this.running && (await this.poll('0')) > 0);
           pendingFirst = false;
         }
-        // a read made as the last round started (`next`, readAhead) sees only what had arrived by then
+        // `next`: the read made as the last round's caller stage ended (as it started, with readAhead)
         const prefetched = next !== null;
         const batches = await (next ?? this.timed('read', this.read('>')));
         next = null;
@@ -284,6 +284,12 @@ export class HandoffConsumer {
           const entries = batches.flatMap((b) => b.entries);
           roundEvents.observe(entries.reduce((n, e) => n + e.events.length, 0));
           const staged = await this.timed('callers', this.detection.applyCallers(entries));
+          if (!this.opts.readAhead) {
+            // sent before this round's second stage sends its scripts on the same connection, which
+            // Redis would otherwise run first
+            next = this.timed('read', this.read('>'));
+            next.catch(() => undefined);
+          }
           await this.timed('wait', second); // throws if the previous round failed: its entries are read again
           second = this.timed('finish', this.detection.finish(staged)).then(() =>
             this.timed('ack', this.ack(batches)),
@@ -294,15 +300,15 @@ export class HandoffConsumer {
             () => (secondSettled = true),
           );
         } else if (!prefetched) {
-          // idle: nothing arrived since the last read either. The previous round's second stage goes
-          // on meanwhile (waiting for it before reading again held back what arrived during it); a
-          // failure of it still ends the pause at once.
+          // idle: nothing arrived since the read before this one either. The previous round's second
+          // stage goes on meanwhile (waiting for it before reading again held back what arrived
+          // during it); a failure of it still ends the pause at once.
           if (secondSettled) {
             await second; // a failed round throws here: its entries are read again
             await sleep(idlePollMs);
           } else await Promise.race([second, sleep(idlePollMs)]);
         }
-        // else (readAhead) what arrived while that round ran is read at once
+        // else what arrived since that read (made as the last round's caller stage ended) is read at once
         if (Date.now() - this.lastClaim > this.opts.claimIdleMs / 2) {
           this.lastClaim = Date.now();
           await second;
