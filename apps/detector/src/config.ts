@@ -55,7 +55,7 @@ export const DetectorConfigSchema = baseSchema.extend({
    * about a tenth of the Redis CPU; every replica of a deployment must use the same)
    */
   DETECTOR_CALLER_WINDOWS: z.enum(['script', 'node']).default('script'),
-  /** 'node' windows: numbers whose windows a replica keeps in memory between rounds (about 1.3 KB each) */
+  /** 'node' windows: numbers whose windows a replica keeps in memory between rounds (as their strings, about 0.5 KB each) */
   DETECTOR_CALLER_STATES_HELD: env.int(50000, 0, 10_000_000),
   /** the bundled caller-risk model file ('' = apps/detector/models/caller-risk.json) */
   DETECTOR_MODEL_PATH: env.string(''),

@@ -196,8 +196,7 @@ export class CallerStage {
       (states.holds(w.ev.caller) ? heldPairs : missingPairs).push([w.ev.caller, w.carrierId]);
     const loaded = missingPairs.length ? await states.load(missingPairs) : new Map<string, Loaded>();
     const heldRead = states.plan(heldPairs);
-    const stateOf = (tok: string): CallerState =>
-      loaded.get(tok)?.state ?? (states.heldOf(tok) as { state: CallerState }).state;
+    const stateOf = (tok: string): CallerState => loaded.get(tok)?.state ?? states.heldState(tok);
 
     // the new events, decided on the state as the round moves it: their callees noted in Redis
     const notes = states.notes();

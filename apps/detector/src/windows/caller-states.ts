@@ -45,7 +45,12 @@ export interface CallerStatesOptions extends CallerStateOptions {
   maxHeld: number;
 }
 
-const NO_RECEIVED: ReceivedCalls = { j: [], k: [], i: [], r: [] };
+const NO_RECEIVED: ReceivedCalls = Object.freeze({
+  j: Object.freeze([]),
+  k: Object.freeze([]),
+  i: Object.freeze([]),
+  r: Object.freeze([]),
+}) as unknown as ReceivedCalls;
 
 /** One number as a round reads it. */
 export interface Loaded {
@@ -59,8 +64,15 @@ export interface Loaded {
   legacy: boolean;
 }
 
+/**
+ * What a replica holds of a number between rounds: its windows as the string it wrote (a few
+ * hundred bytes, decoded when a round uses it) rather than the decoded state (about 2.7 KB of
+ * objects and counters, which the collector would also have to walk at every major collection).
+ */
 interface Held {
-  state: CallerState;
+  blob: Buffer;
+  /** the revision of that string */
+  rev: number;
   received: ReceivedCalls;
   rv: number;
 }
@@ -129,7 +141,10 @@ function receivedOf(fields: [string, Buffer][]): { received: ReceivedCalls; lega
     if (!((c === 74 || c === 75 || c === 73 || c === 82) && d >= 48 && d <= 57) && name !== 'rv')
       legacy = true;
   }
-  return { received: receivedCalls(fields), legacy };
+  const received = receivedCalls(fields);
+  // most numbers received no call: they share one empty value (nothing adds to it in place)
+  const none = !received.j.length && !received.k.length && !received.i.length && !received.r.length;
+  return { received: none ? NO_RECEIVED : received, legacy };
 }
 
 /** A number the round asks for, whether its string must be read, the received revision held. */
@@ -168,13 +183,20 @@ export class CallerStates {
   /** the caller stage of the round in progress: one at a time, as they share the held states */
   private turn: Promise<unknown> = Promise.resolve();
 
+  /** held numbers decoded by the caller stage in progress (heldState), one object per number */
+  private decoded = new Map<string, CallerState>();
+
   /**
    * Runs a round's caller stage after the previous one has finished: two rounds applying the same
    * held state at once would each write what the other applied. The consumer runs one caller stage
    * at a time anyway; backtests and benchmarks may not.
    */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.turn.then(work, work);
+    const start = () => {
+      this.decoded = new Map();
+      return work();
+    };
+    const run = this.turn.then(start, start);
     this.turn = run.catch(() => undefined);
     return run;
   }
@@ -275,7 +297,7 @@ export class CallerStates {
         h.received = receivedOf(part.fields).received;
         h.rv = part.rv;
       }
-      return { state: h.state, lists, received: h.received, rv: h.rv, legacy: false };
+      return { state: this.heldState(w.token), lists, received: h.received, rv: h.rv, legacy: false };
     }
     const { received, legacy } = receivedOf(part.fields);
     let state: CallerState;
@@ -295,6 +317,21 @@ export class CallerStates {
   /** What this replica holds of a number (read-only use: the callee stage's and the sweep's reads). */
   heldOf(token: string): Readonly<Held> | undefined {
     return this.held.get(token);
+  }
+
+  /**
+   * The held state of a number for the caller stage in progress: decoded once per stage, the same
+   * object however often the stage asks (it applies the round's events to it, then writes it).
+   */
+  heldState(token: string): CallerState {
+    let s = this.decoded.get(token);
+    if (!s) {
+      const h = this.held.get(token);
+      if (!h) throw new Error(`caller windows of ${token} are not held`);
+      s = CallerState.decode(h.blob, this.stateOpts);
+      this.decoded.set(token, s);
+    }
+    return s;
   }
 
   /** A state as Redis has it: its string, else built from the script's hash, else none (null). */
@@ -332,6 +369,7 @@ export class CallerStates {
     const byGroup = new Map<number, string[]>();
     const args = new Map<number, (string | number | Buffer)[]>();
     const ttlMs = (this.opts.historyTtlS + 86400) * 1000;
+    const blobs = new Map<string, Buffer>();
     let bytes = 0;
     for (const [token, l] of changed) {
       const g = this.keys.keyGroup(token);
@@ -343,6 +381,7 @@ export class CallerStates {
       const read = l.state.rev;
       l.state.rev = (read + 1) >>> 0;
       const blob = l.state.encode(this.scratch);
+      blobs.set(token, blob);
       bytes += blob.length;
       a.push(token, read, blob, l.legacy ? '1' : '0');
       (byGroup.get(g) as string[]).push(token);
@@ -363,10 +402,16 @@ export class CallerStates {
         if (flags.charCodeAt(x) === 49) {
           conflicts.push(token);
           this.held.delete(token);
+          this.decoded.delete(token);
         } else {
           l.legacy = false;
           this.held.delete(token);
-          this.held.set(token, { state: l.state, received: l.received, rv: l.rv });
+          this.held.set(token, {
+            blob: blobs.get(token) as Buffer,
+            rev: l.state.rev,
+            received: l.received,
+            rv: l.rv,
+          });
         }
       });
     });
@@ -380,7 +425,13 @@ export class CallerStates {
   /** Numbers read but not changed stay held too (their string is what Redis has). */
   keep(token: string, l: Loaded): void {
     if (l.legacy) return; // built from the script's hash: written (moved) before it is held
-    if (!this.held.has(token)) this.held.set(token, { state: l.state, received: l.received, rv: l.rv });
+    if (!this.held.has(token))
+      this.held.set(token, {
+        blob: l.state.encode(this.scratch),
+        rev: l.state.rev,
+        received: l.received,
+        rv: l.rv,
+      });
   }
 
   /** Forgets numbers past the bound, least recently used first. */
@@ -499,7 +550,7 @@ export class CallerReads {
         token: it.token,
         carriers: [it.carrier],
         fresh: true,
-        stateRev: h ? h.state.rev : -2,
+        stateRev: h ? h.rev : -2,
         rv: h ? h.rv : -1,
       });
     }
@@ -521,7 +572,7 @@ export class CallerReads {
           if (p.same && h) {
             // the held state is what Redis has: no string sent, none decoded
             e = {
-              state: h.state,
+              state: this.states.stored(h.blob, null),
               received: p.rv === h.rv ? h.received : receivedOf(p.fields).received,
               lists: new Map(),
             };
