@@ -366,4 +366,39 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
   it('with DETECTOR_READ_AHEAD reads the next round as a round starts: what arrives later waits a round more', async () => {
     expect(await roundsWith(true)).toEqual([['A1', 'A2'], ['B1'], ['B2']]);
   });
+
+  it('ends an idle pause when an entry arrives (a blocking read), not when the pause is over', async () => {
+    const applied: number[] = [];
+    const watched = Object.assign(Object.create(detection) as DetectionService, {
+      applyCallers: (entries: HandoffEntry[]) => {
+        if (entries.length) applied.push(Date.now());
+        return detection.applyCallers(entries);
+      },
+    });
+    // a pause of 3 s after every read that finds nothing
+    const consumer = new HandoffConsumer(h.redis, h.keys, watched, clock, {
+      partitions: PARTITIONS,
+      consumer: 'idle',
+      readCount: 100,
+      claimIdleMs: 60_000,
+      idlePollMs: 3000,
+    });
+    await consumer.start();
+    try {
+      await new Promise((r) => setTimeout(r, 500)); // idle by now, in a pause
+      const sent = Date.now();
+      await handOver([...fanout(token(), T0, 8)]); // over several partitions
+      await until(async () => (applied.length ? true : undefined), 10_000);
+      expect(applied[0] - sent).toBeLessThan(1000);
+      await until(async () => {
+        let left = 0;
+        for (let p = 0; p < PARTITIONS; p++) left += await h.redis.xlen(h.keys.handoffStream(p));
+        return left === 0 ? true : undefined;
+      }, 10_000);
+      // the woken round had every partition's entry of the hand-over, not just the first one's
+      expect(applied).toHaveLength(1);
+    } finally {
+      await consumer.stop();
+    }
+  });
 });

@@ -39,6 +39,12 @@ export class HandoffConsumer {
   private lastClaim = 0;
   /** the connection closed since the loop last looked: a read may have lost its reply */
   private connectionLost = false;
+  /**
+   * a connection of its own for the blocking read that ends an idle pause as soon as an entry
+   * arrives (a blocked connection runs nothing else); none on a Redis Cluster, where one command
+   * cannot name streams of different slots: there the pause is a sleep
+   */
+  private waker: Redis | null = null;
 
   constructor(
     private readonly redis: Redis,
@@ -76,6 +82,13 @@ export class HandoffConsumer {
 
   async start(): Promise<void> {
     await this.ensureGroups();
+    if (!isCluster(this.redis as RedisClient)) {
+      const waker = this.redis.duplicate();
+      waker.on('error', () => undefined);
+      // a blocking read cut off may have delivered entries to this consumer: read them again
+      waker.on('close', () => (this.connectionLost = true));
+      this.waker = waker;
+    }
     this.running = true;
     this.loop = this.run();
   }
@@ -83,6 +96,8 @@ export class HandoffConsumer {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    this.waker?.disconnect();
+    this.waker = null;
   }
 
   /** One round over all partitions; returns how many entries were applied. */
@@ -116,6 +131,47 @@ export class HandoffConsumer {
       if (rows.length) batches.push(this.decode(partition, rows));
     });
     return batches;
+  }
+
+  /**
+   * The idle pause: a read of every partition that blocks for up to `ms` until an entry arrives,
+   * then, if one did, a read of every partition at once (the other partitions' chunks of the same
+   * ingest batch), merged partition by partition. Delivered entries are pending like any read's.
+   */
+  private async wake(waker: Redis, ms: number): Promise<Batch[]> {
+    const keys = Array.from({ length: this.opts.partitions }, (_, i) => this.keys.handoffStream(i));
+    // the named method: it answers the usual list of streams (`call` gives RESP3's map as it came)
+    const xreadgroup = waker.xreadgroup.bind(waker) as (...args: (string | number)[]) => Promise<unknown>;
+    const reply = (await xreadgroup(
+      'GROUP',
+      HANDOFF_GROUP,
+      this.opts.consumer,
+      'COUNT',
+      this.opts.readCount,
+      'BLOCK',
+      ms,
+      'STREAMS',
+      ...keys,
+      ...keys.map(() => '>'),
+    )) as StreamReply;
+    if (!reply?.length) return [];
+    const partitionOf = new Map(keys.map((k, i) => [k, i]));
+    const woke = new Map<number, Batch>();
+    for (const [key, rows] of reply) {
+      const partition = partitionOf.get(key);
+      if (partition !== undefined && rows.length) woke.set(partition, this.decode(partition, rows));
+    }
+    for (const b of await this.read('>')) {
+      const first = woke.get(b.partition);
+      if (!first) woke.set(b.partition, b);
+      else
+        woke.set(b.partition, {
+          partition: b.partition,
+          ids: [...first.ids, ...b.ids],
+          entries: [...first.entries, ...b.entries],
+        });
+    }
+    return [...woke.values()].sort((a, b) => a.partition - b.partition);
   }
 
   /**
@@ -303,10 +359,14 @@ export class HandoffConsumer {
           // idle: nothing arrived since the read before this one either. The previous round's second
           // stage goes on meanwhile (waiting for it before reading again held back what arrived
           // during it); a failure of it still ends the pause at once.
-          if (secondSettled) {
+          if (!secondSettled) await Promise.race([second, sleep(idlePollMs)]);
+          else {
             await second; // a failed round throws here: its entries are read again
-            await sleep(idlePollMs);
-          } else await Promise.race([second, sleep(idlePollMs)]);
+            // a blocking read ends the pause when an entry arrives (what it read is the next round)
+            const woke = this.waker ? await this.wake(this.waker, idlePollMs) : null;
+            if (woke === null) await sleep(idlePollMs);
+            else if (woke.length) next = Promise.resolve(woke);
+          }
         }
         // else what arrived since that read (made as the last round's caller stage ended) is read at once
         if (Date.now() - this.lastClaim > this.opts.claimIdleMs / 2) {
