@@ -161,8 +161,13 @@ interface Want {
 
 export class CallerStates {
   private readonly held = new Map<string, Held>();
-  /** number -> the UTC day whose HyperLogLog and familiarity TTLs this replica set (its first attempt) */
+  /**
+   * number -> the UTC day whose HyperLogLog and familiarity TTLs this replica set (its first
+   * attempt), in two generations of at most ttlGeneration numbers: a carrier's day has millions of
+   * calling numbers, and one map of them all grew the heap for the whole day (firstOfDay)
+   */
   private ttlSet = new Map<string, number>();
+  private ttlOld = new Map<string, number>();
   private ttlDay = -1;
   private readonly scratch = Buffer.allocUnsafe(64 * 1024);
   private readonly stateOpts: CallerStateOptions;
@@ -348,10 +353,27 @@ export class CallerStates {
     if (day > this.ttlDay) {
       this.ttlDay = day;
       this.ttlSet = new Map();
+      this.ttlOld = new Map();
     }
-    if (this.ttlSet.get(token) === day) return false;
+    if (this.ttlSet.get(token) === day || this.ttlOld.get(token) === day) return false;
+    // A number forgotten here (two generations ago) has its TTLs set once more, to the same
+    // lengths: an EXPIRE or two, never a key left without one.
+    if (this.ttlSet.size >= this.ttlGeneration) {
+      this.ttlOld = this.ttlSet;
+      this.ttlSet = new Map();
+    }
     this.ttlSet.set(token, day);
     return true;
+  }
+
+  /** Numbers firstOfDay remembers (at most twice ttlGeneration). */
+  get ttlRemembered(): number {
+    return this.ttlSet.size + this.ttlOld.size;
+  }
+
+  /** numbers per generation of firstOfDay's memory: as many as are held, at least 10,000 */
+  private get ttlGeneration(): number {
+    return Math.max(10_000, this.opts.maxHeld);
   }
 
   /** A round's caller-notes-1.lua calls. */
