@@ -12,7 +12,7 @@ import { ClusterScalingRow, runClusterScaling } from './cluster-scaling';
 import { LatencySummary, newHistogram, recordMs, summarise } from './histogram';
 import { dropPrefix, LuaBenchResult, numberKeys, redisBenchmarkGet, runLuaBench } from './lua-bench';
 import { machineInfo, MachineInfo } from './machine';
-import { cpuSecondsOf, detectorEvents, heapOf, RedisObserver } from './observe';
+import { cpuSecondsOf, detectorEvents, detectorsOwning, heapOf, RedisObserver } from './observe';
 import { LoadgenOptions, LoadgenResult, nowMs } from './open-loop';
 import { freeClusterPorts, freePort, REPO_ROOT, runLoadgenChild, startTool, waitForLine } from './processes';
 import { HeapTrend, heapTrend } from './heap-trend';
@@ -636,8 +636,12 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         let drainedAt = 0;
         const poll = (async () => {
           while (!drainedAt && nowMs() - started < 600000) {
-            const n = await detectorEvents(stack.detectorMetricsUrls()).catch(() => -1);
-            if (n >= 0) samples.push({ t: nowMs(), n });
+            const urls = stack.detectorMetricsUrls();
+            const n = await detectorEvents(urls).catch(() => -1);
+            // from when every replica reads its share of the partitions (a replica started after
+            // another owns none until the other hands them over at its next lease renewal)
+            const owning = await detectorsOwning(urls).catch(() => 0);
+            if (n >= 0 && owning === replicas) samples.push({ t: nowMs(), n });
             if ((await obs.backlogEntries()) === 0) drainedAt = nowMs();
             else await new Promise((res2) => setTimeout(res2, 100));
           }
@@ -645,7 +649,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         await Promise.all(starting);
         await poll;
         const last = samples[samples.length - 1];
-        // from the first sample (every replica answering), not the first applied event: the
+        // from the first sample (every replica answering and owning partitions), not the first applied event: the
         // counters move a whole round at a time, and two replicas' rounds can finish together
         const first = samples.length > 1 ? samples[0] : undefined;
         let rate = 0;

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createRedisClient, masters, perNodePipeline, RedisClient, RedisKeys } from '@eagle-eye/redis';
-import { scrape, sum } from './observe';
+import { detectorsOwning, scrape, sum } from './observe';
 import { nowMs } from './open-loop';
 import { REPO_ROOT, runLoadgenChild } from './processes';
 import { BenchStack } from './stack';
@@ -182,24 +182,34 @@ export async function runClusterScaling(o: ClusterScalingOptions): Promise<Clust
         );
         const samples: { t: number; n: number; cpu: number }[] = [];
         const began = nowMs();
-        const sample = async (): Promise<void> => {
-          const n = await appliedEvents(stack.detectorMetricsUrls());
+        // from when every replica reads its share of the partitions (one started after another owns
+        // none until the other hands them over at its next lease renewal)
+        const sample = async (drained = false): Promise<void> => {
+          const urls = stack.detectorMetricsUrls();
+          if (!drained && (await detectorsOwning(urls).catch(() => 0)) < replicas) return;
+          const n = await appliedEvents(urls);
           if (n !== null) samples.push({ t: nowMs(), n, cpu: await redisCpuS(client) });
         };
         for (;;) {
           if (startFailure) throw startFailure;
           if (nowMs() - began > 900_000) throw new Error('the backlog did not drain within 15 minutes');
           await sample();
-          if (samples.length && (await backlogEntries(client, keys, stack.partitions)) === 0) break;
+          if (
+            (samples.length || stack.detectorMetricsUrls().length === replicas) &&
+            (await backlogEntries(client, keys, stack.partitions)) === 0
+          )
+            break;
           await new Promise((r) => setTimeout(r, 100));
         }
-        await sample(); // the drained state
+        await sample(true); // the drained state
         await starting;
         if (startFailure) throw startFailure;
         // from the first moment a replica answered to the drained state: its start-up excluded (a
         // second replica's start partly included). Not from the first applied event: the counters
         // move a whole round at a time, and a round takes a large share of a modest backlog (with two
         // replicas, two rounds finishing together would time half the backlog over a few ms)
+        if (!samples.length)
+          throw new Error('no detector replica answered its metrics once the backlog was drained');
         const [first, last] = [samples[0], samples[samples.length - 1]];
         const applied = last.n - first.n;
         const eventsPerS = last.t > first.t ? Math.round(applied / ((last.t - first.t) / 1000)) : 0;

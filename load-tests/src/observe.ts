@@ -64,6 +64,16 @@ export async function detectorEvents(metricsUrls: string[]): Promise<number> {
   return n;
 }
 
+/**
+ * How many of the detector replicas read hand-off partitions (eagleeye_detector_partitions_owned >
+ * 0): a replica that just started owns none until the others hand its share over.
+ */
+export async function detectorsOwning(metricsUrls: string[]): Promise<number> {
+  let n = 0;
+  for (const u of metricsUrls) if (sum(await scrape(u), 'eagleeye_detector_partitions_owned') > 0) n++;
+  return n;
+}
+
 /** Redis-side view of the stack: hand-off backlog and memory. */
 export class RedisObserver {
   readonly redis: Redis;

@@ -73,7 +73,7 @@ describe('backtests: REST, the detector runner and the console page', () => {
     for (let e = gen.next(); e; e = gen.next()) {
       const ev = callEventToHandoff(e.event);
       if (typeof ev === 'string') throw new Error(ev);
-      const k = `${e.carrierId} ${handoffPartition(e.carrierId, ev.call, 4)}`;
+      const k = `${e.carrierId} ${handoffPartition(ev.caller, 4)}`;
       chunks.set(k, [...(chunks.get(k) ?? []), ev]);
       events++;
     }

@@ -30,6 +30,12 @@ export const DetectorConfigSchema = baseSchema.extend({
   DETECTOR_READ_AHEAD: env.bool(false),
   /** pause after a read of the hand-off that found nothing, ms */
   DETECTOR_IDLE_POLL_MS: env.int(10, 1, 1000),
+  /**
+   * lease on each hand-off partition, ms: each replica reads only the partitions it holds (its share
+   * of the live replicas, renewed every third of this), so one replica applies each calling number;
+   * a dead replica's partitions move after this long. 0: every replica reads every partition
+   */
+  DETECTOR_PARTITION_LEASE_MS: env.int(10000, 0, 600000),
   /** entries pending this long on a consumer are taken over (the consumer is presumed dead) */
   DETECTOR_CLAIM_IDLE_MS: env.int(30000, 1000, 3600000),
   /** events older than a number's watermark minus this are counted and dropped */

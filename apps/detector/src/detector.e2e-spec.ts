@@ -66,7 +66,7 @@ describe('the built detector', () => {
       const tx = redis.multi();
       for (const e of events) {
         tx.xadd(
-          keys.handoffStream(handoffPartition('carrier-a', e.call, 4)),
+          keys.handoffStream(handoffPartition(e.caller, 4)),
           '*',
           HANDOFF_FIELD_CARRIER,
           'carrier-a',

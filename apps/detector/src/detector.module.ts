@@ -12,6 +12,7 @@ import { DetectionService } from './detection/detection.service';
 import { ALERT_QUEUE_CONNECTION, DetectorRuntime } from './detector.runtime';
 import { EventClock } from './handoff/event-clock';
 import { HandoffConsumer } from './handoff/handoff.consumer';
+import { PartitionLeases } from './handoff/partition-leases';
 import { DetectorScripts } from './lua/detector-scripts';
 import { AlertJobs } from './pipeline/alert-jobs';
 import { CalleeStage } from './pipeline/callee.stage';
@@ -91,14 +92,25 @@ function detectorProviders(config: DetectorConfig): Provider[] {
     {
       provide: HandoffConsumer,
       useFactory: (redis: Redis, keys: RedisKeys, detection: DetectionService, clock: EventClock) =>
-        new HandoffConsumer(redis, keys, detection, clock, {
-          partitions: config.HANDOFF_PARTITIONS,
-          consumer: config.DETECTOR_CONSUMER_NAME,
-          readCount: config.DETECTOR_READ_COUNT,
-          claimIdleMs: config.DETECTOR_CLAIM_IDLE_MS,
-          readAhead: config.DETECTOR_READ_AHEAD,
-          idlePollMs: config.DETECTOR_IDLE_POLL_MS,
-        }),
+        new HandoffConsumer(
+          redis,
+          keys,
+          detection,
+          clock,
+          {
+            partitions: config.HANDOFF_PARTITIONS,
+            consumer: config.DETECTOR_CONSUMER_NAME,
+            readCount: config.DETECTOR_READ_COUNT,
+            claimIdleMs: config.DETECTOR_CLAIM_IDLE_MS,
+            readAhead: config.DETECTOR_READ_AHEAD,
+            idlePollMs: config.DETECTOR_IDLE_POLL_MS,
+          },
+          new PartitionLeases(redis, keys, {
+            partitions: config.HANDOFF_PARTITIONS,
+            consumer: config.DETECTOR_CONSUMER_NAME,
+            leaseMs: config.DETECTOR_PARTITION_LEASE_MS,
+          }),
+        ),
       inject: [REDIS, RedisKeys, DetectionService, EventClock],
     },
     DetectorRuntime,

@@ -228,3 +228,26 @@ export const scriptCalls = once(
       registers: [metricsRegistry],
     }),
 );
+
+/** Hand-off partitions this replica owns and reads (partition-leases.ts). */
+export const partitionsOwned = once(
+  'eagleeye_detector_partitions_owned',
+  () =>
+    new Gauge({
+      name: 'eagleeye_detector_partitions_owned',
+      help: 'Hand-off partitions whose lease this replica holds and reads (all of them when DETECTOR_PARTITION_LEASE_MS=0)',
+      registers: [metricsRegistry],
+    }),
+);
+
+/** Changes of partition ownership: acquired, released (handed to another replica), lost (expired under it). */
+export const partitionHandovers = once(
+  'eagleeye_detector_partition_handovers_total',
+  () =>
+    new Counter({
+      name: 'eagleeye_detector_partition_handovers_total',
+      help: 'Hand-off partition leases acquired, released (handed to another replica) or lost (expired or taken while this replica held it)',
+      labelNames: ['kind'],
+      registers: [metricsRegistry],
+    }),
+);

@@ -3,8 +3,10 @@ import { unpackEvents } from './handoff-packed';
 /**
  * The hand-off between apps/ingest and apps/detector: Redis Streams, one per partition.
  *
- * - Partition = fnv1a32(carrierId + '/' + callId) % HANDOFF_PARTITIONS, so every event of one call
- *   lands in one stream, in the order ingest accepted it.
+ * - Partition = fnv1a32(caller token) % HANDOFF_PARTITIONS: every event of one calling number (so
+ *   every event of one call) lands in one stream, in the order ingest accepted it. A detector replica
+ *   that owns a partition (apps/detector partition-leases.ts) is then the only one applying its
+ *   numbers' caller windows. (Until 2026-12 the partition was fnv1a32(carrierId + '/' + callId).)
  * - Stream key: `ee:{h<partition>}:events` (see libs/redis keys.ts); every key ingest's hand-off
  *   script touches carries the same `{h<partition>}` hash tag.
  * - One stream entry carries many events of one carrier (one chunk of one gRPC batch): field `c` is
@@ -77,8 +79,9 @@ export function fnv1a32(s: string): number {
   return h >>> 0;
 }
 
-export function handoffPartition(carrierId: string, callId: string, partitions: number): number {
-  return fnv1a32(`${carrierId}/${callId}`) % partitions;
+/** The hand-off partition of an event: by its calling number's token (see the header). */
+export function handoffPartition(caller: string, partitions: number): number {
+  return fnv1a32(caller) % partitions;
 }
 
 export function encodeHandoffEvents(events: HandoffEvent[]): string {

@@ -133,6 +133,19 @@ export class RedisKeys {
     return `${this.prefix}:{h${partition}}:wm`;
   }
 
+  /**
+   * the detector replica that owns a hand-off partition: its consumer name, with the lease's expiry
+   * as the key's TTL (apps/detector partition-leases.ts)
+   */
+  partitionOwner(partition: number): string {
+    return `${this.prefix}:{h${partition}}:owner`;
+  }
+
+  /** live detector replicas: consumer name -> when its registration expires, ms on Redis's clock (sorted set) */
+  detectorMembers(): string {
+    return `${this.prefix}:{meta}:detectors`;
+  }
+
   /** event time at which the detector began observing (set once): before a number can count as
    *  new, the detector must have watched long enough to know it was absent */
   detectorObservingSince(): string {

@@ -308,7 +308,7 @@ describe('backtest against a recorded simulator run (real Redis and PostgreSQL)'
       if (!parsed?.ok || !parsed.carrierId) continue;
       const ev = callEventToHandoff(parsed.event);
       if (typeof ev === 'string') throw new Error(ev);
-      const k = `${parsed.carrierId} ${handoffPartition(parsed.carrierId, ev.call, 4)}`;
+      const k = `${parsed.carrierId} ${handoffPartition(ev.caller, 4)}`;
       const list = chunks.get(k) ?? [];
       list.push(ev);
       chunks.set(k, list);

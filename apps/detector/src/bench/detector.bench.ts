@@ -75,12 +75,12 @@ async function main(): Promise<void> {
     const f = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
     return f('used_cpu_sys') + f('used_cpu_user');
   };
-  // like the consumer: each call's events stay in one lane (partition), in order; lanes in parallel.
+  // like the consumer: each calling number's events stay in one lane (partition), in order; lanes in parallel.
   // Each batch is one hand-off entry in the packed encoding ingest writes (packed before the clock
   // starts: that is ingest's work); the detector unpacks it as its consumer does, so it scores the
   // event objects the hand-off gives it, fresh and of one shape, not the generator's.
   const lanes = Array.from({ length: concurrency }, () => [] as typeof events);
-  for (const e of events) lanes[handoffPartition('carrier-a', e.call, concurrency)].push(e);
+  for (const e of events) lanes[handoffPartition(e.caller, concurrency)].push(e);
   const packed = lanes.map((lane) => {
     const out: string[] = [];
     for (let i = 0; i < lane.length; i += batch) out.push(packEvents(lane.slice(i, i + batch)));

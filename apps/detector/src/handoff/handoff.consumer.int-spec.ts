@@ -18,6 +18,7 @@ import { createDetection, DetectionService } from '../detection/detection.servic
 import { call, ev, fanout, Harness, startHarness, T0, TEST_DETECTION_OPTIONS, token } from '../test/harness';
 import { EventClock } from './event-clock';
 import { HandoffConsumer } from './handoff.consumer';
+import { PartitionLeases } from './partition-leases';
 
 const PARTITIONS = 4;
 
@@ -52,7 +53,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     // like ingest: each call's events in its partition, in order, a few events per entry
     const byPart = new Map<number, HandoffEvent[]>();
     for (const e of events) {
-      const p = handoffPartition(h.carrier, e.call, PARTITIONS);
+      const p = handoffPartition(e.caller, PARTITIONS);
       byPart.set(p, [...(byPart.get(p) ?? []), e]);
     }
     // the fan-out happened before the victim's call: hand it all over at once (MULTI), not
@@ -241,7 +242,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
       // and delivered atomically, so the running consumer cannot read them first.
       const tx = h.redis.multi();
       for (let p = 0; p < PARTITIONS; p++) {
-        const evs = events.filter((e) => handoffPartition(h.carrier, e.call, PARTITIONS) === p);
+        const evs = events.filter((e) => handoffPartition(e.caller, PARTITIONS) === p);
         if (evs.length)
           tx.xadd(
             h.keys.handoffStream(p),
@@ -387,7 +388,8 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     try {
       await new Promise((r) => setTimeout(r, 500)); // idle by now, in a pause
       const sent = Date.now();
-      await handOver([...fanout(token(), T0, 8)]); // over several partitions
+      // calling numbers in several partitions
+      await handOver(Array.from({ length: 6 }, () => fanout(token(), T0, 2)).flat());
       await until(async () => (applied.length ? true : undefined), 10_000);
       expect(applied[0] - sent).toBeLessThan(1000);
       await until(async () => {
@@ -399,6 +401,75 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
       expect(applied).toHaveLength(1);
     } finally {
       await consumer.stop();
+    }
+  });
+
+  it('two replicas with partition leases: each calling number applied by one of them, every event once; a replica stopping hands its partitions over', async () => {
+    const byCaller = new Map<string, Set<string>>();
+    const applied = new Map<string, number>();
+    const watch = (name: string) =>
+      Object.assign(Object.create(detection) as DetectionService, {
+        applyCallers: (entries: HandoffEntry[]) => {
+          for (const e of entries)
+            for (const x of e.events) {
+              byCaller.set(x.caller, (byCaller.get(x.caller) ?? new Set<string>()).add(name));
+              applied.set(x.id, (applied.get(x.id) ?? 0) + 1);
+            }
+          return detection.applyCallers(entries);
+        },
+      });
+    const leases = ['r1', 'r2'].map(
+      (name) =>
+        new PartitionLeases(h.redis, h.keys, { partitions: PARTITIONS, consumer: name, leaseMs: 600 }),
+    );
+    const replicas = ['r1', 'r2'].map(
+      (name, i) =>
+        new HandoffConsumer(
+          h.redis,
+          h.keys,
+          watch(name),
+          clock,
+          { partitions: PARTITIONS, consumer: name, readCount: 20, claimIdleMs: 60_000 },
+          leases[i],
+        ),
+    );
+    const backlog = async (): Promise<number> => {
+      let n = 0;
+      for (let p = 0; p < PARTITIONS; p++) n += await h.redis.xlen(h.keys.handoffStream(p));
+      return n;
+    };
+    await replicas[0].start();
+    await replicas[1].start();
+    let stopped = false;
+    try {
+      // r2 registered after r1 took everything: r1 hands r2's share over within a renewal
+      await until(async () => (leases.every((l) => l.reading().length > 0) ? true : undefined), 5000);
+      expect(leases[0].reading().length + leases[1].reading().length).toBe(PARTITIONS);
+      const events = Array.from({ length: 40 }, () => fanout(token(), T0, 3)).flat();
+      await handOver(events);
+      await until(async () => ((await backlog()) === 0 ? true : undefined), 20_000);
+      expect(applied.size).toBe(events.length);
+      expect([...applied.values()].every((n) => n === 1)).toBe(true);
+      const both = new Set<string>();
+      for (const names of byCaller.values()) {
+        expect(names.size).toBe(1);
+        for (const n of names) both.add(n);
+      }
+      expect(both).toEqual(new Set(['r1', 'r2'])); // and both did some of the work
+
+      // r1 stops: it gives its leases up, and r2 reads every partition from its next renewal
+      await replicas[0].stop();
+      stopped = true;
+      await until(async () => (leases[1].reading().length === PARTITIONS ? true : undefined), 5000);
+      const later = Array.from({ length: 10 }, () => fanout(token(), T0 + 60_000, 2)).flat();
+      byCaller.clear();
+      await handOver(later);
+      await until(async () => ((await backlog()) === 0 ? true : undefined), 20_000);
+      expect(new Set([...byCaller.values()].flatMap((s) => [...s]))).toEqual(new Set(['r2']));
+      expect(applied.size).toBe(events.length + later.length);
+    } finally {
+      if (!stopped) await replicas[0].stop();
+      await replicas[1].stop();
     }
   });
 });

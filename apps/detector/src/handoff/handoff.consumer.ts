@@ -5,6 +5,7 @@ import { isCluster, perNodePipeline, RedisClient, RedisKeys } from '@eagle-eye/r
 import { DetectionService } from '../detection/detection.service';
 import { eventsProcessed, roundEvents, roundStageSeconds, streamLag } from '../metrics';
 import { EventClock } from './event-clock';
+import { PartitionLeases } from './partition-leases';
 
 export interface ConsumerOptions {
   partitions: number;
@@ -52,6 +53,15 @@ export class HandoffConsumer {
     private readonly detection: DetectionService,
     readonly clock: EventClock,
     private readonly opts: ConsumerOptions,
+    /**
+     * which partitions this replica reads (DETECTOR_PARTITION_LEASE_MS); without it, every
+     * partition, shared with any other replica through the consumer group
+     */
+    private readonly leases: PartitionLeases = new PartitionLeases(redis, keys, {
+      partitions: opts.partitions,
+      consumer: opts.consumer,
+      leaseMs: 0,
+    }),
   ) {
     // A read in flight when the connection drops (Redis killed, a reset) may have run: its entries
     // are then pending to this consumer while ioredis, resending the read once reconnected, gets
@@ -82,6 +92,7 @@ export class HandoffConsumer {
 
   async start(): Promise<void> {
     await this.ensureGroups();
+    await this.leases.start();
     if (!isCluster(this.redis as RedisClient)) {
       const waker = this.redis.duplicate();
       waker.on('error', () => undefined);
@@ -98,6 +109,8 @@ export class HandoffConsumer {
     await this.loop;
     this.waker?.disconnect();
     this.waker = null;
+    // after the last round's acknowledgement: the next owners take the partitions over at once
+    await this.leases.stop();
   }
 
   /** One round over all partitions; returns how many entries were applied. */
@@ -105,10 +118,16 @@ export class HandoffConsumer {
     return this.apply(await this.read(id));
   }
 
-  /** Reads one round of entries (delivered to this consumer: pending until acknowledged). */
+  /**
+   * Reads one round of entries (delivered to this consumer: pending until acknowledged) of the
+   * partitions this replica owns: new ones ('>'), or its own pending ones ('0', also of the
+   * partitions it is handing over).
+   */
   private async read(id: '>' | '0'): Promise<Batch[]> {
+    const partitions = id === '>' ? this.leases.reading() : this.leases.pendingReadable();
+    if (!partitions.length) return [];
     const p = perNodePipeline(this.redis);
-    for (let i = 0; i < this.opts.partitions; i++) {
+    for (const i of partitions) {
       p.call(
         this.keys.handoffStream(i),
         'XREADGROUP',
@@ -122,14 +141,19 @@ export class HandoffConsumer {
         id,
       );
     }
-    const res = (await p.exec()) ?? [];
+    this.leases.readSent();
     const batches: Batch[] = [];
-    res.forEach(([err, reply], partition) => {
-      if (err) throw err;
-      const streams = reply as StreamReply;
-      const rows = streams?.[0]?.[1] ?? [];
-      if (rows.length) batches.push(this.decode(partition, rows));
-    });
+    try {
+      const res = (await p.exec()) ?? [];
+      res.forEach(([err, reply], k) => {
+        if (err) throw err;
+        const streams = reply as StreamReply;
+        const rows = streams?.[0]?.[1] ?? [];
+        if (rows.length) batches.push(this.decode(partitions[k], rows));
+      });
+    } finally {
+      this.leases.readDone(batches.map((b) => b.partition));
+    }
     return batches;
   }
 
@@ -139,9 +163,15 @@ export class HandoffConsumer {
    * ingest batch), merged partition by partition. Delivered entries are pending like any read's.
    */
   private async wake(waker: Redis, ms: number): Promise<Batch[]> {
-    const keys = Array.from({ length: this.opts.partitions }, (_, i) => this.keys.handoffStream(i));
+    const partitions = this.leases.reading();
+    if (!partitions.length) {
+      await sleep(ms);
+      return [];
+    }
+    const keys = partitions.map((i) => this.keys.handoffStream(i));
     // the named method: it answers the usual list of streams (`call` gives RESP3's map as it came)
     const xreadgroup = waker.xreadgroup.bind(waker) as (...args: (string | number)[]) => Promise<unknown>;
+    this.leases.readSent();
     const reply = (await xreadgroup(
       'GROUP',
       HANDOFF_GROUP,
@@ -153,23 +183,33 @@ export class HandoffConsumer {
       'STREAMS',
       ...keys,
       ...keys.map(() => '>'),
-    )) as StreamReply;
-    if (!reply?.length) return [];
-    const partitionOf = new Map(keys.map((k, i) => [k, i]));
+    ).catch((e: unknown) => {
+      this.leases.readDone([]);
+      throw e;
+    })) as StreamReply;
+    if (!reply?.length) {
+      this.leases.readDone([]);
+      return [];
+    }
+    const partitionOf = new Map(keys.map((k, i) => [k, partitions[i]]));
     const woke = new Map<number, Batch>();
     for (const [key, rows] of reply) {
       const partition = partitionOf.get(key);
       if (partition !== undefined && rows.length) woke.set(partition, this.decode(partition, rows));
     }
+    // (its batches are in flight like a read's: counted once each, below)
+    this.leases.readDone(woke.keys());
     for (const b of await this.read('>')) {
       const first = woke.get(b.partition);
       if (!first) woke.set(b.partition, b);
-      else
+      else {
+        this.leases.acked([b.partition]); // two batches of one partition become one
         woke.set(b.partition, {
           partition: b.partition,
           ids: [...first.ids, ...b.ids],
           entries: [...first.entries, ...b.entries],
         });
+      }
     }
     return [...woke.values()].sort((a, b) => a.partition - b.partition);
   }
@@ -181,8 +221,10 @@ export class HandoffConsumer {
    * its own pending entries are read again from '0' instead (run()).
    */
   async claimStale(): Promise<number> {
+    const owned = this.leases.reading();
+    if (!owned.length) return 0;
     const pending = perNodePipeline(this.redis);
-    for (let i = 0; i < this.opts.partitions; i++) {
+    for (const i of owned) {
       pending.call(
         this.keys.handoffStream(i),
         'XPENDING',
@@ -197,8 +239,9 @@ export class HandoffConsumer {
     }
     const claim = perNodePipeline(this.redis);
     const partitions: number[] = [];
-    ((await pending.exec()) ?? []).forEach(([err, reply], partition) => {
+    ((await pending.exec()) ?? []).forEach(([err, reply], k) => {
       if (err) throw err;
+      const partition = owned[k];
       const ids = (reply as [string, string, number, number][])
         .filter(([, consumer]) => consumer !== this.opts.consumer)
         .map(([id]) => id);
@@ -217,15 +260,20 @@ export class HandoffConsumer {
     });
     if (!partitions.length) return 0;
     const batches: Batch[] = [];
-    ((await claim.exec()) ?? []).forEach(([err, reply], k) => {
-      if (err) throw err;
-      // an entry deleted from the stream meanwhile comes back empty (or not at all)
-      const rows = (reply as [string, string[] | null][]).filter((r): r is [string, string[]] => !!r?.[1]);
-      if (rows.length) {
-        this.logger.warn(`took over ${rows.length} stale entries of partition ${partitions[k]}`);
-        batches.push(this.decode(partitions[k], rows));
-      }
-    });
+    this.leases.readSent();
+    try {
+      ((await claim.exec()) ?? []).forEach(([err, reply], k) => {
+        if (err) throw err;
+        // an entry deleted from the stream meanwhile comes back empty (or not at all)
+        const rows = (reply as [string, string[] | null][]).filter((r): r is [string, string[]] => !!r?.[1]);
+        if (rows.length) {
+          this.logger.warn(`took over ${rows.length} stale entries of partition ${partitions[k]}`);
+          batches.push(this.decode(partitions[k], rows));
+        }
+      });
+    } finally {
+      this.leases.readDone(batches.map((b) => b.partition));
+    }
     return this.apply(batches);
   }
 
@@ -294,6 +342,7 @@ export class HandoffConsumer {
       p,
     );
     for (const [err] of (await p.exec()) ?? []) if (err) throw err;
+    this.leases.acked(batches.map((b) => b.partition));
   }
 
   /**
@@ -325,6 +374,7 @@ export class HandoffConsumer {
           next = null;
           second = Promise.resolve();
           secondSettled = true;
+          this.leases.settled();
           while (this.running && (await this.poll('0')) > 0);
           pendingFirst = false;
         }

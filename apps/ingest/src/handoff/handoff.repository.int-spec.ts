@@ -93,7 +93,7 @@ describe('HandoffRepository (real Redis)', () => {
     expect(entries).toHaveLength(chunks.length);
     const seen = entries.flatMap((e) => {
       expect(e.carrierId).toBe('carrier-a');
-      for (const ev of e.events) expect(handoffPartition('carrier-a', ev.call, 4)).toBe(e.partition);
+      for (const ev of e.events) expect(handoffPartition(ev.caller, 4)).toBe(e.partition);
       return e.events.map((ev) => ev.id);
     });
     expect(seen.sort()).toEqual(valid.map((v) => v.id).sort());
@@ -103,7 +103,7 @@ describe('HandoffRepository (real Redis)', () => {
       for (const ev of e.events) byCall.set(ev.call, [...(byCall.get(ev.call) ?? []), ev.type]);
     for (const types of byCall.values()) expect(types).toEqual(['ATTEMPT', 'ANSWERED', 'ENDED']);
 
-    const p0 = handoffPartition('carrier-a', 'b1-c0', 4);
+    const p0 = handoffPartition(valid[0].caller, 4);
     const seenKey = keys.handoffSeen(
       p0,
       'carrier-a',
@@ -180,10 +180,11 @@ describe('HandoffRepository (real Redis)', () => {
     const now = Date.now();
     const limits = { maxFutureSkewMs: 1000, maxAgeMs: 86_400_000 };
     const bucketMs = config.INGEST_DEDUPE_BUCKET_S * 1000;
-    // one call per bucket boundary: the chunk spans several buckets
-    const events = callEvents('b3', 0, 12, now).map((e, i) => ({
+    // one calling number (so one partition) across bucket boundaries: the chunk spans several buckets
+    const events = callEvents('b3', 0, 12, now).map((e, i, all) => ({
       ...e,
       callId: 'b3-c',
+      caller: all[0].caller,
       eventTimeMs: now - (i % 4) * bucketMs,
     }));
     const valid = validateBatch(events, now, limits).valid;

@@ -48,12 +48,12 @@ export class HandoffRepository {
     this.redis = redis as RedisWithHandoff;
   }
 
-  /** Groups events by partition (call order kept inside each) and splits large groups. */
+  /** Groups events by partition (by calling number: a call's events keep their order) and splits large groups. */
   plan(carrierId: string, events: readonly HandoffEvent[]): HandoffChunk[] {
     const byPartition = new Map<number, HandoffEvent[]>();
     const partitions = this.config.HANDOFF_PARTITIONS;
     for (const ev of events) {
-      const p = handoffPartition(carrierId, ev.call, partitions);
+      const p = handoffPartition(ev.caller, partitions);
       let list = byPartition.get(p);
       if (!list) byPartition.set(p, (list = []));
       list.push(ev);
