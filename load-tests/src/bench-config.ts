@@ -11,6 +11,8 @@ export interface BenchConfig {
   batchSize: number;
   /** gRPC streams (connections) of each load generator */
   streams: number;
+  /** detector replicas of the stack (throughput, latency, memory, soak); the scaling rows start 1 and 2 */
+  detectors: number;
   /** seconds of the transport-limit measurement */
   transportS: number;
   /** seconds of each Lua measurement */
@@ -78,7 +80,7 @@ export interface BenchConfig {
   altEnv?: Record<string, string>;
 }
 
-type Preset = Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort' | 'runDir' | 'latencyRuns'>;
+type Preset = Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort' | 'runDir' | 'latencyRuns' | 'detectors'>;
 
 export const FULL: Preset = {
   smoke: false,
@@ -152,6 +154,7 @@ npm run bench:smoke               every phase with small numbers (about a minute
   --probes-per-s N      alerting calls per second in the latency levels (full: 20)
   --population N        subscribers of the background traffic (full: 5000000)
   --batch N             events per batch (full: 500)
+  --detectors N         detector replicas of the stack, each leasing its share of the partitions (1)
   --cluster-masters L   Redis Cluster sizes of the scaling rows, 0 = a single Redis (full: 0,1,3; smoke: 1)
   --cluster-replicas L  detector replicas of each (full: 1,2; smoke: 1)
   --cluster-events N    events in each backlog they drain (full: 100000)
@@ -203,6 +206,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchCon
     probesPerS: a.num('probes-per-s', base.probesPerS, 1, 1000),
     population: a.num('population', base.population, 100),
     batchSize: a.num('batch', base.batchSize, 10, 5000),
+    detectors: a.num('detectors', 1, 1, 16),
     clusterMasters: list('cluster-masters', base.clusterMasters, 16),
     clusterReplicas: list('cluster-replicas', base.clusterReplicas, 8),
     clusterEvents: a.num('cluster-events', base.clusterEvents, 1000),

@@ -79,6 +79,8 @@ export interface BenchResult {
   machine: MachineInfo;
   /** where the detector applied caller windows (DETECTOR_CALLER_WINDOWS of the stack it started) */
   callerWindows: string;
+  /** detector replicas of the stack (optional: older results had one) */
+  detectors?: number;
   config: BenchConfig;
   limits: {
     transport: { eventsPerS: number; batchSize: number; streams: number; ackP99Ms: number } | null;
@@ -141,6 +143,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     finishedAt: '',
     machine: machineInfo(),
     callerWindows: process.env.DETECTOR_CALLER_WINDOWS || 'script',
+    detectors: cfg.detectors,
     config: cfg,
     limits: { transport: null, lua: null, redisGetOpsPerS: null },
     throughput: { ceilingProbe: null, steps: [], sustainedEventsPerS: null, ratioToTransport: null },
@@ -180,7 +183,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     redisUrl: services.redisUrl,
     databaseUrl: services.databaseUrl,
     prefix,
-    detectors: 1,
+    detectors: cfg.detectors,
     log,
   });
   const obs = new RedisObserver(services.redisUrl, prefix, stack.partitions);
@@ -660,7 +663,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         log(`  ${replicas} detector replica(s): ${Math.round(rate)} events/s draining ${backlog} events`);
       }
       await stack.stopDetectors();
-      await stack.addDetector();
+      for (let i = 0; i < cfg.detectors; i++) await stack.addDetector();
     });
 
     // ---- soak: heap of every app, duration-step lateness -------------------------------------

@@ -24,7 +24,9 @@ export function formatReport(r: BenchResult): string {
   const out: string[] = [];
   out.push(`Eagle Eye benchmark (${r.kind}) ${r.startedAt} .. ${r.finishedAt}`);
   out.push(`machine: ${describeMachine(r.machine)}`);
-  out.push(`detector caller windows: ${r.callerWindows ?? 'script'} (DETECTOR_CALLER_WINDOWS)`);
+  out.push(
+    `detector caller windows: ${r.callerWindows ?? 'script'} (DETECTOR_CALLER_WINDOWS), ${r.detectors ?? 1} replica(s)`,
+  );
   out.push(`(every figure below was measured in this run on this machine; ratios use figures of this run)`);
   out.push('');
   out.push('LIMITS');
