@@ -61,6 +61,13 @@ export const DetectorConfigSchema = baseSchema.extend({
    * about a tenth of the Redis CPU; every replica of a deployment must use the same)
    */
   DETECTOR_CALLER_WINDOWS: z.enum(['script', 'node']).default('script'),
+  /**
+   * on one Redis server a round stage's calls of a per-key-group script go in one request; this
+   * caps its arguments (Redis runs a request to its end before anyone else's command: the larger,
+   * the longer ingest's hand-off writes and the alert queue wait behind it). 0: one request per
+   * key group
+   */
+  DETECTOR_SCRIPT_REQUEST_ARGS: env.int(1_000_000, 0, 10_000_000),
   /** 'node' windows: numbers whose windows a replica keeps in memory between rounds (as their strings, about 0.5 KB each) */
   DETECTOR_CALLER_STATES_HELD: env.int(50000, 0, 10_000_000),
   /** the bundled caller-risk model file ('' = apps/detector/models/caller-risk.json) */

@@ -1,8 +1,8 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import Redis from 'ioredis';
 import { DbModule, PG_POOL } from '@eagle-eye/db';
-import { ObservabilityModule } from '@eagle-eye/observability';
-import { createRedisClient, REDIS, RedisClient, RedisKeys, RedisModule, redisTarget } from '@eagle-eye/redis';
+import { ObservabilityModule, ReadinessRegistry } from '@eagle-eye/observability';
+import { createQueueConnection, REDIS, RedisClient, RedisKeys, RedisModule } from '@eagle-eye/redis';
 import { CallerModelsRepository, RulesModule, RulesRepository } from '@eagle-eye/rules';
 import { Pool } from 'pg';
 import { BacktestRunner } from './backtest/backtest-runner';
@@ -33,7 +33,7 @@ function detectorProviders(config: DetectorConfig): Provider[] {
     { provide: DETECTOR_CONFIG, useValue: config },
     {
       provide: DetectorScripts,
-      useFactory: (redis: RedisClient) => new DetectorScripts(redis),
+      useFactory: (redis: RedisClient) => new DetectorScripts(redis, config.DETECTOR_SCRIPT_REQUEST_ARGS),
       inject: [REDIS],
     },
     {
@@ -49,9 +49,10 @@ function detectorProviders(config: DetectorConfig): Provider[] {
       inject: [CallerModelsRepository],
     },
     {
+      // the alerts queue's Redis: QUEUE_REDIS_URL, else the state Redis
       provide: ALERT_QUEUE_CONNECTION,
-      useFactory: () =>
-        createRedisClient(redisTarget(config), { maxRetriesPerRequest: null, enableAutoPipelining: false }),
+      useFactory: (readiness: ReadinessRegistry) => createQueueConnection(config, readiness),
+      inject: [ReadinessRegistry],
     },
     {
       provide: AlertPublisher,

@@ -25,7 +25,12 @@ async function main(): Promise<void> {
     Number(process.env.REDIS_KEY_GROUPS ?? DEFAULT_KEY_GROUPS),
   );
   // DETECTOR_BENCH_GROUPED=0: one script call per key group and stage, as under Redis Cluster
-  const scripts = new DetectorScripts(redis, process.env.DETECTOR_BENCH_GROUPED !== '0');
+  const scripts = new DetectorScripts(
+    redis,
+    process.env.DETECTOR_BENCH_GROUPED === '0'
+      ? 0
+      : Number(process.env.DETECTOR_SCRIPT_REQUEST_ARGS ?? Infinity),
+  );
   await scripts.load();
   const rules = Object.fromEntries(RULE_IDS.map((id) => [id, defaultRule(id)])) as ResolvedRules;
   let alerts = 0;

@@ -294,13 +294,13 @@ describe('per-group scripts on one Redis server: one request per script and roun
       .reduce((n, v) => n + v.value, 0);
   }
 
-  /** An hour of traffic through a detector whose scripts group calls or not. */
-  async function runHour(mode: 'script' | 'node', groupCalls: boolean) {
+  /** An hour of traffic through a detector whose scripts group calls (at most `maxArgs` arguments a request; 0: not at all). */
+  async function runHour(mode: 'script' | 'node', maxArgs: number) {
     const prefix = uniqueId('gr');
     prefixes.push(prefix);
     const keys = new RedisKeys(prefix);
     await redis.set(keys.detectorObservingSince(), String(start - 30 * 86400_000));
-    const scripts = new DetectorScripts(redis, groupCalls);
+    const scripts = new DetectorScripts(redis, maxArgs);
     await scripts.load();
     const jobs: string[] = [];
     const d = createDetection({
@@ -334,8 +334,10 @@ describe('per-group scripts on one Redis server: one request per script and roun
   it.each(['script', 'node'] as const)(
     'scores, alerts and stores exactly what one call per key group does (%s windows)',
     async (mode) => {
-      const apart = await runHour(mode, false);
-      const grouped = await runHour(mode, true);
+      const apart = await runHour(mode, 0);
+      const grouped = await runHour(mode, Infinity);
+      // a request cut off at 300 arguments (DETECTOR_SCRIPT_REQUEST_ARGS): the same again, in more requests
+      const capped = await runHour(mode, 300);
       expect(grouped.outcomes.length).toBeGreaterThan(2000);
       expect(grouped.outcomes).toEqual(apart.outcomes);
       expect(grouped.jobs.length).toBeGreaterThan(0);
@@ -346,6 +348,11 @@ describe('per-group scripts on one Redis server: one request per script and roun
       expect(apart.requests).toBe(apart.calls);
       expect(grouped.requests).toBeLessThan(grouped.rounds * 12);
       expect(grouped.requests * 8).toBeLessThan(grouped.calls);
+      expect(capped.outcomes).toEqual(apart.outcomes);
+      expect(capped.jobs).toEqual(apart.jobs);
+      expect(capped.state).toEqual(apart.state);
+      expect(capped.requests).toBeGreaterThan(grouped.requests);
+      expect(capped.requests).toBeLessThan(apart.requests);
     },
     300_000,
   );

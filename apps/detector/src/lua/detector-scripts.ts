@@ -135,11 +135,20 @@ const BINARY_REPLY: ReadonlySet<ScriptName> = new Set<ScriptName>(['caller-batch
 export class DetectorScripts {
   readonly scripts = loadScripts();
 
+  private readonly groupCalls: boolean;
+
   constructor(
     private readonly redis: RedisClient,
-    /** false: every call as it is, one per key group (benchmarks compare both) */
-    private readonly groupCalls = true,
-  ) {}
+    /**
+     * at most this many arguments in one grouped request (DETECTOR_SCRIPT_REQUEST_ARGS): Redis runs
+     * a request to its end before any other client's command, so a round stage's whole work in one
+     * request holds ingest's hand-off writes and the alert queue for as long. 0: no grouping, every
+     * call as it is, one per key group (benchmarks compare both)
+     */
+    private readonly maxRequestArgs = Infinity,
+  ) {
+    this.groupCalls = maxRequestArgs > 0;
+  }
 
   get(name: ScriptName): LuaScript {
     const s = this.scripts.get(name);
@@ -223,7 +232,13 @@ export class DetectorScripts {
     for (let i = 0; i < calls.length; i++) {
       const c = calls[i];
       const variant = this.get(c.script).groups;
-      if (variant && open && open.script === c.script && sameHead(open.args, c.args, variant.header)) {
+      if (
+        variant &&
+        open &&
+        open.script === c.script &&
+        sameHead(open.args, c.args, variant.header) &&
+        open.args.length + 1 + c.args.length - h <= this.maxRequestArgs
+      ) {
         open.keys.push(c.keys[0]);
         open.args.push(c.args.length - h);
         for (let a = h; a < c.args.length; a++) open.args.push(c.args[a]);
