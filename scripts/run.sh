@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `npm run stack`: installs what is missing (npm packages; as root, the system packages: Redis,
 # PostgreSQL, curl; see scripts/lib.sh), starts Redis and PostgreSQL (unless REDIS_URL and
-# DATABASE_URL point at your own), migrates, seeds the demo tenants, starts every app and waits
+# DATABASE_URL point at your own; EE_QUEUE_REDIS_PORT: a second Redis for the alerts queue), migrates, seeds the demo tenants, starts every app and waits
 # until each is ready. `npm run demo` does the same and streams a live simulated city through it.
 # Ctrl-C stops everything this script started.
 set -euo pipefail
@@ -25,6 +25,10 @@ else
   if ! redis-cli -p "${EE_REDIS_PORT:-6390}" ping >/dev/null 2>&1; then started_services=1; fi
   bash scripts/services.sh up
   export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:${EE_REDIS_PORT:-6390}}
+  # EE_QUEUE_REDIS_PORT: the alerts queue on a second Redis (services.sh starts it)
+  if [ -n "${EE_QUEUE_REDIS_PORT:-}" ]; then
+    export QUEUE_REDIS_URL=${QUEUE_REDIS_URL:-redis://127.0.0.1:$EE_QUEUE_REDIS_PORT}
+  fi
   # migrations run as the owner; the apps connect as the app role, which owns nothing
   if [ -z "${DATABASE_URL:-}" ]; then
     export DATABASE_MIGRATION_URL=postgres://${EE_PG_USER:-eagleeye}:${EE_PG_PASSWORD:-eagleeye-dev}@127.0.0.1:${EE_PG_PORT:-5440}/${EE_PG_DATABASE:-eagleeye}

@@ -4,7 +4,9 @@
 # Environment: EE_RUN_DIR (.run/dev), EE_REDIS_PORT (6390), EE_PG_PORT (5440),
 #   EE_PG_USER (eagleeye), EE_PG_PASSWORD (eagleeye-dev), EE_PG_DATABASE (eagleeye): the owner, who
 #   migrates; EE_PG_APP_USER (eagleeye_app), EE_PG_APP_PASSWORD (eagleeye-app-dev): the role the
-#   apps connect as (owns nothing; `npm run migrate` grants it what the apps need).
+#   apps connect as (owns nothing; `npm run migrate` grants it what the apps need);
+#   EE_QUEUE_REDIS_PORT (unset): a second Redis for the BullMQ alerts queue (QUEUE_REDIS_URL), with
+#   the same configuration (AOF, fsync every second) and its data in $EE_RUN_DIR/redis-queue.
 # Users who run their own Redis/PostgreSQL skip this and set REDIS_URL / DATABASE_URL instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +14,7 @@ ROOT=$(pwd)
 RUN_DIR=$(realpath -m "${EE_RUN_DIR:-.run/dev}")
 REDIS_PORT=${EE_REDIS_PORT:-6390}
 PG_PORT=${EE_PG_PORT:-5440}
+QUEUE_REDIS_PORT=${EE_QUEUE_REDIS_PORT:-}
 PG_USER=${EE_PG_USER:-eagleeye}
 PG_PASSWORD=${EE_PG_PASSWORD:-eagleeye-dev}
 PG_DATABASE=${EE_PG_DATABASE:-eagleeye}
@@ -71,14 +74,18 @@ pg_prepare() {
   as_pg test -w "$PG_DIR" || die "the postgres user cannot write $PG_DIR"
 }
 
+# redis_up [port] [folder under $RUN_DIR]: the state Redis, or (queue_redis_up) the queue's, both
+# with deploy/redis/redis.conf (the same AOF/fsync policy)
 redis_up() {
-  mkdir -p "$RUN_DIR/redis"
-  if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then say "redis already running on 127.0.0.1:$REDIS_PORT"; return; fi
-  redis-server "$ROOT/deploy/redis/redis.conf" --port "$REDIS_PORT" --dir "$RUN_DIR/redis" \
-    --pidfile "$RUN_DIR/redis/redis.pid" --logfile "$RUN_DIR/redis/redis.log" --daemonize yes
-  for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && { say "redis up on 127.0.0.1:$REDIS_PORT (data $RUN_DIR/redis)"; return; }; sleep 0.1; done
-  die "redis did not start; see $RUN_DIR/redis/redis.log"
+  local port=${1:-$REDIS_PORT} dir="$RUN_DIR/${2:-redis}"
+  mkdir -p "$dir"
+  if redis-cli -p "$port" ping >/dev/null 2>&1; then say "redis already running on 127.0.0.1:$port"; return; fi
+  redis-server "$ROOT/deploy/redis/redis.conf" --port "$port" --dir "$dir" \
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --daemonize yes
+  for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && { say "redis up on 127.0.0.1:$port (data $dir)"; return; }; sleep 0.1; done
+  die "redis did not start; see $dir/redis.log"
 }
+queue_redis_up() { [ -z "$QUEUE_REDIS_PORT" ] || redis_up "$QUEUE_REDIS_PORT" redis-queue; }
 
 pg_up() {
   pg_prepare
@@ -115,10 +122,13 @@ pg_up() {
 }
 
 redis_down() {
-  if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
-    redis-cli -p "$REDIS_PORT" shutdown >/dev/null 2>&1 || true
-    say "redis stopped"
-  fi
+  local port
+  for port in "$REDIS_PORT" $QUEUE_REDIS_PORT; do
+    if redis-cli -p "$port" ping >/dev/null 2>&1; then
+      redis-cli -p "$port" shutdown >/dev/null 2>&1 || true
+      say "redis stopped (:$port)"
+    fi
+  done
 }
 
 pg_down() {
@@ -136,20 +146,24 @@ clean() {
   redis_down; pg_down
   pg_locate
   if [ "$PG_DIR" != "$RUN_DIR/pg" ] && [ -f "$PG_DIR/run-dir" ]; then rm -rf "$PG_DIR"; say "deleted $PG_DIR"; fi
-  rm -rf "$RUN_DIR/pg" "$RUN_DIR/redis"
+  rm -rf "$RUN_DIR/pg" "$RUN_DIR/redis" "$RUN_DIR/redis-queue"
   say "deleted the data in $RUN_DIR"
 }
 
 case "${1:-status}" in
   up)
-    ensure_binaries; redis_up; pg_up
+    ensure_binaries; redis_up; queue_redis_up; pg_up
     say "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
+    [ -z "$QUEUE_REDIS_PORT" ] || say "QUEUE_REDIS_URL=redis://127.0.0.1:$QUEUE_REDIS_PORT (the alerts queue)"
     say "DATABASE_MIGRATION_URL=postgres://$PG_USER:***@127.0.0.1:$PG_PORT/$PG_DATABASE (owner)"
     say "DATABASE_URL=postgres://$PG_APP_USER:***@127.0.0.1:$PG_PORT/$PG_DATABASE (the apps)" ;;
   down) redis_down; pg_down ;;
   clean) clean ;;
   status)
     if redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then say "redis: up (127.0.0.1:$REDIS_PORT)"; else say "redis: down"; fi
+    if [ -n "$QUEUE_REDIS_PORT" ]; then
+      if redis-cli -p "$QUEUE_REDIS_PORT" ping >/dev/null 2>&1; then say "queue redis: up (127.0.0.1:$QUEUE_REDIS_PORT)"; else say "queue redis: down"; fi
+    fi
     if PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U "$PG_USER" -d postgres -tAc 'SELECT 1' >/dev/null 2>&1; then
       say "postgres: up (127.0.0.1:$PG_PORT)"; else say "postgres: down"; fi ;;
   *) die "usage: npm run services -- up|down|status|clean" ;;

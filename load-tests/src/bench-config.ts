@@ -78,9 +78,21 @@ export interface BenchConfig {
    * alternate A (the stack as started), B (the apps these variables are for restarted with them), A, ...
    */
   altEnv?: Record<string, string>;
+  /**
+   * the BullMQ alerts queue on a Redis of its own (`--queue-redis on|alt`, QUEUE_REDIS_URL of every
+   * app): a second private Redis on `queueRedisPort` (or QUEUE_REDIS_URL with existing servers);
+   * 'on' for the whole run, 'alt' (with --latency-at) only the B levels, A keeping the queue on the
+   * state Redis
+   */
+  queueRedis?: 'on' | 'alt';
+  queueRedisPort: number;
+  queueRedisUrl?: string;
 }
 
-type Preset = Omit<BenchConfig, 'outDir' | 'redisPort' | 'pgPort' | 'runDir' | 'latencyRuns' | 'detectors'>;
+type Preset = Omit<
+  BenchConfig,
+  'outDir' | 'redisPort' | 'pgPort' | 'runDir' | 'latencyRuns' | 'detectors' | 'queueRedisPort'
+>;
 
 export const FULL: Preset = {
   smoke: false,
@@ -162,9 +174,12 @@ npm run bench:smoke               every phase with small numbers (about a minute
   --skip-cluster        no cluster scaling rows (saves a few minutes)
   --latency-at N        only the latency to the console, at N events/s (the stack, a warm-up, then
                         --latency-runs levels of --latency-s each; nothing else)
-  --latency-runs N      levels of a --latency-at run (1; 4 with --alt-env)
+  --latency-runs N      levels of a --latency-at run (1; 4 with --alt-env or --queue-redis alt)
   --alt-env K=V,...     with --latency-at: every other level with these app settings (A, B, A, B: the
                         apps they are for restarted between levels), to compare two settings in the same minutes
+  --queue-redis on|alt  the alerts queue on a second private Redis (QUEUE_REDIS_URL): on = the whole run,
+                        alt = with --latency-at the B levels only (A: on the state Redis, as by default)
+  --queue-redis-port N  its port (the Redis port + 1); with REDIS_URL/DATABASE_URL set QUEUE_REDIS_URL instead
   --redis-port N        private Redis port (6415)      --pg-port N   private PostgreSQL port (5465)
   --run-dir DIR         folder of the private services (.run/bench, .run/bench-<redis port> on other ports)
   --out DIR             where the JSON result goes (bench-results)
@@ -220,10 +235,21 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchCon
     databaseUrl: env.DATABASE_URL,
     latencyAt: a.num('latency-at', undefined, 1, 10_000_000),
     latencyRuns: 1,
+    queueRedisPort: redisPort + 1,
   };
   const alt = a.str('alt-env');
   if (alt !== undefined) c.altEnv = parseEnvList(alt);
-  c.latencyRuns = a.num('latency-runs', c.altEnv ? 4 : 1, 1, 100);
+  const queue = a.str('queue-redis');
+  if (queue !== undefined && queue !== 'on' && queue !== 'alt')
+    throw new Error(`--queue-redis: on or alt, got ${queue}`);
+  c.queueRedis = queue;
+  if (queue === 'alt' && c.latencyAt === undefined)
+    throw new Error('--queue-redis alt goes with --latency-at');
+  c.queueRedisPort = a.num('queue-redis-port', redisPort + 1, 1, 65535);
+  if (queue && c.queueRedisPort === redisPort)
+    throw new Error('--queue-redis-port: not the port of the state Redis');
+  c.queueRedisUrl = queue ? env.QUEUE_REDIS_URL : undefined;
+  c.latencyRuns = a.num('latency-runs', c.altEnv || queue === 'alt' ? 4 : 1, 1, 100);
   if ((c.altEnv || a.str('latency-runs') !== undefined) && c.latencyAt === undefined)
     throw new Error('--alt-env and --latency-runs go with --latency-at');
   if (a.flag('skip-cluster')) c.clusterMasters = [];
@@ -234,5 +260,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv): BenchCon
   if (!c.redisUrl !== !c.databaseUrl) {
     throw new Error('set both REDIS_URL and DATABASE_URL (existing servers) or neither (private ones)');
   }
+  if (c.queueRedis && c.redisUrl && !c.queueRedisUrl)
+    throw new Error('--queue-redis with REDIS_URL/DATABASE_URL (existing servers): set QUEUE_REDIS_URL too');
   return c;
 }

@@ -168,12 +168,28 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     }
   };
 
-  const services = await ensureServices({ ...cfg, log });
+  const services = await ensureServices({
+    ...cfg,
+    queueRedisUrl: cfg.queueRedis ? cfg.queueRedisUrl : undefined,
+    queueRedisPort: cfg.queueRedis && !cfg.redisUrl ? cfg.queueRedisPort : undefined,
+    log,
+  });
   if (services.private) {
     // The private Redis under .run/bench belongs to the benchmark: start from an empty one, so
     // memory and key counts are this run's alone.
     await obs0(services.redisUrl, (r0) => r0.flushall());
+    if (services.queueRedisUrl) await obs0(services.queueRedisUrl, (r0) => r0.flushall());
   }
+  // --queue-redis: the alerts queue on the second Redis for the whole run (on) or the B levels (alt)
+  const queueEnv: Record<string, string> = services.queueRedisUrl
+    ? { QUEUE_REDIS_URL: services.queueRedisUrl }
+    : {};
+  const altEnv = cfg.queueRedis === 'alt' ? { ...cfg.altEnv, ...queueEnv } : cfg.altEnv;
+  if (cfg.queueRedis)
+    log(
+      `alerts queue: ${services.queueRedisUrl} (QUEUE_REDIS_URL)` +
+        (cfg.queueRedis === 'alt' ? ' in the B levels, the state Redis in the A levels' : ''),
+    );
   const runStartedMs = Date.now();
   const runId = runStartedMs.toString(36).slice(-5) + randomTag(3).toLowerCase();
   const prefix = `eeb${runId}`.replace(/[^a-z0-9]/g, 'x');
@@ -184,6 +200,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     databaseUrl: services.databaseUrl,
     prefix,
     detectors: cfg.detectors,
+    ...(cfg.queueRedis === 'on' ? { env: queueEnv } : {}),
     log,
   });
   const obs = new RedisObserver(services.redisUrl, prefix, stack.partitions);
@@ -490,10 +507,10 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     if (!full) {
       const rate = cfg.latencyAt as number;
       for (let i = 0; i < cfg.latencyRuns; i++) {
-        const variant = cfg.altEnv ? (i % 2 ? 'B' : 'A') : undefined;
-        if (cfg.altEnv && i > 0) {
+        const variant = altEnv ? (i % 2 ? 'B' : 'A') : undefined;
+        if (altEnv && i > 0) {
           await phase(`switching to ${variant}`, async () => {
-            const apps = await stack.setEnv(cfg.altEnv as Record<string, string>, variant === 'B');
+            const apps = await stack.setEnv(altEnv, variant === 'B');
             log(`  restarted ${apps.join(', ')}; warming up`);
             await load({ mode: 'open', ratePerS: rate, durationS: cfg.smoke ? 1 : 5 });
             await drain('the warm-up', 60000);
@@ -821,6 +838,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     } else {
       await dropPrefix(services.redisUrl, prefix).catch(() => 0);
       await dropPrefix(services.redisUrl, luaPrefix).catch(() => 0);
+      if (services.queueRedisUrl) await dropPrefix(services.queueRedisUrl, prefix).catch(() => 0);
     }
     r.finishedAt = new Date().toISOString();
   }

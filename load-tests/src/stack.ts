@@ -15,6 +15,8 @@ import { Child, freePort, REPO_ROOT, startApp, waitForHttp } from './processes';
 
 export interface Services {
   redisUrl: string;
+  /** the alerts queue's Redis when it has one of its own (QUEUE_REDIS_URL of the apps) */
+  queueRedisUrl?: string;
   databaseUrl: string;
   /** the benchmark's own Redis/PostgreSQL under .run/bench (emptied at the start of a run) */
   private: boolean;
@@ -35,6 +37,9 @@ export async function ensureServices(opts: {
   databaseUrl?: string;
   redisPort: number;
   pgPort: number;
+  /** a second Redis for the alerts queue: an existing one (with redisUrl), else a private one on this port */
+  queueRedisUrl?: string;
+  queueRedisPort?: number;
   /** folder of the private services, `.run/bench` unless given */
   runDir?: string;
   log: (s: string) => void;
@@ -42,8 +47,10 @@ export async function ensureServices(opts: {
   if (opts.redisUrl && opts.databaseUrl) {
     assertLoopbackUrl(opts.redisUrl);
     assertLoopbackUrl(opts.databaseUrl);
+    if (opts.queueRedisUrl) assertLoopbackUrl(opts.queueRedisUrl);
     return {
       redisUrl: opts.redisUrl,
+      queueRedisUrl: opts.queueRedisUrl,
       databaseUrl: opts.databaseUrl,
       private: false,
       owned: false,
@@ -57,6 +64,8 @@ export async function ensureServices(opts: {
     EE_REDIS_PORT: String(opts.redisPort),
     EE_PG_PORT: String(opts.pgPort),
     EE_PG_DATABASE: 'eagleeye_bench',
+    // services.sh starts (and stops) the queue's Redis too, with the same configuration
+    ...(opts.queueRedisPort ? { EE_QUEUE_REDIS_PORT: String(opts.queueRedisPort) } : {}),
   };
   const run = promisify(execFile);
   const probe = new Redis(`redis://127.0.0.1:${opts.redisPort}`, {
@@ -69,10 +78,14 @@ export async function ensureServices(opts: {
     () => false,
   );
   probe.disconnect();
-  opts.log(`starting Redis :${opts.redisPort} and PostgreSQL :${opts.pgPort} under ${runDir}`);
+  opts.log(
+    `starting Redis :${opts.redisPort}${opts.queueRedisPort ? ` (and :${opts.queueRedisPort} for the alerts queue)` : ''} ` +
+      `and PostgreSQL :${opts.pgPort} under ${runDir}`,
+  );
   await run('bash', ['scripts/services.sh', 'up'], { cwd: REPO_ROOT, env, timeout: 180000 });
   return {
     redisUrl: `redis://127.0.0.1:${opts.redisPort}`,
+    ...(opts.queueRedisPort ? { queueRedisUrl: `redis://127.0.0.1:${opts.queueRedisPort}` } : {}),
     databaseUrl: `postgres://eagleeye:eagleeye-dev@127.0.0.1:${opts.pgPort}/eagleeye_bench`,
     private: true,
     owned: !alreadyUp,

@@ -1,6 +1,6 @@
 import { assertPostgresReachable, assertProductionDatabaseAt } from '@eagle-eye/db';
 import { runService } from '@eagle-eye/observability';
-import { assertRedisReachable, redisTarget } from '@eagle-eye/redis';
+import { assertQueueRedisUsable, assertRedisReachable, redisTarget } from '@eagle-eye/redis';
 import { ConsoleConfigSchema } from './config';
 import { ConsoleModule } from './console.module';
 import { buildOpenApi } from './openapi';
@@ -16,6 +16,7 @@ void runService({
   preflight: async (config) => {
     assertOpsTokenInProduction(config);
     await assertRedisReachable(redisTarget(config));
+    await assertQueueRedisUsable(config);
     await assertPostgresReachable(config.DATABASE_URL);
     // NODE_ENV=production: no start while the published demo users or keys work in this database,
     // or while the connection could erase the audit trail

@@ -88,6 +88,14 @@ export const baseSchema = z.object({
     })
     .optional(),
   /**
+   * a Redis server of its own for the BullMQ alerts queue (the detector's alert jobs, the alert
+   * worker, its escalation timers and dead letters, the console's dead-letter admin), apart from the
+   * state Redis, so that queue commands do not wait behind the detector's scripts. A single server
+   * only (a cluster node is refused at start); give it the AOF/fsync policy of the state Redis
+   * (deploy/redis/redis.conf). Unset: the queue stays on REDIS_URL / REDIS_CLUSTER_NODES
+   */
+  QUEUE_REDIS_URL: env.url(['redis', 'rediss']).optional(),
+  /**
    * key groups of the per-number and per-handset Redis keys (hash tags `{g<k>}`): one detector
    * script call applies a round's events of one group. The same in every app; changing it moves
    * the keys (the detector does it at start)

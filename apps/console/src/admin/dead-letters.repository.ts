@@ -8,7 +8,8 @@ import {
   DeadLetterJob,
   QueueName,
 } from '@eagle-eye/contracts';
-import { createRedisClient, RedisClient, RedisKeys, redisTarget } from '@eagle-eye/redis';
+import { ReadinessRegistry } from '@eagle-eye/observability';
+import { createQueueConnection, RedisClient, RedisKeys } from '@eagle-eye/redis';
 import { CONSOLE_CONFIG, ConsoleConfig } from '../config';
 
 export type DeadLetter = DeadLetterJob & { id: string };
@@ -46,12 +47,9 @@ export class DeadLettersRepository implements OnApplicationShutdown {
   private readonly deadLetters: Queue;
   private readonly alerts: Queue;
 
-  constructor(@Inject(CONSOLE_CONFIG) config: ConsoleConfig, keys: RedisKeys) {
-    const connection = (this.connection = createRedisClient(redisTarget(config), {
-      maxRetriesPerRequest: null,
-      enableAutoPipelining: false,
-    }));
-    connection.on('error', () => undefined);
+  constructor(@Inject(CONSOLE_CONFIG) config: ConsoleConfig, keys: RedisKeys, readiness: ReadinessRegistry) {
+    // the queue Redis (QUEUE_REDIS_URL, else the state Redis)
+    const connection = (this.connection = createQueueConnection(config, readiness));
     const prefix = keys.bullPrefix();
     this.deadLetters = new Queue(ALERTS_DEAD_LETTER_QUEUE, { connection, prefix });
     this.alerts = new Queue(QueueName.Alerts, { connection, prefix });
