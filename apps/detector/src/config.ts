@@ -67,7 +67,7 @@ export const DetectorConfigSchema = baseSchema.extend({
    * the longer ingest's hand-off writes and the alert queue wait behind it). 0: one request per
    * key group
    */
-  DETECTOR_SCRIPT_REQUEST_ARGS: env.int(1_000_000, 0, 10_000_000),
+  DETECTOR_SCRIPT_REQUEST_ARGS: env.int(500, 0, 10_000_000),
   /** 'node' windows: numbers whose windows a replica keeps in memory between rounds (as their strings, about 0.5 KB each) */
   DETECTOR_CALLER_STATES_HELD: env.int(50000, 0, 10_000_000),
   /** the bundled caller-risk model file ('' = apps/detector/models/caller-risk.json) */
