@@ -6,7 +6,7 @@
 #   migrates; EE_PG_APP_USER (eagleeye_app), EE_PG_APP_PASSWORD (eagleeye-app-dev): the role the
 #   apps connect as (owns nothing; `npm run migrate` grants it what the apps need);
 #   EE_QUEUE_REDIS_PORT (unset): a second Redis for the BullMQ alerts queue (QUEUE_REDIS_URL), with
-#   the same configuration (AOF, fsync every second) and its data in $EE_RUN_DIR/redis-queue.
+#   the same configuration (AOF, fsync before every reply) and its data in $EE_RUN_DIR/redis-queue.
 # Users who run their own Redis/PostgreSQL skip this and set REDIS_URL / DATABASE_URL instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
