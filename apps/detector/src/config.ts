@@ -65,9 +65,10 @@ export const DetectorConfigSchema = baseSchema.extend({
    * on one Redis server a round stage's calls of a per-key-group script go in one request; this
    * caps its arguments (Redis runs a request to its end before anyone else's command: the larger,
    * the longer ingest's hand-off writes and the alert queue wait behind it). 0: one request per
-   * key group
+   * key group. Not set: 500 with node windows, 2,000 with script windows (the caller script takes
+   * more arguments per event; below 2,000 it costs more CPU)
    */
-  DETECTOR_SCRIPT_REQUEST_ARGS: env.int(500, 0, 10_000_000),
+  DETECTOR_SCRIPT_REQUEST_ARGS: z.coerce.number().int().min(0).max(10_000_000).optional(),
   /** 'node' windows: numbers whose windows a replica keeps in memory between rounds (as their strings, about 0.5 KB each) */
   DETECTOR_CALLER_STATES_HELD: env.int(50000, 0, 10_000_000),
   /** the bundled caller-risk model file ('' = apps/detector/models/caller-risk.json) */
@@ -75,6 +76,11 @@ export const DetectorConfigSchema = baseSchema.extend({
 });
 export type DetectorConfig = z.infer<typeof DetectorConfigSchema>;
 export const DETECTOR_CONFIG = Symbol('DETECTOR_CONFIG');
+
+/** DETECTOR_SCRIPT_REQUEST_ARGS, or its default for the caller windows' mode (see the setting). */
+export function scriptRequestArgs(config: DetectorConfig): number {
+  return config.DETECTOR_SCRIPT_REQUEST_ARGS ?? (config.DETECTOR_CALLER_WINDOWS === 'node' ? 500 : 2000);
+}
 
 /** The detection service's settings from the detector's configuration (live and backtest alike). */
 export function detectionOptions(config: DetectorConfig): DetectionOptions {

@@ -6,7 +6,7 @@ import { createQueueConnection, REDIS, RedisClient, RedisKeys, RedisModule } fro
 import { CallerModelsRepository, RulesModule, RulesRepository } from '@eagle-eye/rules';
 import { Pool } from 'pg';
 import { BacktestRunner } from './backtest/backtest-runner';
-import { detectionOptions, DetectorConfig, DETECTOR_CONFIG } from './config';
+import { detectionOptions, DetectorConfig, DETECTOR_CONFIG, scriptRequestArgs } from './config';
 import { AlertPublisher } from './detection/alert.publisher';
 import { DetectionService } from './detection/detection.service';
 import { ALERT_QUEUE_CONNECTION, DetectorRuntime } from './detector.runtime';
@@ -33,7 +33,7 @@ function detectorProviders(config: DetectorConfig): Provider[] {
     { provide: DETECTOR_CONFIG, useValue: config },
     {
       provide: DetectorScripts,
-      useFactory: (redis: RedisClient) => new DetectorScripts(redis, config.DETECTOR_SCRIPT_REQUEST_ARGS),
+      useFactory: (redis: RedisClient) => new DetectorScripts(redis, scriptRequestArgs(config)),
       inject: [REDIS],
     },
     {

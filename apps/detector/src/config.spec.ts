@@ -1,0 +1,26 @@
+import { loadConfig } from '@eagle-eye/config';
+import { DetectorConfigSchema, scriptRequestArgs } from './config';
+
+describe('detector configuration', () => {
+  const base = {
+    REDIS_URL: 'redis://127.0.0.1:6390',
+    DATABASE_URL: 'postgres://eagleeye_app:x@127.0.0.1:5440/eagleeye',
+  };
+  const load = (env: Record<string, string>) => loadConfig(DetectorConfigSchema, { ...base, ...env });
+
+  it('caps a grouped script request by the windows mode unless DETECTOR_SCRIPT_REQUEST_ARGS says', () => {
+    expect(scriptRequestArgs(load({}))).toBe(2000);
+    expect(scriptRequestArgs(load({ DETECTOR_CALLER_WINDOWS: 'node' }))).toBe(500);
+    expect(
+      scriptRequestArgs(load({ DETECTOR_CALLER_WINDOWS: 'node', DETECTOR_SCRIPT_REQUEST_ARGS: '0' })),
+    ).toBe(0);
+    expect(scriptRequestArgs(load({ DETECTOR_SCRIPT_REQUEST_ARGS: '64000' }))).toBe(64000);
+    expect(() => load({ DETECTOR_SCRIPT_REQUEST_ARGS: '-1' })).toThrow(/DETECTOR_SCRIPT_REQUEST_ARGS/);
+  });
+
+  it('leases hand-off partitions for 10 s unless told, 0 turning the leases off', () => {
+    expect(load({}).DETECTOR_PARTITION_LEASE_MS).toBe(10000);
+    expect(load({ DETECTOR_PARTITION_LEASE_MS: '0' }).DETECTOR_PARTITION_LEASE_MS).toBe(0);
+    expect(() => load({ DETECTOR_PARTITION_LEASE_MS: 'soon' })).toThrow(/DETECTOR_PARTITION_LEASE_MS/);
+  });
+});
