@@ -172,10 +172,18 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'kill-replica',
-    what: 'kill -9 of one of two detector replicas mid-round; the other claims its pending entries',
+    what: 'kill -9 of one of two detector replicas mid-round; the other takes its partitions and pending entries',
     durationS: 40,
     detectors: 2,
-    faults: [killReplica('detector-1', 'bench-1', 10)],
+    faults: [
+      killReplica(
+        [
+          ['detector-1', 'bench-1'],
+          ['detector-2', 'bench-2'],
+        ],
+        10,
+      ),
+    ],
   },
   ...(['redis', 'postgres'] as const).flatMap((proxy): Scenario[] => [
     {

@@ -337,40 +337,50 @@ export function slowCarrier(atS: number, forS: number, batchesPerS: number, copi
 }
 
 /**
- * kill -9 of one detector replica while it holds pending entries (mid-round); the other replica
- * keeps running and must take them over (claimStale: XPENDING IDLE + XCLAIM after
- * DETECTOR_CLAIM_IDLE_MS). The dead one is restarted only after its pending list is empty, so the
- * survivor did the work; throws if that takes longer than `claimTimeoutS`.
+ * kill -9 of a detector replica while it holds pending entries (mid-round): the first of
+ * `replicas` ([app, consumer name]) seen holding some. Each replica reads only the hand-off
+ * partitions it leases, and the scenario's callers may all fall in one replica's share, so the
+ * victim is whichever is busy. The others keep running and must take its partitions over once
+ * their leases run out (DETECTOR_PARTITION_LEASE_MS), then its entries (claimStale: XPENDING IDLE
+ * + XCLAIM after DETECTOR_CLAIM_IDLE_MS). The dead one is restarted only after its pending list is
+ * empty, so a survivor did the work; throws if that takes longer than `claimTimeoutS`.
  */
-export function killReplica(app: string, consumer: string, atS: number, claimTimeoutS = 60): Fault {
+export function killReplica(replicas: [string, string][], atS: number, claimTimeoutS = 60): Fault {
   return {
     atS,
-    name: `kill -9 ${app} (a second replica keeps running)`,
+    name: `kill -9 of a busy detector replica (${replicas.map(([app]) => app).join(' or ')}; the others keep running)`,
     async run({ stack, services, log, notes }) {
       const r = new Redis(services.redisUrl, { maxRetriesPerRequest: 5 });
       const keys = new RedisKeys(stack.o.prefix);
-      const pendingOf = async (): Promise<number> => {
+      const pendingBy = async (): Promise<Map<string, number>> => {
         const p = r.pipeline();
         for (let i = 0; i < stack.partitions; i++) p.xpending(keys.handoffStream(i), HANDOFF_GROUP);
-        let n = 0;
+        const n = new Map<string, number>();
         for (const [err, reply] of (await p.exec()) ?? []) {
           if (err) throw err;
           const byConsumer = ((reply as unknown[])[3] ?? []) as [string, string][];
-          for (const [name, count] of byConsumer) if (name === consumer) n += Number(count);
+          for (const [name, count] of byConsumer) n.set(name, (n.get(name) ?? 0) + Number(count));
         }
         return n;
       };
+      let victim: [string, string] | undefined;
       try {
         const deadline = Date.now() + 15000;
-        while ((await pendingOf()) === 0 && Date.now() < deadline) await sleep(5);
+        while (!victim && Date.now() < deadline) {
+          const pending = await pendingBy();
+          victim = replicas.find(([, consumer]) => (pending.get(consumer) ?? 0) > 0);
+          if (!victim) await sleep(5);
+        }
+        if (!victim) throw new Error(`no detector replica held a pending entry within 15 s (none mid-round)`);
+        const [app, consumer] = victim;
         await stack.kill(app);
-        const held = await pendingOf();
+        const held = (await pendingBy()).get(consumer) ?? 0;
         log(`${app} SIGKILLed holding ${held} pending entries`);
         const t0 = Date.now();
         let left = held;
         while (left > 0 && Date.now() - t0 < claimTimeoutS * 1000) {
           await sleep(250);
-          left = await pendingOf();
+          left = (await pendingBy()).get(consumer) ?? 0;
         }
         notes.push(
           `${app} (consumer ${consumer}) SIGKILLed holding ${held} pending hand-off entries; ` +
@@ -382,7 +392,7 @@ export function killReplica(app: string, consumer: string, atS: number, claimTim
         if (left > 0) throw new Error(`the surviving replica did not claim ${left} entries of ${consumer}`);
       } finally {
         r.disconnect();
-        await stack.restart(app);
+        if (victim) await stack.restart(victim[0]);
       }
     },
   };
