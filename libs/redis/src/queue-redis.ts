@@ -1,6 +1,5 @@
-import Redis from 'ioredis';
 import { DependencyUnreachableError, ReadinessRegistry } from '@eagle-eye/observability';
-import { createRedisClient, RedisClient, RedisTarget, redisTarget, safeUrl } from './redis';
+import { createRedisClient, probeRedis, RedisClient, RedisTarget, redisTarget, safeUrl } from './redis';
 
 /** The settings that say where the BullMQ alerts queue lives. */
 export interface QueueRedisConfig {
@@ -46,25 +45,15 @@ export function createQueueConnection(config: QueueRedisConfig, readiness?: Read
 export async function assertQueueRedisUsable(config: QueueRedisConfig, timeoutMs = 3000): Promise<void> {
   if (!config.QUEUE_REDIS_URL) return;
   const where = safeUrl(config.QUEUE_REDIS_URL);
-  const client = new Redis(config.QUEUE_REDIS_URL, {
-    lazyConnect: true,
-    retryStrategy: () => null,
-    maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
-  });
-  client.on('error', () => undefined);
   let info: string;
   try {
-    await client.connect();
-    info = await client.info('cluster');
+    info = await probeRedis(config.QUEUE_REDIS_URL, timeoutMs, (c) => c.info('cluster'));
   } catch (e) {
     throw new DependencyUnreachableError(
       `cannot reach the queue Redis at ${where} (QUEUE_REDIS_URL): ${(e as Error).message}. ` +
         'Start it (`EE_QUEUE_REDIS_PORT=<port> npm run services -- up`), point QUEUE_REDIS_URL at it, ' +
         'or unset QUEUE_REDIS_URL to keep the queue on REDIS_URL.',
     );
-  } finally {
-    client.disconnect();
   }
   if (/cluster_enabled:1/.test(info)) {
     throw new DependencyUnreachableError(

@@ -119,11 +119,16 @@ export async function loadScriptEverywhere(client: RedisClient, source: string):
   return shas[0];
 }
 
-/** Fails fast with an actionable message when Redis does not answer at start-up. */
-export async function assertRedisReachable(target: string | RedisTarget, timeoutMs = 3000): Promise<void> {
-  const t = typeof target === 'string' ? { url: target } : target;
-  if (t.clusterNodes) return assertClusterReachable(t, timeoutMs);
-  const client = new Redis(t.url, {
+/**
+ * One start-up question to a single Redis server: connects once (no retries, `timeoutMs` to
+ * connect), asks, disconnects. Throws what the connection or the command threw.
+ */
+export async function probeRedis<T>(
+  url: string,
+  timeoutMs: number,
+  ask: (c: Redis) => Promise<T>,
+): Promise<T> {
+  const client = new Redis(url, {
     lazyConnect: true,
     retryStrategy: () => null,
     maxRetriesPerRequest: 0,
@@ -132,14 +137,23 @@ export async function assertRedisReachable(target: string | RedisTarget, timeout
   client.on('error', () => undefined);
   try {
     await client.connect();
-    await client.ping();
+    return await ask(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Fails fast with an actionable message when Redis does not answer at start-up. */
+export async function assertRedisReachable(target: string | RedisTarget, timeoutMs = 3000): Promise<void> {
+  const t = typeof target === 'string' ? { url: target } : target;
+  if (t.clusterNodes) return assertClusterReachable(t, timeoutMs);
+  try {
+    await probeRedis(t.url, timeoutMs, (c) => c.ping());
   } catch (e) {
     throw new DependencyUnreachableError(
       `cannot reach Redis at ${safeUrl(t.url)} (REDIS_URL): ${(e as Error).message}. ` +
         'Start the local services with `npm run services -- up`, or point REDIS_URL at your Redis.',
     );
-  } finally {
-    client.disconnect();
   }
 }
 
