@@ -142,7 +142,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     startedAt: new Date().toISOString(),
     finishedAt: '',
     machine: machineInfo(),
-    callerWindows: process.env.DETECTOR_CALLER_WINDOWS || 'script',
+    callerWindows: process.env.DETECTOR_CALLER_WINDOWS || 'node',
     detectors: cfg.detectors,
     config: cfg,
     limits: { transport: null, lua: null, redisGetOpsPerS: null },

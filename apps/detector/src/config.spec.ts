@@ -1,5 +1,5 @@
 import { loadConfig } from '@eagle-eye/config';
-import { DetectorConfigSchema, scriptRequestArgs } from './config';
+import { callerWindows, DetectorConfigSchema, scriptRequestArgs } from './config';
 
 describe('detector configuration', () => {
   const base = {
@@ -9,13 +9,22 @@ describe('detector configuration', () => {
   const load = (env: Record<string, string>) => loadConfig(DetectorConfigSchema, { ...base, ...env });
 
   it('caps a grouped script request by the windows mode unless DETECTOR_SCRIPT_REQUEST_ARGS says', () => {
-    expect(scriptRequestArgs(load({}))).toBe(2000);
+    expect(scriptRequestArgs(load({}))).toBe(500);
+    expect(scriptRequestArgs(load({ DETECTOR_CALLER_WINDOWS: 'script' }))).toBe(2000);
     expect(scriptRequestArgs(load({ DETECTOR_CALLER_WINDOWS: 'node' }))).toBe(500);
     expect(
       scriptRequestArgs(load({ DETECTOR_CALLER_WINDOWS: 'node', DETECTOR_SCRIPT_REQUEST_ARGS: '0' })),
     ).toBe(0);
     expect(scriptRequestArgs(load({ DETECTOR_SCRIPT_REQUEST_ARGS: '64000' }))).toBe(64000);
     expect(() => load({ DETECTOR_SCRIPT_REQUEST_ARGS: '-1' })).toThrow(/DETECTOR_SCRIPT_REQUEST_ARGS/);
+  });
+
+  it('keeps caller windows in the detector unless DETECTOR_CALLER_WINDOWS says, and knows whether it was said', () => {
+    expect(callerWindows(load({}))).toBe('node');
+    expect(load({}).DETECTOR_CALLER_WINDOWS).toBeUndefined();
+    expect(callerWindows(load({ DETECTOR_CALLER_WINDOWS: 'script' }))).toBe('script');
+    expect(callerWindows(load({ DETECTOR_CALLER_WINDOWS: 'node' }))).toBe('node');
+    expect(() => load({ DETECTOR_CALLER_WINDOWS: 'lua' })).toThrow(/DETECTOR_CALLER_WINDOWS/);
   });
 
   it('leases hand-off partitions for 10 s unless told, 0 turning the leases off', () => {

@@ -56,11 +56,14 @@ export const DetectorConfigSchema = baseSchema.extend({
   /** how long familiarity (who called or talked with whom) is remembered, seconds */
   DETECTOR_FAMILIAR_TTL_S: env.int(30 * 86400, 3600, 365 * 86400),
   /**
-   * where the calling numbers' windows are applied: 'script' (caller-batch-1.lua walks each number's
-   * windows hash in Redis) or 'node' (in the detector, one string per number written once a round:
-   * about a tenth of the Redis CPU; every replica of a deployment must use the same)
+   * where the calling numbers' windows are applied: 'node' (in the detector, one string per number
+   * written once a round: about a tenth of the Redis CPU of 'script') or 'script' (caller-batch-1.lua
+   * walks each number's windows hash in Redis; the default before December 2026). Not set: node.
+   * The replicas of a deployment must not mix the two: a replica waits for, then refuses to join,
+   * live replicas that keep them the other way (and, unless this is set, replicas of an earlier
+   * version, which record no mode and default to script). To change it, stop every replica
    */
-  DETECTOR_CALLER_WINDOWS: z.enum(['script', 'node']).default('script'),
+  DETECTOR_CALLER_WINDOWS: z.enum(['script', 'node']).optional(),
   /**
    * on one Redis server a round stage's calls of a per-key-group script go in one request; this
    * caps its arguments (Redis runs a request to its end before anyone else's command: the larger,
@@ -77,9 +80,14 @@ export const DetectorConfigSchema = baseSchema.extend({
 export type DetectorConfig = z.infer<typeof DetectorConfigSchema>;
 export const DETECTOR_CONFIG = Symbol('DETECTOR_CONFIG');
 
+/** Where the caller windows are applied: DETECTOR_CALLER_WINDOWS, node when it is not set. */
+export function callerWindows(config: DetectorConfig): 'script' | 'node' {
+  return config.DETECTOR_CALLER_WINDOWS ?? 'node';
+}
+
 /** DETECTOR_SCRIPT_REQUEST_ARGS, or its default for the caller windows' mode (see the setting). */
 export function scriptRequestArgs(config: DetectorConfig): number {
-  return config.DETECTOR_SCRIPT_REQUEST_ARGS ?? (config.DETECTOR_CALLER_WINDOWS === 'node' ? 500 : 2000);
+  return config.DETECTOR_SCRIPT_REQUEST_ARGS ?? (callerWindows(config) === 'node' ? 500 : 2000);
 }
 
 /** The detection service's settings from the detector's configuration (live and backtest alike). */
@@ -92,7 +100,7 @@ export function detectionOptions(config: DetectorConfig): DetectionOptions {
     dueShards: config.DETECTOR_DUE_SHARDS,
     dueLeaseMs: config.DETECTOR_DUE_LEASE_MS,
     partitions: config.HANDOFF_PARTITIONS,
-    callerWindows: config.DETECTOR_CALLER_WINDOWS,
+    callerWindows: callerWindows(config),
     callerStatesHeld: config.DETECTOR_CALLER_STATES_HELD,
   };
 }

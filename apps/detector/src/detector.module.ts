@@ -6,7 +6,13 @@ import { createQueueConnection, REDIS, RedisClient, RedisKeys, RedisModule } fro
 import { CallerModelsRepository, RulesModule, RulesRepository } from '@eagle-eye/rules';
 import { Pool } from 'pg';
 import { BacktestRunner } from './backtest/backtest-runner';
-import { detectionOptions, DetectorConfig, DETECTOR_CONFIG, scriptRequestArgs } from './config';
+import {
+  callerWindows,
+  detectionOptions,
+  DetectorConfig,
+  DETECTOR_CONFIG,
+  scriptRequestArgs,
+} from './config';
 import { AlertPublisher } from './detection/alert.publisher';
 import { DetectionService } from './detection/detection.service';
 import { ALERT_QUEUE_CONNECTION, DetectorRuntime } from './detector.runtime';
@@ -110,6 +116,7 @@ function detectorProviders(config: DetectorConfig): Provider[] {
             partitions: config.HANDOFF_PARTITIONS,
             consumer: config.DETECTOR_CONSUMER_NAME,
             leaseMs: config.DETECTOR_PARTITION_LEASE_MS,
+            windows: { mode: callerWindows(config), explicit: config.DETECTOR_CALLER_WINDOWS !== undefined },
           }),
         ),
       inject: [REDIS, RedisKeys, DetectionService, EventClock],

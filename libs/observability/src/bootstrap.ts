@@ -101,6 +101,12 @@ export async function runService<S extends z.ZodObject>(
   const port = def.httpPort(config);
   const host = def.httpHost?.(config) ?? '127.0.0.1';
   try {
+    // the modules' start-up (scripts, rules, leases) first, so its failure is not taken for the port's
+    await app.init();
+  } catch (e) {
+    fail(def.name, `cannot start: ${(e as Error).message}`, 4);
+  }
+  try {
     await app.listen(port, host);
   } catch (e) {
     fail(def.name, `cannot listen on ${host}:${port}: ${(e as Error).message}`, 4);

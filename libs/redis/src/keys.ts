@@ -146,6 +146,11 @@ export class RedisKeys {
     return `${this.prefix}:{meta}:detectors`;
   }
 
+  /** how each live detector replica keeps caller windows: consumer name -> 'script' | 'node' (hash) */
+  detectorWindowModes(): string {
+    return `${this.prefix}:{meta}:detector-windows`;
+  }
+
   /** event time at which the detector began observing (set once): before a number can count as
    *  new, the detector must have watched long enough to know it was absent */
   detectorObservingSince(): string {

@@ -49,10 +49,10 @@ async function main(): Promise<void> {
         }
       },
     },
-    // DETECTOR_CALLER_WINDOWS=node: the caller windows applied in the detector (one caller stage at a time)
+    // the caller windows applied in the detector (one caller stage at a time); DETECTOR_CALLER_WINDOWS=script: in caller-batch-1.lua
     options: {
       ...BENCH_DETECTION_OPTIONS,
-      callerWindows: process.env.DETECTOR_CALLER_WINDOWS === 'node' ? 'node' : 'script',
+      callerWindows: process.env.DETECTOR_CALLER_WINDOWS === 'script' ? 'script' : 'node',
       // numbers held between rounds in node mode (DETECTOR_CALLER_STATES_HELD, 50,000 by default)
       callerStatesHeld: Number(process.env.DETECTOR_CALLER_STATES_HELD ?? 50_000),
     },
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   console.log(
     [
       `events: ${events.length} in ${secs.toFixed(2)} s = ${Math.round(events.length / secs)} events/s ` +
-        `(packed entries of ${batch}, ${concurrency} partitions in flight, one Node process, caller windows: ${process.env.DETECTOR_CALLER_WINDOWS === 'node' ? 'node' : 'script'}, alerts counted: ${alerts}: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')})`,
+        `(packed entries of ${batch}, ${concurrency} partitions in flight, one Node process, caller windows: ${process.env.DETECTOR_CALLER_WINDOWS === 'script' ? 'script' : 'node'}, alerts counted: ${alerts}: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')})`,
       `CPU: detector (Node) ${nodeCpuS.toFixed(2)} s = ${((nodeCpuS / events.length) * 1e6).toFixed(1)} µs per event, ` +
         `Redis ${redisCpuS.toFixed(2)} s = ${((redisCpuS / events.length) * 1e6).toFixed(1)} µs per event`,
       `active numbers: ${numbers}, keys: ${nkeys}, MEMORY USAGE sum: ${bytes} B = ${Math.round(bytes / numbers)} B per active number`,

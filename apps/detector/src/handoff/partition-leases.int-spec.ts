@@ -2,7 +2,7 @@ import { connectTestRedis, dropRedisPrefix, uniqueId } from '@eagle-eye/testing'
 import { RedisKeys } from '@eagle-eye/redis';
 import Redis from 'ioredis';
 import { partitionHandovers } from '../metrics';
-import { PartitionLeases } from './partition-leases';
+import { PartitionLeases, WindowModeConflict } from './partition-leases';
 
 const PARTITIONS = 16;
 
@@ -21,8 +21,12 @@ describe('hand-off partition leases (one owner per partition, on a real Redis)',
   });
 
   /** a replica's leases; ticked by hand unless `start` (a live replica renews on its own) */
-  function replica(name: string, leaseMs = 60_000): PartitionLeases {
-    const l = new PartitionLeases(redis, keys, { partitions: PARTITIONS, consumer: name, leaseMs });
+  function replica(
+    name: string,
+    leaseMs = 60_000,
+    windows?: { mode: string; explicit: boolean },
+  ): PartitionLeases {
+    const l = new PartitionLeases(redis, keys, { partitions: PARTITIONS, consumer: name, leaseMs, windows });
     started.push(l);
     return l;
   }
@@ -154,5 +158,79 @@ describe('hand-off partition leases (one owner per partition, on a real Redis)',
     const ttl = await redis.pttl(keys.partitionOwner(0));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(300);
+  });
+
+  describe('one way of keeping caller windows per deployment (DETECTOR_CALLER_WINDOWS)', () => {
+    const node = { mode: 'node', explicit: false };
+    const script = { mode: 'script', explicit: true };
+
+    it('joins replicas that keep them the same way', async () => {
+      const a = replica('det-a', 400, node);
+      const b = replica('det-b', 400, node);
+      await a.start();
+      await b.start();
+      expect(await redis.hgetall(keys.detectorWindowModes())).toEqual({ 'det-a': 'node', 'det-b': 'node' });
+      await b.tick();
+      await a.tick();
+      await b.tick();
+      expect(a.reading().length + b.reading().length).toBe(PARTITIONS);
+      expect(b.reading().length).toBeGreaterThan(0);
+    });
+
+    it('refuses to join replicas that keep them the other way, after waiting two leases for them to stop', async () => {
+      const a = replica('det-a', 300, script);
+      await a.start();
+      const b = replica('det-b', 300, node);
+      const t0 = Date.now();
+      const err = await b.start().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(WindowModeConflict);
+      expect((err as Error).message).toMatch(/det-a: script.*DETECTOR_CALLER_WINDOWS=node/);
+      expect((err as Error).message).toMatch(/stop every replica/);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(550); // a renewed its registration meanwhile
+      // b took nothing and is not registered: a keeps every partition
+      expect(b.reading()).toEqual([]);
+      expect(await redis.zrange(keys.detectorMembers(), '0', '-1')).toEqual(['det-a']);
+      expect(new Set(await owners())).toEqual(new Set(['det-a']));
+    });
+
+    it('joins once the replicas of the other mode have stopped (a restart of every replica)', async () => {
+      const a = replica('det-a', 2_000, script);
+      await a.start();
+      const b = replica('det-b', 2_000, node);
+      const joining = b.start();
+      await new Promise((r) => setTimeout(r, 300));
+      expect(b.reading()).toEqual([]); // still waiting
+      await a.stop();
+      await joining;
+      expect(b.reading()).toHaveLength(PARTITIONS);
+      expect(await redis.hgetall(keys.detectorWindowModes())).toEqual({ 'det-b': 'node' });
+    });
+
+    it('an earlier version records no mode: joined when the mode is set explicitly, refused by a default', async () => {
+      // a replica of the version before the mode was recorded: registered, no mode (its default: script)
+      const t = await redis.time();
+      const now = Number(t[0]) * 1000 + Math.floor(Number(t[1]) / 1000);
+      await redis.zadd(keys.detectorMembers(), now + 60_000, 'det-old');
+      const byDefault = replica('det-new', 200, node);
+      await expect(byDefault.start()).rejects.toThrow(
+        /det-old: not recorded, an earlier version whose default is script/,
+      );
+      const explicitScript = replica('det-set', 200, script);
+      await explicitScript.start();
+      expect(await redis.hget(keys.detectorWindowModes(), 'det-set')).toBe('script');
+      expect((await redis.zrange(keys.detectorMembers(), '0', '-1')).sort()).toEqual(['det-old', 'det-set']);
+    });
+
+    it("forgets a dead replica's mode with its registration", async () => {
+      const dead = replica('det-dead', 300, script);
+      await dead.tick(); // registered once (no join), then killed
+      await new Promise((r) => setTimeout(r, 400));
+      const b = replica('det-b', 300, node);
+      await b.start(); // the dead one's registration ran out: no conflict, no wait
+      expect(await redis.hgetall(keys.detectorWindowModes())).toEqual({ 'det-b': 'node' });
+    });
   });
 });

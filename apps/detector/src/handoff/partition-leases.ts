@@ -9,19 +9,67 @@ export interface LeaseOptions {
   consumer: string;
   /** lease length, ms; 0: no ownership, every replica reads every partition (DETECTOR_PARTITION_LEASE_MS) */
   leaseMs: number;
+  /**
+   * how this replica keeps caller windows (DETECTOR_CALLER_WINDOWS), and whether it was set rather
+   * than defaulted: a replica joins only a deployment whose live replicas keep them the same way
+   */
+  windows?: { mode: string; explicit: boolean };
+}
+
+/** Replicas of one deployment that keep caller windows another way than a joining replica. */
+export class WindowModeConflict extends Error {
+  constructor(
+    readonly mode: string,
+    /** `name=mode`, the mode '?' for a replica of an earlier version (it records none) */
+    readonly others: string[],
+  ) {
+    super(
+      `detector replicas that keep caller windows another way are running (${others
+        .map((o) =>
+          o.replace(/=\?$/, ': not recorded, an earlier version whose default is script').replace('=', ': '),
+        )
+        .join(
+          '; ',
+        )}); this replica keeps them with DETECTOR_CALLER_WINDOWS=${mode}. One deployment's replicas must not ` +
+        'mix the two (a number would be applied from two different states). To update replica by replica, set ' +
+        'DETECTOR_CALLER_WINDOWS to the mode the running replicas use; to change the mode, stop every replica, then start them all with the new one',
+    );
+  }
 }
 
 /**
- * Registers a replica until Redis's clock + ARGV[2] ms, forgets the replicas whose registration
- * ran out, answers the live ones. Redis's clock, so the replicas' own clocks need not agree.
+ * Registers replica ARGV[1] until Redis's clock + ARGV[2] ms with its caller windows' mode ARGV[3]
+ * ('' none), forgets the replicas whose registration ran out, answers {1, the live ones}. Redis's
+ * clock, so the replicas' own clocks need not agree. ARGV[4] '1' (joining): registers only if every
+ * other live replica records the same mode, or records none (an earlier version) and ARGV[5] is '1'
+ * (the mode was set explicitly); else answers {0, the others as name=mode, '?' for none}.
  */
 const REGISTER = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 10)
-return redis.call('ZRANGE', KEYS[1], 0, -1)
+local ttl = tonumber(ARGV[2])
+local gone = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)
+if #gone > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+  redis.call('HDEL', KEYS[2], unpack(gone))
+end
+if ARGV[4] == '1' and ARGV[3] ~= '' then
+  local others = {}
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+    if m ~= ARGV[1] then
+      local mode = redis.call('HGET', KEYS[2], m)
+      if mode ~= ARGV[3] and (mode or ARGV[5] ~= '1') then others[#others + 1] = m .. '=' .. (mode or '?') end
+    end
+  end
+  if #others > 0 then return {0, others} end
+end
+redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ttl * 10)
+if ARGV[3] ~= '' then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+  redis.call('PEXPIRE', KEYS[2], ttl * 10)
+end
+return {1, redis.call('ZRANGE', KEYS[1], 0, -1)}
 `;
 
 /** Takes or renews a partition's lease unless another replica holds it: 1 if this one holds it now. */
@@ -123,13 +171,18 @@ export class PartitionLeases {
     this.readsOutstanding = 0;
   }
 
-  /** Registers, takes this replica's share, then renews every third of the lease. */
+  /**
+   * Joins the live replicas (waiting up to two leases for replicas that keep caller windows another
+   * way to stop, then throwing WindowModeConflict), takes this replica's share, then renews every
+   * third of the lease.
+   */
   async start(): Promise<void> {
     if (!this.enabled) {
       partitionsOwned.set(this.opts.partitions);
       return;
     }
     this.stopped = false;
+    await this.join();
     await this.tick();
     this.timer = setInterval(() => void this.tick(), Math.max(100, Math.floor(this.opts.leaseMs / 3)));
     this.timer.unref();
@@ -153,6 +206,7 @@ export class PartitionLeases {
         p.call(key, 'EVAL', RELEASE, '1', key, this.opts.consumer);
       }
       p.call(this.keys.detectorMembers(), 'ZREM', this.keys.detectorMembers(), this.opts.consumer);
+      p.call(this.keys.detectorWindowModes(), 'HDEL', this.keys.detectorWindowModes(), this.opts.consumer);
       await p.exec();
       if (held.length) partitionHandovers.inc({ kind: 'released' }, held.length);
     } catch (e) {
@@ -198,11 +252,49 @@ export class PartitionLeases {
     return mine;
   }
 
+  /** One registration; `join`: only if the live replicas keep caller windows the same way. */
+  private async register(join: boolean): Promise<{ ok: boolean; names: string[] }> {
+    const { consumer, leaseMs, windows } = this.opts;
+    const keys = [this.keys.detectorMembers(), this.keys.detectorWindowModes()];
+    const [ok, names] = (await this.redis.eval(
+      REGISTER,
+      keys.length,
+      ...keys,
+      consumer,
+      leaseMs,
+      windows?.mode ?? '',
+      join ? '1' : '0',
+      windows?.explicit ? '1' : '0',
+    )) as [number, string[]];
+    return { ok: ok === 1, names };
+  }
+
+  /**
+   * The first registration: replicas of one deployment must keep caller windows the same way, so
+   * while others keep them another way this one waits (they may be stopping: a restart of every
+   * replica to change the mode), for two leases at most, then refuses to start.
+   */
+  private async join(): Promise<void> {
+    const until = this.wall() + 2 * this.opts.leaseMs;
+    let told = false;
+    for (;;) {
+      const { ok, names } = await this.register(true);
+      if (ok) return;
+      const conflict = new WindowModeConflict(this.opts.windows?.mode ?? '', names);
+      if (this.wall() >= until) throw conflict;
+      if (!told)
+        this.logger.warn(`${conflict.message}; waiting up to ${until - this.wall()} ms for them to stop`);
+      told = true;
+      await new Promise((r) =>
+        setTimeout(r, Math.min(1000, Math.max(50, Math.floor(this.opts.leaseMs / 10)))),
+      );
+    }
+  }
+
   private async renew(): Promise<void> {
     const { consumer, leaseMs, partitions } = this.opts;
     try {
-      const membersKey = this.keys.detectorMembers();
-      const members = (await this.redis.eval(REGISTER, 1, membersKey, consumer, leaseMs)) as string[];
+      const members = (await this.register(false)).names;
       const share = PartitionLeases.share(consumer, members, partitions);
       const ask = [...new Set([...share, ...this.owned, ...this.leaving.keys()])].sort((a, b) => a - b);
       const p = perNodePipeline(this.redis);

@@ -31,7 +31,7 @@ export const TEST_DETECTION_OPTIONS: DetectionOptions = {
   dueShards: 4,
   partitions: 4,
   // the scenario suites run with the caller windows where DETECTOR_CALLER_WINDOWS puts them
-  callerWindows: process.env.DETECTOR_CALLER_WINDOWS === 'node' ? 'node' : 'script',
+  callerWindows: process.env.DETECTOR_CALLER_WINDOWS === 'script' ? 'script' : 'node',
 };
 
 let seq = 0;
