@@ -109,6 +109,8 @@ export class PartitionLeases {
   private readonly owned = new Set<number>();
   /** leases held, partitions no longer read: released once nothing read from them is in flight (value: since when) */
   private readonly leaving = new Map<number, number>();
+  /** `owned`, ascending, as reading() answers it; null once `owned` may have changed */
+  private readOrder: number[] | null = null;
   /** batches read and not yet acknowledged, per partition */
   private readonly inFlight = new Map<number, number>();
   /** reads issued whose replies have not been decoded yet */
@@ -133,9 +135,11 @@ export class PartitionLeases {
   }
 
   /** The partitions to read new entries of, ascending. */
-  reading(): number[] {
+  reading(): readonly number[] {
     if (!this.enabled) return this.all;
-    return [...this.owned].sort((a, b) => a - b);
+    // sorted once per renewal, not at every read
+    this.readOrder ??= [...this.owned].sort((a, b) => a - b);
+    return this.readOrder;
   }
 
   /** The partitions whose pending entries this replica reads again (after a restart or failure): owned or leaving. */
@@ -199,6 +203,7 @@ export class PartitionLeases {
     this.owned.clear();
     this.leaving.clear();
     partitionsOwned.set(0);
+    this.readOrder = null;
     try {
       const p = perNodePipeline(this.redis);
       for (const part of held) {
@@ -324,6 +329,7 @@ export class PartitionLeases {
         } else if (this.owned.delete(part)) this.leaving.set(part, this.wall());
       });
       partitionsOwned.set(this.owned.size);
+      this.readOrder = null;
     } catch (e) {
       this.logger.warn(`partition leases not renewed: ${(e as Error).message}`);
       // past the lease another replica may hold them: read nothing until they are taken again
@@ -332,6 +338,7 @@ export class PartitionLeases {
         this.owned.clear();
         this.leaving.clear();
         partitionsOwned.set(0);
+        this.readOrder = null;
       }
       return;
     }
