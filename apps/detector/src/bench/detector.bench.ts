@@ -6,8 +6,12 @@
  * service in hand-off sized batches, with the default rules and an alert sink that only counts
  * (the queue is measured in the benchmark issue), then prints events/s and Redis memory per
  * active number. Everything it writes lives under a random key prefix and is deleted at the end.
+ * DETECTOR_BENCH_PROFILE=<file>.cpuprofile: a CPU profile of the detection alone (not the traffic's
+ * generation nor the start-up), for Chrome DevTools or any .cpuprofile reader.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { HandoffEntry, handoffPartition, packEvents, unpackEvents } from '@eagle-eye/contracts';
 import { createRedis, DEFAULT_KEY_GROUPS, RedisKeys } from '@eagle-eye/redis';
 import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
@@ -91,6 +95,13 @@ async function main(): Promise<void> {
     for (let i = 0; i < lane.length; i += batch) out.push(packEvents(lane.slice(i, i + batch)));
     return out;
   });
+  const profileFile = process.env.DETECTOR_BENCH_PROFILE;
+  const profiler = profileFile ? new Session() : null;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const redisCpu0 = await redisCpu();
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
@@ -105,6 +116,12 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const nodeCpuS = (cpu.user + cpu.system) / 1e6;
   const redisCpuS = (await redisCpu()) - redisCpu0;
+  if (profiler && profileFile) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(profileFile, JSON.stringify(profile));
+    profiler.disconnect();
+    console.log(`CPU profile of the detection: ${profileFile}`);
+  }
   const after = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
 
   let cursor = '0';
