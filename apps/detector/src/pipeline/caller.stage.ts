@@ -203,6 +203,8 @@ export class CallerStage {
     const asked = new Array<[number, number] | undefined>(works.length);
     const wmNow = new Map<string, number>();
     const seen = new Map<string, number>();
+    /** numbers whose day TTLs this round's notes set ('A'): to be set again if the notes fail */
+    const firsts: [string, number][] = [];
     const late = this.windows.latenessMs;
     for (let i = 0; i < works.length; i++) {
       const w = works[i];
@@ -221,7 +223,9 @@ export class CallerStage {
       if (w.ev.t > wm) wmNow.set(tok, w.ev.t);
       if (w.ev.type === 'ATTEMPT') {
         const day = Math.floor(w.ev.t / DAY);
-        asked[i] = notes.attempt(tok, w.calleeFp, day, states.firstOfDay(tok, day));
+        const first = states.firstOfDay(tok, day);
+        if (first) firsts.push([tok, day]);
+        asked[i] = notes.attempt(tok, w.calleeFp, day, first);
       } else if (w.ev.type === 'ENDED' && (w.ev.talk ?? 0) >= num(w.rules.familiar, 'minTalkS')) {
         notes.talked(tok, w.calleeFp);
       }
@@ -233,7 +237,15 @@ export class CallerStage {
     );
     const noted = notes.calls();
     const deviceCalls = devices.calls();
-    const replies = await this.windows.runScripts([...heldRead.calls, ...noted.calls, ...deviceCalls]);
+    let replies: unknown[];
+    try {
+      replies = await this.windows.runScripts([...heldRead.calls, ...noted.calls, ...deviceCalls]);
+    } catch (e) {
+      // the round is read again; its first attempts must set the day TTLs then (a day's
+      // HyperLogLog first made by a plain 'a' would never expire)
+      for (const [tok, day] of firsts) states.forgetFirstOfDay(tok, day);
+      throw e;
+    }
     const a = heldRead.calls.length;
     const b = a + noted.calls.length;
     for (const [tok, l] of heldRead.decode(replies.slice(0, a))) loaded.set(tok, l);

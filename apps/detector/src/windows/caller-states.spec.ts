@@ -34,6 +34,17 @@ describe('CallerStates.firstOfDay (the day TTLs of the notes script, set once pe
     expect(s.firstOfDay('n1', DAY + 1)).toBe(false);
   });
 
+  it('forgets a number of a day again when the notes that were to set its TTLs failed', () => {
+    const s = states(100);
+    expect(s.firstOfDay('n1', DAY)).toBe(true);
+    s.forgetFirstOfDay('n1', DAY);
+    expect(s.firstOfDay('n1', DAY)).toBe(true);
+    expect(s.firstOfDay('n1', DAY)).toBe(false);
+    // another day's mark stays
+    s.forgetFirstOfDay('n1', DAY - 1);
+    expect(s.firstOfDay('n1', DAY)).toBe(false);
+  });
+
   it('remembers a bounded number of numbers over a day of many callers, the most recent ones', () => {
     const s = states(50_000);
     let first = 0;

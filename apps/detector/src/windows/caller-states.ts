@@ -366,6 +366,12 @@ export class CallerStates {
     return true;
   }
 
+  /** Undoes firstOfDay(token, day): the notes that were to set the number's day TTLs failed. */
+  forgetFirstOfDay(token: string, day: number): void {
+    if (this.ttlSet.get(token) === day) this.ttlSet.delete(token);
+    if (this.ttlOld.get(token) === day) this.ttlOld.delete(token);
+  }
+
   /** Numbers firstOfDay remembers (at most twice ttlGeneration). */
   get ttlRemembered(): number {
     return this.ttlSet.size + this.ttlOld.size;
