@@ -34,10 +34,12 @@ EE_STACK_PROGRAMS=(curl:curl)
 # (Debian's prometheus package) for the check of deploy/prometheus/eagle-eye.rules.yml, pg_dump and
 # pg_restore for the backup/restore test, and a CJK font: without one a fresh Debian's Chromium draws
 # every Chinese glyph of the zh-CN console's screenshots as an empty box (WenQuanYi Micro Hei, 5 MB;
-# fonts-noto-cjk would be 90 MB).
+# fonts-noto-cjk would be 90 MB), and scikit-learn for the system python3: the test of the caller
+# model's training with console feedback runs the trainer (scripts/train.sh installs it the same way).
 EE_CJK_FONT=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 EE_TEST_PROGRAMS=("${CHROMIUM_PATH:-/usr/bin/chromium}:chromium" openssl:openssl promtool:prometheus
-  pg_dump:postgresql-client pg_restore:postgresql-client "$EE_CJK_FONT:fonts-wqy-microhei")
+  pg_dump:postgresql-client pg_restore:postgresql-client "$EE_CJK_FONT:fonts-wqy-microhei"
+  python3-module=sklearn:python3-sklearn)
 
 # The folder of PostgreSQL's server programs (initdb, pg_ctl, postgres): Debian keeps them off PATH
 # in /usr/lib/postgresql/<version>/bin.
@@ -53,6 +55,7 @@ ee_has_program() {
   case "$1" in
     initdb) ee_pg_bindir >/dev/null ;;
     *.ttc | *.ttf | *.otf) [ -f "$1" ] ;; # a font file, not a program
+    python3-module=*) /usr/bin/python3 -c "import ${1#python3-module=}" >/dev/null 2>&1 ;;
     /*) [ -x "$1" ] ;;
     *) command -v "$1" >/dev/null ;;
   esac
