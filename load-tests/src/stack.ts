@@ -204,6 +204,11 @@ export class BenchStack {
     await h.child.exited;
   }
 
+  /** Freezes (SIGSTOP) or thaws (SIGCONT) an app: a frozen app does nothing until thawed or killed. */
+  freeze(name: string, frozen: boolean): void {
+    this.app(name).child.proc.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** Starts a stopped app again with the same environment and ports; resolves once it is ready. */
   async restart(name: string, timeoutMs?: number): Promise<void> {
     const h = this.app(name);

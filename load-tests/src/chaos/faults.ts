@@ -368,7 +368,14 @@ export function killReplica(replicas: [string, string][], atS: number, claimTime
         const deadline = Date.now() + 15000;
         while (!victim && Date.now() < deadline) {
           const pending = await pendingBy();
-          victim = replicas.find(([, consumer]) => (pending.get(consumer) ?? 0) > 0);
+          const busy = replicas.find(([, consumer]) => (pending.get(consumer) ?? 0) > 0);
+          if (busy) {
+            // a round takes milliseconds at this rate: frozen, the replica cannot acknowledge it
+            // between this check and the kill; still holding entries once frozen, it is killed
+            stack.freeze(busy[0], true);
+            if (((await pendingBy()).get(busy[1]) ?? 0) > 0) victim = busy;
+            else stack.freeze(busy[0], false);
+          }
           if (!victim) await sleep(5);
         }
         if (!victim) throw new Error(`no detector replica held a pending entry within 15 s (none mid-round)`);

@@ -159,22 +159,91 @@ describe.each(['script', 'node'] as const)(
           talkTimeS: 10,
         }),
       ]);
-      // a further redelivery raises nothing more
+      // a further redelivery raises nothing new: the same job again, under the same id (ignored
+      // by the queue while it remembers the id, a day)
+      const ids = h.sink.ids().filter((id) => id.startsWith('voc|'));
       h.sink.jobs = [];
       await h.detection.process([answerRound, endRound]);
-      expect(victimJobs(h.sink.jobs)).toEqual([]);
+      expect(h.sink.ids().filter((id) => id.startsWith('voc|'))).toEqual(ids);
     });
 
-    it('raises nothing twice for an answer resent after its call was alerted and ended', async () => {
+    it('raises the alert of an answer applied after its call ended (the end read first)', async () => {
+      const scammer = token();
+      const victim = token();
+      const s = policeCall(scammer, victim);
+      // the scammer's history, applied long before
+      await h.detection.process([h.entry(s.before)]);
+      const answerRound = h.entry([s.attempt, s.answered]);
+      // a replica died before its caller stage wrote anything; the next owner reads the call's end
+      // (a new entry) before it takes the answer's pending entry over (found by the kill-replica
+      // chaos scenario: the alert was lost, as the answer then started nothing)
+      await h.detection.process([h.entry([s.ended(10)])]);
+      expect(victimJobs(h.sink.jobs)).toHaveLength(0);
+      await h.detection.process([answerRound]);
+      expect(victimJobs(h.sink.jobs)).toEqual([
+        expect.objectContaining({
+          kind: 'post_call',
+          callId: s.id,
+          victim,
+          suspect: scammer,
+          callAnsweredAt: T0 + 8000,
+        }),
+      ]);
+      // nothing is left watching the call, which is over
+      let due = 0;
+      for (let d = 0; d < 4; d++) due += await h.redis.zcard(h.keys.detectorDue(d));
+      expect(due).toBe(0);
+    });
+
+    it('raises the alert a replica claimed and died before adding, when its answer comes back after the call ended', async () => {
+      const scammer = token();
+      const victim = token();
+      const s = policeCall(scammer, victim);
+      const answerRound = h.entry([...s.before, s.attempt, s.answered]);
+      const endRound = h.entry([s.ended(10)]);
+      // the replica claims the alert at the answer, then dies before the job reaches the queue
+      const publish = h.sink.publish.bind(h.sink);
+      h.sink.publish = () => Promise.reject(new Error('killed before the alert job was added'));
+      await expect(h.detection.process([answerRound])).rejects.toThrow(/killed/);
+      h.sink.publish = publish;
+      expect(victimJobs(h.sink.jobs)).toHaveLength(0);
+      // the next owner of the partition reads the call's end (a new entry) before it takes the
+      // answer's pending entry over (found by the kill-replica chaos scenario: the alert was lost)
+      await h.detection.process([endRound]);
+      await h.detection.process([answerRound]);
+      const raised = victimJobs(h.sink.jobs);
+      expect(raised).toEqual([
+        expect.objectContaining({
+          kind: 'victim_on_call',
+          callId: s.id,
+          victim,
+          suspect: scammer,
+          severity: 'warning',
+          stepS: 0,
+          callAnsweredAt: T0 + 8000,
+        }),
+      ]);
+      // the job the dead replica would have added (same id): had it been added, this one is ignored
+      const ids = h.sink.ids().filter((id) => id.startsWith('voc|'));
+      expect(ids).toEqual([`voc|${h.carrier}|${s.id}|victim_on_call|warning|0`]);
+      // a further redelivery re-adds the same job, nothing new
+      h.sink.jobs = [];
+      await h.detection.process([answerRound]);
+      expect(h.sink.ids().filter((id) => id.startsWith('voc|'))).toEqual(ids);
+    });
+
+    it('raises nothing new for an answer resent after its call was alerted and ended', async () => {
       const scammer = token();
       const victim = token();
       const s = policeCall(scammer, victim);
       await h.detection.process([h.entry([...s.before, s.attempt, s.answered])]);
       await h.detection.process([h.entry([s.ended(10)])]);
       expect(victimJobs(h.sink.jobs).map((j) => j.kind)).toEqual(['victim_on_call']);
+      const ids = h.sink.ids().filter((id) => id.startsWith('voc|'));
       h.sink.jobs = [];
       await h.detection.process([h.entry([s.answered])]);
-      expect(victimJobs(h.sink.jobs)).toEqual([]);
+      // the same job again (same id: ignored by the queue), no post-call alert
+      expect(h.sink.ids().filter((id) => id.startsWith('voc|'))).toEqual(ids);
     });
 
     it('does not alert the same pattern from a whitelisted courier', async () => {

@@ -51,10 +51,12 @@ describe('an answer and its call end in one round (real Redis and PostgreSQL)', 
         talkTimeS: 10,
       }),
     ]);
-    // redelivered (a replica died before acknowledging it): nothing more
+    // redelivered (a replica died before acknowledging it, perhaps before adding the job): the
+    // same job again, under the same id (ignored by the queue if it was added), nothing new
+    const ids = h.sink.ids().filter((id) => id.startsWith('voc|'));
     h.sink.jobs = [];
     await h.detection.process([round]);
-    expect(victimJobs(h.sink.jobs)).toEqual([]);
+    expect(h.sink.ids().filter((id) => id.startsWith('voc|'))).toEqual(ids);
   });
 
   it('leaves a call long enough for a post-call alert to its end: one alert, with the talk time', async () => {

@@ -58,9 +58,9 @@ export class CalleeStage {
     const calleeWork = works.filter(
       (w) =>
         w.status !== CallerStatus.Late &&
-        // an answer whose call already ended (events out of order) starts nothing, unless it is
-        // redelivered (see lateAnswer); a call from a caller far from suspect is not tracked while
-        // it runs (its score cannot grow with time)
+        // an answer whose call already ended starts nothing; its alert is raised after the fact
+        // (see lateAnswer); a call from a caller far from suspect is not tracked while it runs
+        // (its score cannot grow with time)
         ((w.ev.type === 'ANSWERED' &&
           ((w.mask & CallMask.Ended) === 0 || lateAnswer(w)) &&
           this.trackable(w)) ||
@@ -125,19 +125,24 @@ export class CalleeStage {
           // instead, unless the end raises its own post-call alert (long enough to qualify).
           (endHere !== undefined && (endHere.talk ?? 0) < num(rules.alert_policy, 'postCallMinTalkS')))
       ) {
-        // A replica applied this answer and died before raising its alert; the call's end (next
-        // round) was applied before it died too (or the end is in this very round, above). The
+        // A replica applied this answer and died before raising its alert, and the call's end was
+        // applied since (or before the answer, or the end is in this very round, above). The
         // alert that was due at the answer is raised now, after the fact, whatever the talk time
         // (the post-call minimum is for calls that qualify only by their length). A claim at the
-        // answer's time that exists already (res 2) is the alert the original round did raise:
-        // nothing more then.
+        // answer's time that exists already (res 2) was made by a round that may have died before
+        // adding its job: that job is added again, under the same id (ignored if it was added).
+        // It is the live alert when the call was alerted while it ran (its end kept the level),
+        // else this path's post-call alert.
         const score = scoreCall(rules, caller, { familiar, suspectCallers, durationS: 0, age: w.ev.age });
         const sev = victimSeverity(rules, score);
         if (!sev) return;
         claims.push(claimCall(w.ev.callee, w.callFp, w.callerFp, sev, 0, w.ev.t, rules, 'post'));
         onClaim.push((res) => {
-          if (res !== ClaimStatus.Claimed) return;
-          const job = this.victimJob('post_call', w, w.ev.t, sev, score, 0);
+          if (!mayRaise(res)) return;
+          const live = res === ClaimStatus.ClaimedBefore && level > 0;
+          const job = live
+            ? this.victimJob('victim_on_call', w, w.ev.t, level === 2 ? 'critical' : 'warning', score, 0)
+            : this.victimJob('post_call', w, w.ev.t, sev, score, 0);
           const end = endOf.get(w.callFp);
           if (end) {
             job.data.callEndedAt = end.t;

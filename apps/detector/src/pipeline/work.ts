@@ -106,11 +106,18 @@ export function storedCall(w: Work): StoredCall {
 }
 
 /**
- * A redelivered answer (the caller script knew it: a duplicate) whose call has ended since (its end
- * is in the call's guard): the replica that first applied it died before its second stage.
+ * An answer whose call has ended before it was applied (its end is in the call's guard): either
+ * redelivered (a duplicate: the replica that first applied it died before its second stage) or
+ * applied after its end (the end was read first: a replica died before applying the answer and the
+ * next owner read the call's end, a new entry, before it took the answer's pending entry over; or
+ * a carrier sent them out of order). The alert due at the answer is raised after the fact.
  */
 export function lateAnswer(w: Work): boolean {
-  return w.ev.type === 'ANSWERED' && w.status === CallerStatus.Duplicate && (w.mask & CallMask.Ended) !== 0;
+  return (
+    w.ev.type === 'ANSWERED' &&
+    (w.status === CallerStatus.Duplicate || w.status === CallerStatus.Applied) &&
+    (w.mask & CallMask.Ended) !== 0
+  );
 }
 
 /** The call's member of the due sets. */
