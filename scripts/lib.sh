@@ -39,7 +39,7 @@ EE_STACK_PROGRAMS=(curl:curl)
 EE_CJK_FONT=/usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 EE_TEST_PROGRAMS=("${CHROMIUM_PATH:-/usr/bin/chromium}:chromium" openssl:openssl promtool:prometheus
   pg_dump:postgresql-client pg_restore:postgresql-client "$EE_CJK_FONT:fonts-wqy-microhei"
-  python3-module=sklearn:python3-sklearn)
+  python3-module=sklearn.linear_model:python3-sklearn)
 
 # The folder of PostgreSQL's server programs (initdb, pg_ctl, postgres): Debian keeps them off PATH
 # in /usr/lib/postgresql/<version>/bin.

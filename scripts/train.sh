@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
 done
 # Debian's scikit-learn is built for the system interpreter, not for any other python3 on PATH.
 PY=/usr/bin/python3
-if ! "$PY" -c 'import sklearn' >/dev/null 2>&1; then
+if ! "$PY" -c 'import sklearn.linear_model' >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     ee_say "installing python3-sklearn with apt-get (one time)"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sklearn >/dev/null 2>&1 ||

@@ -9,7 +9,7 @@ import { exportFeedback } from '../../apps/simulator/src/feedback/feedback-expor
 
 const PY = '/usr/bin/python3';
 const TRAINER = resolve(__dirname, 'train_caller_model.py');
-const hasSklearn = spawnSync(PY, ['-c', 'import sklearn']).status === 0;
+const hasSklearn = spawnSync(PY, ['-c', 'import sklearn.linear_model']).status === 0;
 const HEADER = ['number', 'fold', 'label', 'active_day', 'weight', ...FEATURE_NAMES].join(',');
 
 /** A small deterministic stand-in for the published samples: feature 0 decides, with 10 % noise. */
