@@ -123,6 +123,28 @@ class Ring {
   }
 }
 
+/**
+ * States carve their two arrays out of shared slabs, each part used once: a state is decoded for a
+ * round and dropped (held numbers are kept as strings), and an ArrayBuffer of its own (1.4 KB, outside
+ * the heap) cost about 2 us to allocate and register with the collector, two views of a slab about
+ * 0.3 us (issue 13, detector benchmark profile). A slab lives while any state cut from it does: at
+ * most SLAB_BYTES held by one long-lived state.
+ */
+const SLAB_BYTES = 64 * 1024;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
+function carve(bytes: number): [ArrayBuffer, number] {
+  if (bytes > SLAB_BYTES) return [new ArrayBuffer(bytes), 0];
+  if (slabUsed + bytes > SLAB_BYTES) {
+    slab = new ArrayBuffer(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += bytes;
+  return [slab, at];
+}
+
 /** The six rings of one state over two shared arrays. */
 function rings(sizes: readonly [number, number][]): Ring[] {
   let slots = 0;
@@ -131,11 +153,10 @@ function rings(sizes: readonly [number, number][]): Ring[] {
     slots += size;
     values += size * fields;
   }
-  // one backing store for both (each typed array past 64 bytes is a separate allocation outside the
-  // heap, which the collector tracks one by one)
-  const store = new ArrayBuffer(4 * (slots + values));
-  const idx = new Int32Array(store, 0, slots).fill(-1);
-  const v = new Uint32Array(store, 4 * slots, values);
+  // one part of a slab for both (zeroed: never used before); the bucket indexes start at -1
+  const [store, at] = carve(4 * (slots + values));
+  const idx = new Int32Array(store, at, slots).fill(-1);
+  const v = new Uint32Array(store, at + 4 * slots, values);
   let ib = 0;
   let vb = 0;
   return sizes.map(([size, fields]) => {
