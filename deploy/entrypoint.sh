@@ -5,12 +5,9 @@
 # Anything else runs as a command (for example `node -v`). Run from the install's root folder.
 set -eu
 cd "$(dirname "$0")/.."
-# deploy/node-flags, unless EE_NODE_FLAGS is set (split on spaces on purpose)
-NODE_FLAGS=${EE_NODE_FLAGS-$(grep -v '^#' deploy/node-flags || true)}
 case "${1:-help}" in
   ingest | detector | alert-worker | console | simulator)
-    # shellcheck disable=SC2086
-    exec node $NODE_FLAGS -r ./scripts/register-paths.js "dist/apps/$1/src/main.js" ;;
+    exec node -r ./scripts/register-paths.js "dist/apps/$1/src/main.js" ;;
   migrate)
     exec node -r ./scripts/register-paths.js dist/libs/db/src/migrate.cli.js ;;
   help | -h | --help)

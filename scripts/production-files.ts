@@ -9,7 +9,6 @@ export const PRODUCTION_FILES = [
   'tsconfig.json', // the @eagle-eye/* paths scripts/register-paths.js resolves
   'scripts/register-paths.js',
   'deploy/entrypoint.sh', // the image's entry point: its first argument picks the app
-  'deploy/node-flags', // the Node flags the apps start with
   'dist/apps',
   'dist/libs',
   // read at run time from the source tree (tsc does not copy them into dist/)

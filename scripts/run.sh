@@ -63,8 +63,6 @@ stop_all() {
 trap 'stop_all; exit 130' INT TERM
 trap stop_all EXIT
 
-# deploy/node-flags, unless EE_NODE_FLAGS is set
-read -r -a NODE_FLAGS <<<"${EE_NODE_FLAGS-$({ grep -v '^#' deploy/node-flags || true; } | tr '\n' ' ')}"
 for app in "${APPS[@]}"; do
   if [ "$app" = simulator ]; then
     # the demo city streams through the public gRPC contract with the demo carriers' keys; its
@@ -76,7 +74,7 @@ for app in "${APPS[@]}"; do
     export SIMULATOR_GROUND_TRUTH=${SIMULATOR_GROUND_TRUTH:-$RUN_DIR/demo-ground-truth.jsonl}
     : > "$SIMULATOR_PROGRESS_FILE"
   fi
-  node "${NODE_FLAGS[@]}" -r ./scripts/register-paths.js "dist/apps/$app/src/main.js" >>"$RUN_DIR/logs/$app.log" 2>&1 &
+  node -r ./scripts/register-paths.js "dist/apps/$app/src/main.js" >>"$RUN_DIR/logs/$app.log" 2>&1 &
   PIDS+=($!)
   ee_say "started $app (pid $!, log $RUN_DIR/logs/$app.log)"
 done

@@ -1,6 +1,5 @@
 import { cpus, hostname, loadavg, platform, release, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
-import { appNodeFlags } from '@eagle-eye/testing';
 
 /** Where a figure came from: every benchmark figure is printed with this. */
 export interface MachineInfo {
@@ -13,8 +12,6 @@ export interface MachineInfo {
   redis: string;
   /** 1-minute load average when the run started: other work on the machine skews every figure */
   loadAvg1m: number;
-  /** the Node flags the apps were started with (deploy/node-flags, or EE_NODE_FLAGS) */
-  appNodeFlags: string[];
 }
 
 function redisVersion(): string {
@@ -41,13 +38,12 @@ export function machineInfo(): MachineInfo {
     node: process.version,
     redis: redisVersion(),
     loadAvg1m: loadAvg(),
-    appNodeFlags: appNodeFlags(),
   };
 }
 
 export function describeMachine(m: MachineInfo): string {
   return (
     `${m.cores} cores, ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, node ${m.node}, redis ${m.redis}, ` +
-    `load average ${m.loadAvg1m} at start, the apps' Node flags: ${m.appNodeFlags.join(' ') || 'none'}`
+    `load average ${m.loadAvg1m} at start`
   );
 }

@@ -2,7 +2,6 @@ import { ChildProcess, fork, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { appNodeFlags } from '@eagle-eye/testing';
 import type { LoadgenOptions, LoadgenProgress, LoadgenResult } from './open-loop';
 import type { ProbeSend } from './traffic';
 
@@ -113,7 +112,7 @@ function wrap(name: string, proc: ChildProcess): Child {
 /** Starts a built app (dist/apps/<app>/src/main.js) the way `npm run stack` does. */
 export function startApp(app: string, name: string, env: Record<string, string>): Child {
   const main = distFile(`apps/${app}/src/main.js`);
-  const proc = spawn(process.execPath, [...appNodeFlags(REPO_ROOT), '-r', REGISTER, main], {
+  const proc = spawn(process.execPath, ['-r', REGISTER, main], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AlertWorkerConfigSchema } from '../../apps/alert-worker/src/config';
 import { ConsoleConfigSchema } from '../../apps/console/src/config';
@@ -8,7 +6,7 @@ import { DetectorConfigSchema } from '../../apps/detector/src/config';
 import { IngestConfigSchema } from '../../apps/ingest/src/config';
 import { loadConfig, z } from '@eagle-eye/config';
 import { parse } from 'yaml';
-import { appNodeFlags, REPO_ROOT } from '@eagle-eye/testing';
+import { REPO_ROOT } from '@eagle-eye/testing';
 import { PRODUCTION_FILES } from '../production-files';
 import { K8sObject, renderKustomization } from './kustomize-lite';
 
@@ -269,34 +267,6 @@ describe('deploy/Dockerfile', () => {
       const svc = compose.services[name];
       expect(svc.build).toEqual({ context: '..', dockerfile: 'deploy/Dockerfile' });
       expect(svc.command).toEqual([name]);
-    }
-  });
-
-  it('its entry point starts the apps with deploy/node-flags, which EE_NODE_FLAGS replaces', () => {
-    // a `node` first on PATH that prints what it was given instead of running anything
-    const bin = mkdtempSync(join(tmpdir(), 'ee-node-'));
-    writeFileSync(join(bin, 'node'), '#!/bin/sh\necho "$@"\n', { mode: 0o755 });
-    const base = { ...process.env };
-    delete base.EE_NODE_FLAGS;
-    const argv = (env: Record<string, string>) =>
-      execFileSync('sh', [join(REPO_ROOT, 'deploy/entrypoint.sh'), 'detector'], {
-        env: { ...base, ...env, PATH: `${bin}:${process.env.PATH}` },
-        encoding: 'utf8',
-      }).trim();
-    try {
-      const flags = appNodeFlags();
-      expect(flags).toContain('--single-threaded-gc');
-      expect(argv({})).toBe(
-        `${flags.join(' ')} -r ./scripts/register-paths.js dist/apps/detector/src/main.js`,
-      );
-      expect(argv({ EE_NODE_FLAGS: '' })).toBe(
-        '-r ./scripts/register-paths.js dist/apps/detector/src/main.js',
-      );
-      expect(argv({ EE_NODE_FLAGS: '--max-semi-space-size=32 --single-threaded-gc' })).toBe(
-        '--max-semi-space-size=32 --single-threaded-gc -r ./scripts/register-paths.js dist/apps/detector/src/main.js',
-      );
-    } finally {
-      rmSync(bin, { recursive: true, force: true });
     }
   });
 

@@ -1,24 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
-
-/**
- * The Node flags every app starts with (deploy/node-flags under `root`; EE_NODE_FLAGS, when set,
- * replaces them), as the image's entry point and `npm run stack` start them.
- */
-export function appNodeFlags(root = REPO_ROOT): string[] {
-  const env = process.env.EE_NODE_FLAGS;
-  const text =
-    env ??
-    readFileSync(join(root, 'deploy', 'node-flags'), 'utf8')
-      .split('\n')
-      .filter((l) => !l.startsWith('#'))
-      .join(' ');
-  return text.split(/\s+/).filter(Boolean);
-}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -49,12 +33,7 @@ export interface RunningApp {
 export function spawnApp(name: string, env: Record<string, string>, root = REPO_ROOT): RunningApp {
   const proc = spawn(
     process.execPath,
-    [
-      ...appNodeFlags(root),
-      '-r',
-      join(root, 'scripts/register-paths.js'),
-      join(root, `dist/apps/${name}/src/main.js`),
-    ],
+    ['-r', join(root, 'scripts/register-paths.js'), join(root, `dist/apps/${name}/src/main.js`)],
     { cwd: root, env: { ...process.env, LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
