@@ -70,6 +70,8 @@ export interface LatencyLevel {
   loadAverage?: number;
   /** a `--latency-at` run with `--alt-env`: A (the stack as started) or B (those settings) */
   variant?: 'A' | 'B';
+  /** CPU per event over the level, from the processes' own counters (optional: older results lack it) */
+  cpuUsPerEvent?: Record<string, number>;
 }
 
 export interface BenchResult {
@@ -444,6 +446,8 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       const appsNow = () => stack.apps.map((a) => ({ name: a.name, url: stack.metricsUrl(a) }));
       const loadAverage = Math.round(loadavg()[0] * 100) / 100;
       const m0 = await snapshotMetrics(appsNow());
+      const c0 = await cpuSnapshot();
+      const d0 = await detectorEvents(stack.detectorMetricsUrls());
       const res = await load(
         {
           mode: 'open',
@@ -474,6 +478,15 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       while (pending.size && Date.now() < deadline) await new Promise((res2) => setTimeout(res2, 200));
       for (const id of pending) listener?.forget(id);
       const m1 = await snapshotMetrics(appsNow());
+      const c1 = await cpuSnapshot();
+      const d1 = await detectorEvents(stack.detectorMetricsUrls());
+      // CPU per event over the level and its tail (the probes' alerts): ingest's per event acked,
+      // the others' per event the detector applied
+      const cpuUsPerEvent: Record<string, number> = {};
+      for (const [k, v] of Object.entries(c1.cpu)) {
+        const per = Math.max(1, k.startsWith('ingest') ? res.events.acked : d1 - d0);
+        cpuUsPerEvent[k] = Math.round(((v - (c0.cpu[k] ?? 0)) / per) * 1e7) / 10;
+      }
       const lv: LatencyLevel = {
         fraction,
         loadAverage,
@@ -484,6 +497,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         missed: pending.size,
         latency: summarise(h),
         ackLatency: res.ackLatency,
+        cpuUsPerEvent,
         split: {
           toRaised: summarise(toRaised),
           raisedToStored: summarise(raisedToStored),
@@ -859,7 +873,12 @@ export function latencyLine(lv: LatencyLevel): string {
     `${lv.variant ?? '-'} load ${lv.loadAverage ?? '?'} ${lv.eventsPerS} events/s: ${lv.alertsReceived}/${lv.probesSent} alerts, ` +
     `p50/p99 ${lv.latency.p50Ms}/${lv.latency.p99Ms} ms; stage p50/p99 ms: ${stages}` +
     (wait !== null && wait !== undefined ? `; hand-off wait p50 ~${wait}` : '') +
-    (lv.stages?.roundEvents ? `; ${lv.stages.roundEvents.mean} events/round` : '')
+    (lv.stages?.roundEvents ? `; ${lv.stages.roundEvents.mean} events/round` : '') +
+    (lv.cpuUsPerEvent
+      ? `; cpu us/event ${Object.entries(lv.cpuUsPerEvent)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`
+      : '')
   );
 }
 
