@@ -44,14 +44,17 @@
 
   Late events never get here: the caller script of the same event drops them first.
 
-  Returns 9 values per event, one event after another: status, familiarity bits (1 called before,
-  2 talked before), distinct suspect callers in the ring window, context or '', alert level, alert
-  step, answeredAt, ended (0/1), talk. status: 0 applied, 1 duplicate, 3 read
+  Returns one binary string, the events one after another, each packed as '<BBIHidBIIc0': status,
+  familiarity bits (1 called before, 2 talked before), distinct suspect callers in the ring window,
+  alert level, alert step, answeredAt (epoch ms), ended (0/1), talk seconds, then the length of the
+  call context and the context ('' when the call is not in progress). status: 0 applied,
+  1 duplicate, 3 read. (A table of 9 values per event cost Redis twice as much to reply and the
+  detector ten times as much to decode.)
 ]]
 local late = tonumber(ARGV[1])
 local STATE_TTL, FAM_TTL, HIST_TTL = ARGV[2], ARGV[3], ARGV[4]
 local STEM = KEYS[1]
-local sbyte, floor = string.byte, math.floor
+local sbyte, floor, spack = string.byte, math.floor, struct.pack
 local out = {}
 
 -- received-call field suffixes of an event time: the 2-hour bucket and the UTC day, as digits
@@ -185,10 +188,8 @@ local function event(o)
     if #drop > 0 then redis.call('HDEL', kv, unpack(drop)) end
     if #set > 0 then redis.call('EXPIRE', kv, STATE_TTL) end
   end
-  local r = #out
-    out[r + 1], out[r + 2], out[r + 3], out[r + 4], out[r + 5] = status, bits, n, ctx, level
-    out[r + 6], out[r + 7], out[r + 8], out[r + 9] = step, answered, ended, talk
+  out[#out + 1] = spack('<BBIHidBIIc0', status, bits, n, level, step, answered, ended, talk, #ctx, ctx)
 end
 
 for i = 1, tonumber(ARGV[5]) do event(5 + 12 * (i - 1)) end
-return out
+return table.concat(out)

@@ -372,30 +372,41 @@ export class CalleeBatch {
     }));
   }
 
-  /** Decodes the replies of `calls()`, in its order. */
+  /** Decodes the replies of `calls()` (one binary string each, callee-batch-1.lua), in its order. */
   decode(replies: unknown[]): CalleeBatchReplies {
-    const flat = replies.map((r, i) => {
-      const a = r as unknown[];
-      if (a.length !== 9 * this.groups.chunks[i].items)
-        throw new Error(
-          `callee-batch reply of ${a.length} values, expected ${9 * this.groups.chunks[i].items}`,
-        );
-      return a;
+    // where each event's record starts in its call's reply (the context makes them uneven)
+    const starts = replies.map((r, i) => {
+      const b = r as Buffer;
+      const n = this.groups.chunks[i].items;
+      const at = new Int32Array(n);
+      let o = 0;
+      for (let k = 0; k < n; k++) {
+        if (o + CALLEE_RECORD > b.length) break;
+        at[k] = o;
+        o += CALLEE_RECORD + b.readUInt32LE(o + CALLEE_RECORD - 4);
+      }
+      if (o !== b.length)
+        throw new Error(`callee-batch reply of ${b.length} bytes does not hold ${n} events`);
+      return at;
     });
     return (ref) => {
-      const a = flat[refCall(ref)];
-      const o = 9 * refIndex(ref);
+      const b = replies[refCall(ref)] as Buffer;
+      const o = starts[refCall(ref)][refIndex(ref)];
+      const cl = b.readUInt32LE(o + CALLEE_RECORD - 4);
       return {
-        status: Number(a[o]) as CalleeStatus,
-        familiar: Number(a[o + 1]),
-        suspectCallers: Number(a[o + 2]),
-        ctx: String(a[o + 3] ?? ''),
-        level: Number(a[o + 4]),
-        step: Number(a[o + 5]),
-        answeredAt: Number(a[o + 6]),
-        ended: Number(a[o + 7]) === 1,
-        talkS: Number(a[o + 8]),
+        status: b[o] as CalleeStatus,
+        familiar: b[o + 1],
+        suspectCallers: b.readUInt32LE(o + 2),
+        level: b.readUInt16LE(o + 6),
+        step: b.readInt32LE(o + 8),
+        answeredAt: b.readDoubleLE(o + 12),
+        ended: b[o + 20] === 1,
+        talkS: b.readUInt32LE(o + 21),
+        ctx: cl ? b.toString('utf8', o + CALLEE_RECORD, o + CALLEE_RECORD + cl) : '',
       };
     };
   }
 }
+
+/** Bytes of one event's record in callee-batch-1.lua's reply before its context ('<BBIHidBII'). */
+const CALLEE_RECORD = 29;

@@ -30,7 +30,7 @@ export function keySlot(key: string): number {
 // Changing a script changes its SHA: update the pin deliberately, together with the script.
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '7494951c870ec4e5568d8f0e92b90d50dc7cf590',
-  'callee-batch-1.lua': 'abee408166597c24b3570aeaa93da46029e07cdd',
+  'callee-batch-1.lua': '8217d97134cd420ba43d3251375ef123bf1cf6f7',
   'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
   'caller-notes-1.lua': 'db3883e6ad84aac0616914389e5583a7deed66c0',
   'caller-state-read-1.lua': 'a4d862c0610202679f6e422ff961a60dfe7305d2',

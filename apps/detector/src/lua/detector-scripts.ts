@@ -125,7 +125,11 @@ interface GroupedCall {
 }
 
 /** Scripts whose reply is one binary string (a Buffer, never decoded as text). */
-const BINARY_REPLY: ReadonlySet<ScriptName> = new Set<ScriptName>(['caller-batch', 'caller-state-read']);
+const BINARY_REPLY: ReadonlySet<ScriptName> = new Set<ScriptName>([
+  'caller-batch',
+  'caller-state-read',
+  'callee-batch',
+]);
 
 /**
  * Runs detector scripts by SHA, many per round trip. A script missing from the server (Redis
