@@ -380,12 +380,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       for (const [k, v] of Object.entries(c1.cpu))
         cpuPct[k] = Math.round(((v - (c0.cpu[k] ?? 0)) / secs) * 100);
       const applied = Math.max(1, d1 - d0);
-      const acked = Math.max(1, res.achievedEventsPerS * secs);
-      const cpuUsPerEvent: Record<string, number> = {};
-      for (const [k, v] of Object.entries(c1.cpu)) {
-        const per = k.startsWith('ingest') ? acked : applied;
-        cpuUsPerEvent[k] = Math.round(((v - (c0.cpu[k] ?? 0)) / per) * 1e7) / 10;
-      }
+      const cpuUsPerEvent = cpuPerEvent(c0.cpu, c1.cpu, res.achievedEventsPerS * secs, applied);
       stack.assertAlive();
       const why: string[] = [];
       if (res.batches.dropped) why.push(`${res.batches.dropped} batches dropped`);
@@ -422,9 +417,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
           `    cpu % of a core: ${Object.entries(cpuPct)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}; Lua ${o.luaCallsPerEvent} calls, ${o.luaUsPerEvent} us in Redis per event\n` +
-          `    cpu us per event: ${Object.entries(cpuUsPerEvent)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(', ')}` +
+          `    cpu us per event: ${cpuLine(cpuUsPerEvent)}` +
           (o.dedupe
             ? `\n    ingest dedupe: +${o.dedupe.members} ids, ${o.dedupe.heldIds} held in ${o.dedupe.heldBytes} B: ${o.dedupe.bytesPerEvent} B per event, ` +
               `${o.dedupe.bytesPerEventHour} B per event-hour (held ${o.dedupe.heldS} s)`
@@ -480,13 +473,8 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       const m1 = await snapshotMetrics(appsNow());
       const c1 = await cpuSnapshot();
       const d1 = await detectorEvents(stack.detectorMetricsUrls());
-      // CPU per event over the level and its tail (the probes' alerts): ingest's per event acked,
-      // the others' per event the detector applied
-      const cpuUsPerEvent: Record<string, number> = {};
-      for (const [k, v] of Object.entries(c1.cpu)) {
-        const per = Math.max(1, k.startsWith('ingest') ? res.events.acked : d1 - d0);
-        cpuUsPerEvent[k] = Math.round(((v - (c0.cpu[k] ?? 0)) / per) * 1e7) / 10;
-      }
+      // over the level and its tail (the probes' alerts)
+      const cpuUsPerEvent = cpuPerEvent(c0.cpu, c1.cpu, res.events.acked, d1 - d0);
       const lv: LatencyLevel = {
         fraction,
         loadAverage,
@@ -860,6 +848,30 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
 }
 
 /** One level on one line: variant, load average, p50/p99, and the p50 of every stage on an alert's path. */
+/**
+ * CPU µs per event of each process between two snapshots of their CPU seconds: ingest's per event
+ * it acknowledged, every other process's per event the detector applied.
+ */
+function cpuPerEvent(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  acked: number,
+  applied: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const per = Math.max(1, k.startsWith('ingest') ? acked : applied);
+    out[k] = Math.round(((v - (before[k] ?? 0)) / per) * 1e7) / 10;
+  }
+  return out;
+}
+
+function cpuLine(cpu: Record<string, number>): string {
+  return Object.entries(cpu)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
 export function latencyLine(lv: LatencyLevel): string {
   const stages = (lv.stages?.stages ?? [])
     .filter(
@@ -874,11 +886,7 @@ export function latencyLine(lv: LatencyLevel): string {
     `p50/p99 ${lv.latency.p50Ms}/${lv.latency.p99Ms} ms; stage p50/p99 ms: ${stages}` +
     (wait !== null && wait !== undefined ? `; hand-off wait p50 ~${wait}` : '') +
     (lv.stages?.roundEvents ? `; ${lv.stages.roundEvents.mean} events/round` : '') +
-    (lv.cpuUsPerEvent
-      ? `; cpu us/event ${Object.entries(lv.cpuUsPerEvent)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', ')}`
-      : '')
+    (lv.cpuUsPerEvent ? `; cpu us/event ${cpuLine(lv.cpuUsPerEvent)}` : '')
   );
 }
 
