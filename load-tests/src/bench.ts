@@ -12,7 +12,16 @@ import { ClusterScalingRow, runClusterScaling } from './cluster-scaling';
 import { LatencySummary, newHistogram, recordMs, summarise } from './histogram';
 import { dropPrefix, LuaBenchResult, numberKeys, redisBenchmarkGet, runLuaBench } from './lua-bench';
 import { machineInfo, MachineInfo } from './machine';
-import { cpuSecondsOf, detectorEvents, detectorsOwning, heapOf, RedisObserver } from './observe';
+import {
+  CommandPerEvent,
+  CommandStat,
+  commandsPerEvent,
+  cpuSecondsOf,
+  detectorEvents,
+  detectorsOwning,
+  heapOf,
+  RedisObserver,
+} from './observe';
 import { LoadgenOptions, LoadgenResult, nowMs } from './open-loop';
 import { freeClusterPorts, freePort, REPO_ROOT, runLoadgenChild, startTool, waitForLine } from './processes';
 import { HeapTrend, heapTrend } from './heap-trend';
@@ -43,6 +52,11 @@ export interface StepOutcome {
   /** Lua calls and Redis time (inside the scripts) per event applied by the detector */
   luaCallsPerEvent: number;
   luaUsPerEvent: number;
+  /**
+   * Redis's costliest commands during the step, µs and calls per event applied (INFO commandstats;
+   * EVALSHA includes the commands its scripts ran, which are listed too)
+   */
+  redisCommands?: CommandPerEvent[];
   /** ingest's dedupe sets: what they grew by during the step */
   dedupe?: DedupeStep;
   passed: boolean;
@@ -353,13 +367,12 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
 
     const cpuSnapshot = async (): Promise<{
       cpu: Record<string, number>;
-      evalshaCalls: number;
-      evalshaUs: number;
+      commands: Record<string, CommandStat>;
     }> => {
-      const redis = await obs.cpuAndScripts();
+      const redis = await obs.cpuAndCommands();
       const cpu: Record<string, number> = { redis: redis.cpuS };
       for (const a of stack.apps) cpu[a.name] = await cpuSecondsOf(stack.metricsUrl(a)).catch(() => 0);
-      return { cpu, evalshaCalls: redis.evalshaCalls, evalshaUs: redis.evalshaUs };
+      return { cpu, commands: redis.commands };
     };
 
     const dedupeNow = (): Promise<DedupeSnapshot> =>
@@ -381,6 +394,8 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         cpuPct[k] = Math.round(((v - (c0.cpu[k] ?? 0)) / secs) * 100);
       const applied = Math.max(1, d1 - d0);
       const cpuUsPerEvent = cpuPerEvent(c0.cpu, c1.cpu, res.achievedEventsPerS * secs, applied);
+      const redisCommands = commandsPerEvent(c0.commands, c1.commands, applied);
+      const lua = redisCommands.find((c) => c.command === 'evalsha');
       stack.assertAlive();
       const why: string[] = [];
       if (res.batches.dropped) why.push(`${res.batches.dropped} batches dropped`);
@@ -402,8 +417,9 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         backlogEventsAtEnd: backlog,
         cpuPct,
         cpuUsPerEvent,
-        luaCallsPerEvent: Math.round(((c1.evalshaCalls - c0.evalshaCalls) / applied) * 100) / 100,
-        luaUsPerEvent: Math.round(((c1.evalshaUs - c0.evalshaUs) / applied) * 10) / 10,
+        luaCallsPerEvent: Math.round((lua?.callsPerEvent ?? 0) * 100) / 100,
+        luaUsPerEvent: Math.round((lua?.usPerEvent ?? 0) * 10) / 10,
+        redisCommands,
         dedupe:
           s0 && s1
             ? dedupeStep(s0, s1, res.events.acked + res.warmupEvents, res.achievedEventsPerS)
@@ -417,7 +433,8 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
           `    cpu % of a core: ${Object.entries(cpuPct)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}; Lua ${o.luaCallsPerEvent} calls, ${o.luaUsPerEvent} us in Redis per event\n` +
-          `    cpu us per event: ${cpuLine(cpuUsPerEvent)}` +
+          `    cpu us per event: ${cpuLine(cpuUsPerEvent)}\n` +
+          `    redis us (calls) per event by command: ${commandsLine(redisCommands)}` +
           (o.dedupe
             ? `\n    ingest dedupe: +${o.dedupe.members} ids, ${o.dedupe.heldIds} held in ${o.dedupe.heldBytes} B: ${o.dedupe.bytesPerEvent} B per event, ` +
               `${o.dedupe.bytesPerEventHour} B per event-hour (held ${o.dedupe.heldS} s)`
@@ -847,7 +864,6 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
   return r;
 }
 
-/** One level on one line: variant, load average, p50/p99, and the p50 of every stage on an alert's path. */
 /**
  * CPU µs per event of each process between two snapshots of their CPU seconds: ingest's per event
  * it acknowledged, every other process's per event the detector applied.
@@ -872,6 +888,11 @@ function cpuLine(cpu: Record<string, number>): string {
     .join(', ');
 }
 
+function commandsLine(commands: CommandPerEvent[]): string {
+  return commands.map((c) => `${c.command.toUpperCase()} ${c.usPerEvent} (${c.callsPerEvent})`).join(', ');
+}
+
+/** One level on one line: variant, load average, p50/p99, and the p50 of every stage on an alert's path. */
 export function latencyLine(lv: LatencyLevel): string {
   const stages = (lv.stages?.stages ?? [])
     .filter(

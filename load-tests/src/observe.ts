@@ -117,17 +117,19 @@ export class RedisObserver {
     return events;
   }
 
-  /** Redis's own CPU seconds (user + system) and its Lua calls so far: diffed around a step. */
-  async cpuAndScripts(): Promise<{ cpuS: number; evalshaCalls: number; evalshaUs: number }> {
+  /**
+   * Redis's own CPU seconds (user + system) and every command's calls and µs so far (INFO
+   * commandstats; Redis 7 counts the commands a script runs as well as the EVALSHA around them):
+   * diffed around a step.
+   */
+  async cpuAndCommands(): Promise<{ cpuS: number; commands: Record<string, CommandStat> }> {
     const cpu = await this.redis.info('cpu');
     const stats = await this.redis.info('commandstats');
     const f = (name: string): number => Number(new RegExp(`${name}:([\\d.]+)`).exec(cpu)?.[1] ?? 0);
-    const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(stats);
-    return {
-      cpuS: f('used_cpu_user') + f('used_cpu_sys'),
-      evalshaCalls: Number(m?.[1] ?? 0),
-      evalshaUs: Number(m?.[2] ?? 0),
-    };
+    const commands: Record<string, CommandStat> = {};
+    for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm))
+      commands[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
+    return { cpuS: f('used_cpu_user') + f('used_cpu_sys'), commands };
   }
 
   async usedMemory(): Promise<number> {
@@ -158,4 +160,43 @@ export class RedisObserver {
   close(): void {
     this.redis.disconnect();
   }
+}
+
+/** One command's count and Redis's time in it (INFO commandstats). */
+export interface CommandStat {
+  calls: number;
+  usec: number;
+}
+
+/**
+ * The commands Redis spent most time in between two snapshots, per event: µs and calls, the
+ * costliest first, at most `top` of them (EVALSHA includes the commands its scripts ran, which
+ * are listed as well).
+ */
+export function commandsPerEvent(
+  before: Record<string, CommandStat>,
+  after: Record<string, CommandStat>,
+  events: number,
+  top = 10,
+): CommandPerEvent[] {
+  const per = Math.max(1, events);
+  return Object.entries(after)
+    .map(([command, a]) => {
+      const b = before[command] ?? { calls: 0, usec: 0 };
+      return { command, us: (a.usec - b.usec) / per, calls: (a.calls - b.calls) / per };
+    })
+    .filter((c) => c.calls > 0)
+    .sort((x, y) => y.us - x.us)
+    .slice(0, top)
+    .map((c) => ({
+      command: c.command,
+      usPerEvent: Math.round(c.us * 100) / 100,
+      callsPerEvent: Math.round(c.calls * 1000) / 1000,
+    }));
+}
+
+export interface CommandPerEvent {
+  command: string;
+  usPerEvent: number;
+  callsPerEvent: number;
 }

@@ -8,6 +8,8 @@
  * active number. Everything it writes lives under a random key prefix and is deleted at the end.
  * DETECTOR_BENCH_PROFILE=<file>.cpuprofile: a CPU profile of the detection alone (not the traffic's
  * generation nor the start-up), for Chrome DevTools or any .cpuprofile reader.
+ * DETECTOR_BENCH_REDIS=1: also where Redis's time went, per script and per command (RedisBreakdown:
+ * it logs every command in Redis's slow log for the run, and puts the settings back).
  */
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
 import { AlertJob } from '../detection/alert.publisher';
 import { createDetection } from '../detection/detection.service';
 import { DetectorScripts } from '../lua/detector-scripts';
+import { RedisBreakdown } from './redis-breakdown';
 import { BENCH_DETECTION_OPTIONS, syntheticTraffic } from './synthetic-traffic';
 
 async function main(): Promise<void> {
@@ -102,6 +105,10 @@ async function main(): Promise<void> {
     await profiler.post('Profiler.enable');
     await profiler.post('Profiler.start');
   }
+  const breakdown =
+    process.env.DETECTOR_BENCH_REDIS === '1'
+      ? await RedisBreakdown.start(redis, scripts.scripts, 1_000_000)
+      : null;
   const redisCpu0 = await redisCpu();
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
@@ -116,6 +123,7 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const nodeCpuS = (cpu.user + cpu.system) / 1e6;
   const redisCpuS = (await redisCpu()) - redisCpu0;
+  const breakdownTable = breakdown ? await breakdown.finish(events.length) : '';
   if (profiler && profileFile) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(profileFile, JSON.stringify(profile));
@@ -127,12 +135,22 @@ async function main(): Promise<void> {
   let cursor = '0';
   let bytes = 0;
   let nkeys = 0;
+  const byKind = new Map<string, { keys: number; bytes: number }>();
   do {
     const [c, ks] = await redis.scan(cursor, 'MATCH', `${keys.prefix}:*`, 'COUNT', 2000);
     cursor = c;
     const p = redis.pipeline();
     for (const k of ks) p.memory('USAGE', k, 'SAMPLES', '0');
-    for (const [, v] of (await p.exec()) ?? []) bytes += Number(v ?? 0);
+    const res = (await p.exec()) ?? [];
+    res.forEach(([, v], i) => {
+      bytes += Number(v ?? 0);
+      // per kind of key: its last part without digits (`s` windows string, `x` a day's HyperLogLog, ...)
+      const kind = ks[i].slice(ks[i].lastIndexOf(':') + 1).replace(/\d+/g, '');
+      const e = byKind.get(kind) ?? { keys: 0, bytes: 0 };
+      e.keys++;
+      e.bytes += Number(v ?? 0);
+      byKind.set(kind, e);
+    });
     nkeys += ks.length;
     if (ks.length) await redis.del(...ks);
   } while (cursor !== '0');
@@ -143,7 +161,12 @@ async function main(): Promise<void> {
       `CPU: detector (Node) ${nodeCpuS.toFixed(2)} s = ${((nodeCpuS / events.length) * 1e6).toFixed(1)} µs per event, ` +
         `Redis ${redisCpuS.toFixed(2)} s = ${((redisCpuS / events.length) * 1e6).toFixed(1)} µs per event`,
       `active numbers: ${numbers}, keys: ${nkeys}, MEMORY USAGE sum: ${bytes} B = ${Math.round(bytes / numbers)} B per active number`,
+      `  by kind of key: ${[...byKind]
+        .sort((a, b) => b[1].bytes - a[1].bytes)
+        .map(([k, e]) => `${k} ${e.keys} keys ${Math.round(e.bytes / numbers)} B`)
+        .join(', ')} (per active number)`,
       `used_memory grew by ${after - before} B = ${Math.round((after - before) / numbers)} B per active number`,
+      ...(breakdownTable ? [breakdownTable] : []),
     ].join('\n'),
   );
   redis.disconnect();
