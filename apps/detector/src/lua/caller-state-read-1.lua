@@ -22,37 +22,50 @@
   Reads only.
 ]]
 local STEM = KEYS[1]
-local spack = struct.pack
-local NONE, SAME = spack('<B', 0), spack('<B', 2)
-local out = {}
-local sunpack = struct.unpack
+local spack, sunpack = struct.pack, struct.unpack
+local NONE, SAME, NOLISTS = spack('<B', 0), spack('<B', 2), spack('<HH', 0, 0)
+-- The reply is built as one flat list of pieces joined once at the end: every string Lua makes
+-- costs Redis more than the bytes in it, and a windows string packed into a piece would be copied
+-- twice more.
+local out, k = {}, 0
 local n = tonumber(ARGV[1])
 for i = 0, n - 1 do
   local o = 2 + 4 * i
   local nb = STEM .. 'n:' .. ARGV[o]
   local kw = nb .. ':w'
   local want = tonumber(ARGV[o + 2])
-  local head = NONE
-  if want ~= -1 then
-    local s = redis.call('GET', nb .. ':s')
-    if s and want >= 0 and #s >= 5 and sunpack('<I', s, 2) == want then
+  local s, head = nil, NONE
+  if want >= 0 then
+    -- held: only its revision is read (bytes 2..5), the string only when it is another one
+    local r = redis.call('GETRANGE', nb .. ':s', 1, 4)
+    if #r == 4 and sunpack('<I', r) == want then
       head = SAME
-    elseif s then
-      head = spack('<BIc0', 1, #s, s)
+    else
+      s = redis.call('GET', nb .. ':s')
     end
+  elseif want == -2 then
+    s = redis.call('GET', nb .. ':s')
   end
-  local l = redis.call('HMGET', nb .. ':l', '*', ARGV[o + 1])
-  local lg, lc = l[1] or '', l[2] or ''
+  if s then
+    out[k + 1], out[k + 2], k = spack('<BI', 1, #s), s, k + 2
+  else
+    out[k + 1], k = head, k + 1
+  end
+  -- the lists mirror exists for few numbers: EXISTS costs Redis half an HMGET of a missing hash
+  if redis.call('EXISTS', nb .. ':l') == 1 then
+    local l = redis.call('HMGET', nb .. ':l', '*', ARGV[o + 1])
+    local lg, lc = l[1] or '', l[2] or ''
+    out[k + 1], k = spack('<Hc0Hc0', #lg, lg, #lc, lc), k + 1
+  else
+    out[k + 1], k = NOLISTS, k + 1
+  end
   local rv = tonumber(redis.call('HGET', kw, 'rv') or '0')
   local flat = {}
   if want == -2 or rv ~= tonumber(ARGV[o + 3]) then flat = redis.call('HGETALL', kw) end
-  -- one struct.pack per piece ('c0' packs a whole string): each string Lua makes costs Redis more
-  -- than the bytes in it
-  local parts = { head, spack('<Hc0Hc0IH', #lg, lg, #lc, lc, rv, #flat / 2) }
-  for k = 1, #flat, 2 do
-    local f, v = flat[k], flat[k + 1]
-    parts[#parts + 1] = spack('<Bc0Hc0', #f, f, #v, v)
+  out[k + 1], k = spack('<IH', rv, #flat / 2), k + 1
+  for f = 1, #flat, 2 do
+    local fk, fv = flat[f], flat[f + 1]
+    out[k + 1], k = spack('<Bc0Hc0', #fk, fk, #fv, fv), k + 1
   end
-  out[#out + 1] = table.concat(parts)
 end
 return table.concat(out)

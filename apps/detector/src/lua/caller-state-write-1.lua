@@ -17,9 +17,10 @@ local out = {}
 for o = 2, #ARGV, 4 do
   local nb = STEM .. 'n:' .. ARGV[o]
   local ks = nb .. ':s'
-  local cur = redis.call('GET', ks)
+  -- only the stored revision (bytes 2..5; '' when there is no string) is read, not the string
+  local cur = redis.call('GETRANGE', ks, 1, 4)
   local rev = 0
-  if cur and #cur >= 5 then rev = sunpack('<I', cur, 2) end
+  if #cur == 4 then rev = sunpack('<I', cur) end
   if rev == tonumber(ARGV[o + 1]) then
     redis.call('SET', ks, ARGV[o + 2], 'PX', TTL)
     if ARGV[o + 3] == '1' then

@@ -33,8 +33,8 @@ const PINNED: Record<string, string> = {
   'callee-batch-1.lua': '8217d97134cd420ba43d3251375ef123bf1cf6f7',
   'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
   'caller-notes-1.lua': 'db3883e6ad84aac0616914389e5583a7deed66c0',
-  'caller-state-read-1.lua': 'a4d862c0610202679f6e422ff961a60dfe7305d2',
-  'caller-state-write-1.lua': 'eb96d08472b1e7b03d6fbc8558b7857c20ef905e',
+  'caller-state-read-1.lua': '5b41a23b8bb370b7ab7a4d1b5449dee83e052048',
+  'caller-state-write-1.lua': 'e1b99a19f3f999f2b10aaa7ac1801795fdbccb8b',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
 
