@@ -9,9 +9,9 @@ import { CallerWindows, emptyWindows, WINDOW } from './windows';
  * buckets, same "a bucket counts while any part of it is inside the window", same replay guard,
  * lateness, out-of-order handling and guard housekeeping, counters saturating where the script's
  * do (65535, talk seconds 2^32 - 1). What stays in Redis, as pipelined commands of the round, is
- * what would not fit a number's string: the day's distinct callees (PFADD of the day's
- * HyperLogLog) and the familiarity hash (HSETNX); their replies arrive as the event's
- * `newDistinct` and `newEver`.
+ * what would not fit a number's string: the familiarity hash, which stores the last day the number
+ * called each callee (caller-notes-1.lua); its answers arrive as the event's `newDistinct` and
+ * `newEver`.
  *
  * Buckets live in rings sized from the lateness, so an event's bucket and every bucket a window can
  * still read have their own slot; a slot is reused once its bucket can no longer be read.
@@ -30,7 +30,7 @@ export interface StateEvent {
   region: string;
   /** fingerprint of the calling handset, '' when unknown */
   device: string;
-  /** attempt: the callee was new for the number's UTC day (the day's HyperLogLog changed) */
+  /** attempt: the callee was new for the number's UTC day (caller-notes-1.lua) */
   newDistinct: boolean;
   /** attempt: the number had never called this callee (the familiarity hash gained it) */
   newEver: boolean;
@@ -209,8 +209,8 @@ export class CallerState {
   }
 
   /**
-   * What the event would be without applying it: the round's pre-check, which decides the PFADD
-   * and HSETNX to send for new attempts. Exact unless a guard housekeeping drops in the same round
+   * What the event would be without applying it: the round's pre-check, which decides the
+   * attempts to note (caller-notes-1.lua). Exact unless a guard housekeeping drops in the same round
    * changes the answer, which `apply` then reports (its attempt counts no new callee).
    */
   wouldApply(ev: Pick<StateEvent, 't' | 'type' | 'call'>, wmNow = this.wm): boolean {

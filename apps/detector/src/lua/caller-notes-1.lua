@@ -1,37 +1,58 @@
 --[[
   Node caller windows (DETECTOR_CALLER_WINDOWS=node): what stays in Redis of a key group's new
-  caller events, which a number's windows string cannot hold: the day's distinct callees (a
-  HyperLogLog per number and UTC day) and the familiarity hash (the callees it has called, and those
-  it talked with long enough). Keys as caller-batch-1.lua's.
+  caller events, which a number's windows string cannot hold: the familiarity hash, the callees the
+  number has called (and the UTC day it last called each) and those it talked with long enough.
+  Keys as caller-batch-1.lua's.
 
   KEYS[1] <stem>
-  ARGV[1] TTL of a day's distinct-callee HyperLogLog, seconds
-  ARGV[2] TTL of a familiarity hash, seconds (set when a field is added to it, and once a day)
+  <stem>n:<number>:f     familiarity hash: `<callee>` = 2 * (the last UTC day the number called it),
+                         + 1 when it also called it the day before that day (so a late attempt of
+                         the day before is judged exactly); `t<callee>` = 1 they talked long enough.
+                         (caller-batch-1.lua, the script windows, stores `<callee>` = 1 and keeps
+                         each day's callees in a HyperLogLog `<stem>n:<number>:x<day>`, asked for
+                         such a field.)
+  ARGV[1] TTL of a familiarity hash, seconds (set when a field is added to it, and once a day)
   then 4 fields per operation: op, number token, callee fingerprint, UTC day (event time)
-    'a' a new attempt: PFADD of the day's HyperLogLog, HSETNX of the callee in the familiarity hash
-    'A' the same, for the number's first attempt of the day that the detector saw: both TTLs set
+    'a' a new attempt: was the callee new for the day, and new ever? The callee's field updated
+    'A' the same, for the number's first attempt of the day that the detector saw: the TTL set
     't' an ended call that talked long enough: HSETNX of 't<callee>' in the familiarity hash
-  Returns two characters per attempt ('a'/'A'), in order: '1' when PFADD changed the HyperLogLog (a
-  new distinct callee of the day), then '1' when HSETNX added the callee (never called before).
+  Returns two characters per attempt ('a'/'A'), in order: '1' when the callee is new for that day
+  (a new distinct callee of the day), then '1' when the number had never called it.
+  One HGET per attempt and an HSET for a callee new for the day: a HyperLogLog per number and day
+  cost a PFADD per attempt, an EXPIRE a day and about 150 bytes per active number.
 ]]
-local STEM, HLL_TTL, FAM_TTL = KEYS[1], ARGV[1], ARGV[2]
+local STEM, FAM_TTL = KEYS[1], ARGV[1]
+local floor = math.floor
 local out = {}
-for o = 3, #ARGV, 4 do
+for o = 2, #ARGV, 4 do
   local op, nb, x = ARGV[o], STEM .. 'n:' .. ARGV[o + 1], ARGV[o + 2]
   local kf = nb .. ':f'
   if op == 't' then
     if redis.call('HSETNX', kf, 't' .. x, '1') == 1 then redis.call('EXPIRE', kf, FAM_TTL) end
   else
-    local hll = nb .. ':x' .. ARGV[o + 3]
-    out[#out + 1] = redis.call('PFADD', hll, x) == 1 and '1' or '0'
-    local added = redis.call('HSETNX', kf, x, '1') == 1
-    out[#out + 1] = added and '1' or '0'
-    if op == 'A' then
-      redis.call('EXPIRE', hll, HLL_TTL)
-      redis.call('EXPIRE', kf, FAM_TTL)
-    elseif added then
-      redis.call('EXPIRE', kf, FAM_TTL)
+    local d = tonumber(ARGV[o + 3])
+    local v = tonumber(redis.call('HGET', kf, x) or '-1') or -1
+    local new, distinct, nv = v < 0, false, nil
+    if new then
+      distinct, nv = true, 2 * d
+    elseif v == 1 then
+      -- written by the script windows, which keep each day's callees in a HyperLogLog: asked once
+      -- (a deployment switching from them keeps its day's counts), then the day is stored here
+      local hll = nb .. ':x' .. ARGV[o + 3]
+      distinct, nv = redis.call('EXISTS', hll) == 0 or redis.call('PFADD', hll, x) == 1, 2 * d
+    else
+      local last = floor(v / 2)
+      if d > last then
+        distinct, nv = true, 2 * d + ((last == d - 1) and 1 or 0)
+      elseif d == last - 1 and v % 2 == 0 then
+        -- a late attempt of the day before the last: that day's first call to this callee
+        distinct, nv = true, v + 1
+      end
     end
+    if nv then redis.call('HSET', kf, x, nv) end
+    out[#out + 1] = distinct and '1' or '0'
+    out[#out + 1] = new and '1' or '0'
+    if op == 'A' or new then redis.call('EXPIRE', kf, FAM_TTL) end
   end
 end
 return table.concat(out)

@@ -32,7 +32,7 @@ const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '7494951c870ec4e5568d8f0e92b90d50dc7cf590',
   'callee-batch-1.lua': '8217d97134cd420ba43d3251375ef123bf1cf6f7',
   'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
-  'caller-notes-1.lua': 'db3883e6ad84aac0616914389e5583a7deed66c0',
+  'caller-notes-1.lua': '8c324238b85edd39deacc8ad5d7d1b3e0ca03a34',
   'caller-state-read-1.lua': '5b41a23b8bb370b7ab7a4d1b5449dee83e052048',
   'caller-state-write-1.lua': 'e1b99a19f3f999f2b10aaa7ac1801795fdbccb8b',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
@@ -365,7 +365,7 @@ describe('per-group scripts on one Redis server: one request per script and roun
     const notes = (n: string, famTtl: number): ScriptCall => ({
       script: 'caller-notes',
       keys: [keys.groupStem(keys.keyGroup(n))],
-      args: [3600, famTtl, 'A', n, 'fp-1', 20000, 'a', n, 'fp-2', 20000],
+      args: [famTtl, 'A', n, 'fp-1', 20000, 'a', n, 'fp-2', 20000],
     });
     const read = (n: string): ScriptCall => ({
       script: 'caller-state-read',
@@ -391,6 +391,54 @@ describe('per-group scripts on one Redis server: one request per script and roun
     expect(await redis.ttl(keys.numFamiliar(b))).toBeLessThanOrEqual(7200);
   });
 
+  it('notes a callee new for its day from the day stored in the familiarity hash, late attempts of the day before included', async () => {
+    const keys = new RedisKeys(uniqueId('nt'));
+    prefixes.push(keys.prefix);
+    const n = token();
+    const scripts = new DetectorScripts(redis);
+    await scripts.load();
+    const D = 20400;
+    // each attempt's two flags: new for its day, never called before
+    const attempt = async (callee: string, day: number, op = 'a'): Promise<unknown> =>
+      (
+        await scripts.run([
+          {
+            script: 'caller-notes',
+            keys: [keys.groupStem(keys.keyGroup(n))],
+            args: [7200, op, n, callee, day],
+          },
+        ])
+      )[0];
+    expect(await attempt('x', D, 'A')).toBe('11');
+    expect(await attempt('x', D)).toBe('00');
+    // the next day: new for the day, not new ever; a late attempt of the day before it: not new
+    expect(await attempt('x', D + 1)).toBe('10');
+    expect(await attempt('x', D)).toBe('00');
+    // two days later, then a late one of the day before, which had no call to it: new for that day, once
+    expect(await attempt('x', D + 3)).toBe('10');
+    expect(await attempt('x', D + 2)).toBe('10');
+    expect(await attempt('x', D + 2)).toBe('00');
+    expect(await attempt('x', D + 3)).toBe('00');
+    // a field the script windows wrote (caller-batch-1.lua: 1): called before, not on this day
+    await redis.hset(keys.numFamiliar(n), 'y', '1');
+    expect(await attempt('y', D + 3)).toBe('10');
+    expect(await attempt('y', D + 3)).toBe('00');
+    // ... whose day's HyperLogLog says whether it was called that day
+    await redis.hset(keys.numFamiliar(n), 'z', '1');
+    await redis.pfadd(keys.numDistinct(n, D + 3), 'z');
+    expect(await attempt('z', D + 3)).toBe('00');
+    expect(await redis.hget(keys.numFamiliar(n), 'z')).toBe(String(2 * (D + 3)));
+    await redis.del(keys.numDistinct(n, D + 3));
+    // a long talk marks the pair; the TTL is set when a field is added and on the day's first attempt
+    await scripts.run([
+      { script: 'caller-notes', keys: [keys.groupStem(keys.keyGroup(n))], args: [7200, 't', n, 'x', 0] },
+    ]);
+    expect(await redis.hget(keys.numFamiliar(n), 'tx')).toBe('1');
+    expect(await redis.ttl(keys.numFamiliar(n))).toBeGreaterThan(7000);
+    // no other key for the number: no HyperLogLog per day made
+    expect(await redis.keys(`${keys.prefix}:*`)).toEqual([keys.numFamiliar(n)]);
+  });
+
   it('loads the grouped variant when Redis does not have it', async () => {
     const keys = new RedisKeys(uniqueId('gr'));
     prefixes.push(keys.prefix);
@@ -410,7 +458,7 @@ describe('per-group scripts on one Redis server: one request per script and roun
     const notes = (n: string): ScriptCall => ({
       script: 'caller-notes',
       keys: [keys.groupStem(keys.keyGroup(n))],
-      args: [3600, 7200, 'A', n, 'fp-1', 20000],
+      args: [7200, 'A', n, 'fp-1', 20000],
     });
     expect(await scripts.run([notes(a), notes(b)])).toEqual(['11', '11']);
     expect(await redis.script('EXISTS', sha(groups))).toEqual([1]);

@@ -49,7 +49,7 @@ export const GROUP_SCRIPTS: Readonly<Partial<Record<ScriptName, number>>> = {
   'callee-batch': 4,
   'caller-state-read': 0,
   'caller-state-write': 1,
-  'caller-notes': 2,
+  'caller-notes': 1,
 };
 
 /**

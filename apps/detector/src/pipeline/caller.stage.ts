@@ -241,8 +241,8 @@ export class CallerStage {
     try {
       replies = await this.windows.runScripts([...heldRead.calls, ...noted.calls, ...deviceCalls]);
     } catch (e) {
-      // the round is read again; its first attempts must set the day TTLs then (a day's
-      // HyperLogLog first made by a plain 'a' would never expire)
+      // the round is read again; its first attempts must set the day's familiarity TTL then (a
+      // hash whose TTL was lost would otherwise keep none until its next new callee)
       for (const [tok, day] of firsts) states.forgetFirstOfDay(tok, day);
       throw e;
     }

@@ -7,6 +7,7 @@ import Redis from 'ioredis';
 import { AlertJob } from '../detection/alert.publisher';
 import { createDetection, DetectionService } from '../detection/detection.service';
 import { BENCH_DETECTION_OPTIONS, fixedHourOfTraffic } from '../bench/synthetic-traffic';
+import { numberFp } from '../detection/fingerprint';
 import { DetectorScripts } from '../lua/detector-scripts';
 import { callerStates as metrics } from '../metrics';
 import { Staged } from '../pipeline/work';
@@ -189,26 +190,26 @@ describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => 
     expect(await read(new RedisKeys(prefix))).toEqual(await read(single.keys));
   }, 300_000);
 
-  it("sets a day's TTLs when a round whose notes failed is applied again", async () => {
+  it("sets the day's familiarity TTL when a round whose notes failed is applied again", async () => {
     const { d, keys } = await detection('node');
     const t = START + 3600_000;
     const day = Math.floor(t / 86400_000);
     // a number of the traffic, on a prefix of their own (nothing applied before)
-    const { caller } = rounds[0][0];
+    const { caller, callee } = rounds[0][0];
     const round: HandoffEvent[] = [
       { ...rounds[0][0], id: 'ttl-c1-a', call: 'ttl-c1', type: 'ATTEMPT', t, talk: undefined },
     ];
-    const hll = keys.numDistinct(caller, day);
-    // a real failure of the notes script: the day's HyperLogLog key holds a string
-    await redis.set(hll, 'not a HyperLogLog');
+    const fam = keys.numFamiliar(caller);
+    // a real failure of the notes script: the familiarity key holds a string
+    await redis.set(fam, 'not a hash');
     await expect(d.process([{ carrierId: 'carrier-a', events: round }])).rejects.toThrow(/WRONGTYPE/);
-    await redis.del(hll);
-    // redelivered: the number's first attempt of the day still sets the TTLs
+    // the hash as it may be found: the callee called the day before, no TTL (so only the day's
+    // first attempt sets one: the failed round must not have used that up)
+    await redis.del(fam);
+    await redis.hset(fam, numberFp(callee), String(2 * (day - 1)));
     await d.process([{ carrierId: 'carrier-a', events: round }]);
-    expect(await redis.pfcount(hll)).toBe(1);
-    expect(await redis.ttl(hll)).toBeGreaterThan(0);
-    expect(await redis.hlen(keys.numFamiliar(caller))).toBe(1);
-    expect(await redis.ttl(keys.numFamiliar(caller))).toBeGreaterThan(0);
+    expect(await redis.hget(fam, numberFp(callee))).toBe(String(2 * day + 1));
+    expect(await redis.ttl(fam)).toBeGreaterThan(0);
   });
 });
 

@@ -12,7 +12,6 @@ function states(maxHeld: number): CallerStates {
       latenessMs: 120_000,
       longCallS: 1200,
       historyTtlS: 8 * 86400,
-      windowTtlS: 26 * 3600,
       familiarTtlS: 30 * 86400,
       maxHeld,
     },
@@ -20,7 +19,7 @@ function states(maxHeld: number): CallerStates {
   );
 }
 
-describe('CallerStates.firstOfDay (the day TTLs of the notes script, set once per number and day)', () => {
+describe('CallerStates.firstOfDay (the familiarity TTL of the notes script, set once per number and day)', () => {
   const DAY = 20_420;
 
   it('is true once per number and UTC day, and again on the next day', () => {
@@ -28,7 +27,7 @@ describe('CallerStates.firstOfDay (the day TTLs of the notes script, set once pe
     expect(s.firstOfDay('n1', DAY)).toBe(true);
     expect(s.firstOfDay('n1', DAY)).toBe(false);
     expect(s.firstOfDay('n2', DAY)).toBe(true);
-    // a late attempt of the day before: its HyperLogLog is another key, its TTL to set
+    // a late attempt of the day before is that day's first: the TTL is set once more
     expect(s.firstOfDay('n1', DAY - 1)).toBe(true);
     expect(s.firstOfDay('n1', DAY + 1)).toBe(true);
     expect(s.firstOfDay('n1', DAY + 1)).toBe(false);

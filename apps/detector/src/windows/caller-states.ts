@@ -37,8 +37,6 @@ import type { DetectionOptions } from '../pipeline/work';
 export interface CallerStatesOptions extends CallerStateOptions {
   /** TTL of the windows string, seconds (a day is added, as the script adds to its hash's) */
   historyTtlS: number;
-  /** TTL of a day's distinct-callee HyperLogLog, seconds */
-  windowTtlS: number;
   /** TTL of the familiarity hash, seconds (a day is added, as the script adds) */
   familiarTtlS: number;
   /** numbers whose windows the detector keeps between rounds */
@@ -162,7 +160,7 @@ interface Want {
 export class CallerStates {
   private readonly held = new Map<string, Held>();
   /**
-   * number -> the UTC day whose HyperLogLog and familiarity TTLs this replica set (its first
+   * number -> the UTC day whose familiarity hash TTL this replica set (its first
    * attempt), in two generations of at most ttlGeneration numbers: a carrier's day has millions of
    * calling numbers, and one map of them all grew the heap for the whole day (firstOfDay)
    */
@@ -346,8 +344,8 @@ export class CallerStates {
   }
 
   /**
-   * Whether the number's day TTLs (HyperLogLog, familiarity hash) are still to be set today by this
-   * replica: true once per number and UTC day.
+   * Whether the number's familiarity hash TTL is still to be set today by this replica: true once
+   * per number and UTC day.
    */
   firstOfDay(token: string, day: number): boolean {
     if (day > this.ttlDay) {
@@ -384,7 +382,7 @@ export class CallerStates {
 
   /** A round's caller-notes-1.lua calls. */
   notes(): CallerNotes {
-    return new CallerNotes(this.keys, this.opts.windowTtlS, this.opts.familiarTtlS + 86400);
+    return new CallerNotes(this.keys, this.opts.familiarTtlS + 86400);
   }
 
   /**
@@ -499,9 +497,8 @@ export class CallerNotes {
 
   constructor(
     private readonly keys: RedisKeys,
-    hllTtlS: number,
     famTtlS: number,
-    private readonly head: (string | number)[] = [hllTtlS, famTtlS],
+    private readonly head: (string | number)[] = [famTtlS],
   ) {}
 
   /** A new attempt; returns its reference ([group, offset of its two flags]). */
@@ -644,7 +641,6 @@ export function createCallerStates(
       latenessMs: o.latenessMs,
       longCallS: LONG_CALL_S,
       historyTtlS: o.historyTtlS,
-      windowTtlS: o.windowTtlS,
       familiarTtlS: o.familiarTtlS,
       maxHeld: o.callerStatesHeld ?? 50_000,
     },
