@@ -1,11 +1,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadavg } from 'node:os';
+import { createHash } from 'node:crypto';
 import Redis from 'ioredis';
 import { loadConfig } from '@eagle-eye/config';
 import { RedisKeys } from '@eagle-eye/redis';
 import { RULE_CATALOG } from '@eagle-eye/rules';
 import { IngestConfigSchema } from '../../apps/ingest/src/config';
+import { HANDOFF_SCRIPT_FILE, loadLua } from '../../apps/ingest/src/lua/scripts';
+import {
+  Breakdown,
+  formatBreakdown,
+  RedisBreakdown,
+  scriptNames,
+} from '../../apps/detector/src/bench/redis-breakdown';
+import { loadScripts } from '../../apps/detector/src/lua/detector-scripts';
 import { AlertListener } from './alert-listener';
 import { BenchConfig, parseBenchArgs, USAGE } from './bench-config';
 import { ClusterScalingRow, runClusterScaling } from './cluster-scaling';
@@ -110,6 +119,11 @@ export interface BenchResult {
     ratioToTransport: number | null;
   };
   latency: LatencyLevel[];
+  /**
+   * Where Redis's time went at half the sustained rate, per script and command (the slow log at
+   * threshold 0, a few seconds of load and its drain; optional: older results have none)
+   */
+  redisBreakdown?: { eventsPerS: number; seconds: number; events: number; breakdown: Breakdown } | null;
   durationStep: {
     firstStepS: number;
     probesSent: number;
@@ -578,6 +592,41 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     const basis =
       r.throughput.sustainedEventsPerS ??
       (tried.length ? round(Math.min(...tried) / 2) : cfg.smoke ? 1000 : 5000);
+
+    // ---- where Redis's time goes, at half the sustained rate ----------------------------------
+    const half = round(basis * 0.5);
+    r.redisBreakdown = await phase(
+      `where Redis's time goes at 50 % (${half} events/s, slow log)`,
+      async () => {
+        const seconds = Math.min(cfg.stepS, 5);
+        await drain('before the breakdown', 60000);
+        const names = scriptNames(loadScripts().values());
+        names.set(createHash('sha1').update(loadLua(HANDOFF_SCRIPT_FILE)).digest('hex'), 'ingest handoff');
+        const rc = new Redis(services.redisUrl, { maxRetriesPerRequest: 2 });
+        const d0 = await detectorEvents(stack.detectorMetricsUrls());
+        const b = await RedisBreakdown.start(rc, names, 2_000_000);
+        let out: Breakdown;
+        let events: number;
+        try {
+          await load({ mode: 'open', ratePerS: half, durationS: seconds });
+          await drain('the breakdown', 60000);
+        } finally {
+          const d1 = await detectorEvents(stack.detectorMetricsUrls());
+          events = d1 - d0;
+          out = await b.finish(events);
+          rc.disconnect();
+          // the log held up to a few hundred MB; give it back before the next phase is measured
+          await obs0(services.redisUrl, (r0) => r0.memory('PURGE'));
+        }
+        log(formatBreakdown(out, cfg.smoke ? 8 : 30));
+        return {
+          eventsPerS: half,
+          seconds,
+          events: (await detectorEvents(stack.detectorMetricsUrls())) - d0,
+          breakdown: out,
+        };
+      },
+    );
 
     // ---- latency to the console at 25 / 50 / 75 % ----------------------------------------------
     for (const fraction of [0.25, 0.5, 0.75]) {

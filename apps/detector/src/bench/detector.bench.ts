@@ -20,7 +20,7 @@ import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
 import { AlertJob } from '../detection/alert.publisher';
 import { createDetection } from '../detection/detection.service';
 import { DetectorScripts } from '../lua/detector-scripts';
-import { RedisBreakdown } from './redis-breakdown';
+import { formatBreakdown, RedisBreakdown, scriptNames } from './redis-breakdown';
 import { BENCH_DETECTION_OPTIONS, syntheticTraffic } from './synthetic-traffic';
 
 async function main(): Promise<void> {
@@ -107,7 +107,7 @@ async function main(): Promise<void> {
   }
   const breakdown =
     process.env.DETECTOR_BENCH_REDIS === '1'
-      ? await RedisBreakdown.start(redis, scripts.scripts, 1_000_000)
+      ? await RedisBreakdown.start(redis, scriptNames(scripts.scripts.values()), 1_000_000)
       : null;
   const redisCpu0 = await redisCpu();
   const cpu0 = process.cpuUsage();
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const nodeCpuS = (cpu.user + cpu.system) / 1e6;
   const redisCpuS = (await redisCpu()) - redisCpu0;
-  const breakdownTable = breakdown ? await breakdown.finish(events.length) : '';
+  const breakdownTable = breakdown ? formatBreakdown(await breakdown.finish(events.length), 40) : '';
   if (profiler && profileFile) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(profileFile, JSON.stringify(profile));
