@@ -59,9 +59,17 @@ for i = 0, n - 1 do
   else
     out[k + 1], k = NOLISTS, k + 1
   end
-  local rv = tonumber(redis.call('HGET', kw, 'rv') or '0')
-  local flat = {}
-  if want == -2 or rv ~= tonumber(ARGV[o + 3]) then flat = redis.call('HGETALL', kw) end
+  local rv, flat = 0, {}
+  if want == -2 then
+    -- every field is wanted: the revision is one of them (no HGET of it first)
+    flat = redis.call('HGETALL', kw)
+    for f = 1, #flat, 2 do
+      if flat[f] == 'rv' then rv = tonumber(flat[f + 1]) end
+    end
+  else
+    rv = tonumber(redis.call('HGET', kw, 'rv') or '0')
+    if rv ~= tonumber(ARGV[o + 3]) then flat = redis.call('HGETALL', kw) end
+  end
   out[k + 1], k = spack('<IH', rv, #flat / 2), k + 1
   for f = 1, #flat, 2 do
     local fk, fv = flat[f], flat[f + 1]

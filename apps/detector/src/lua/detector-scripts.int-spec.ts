@@ -33,7 +33,7 @@ const PINNED: Record<string, string> = {
   'callee-batch-1.lua': '8217d97134cd420ba43d3251375ef123bf1cf6f7',
   'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
   'caller-notes-1.lua': '8c324238b85edd39deacc8ad5d7d1b3e0ca03a34',
-  'caller-state-read-1.lua': '5b41a23b8bb370b7ab7a4d1b5449dee83e052048',
+  'caller-state-read-1.lua': 'd75ad1abf291a5ed51904cceaec60f2d6de280af',
   'caller-state-write-1.lua': 'e1b99a19f3f999f2b10aaa7ac1801795fdbccb8b',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
