@@ -823,39 +823,44 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
 
     // ---- where Redis's time goes, at half the sustained rate: last, as logging every command
     // slowed the phases after it (the latency levels' rounds grew tenfold when it ran before them)
+    // It changes the server's slow-log settings and clears its log: on private servers only.
     const half = round(basis * 0.5);
-    r.redisBreakdown = await phase(
-      `where Redis's time goes at 50 % (${half} events/s, slow log)`,
-      async () => {
-        const seconds = Math.min(cfg.stepS, 5);
-        await drain('before the breakdown', 60000);
-        const names = scriptNames(loadScripts().values());
-        names.set(createHash('sha1').update(loadLua(HANDOFF_SCRIPT_FILE)).digest('hex'), 'ingest handoff');
-        const rc = new Redis(services.redisUrl, { maxRetriesPerRequest: 2 });
-        const d0 = await detectorEvents(stack.detectorMetricsUrls());
-        const b = await RedisBreakdown.start(rc, names, 2_000_000);
-        let out: Breakdown;
-        let events: number;
-        try {
-          await load({ mode: 'open', ratePerS: half, durationS: seconds });
-          await drain('the breakdown', 60000);
-        } finally {
-          const d1 = await detectorEvents(stack.detectorMetricsUrls());
-          events = d1 - d0;
-          out = await b.finish(events);
-          rc.disconnect();
-          // the log held up to a few hundred MB; give it back before the next phase is measured
-          await obs0(services.redisUrl, (r0) => r0.memory('PURGE'));
-        }
-        log(formatBreakdown(out, cfg.smoke ? 8 : 30));
-        return {
-          eventsPerS: half,
-          seconds,
-          events: (await detectorEvents(stack.detectorMetricsUrls())) - d0,
-          breakdown: out,
-        };
-      },
-    );
+    if (cfg.redisUrl) {
+      r.redisBreakdown = null;
+      log("-- where Redis's time goes: skipped (existing servers: it would clear their slow log)");
+    } else
+      r.redisBreakdown = await phase(
+        `where Redis's time goes at 50 % (${half} events/s, slow log)`,
+        async () => {
+          const seconds = Math.min(cfg.stepS, 5);
+          await drain('before the breakdown', 60000);
+          const names = scriptNames(loadScripts().values());
+          names.set(createHash('sha1').update(loadLua(HANDOFF_SCRIPT_FILE)).digest('hex'), 'ingest handoff');
+          const rc = new Redis(services.redisUrl, { maxRetriesPerRequest: 2 });
+          const d0 = await detectorEvents(stack.detectorMetricsUrls());
+          const b = await RedisBreakdown.start(rc, names, 2_000_000);
+          let out: Breakdown;
+          let events: number;
+          try {
+            await load({ mode: 'open', ratePerS: half, durationS: seconds });
+            await drain('the breakdown', 60000);
+          } finally {
+            const d1 = await detectorEvents(stack.detectorMetricsUrls());
+            events = d1 - d0;
+            out = await b.finish(events);
+            rc.disconnect();
+            // the log held up to a few hundred MB; give it back before the next phase is measured
+            await obs0(services.redisUrl, (r0) => r0.memory('PURGE'));
+          }
+          log(formatBreakdown(out, cfg.smoke ? 8 : 30));
+          return {
+            eventsPerS: half,
+            seconds,
+            events: (await detectorEvents(stack.detectorMetricsUrls())) - d0,
+            breakdown: out,
+          };
+        },
+      );
 
     // ---- scaling: Redis Cluster masters x detector replicas, each on a stack of its own --------
     // The main stack stops first: its idle polling would otherwise share the cores with them.
