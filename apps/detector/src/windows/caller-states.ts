@@ -28,8 +28,9 @@ import type { DetectionOptions } from '../pipeline/work';
  * LRU of numbers), so a number's string is read again only when this replica has not got it or
  * another wrote it since.
  *
- * What a string cannot hold stays in Redis as it was: the day's distinct callees and the
- * familiarity hash (caller-notes-1.lua), the received calls that callee-batch-1.lua counts in the
+ * What a string cannot hold stays in Redis: the familiarity hash, which also keeps the last day
+ * each callee was called, so it decides the day's new distinct callees (caller-notes-1.lua), the
+ * received calls that callee-batch-1.lua counts in the
  * number's windows hash, the lists mirror (both read with the state, every round).
  */
 

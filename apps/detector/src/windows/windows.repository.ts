@@ -17,7 +17,7 @@ import type { CallerStates } from './caller-states';
 /** What the window scripts take besides the events: lateness, TTLs, the due sets. */
 export interface WindowsOptions {
   latenessMs: number;
-  /** TTL of the per-day distinct-callee HyperLogLogs and the callee-side keys, seconds */
+  /** TTL of the script windows' per-day distinct-callee HyperLogLogs and the callee-side keys, seconds */
   windowTtlS: number;
   /** TTL of a number's windows hash, which keeps 7 days of day buckets, seconds */
   historyTtlS: number;
