@@ -19,56 +19,84 @@
   ('<H' length each); '<I' the received calls' revision; '<H' count of the windows hash's fields,
   then each field '<B' length and its name, '<H' length and its value: every field when the string
   was wanted without a revision held (-2) or the received revision is not the one held, else none.
-  Reads only.
+  Reads only. One MGET and two EXISTS per call, then only what those say is there.
 ]]
 local STEM = KEYS[1]
-local spack, sunpack = struct.pack, struct.unpack
+local spack, sunpack, min = struct.pack, struct.unpack, math.min
 local NONE, SAME, NOLISTS = spack('<B', 0), spack('<B', 2), spack('<HH', 0, 0)
+-- One MGET of the strings and one EXISTS over each kind of hash for the whole call, instead of a
+-- command per number: most numbers have no lists mirror and many no received calls, and once as
+-- many as EXISTS counted have been found, the rest are known absent without asking. (EXISTS counts
+-- a key named twice twice, so a number listed for two carriers can only make the count too high:
+-- the numbers after it are then asked, as before.)
+local function each(cmd, keys)
+  local r = {}
+  for a = 1, #keys, 1000 do
+    local part = redis.call(cmd, unpack(keys, a, min(a + 999, #keys)))
+    if cmd == 'EXISTS' then
+      r[1] = (r[1] or 0) + part
+    else
+      for j = 1, #part do r[a + j - 1] = part[j] end
+    end
+  end
+  return r
+end
+local n = tonumber(ARGV[1])
+local kls, kws, kss, wants = {}, {}, {}, {}
+for i = 1, n do
+  local o = 4 * i - 2
+  local nb = STEM .. 'n:' .. ARGV[o]
+  kls[i], kws[i] = nb .. ':l', nb .. ':w'
+  local want = tonumber(ARGV[o + 2])
+  wants[i] = want
+  if want ~= -1 then kss[#kss + 1] = nb .. ':s' end
+end
+local strings = #kss > 0 and each('MGET', kss) or {}
+local lists = n > 0 and each('EXISTS', kls)[1] or 0
+local received = n > 0 and each('EXISTS', kws)[1] or 0
 -- The reply is built as one flat list of pieces joined once at the end: every string Lua makes
 -- costs Redis more than the bytes in it, and a windows string packed into a piece would be copied
 -- twice more.
-local out, k = {}, 0
-local n = tonumber(ARGV[1])
-for i = 0, n - 1 do
-  local o = 2 + 4 * i
-  local nb = STEM .. 'n:' .. ARGV[o]
-  local kw = nb .. ':w'
-  local want = tonumber(ARGV[o + 2])
+local out, k, j = {}, 0, 0
+for i = 1, n do
+  local o = 4 * i - 2
+  local want = wants[i]
   local s, head = nil, NONE
-  if want >= 0 then
-    -- held: only its revision is read (bytes 2..5), the string only when it is another one
-    local r = redis.call('GETRANGE', nb .. ':s', 1, 4)
-    if #r == 4 and sunpack('<I', r) == want then
-      head = SAME
-    else
-      s = redis.call('GET', nb .. ':s')
-    end
-  elseif want == -2 then
-    s = redis.call('GET', nb .. ':s')
+  if want ~= -1 then
+    j = j + 1
+    s = strings[j] or nil
+    -- held: the string only when the stored one is another revision (bytes 2..5)
+    if s and want >= 0 and #s >= 5 and sunpack('<I', s, 2) == want then s, head = nil, SAME end
   end
   if s then
     out[k + 1], out[k + 2], k = spack('<BI', 1, #s), s, k + 2
   else
     out[k + 1], k = head, k + 1
   end
-  -- the lists mirror exists for few numbers: EXISTS costs Redis half an HMGET of a missing hash
-  if redis.call('EXISTS', nb .. ':l') == 1 then
-    local l = redis.call('HMGET', nb .. ':l', '*', ARGV[o + 1])
+  if lists > 0 and redis.call('EXISTS', kls[i]) == 1 then
+    lists = lists - 1
+    local l = redis.call('HMGET', kls[i], '*', ARGV[o + 1])
     local lg, lc = l[1] or '', l[2] or ''
     out[k + 1], k = spack('<Hc0Hc0', #lg, lg, #lc, lc), k + 1
   else
     out[k + 1], k = NOLISTS, k + 1
   end
   local rv, flat = 0, {}
-  if want == -2 then
-    -- every field is wanted: the revision is one of them (no HGET of it first)
-    flat = redis.call('HGETALL', kw)
-    for f = 1, #flat, 2 do
-      if flat[f] == 'rv' then rv = tonumber(flat[f + 1]) end
+  if received > 0 then
+    local kw = kws[i]
+    if want == -2 then
+      -- every field is wanted: the revision is one of them (no HGET of it first)
+      flat = redis.call('HGETALL', kw)
+      for f = 1, #flat, 2 do
+        if flat[f] == 'rv' then rv = tonumber(flat[f + 1]) end
+      end
+    else
+      local v = redis.call('HGET', kw, 'rv')
+      rv = tonumber(v or '0')
+      if rv ~= tonumber(ARGV[o + 3]) then flat = redis.call('HGETALL', kw) end
+      if v and #flat == 0 then received = received - 1 end
     end
-  else
-    rv = tonumber(redis.call('HGET', kw, 'rv') or '0')
-    if rv ~= tonumber(ARGV[o + 3]) then flat = redis.call('HGETALL', kw) end
+    if #flat > 0 then received = received - 1 end
   end
   out[k + 1], k = spack('<IH', rv, #flat / 2), k + 1
   for f = 1, #flat, 2 do

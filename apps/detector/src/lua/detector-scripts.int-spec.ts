@@ -9,6 +9,7 @@ import { createDetection } from '../detection/detection.service';
 import { scriptCalls } from '../metrics';
 import { call, ev, fanout, Harness, snapshot, startHarness, T0, token } from '../test/harness';
 import { singleCallerCall } from './caller-args';
+import { parseRead } from '../windows/caller-states';
 import { DetectorScripts, groupsSource, loadScripts, ScriptCall } from './detector-scripts';
 
 /** CRC16/XMODEM of the hash tag, mod 16384: the Redis Cluster slot of a key. */
@@ -33,7 +34,7 @@ const PINNED: Record<string, string> = {
   'callee-batch-1.lua': '8217d97134cd420ba43d3251375ef123bf1cf6f7',
   'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
   'caller-notes-1.lua': '8c324238b85edd39deacc8ad5d7d1b3e0ca03a34',
-  'caller-state-read-1.lua': 'd75ad1abf291a5ed51904cceaec60f2d6de280af',
+  'caller-state-read-1.lua': '423bc8453c16bcb3eaee2f54a760f84160965815',
   'caller-state-write-1.lua': 'e1b99a19f3f999f2b10aaa7ac1801795fdbccb8b',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
@@ -437,6 +438,79 @@ describe('per-group scripts on one Redis server: one request per script and roun
     expect(await redis.ttl(keys.numFamiliar(n))).toBeGreaterThan(7000);
     // no other key for the number: no HyperLogLog per day made
     expect(await redis.keys(`${keys.prefix}:*`)).toEqual([keys.numFamiliar(n)]);
+  });
+
+  it('reads a key group with one MGET and two EXISTS, asking each number only for what is there', async () => {
+    // one key group, so every number below is in the same call
+    const keys = new RedisKeys(uniqueId('rd'), 1);
+    prefixes.push(keys.prefix);
+    const [none, full, legacy, held, stale] = [token(), token(), token(), token(), token()];
+    const state = (rev: number, fill: number): Buffer => {
+      const b = Buffer.alloc(40, fill);
+      b[0] = 2;
+      b.writeUInt32LE(rev, 1);
+      return b;
+    };
+    await redis.set(keys.numState(full), state(3, 7));
+    await redis.hset(keys.numWindows(full), 'J100', '2', 'rv', '5');
+    await redis.hset(keys.numLists(full), '*', 'black|0|fraud desk', 'carrier-b', 'white|0|own line');
+    // a windows hash of the script windows: fields but no received-calls revision
+    await redis.hset(keys.numWindows(legacy), 'b100', '1');
+    await redis.set(keys.numState(held), state(9, 1));
+    await redis.hset(keys.numWindows(held), 'rv', '2');
+    await redis.set(keys.numState(stale), state(4, 2));
+    await redis.hset(keys.numLists(stale), 'carrier-a', 'gray|0|');
+    const scripts = new DetectorScripts(redis);
+    await scripts.load();
+    // quadruples: number, carrier, string wanted (-2 / held revision / -1 not), received revision held
+    const items: [string, string, number, number][] = [
+      [none, 'carrier-a', -2, -1],
+      [full, 'carrier-a', -2, -1],
+      [legacy, 'carrier-a', -1, -1],
+      [held, 'carrier-a', 9, 2],
+      [stale, 'carrier-a', 3, 0],
+      [full, 'carrier-b', -2, -1],
+      [none, 'carrier-b', -1, 0],
+    ];
+    const [reply] = await scripts.run([
+      {
+        script: 'caller-state-read',
+        keys: [keys.groupStem(0)],
+        args: [items.length, ...items.flat()],
+      },
+    ]);
+    const parts = parseRead(reply as Buffer, items.length);
+    const text = (fields: [string, Buffer][]) => fields.map(([f, v]) => [f, v.toString()]);
+    expect(
+      parts.map((p) => [p.blob && p.blob.readUInt32LE(1), p.same, p.lists, p.rv, text(p.fields)]),
+    ).toEqual([
+      [null, false, ['', ''], 0, []],
+      [
+        3,
+        false,
+        ['black|0|fraud desk', ''],
+        5,
+        [
+          ['J100', '2'],
+          ['rv', '5'],
+        ],
+      ],
+      [null, false, ['', ''], 0, [['b100', '1']]],
+      [null, true, ['', ''], 2, []],
+      [4, false, ['', 'gray|0|'], 0, []],
+      [
+        3,
+        false,
+        ['black|0|fraud desk', 'white|0|own line'],
+        5,
+        [
+          ['J100', '2'],
+          ['rv', '5'],
+        ],
+      ],
+      [null, false, ['', ''], 0, []],
+    ]);
+    expect(parts[1].blob).toEqual(state(3, 7));
   });
 
   it('loads the grouped variant when Redis does not have it', async () => {

@@ -86,7 +86,7 @@ export function receivedInto(r: ReceivedCalls, at: number, out: CallerWindows): 
 }
 
 /** One number's part of caller-state-read-1.lua's reply. */
-interface ReadPart {
+export interface ReadPart {
   blob: Buffer | null;
   /** the stored string is the revision the detector said it holds */
   same: boolean;
@@ -95,7 +95,7 @@ interface ReadPart {
   fields: [string, Buffer][];
 }
 
-function parseRead(b: Buffer, count: number): ReadPart[] {
+export function parseRead(b: Buffer, count: number): ReadPart[] {
   const out: ReadPart[] = [];
   let o = 0;
   for (let n = 0; n < count; n++) {
