@@ -182,14 +182,15 @@ export interface AlertServerEvents {
 // --- alert-worker internals and console extras (additive; the detector need not use them) ---
 
 /**
- * Options every producer of alert jobs should pass to `Queue.add`: retries with exponential
- * backoff, completed jobs kept for a while (a deterministic re-add within that time is ignored),
- * failed jobs kept until the worker has copied them to the dead-letter queue.
+ * Options every producer of alert jobs passes to `Queue.add` (the detector, the console's
+ * dead-letter retry, the benchmarks): retries with exponential backoff, completed jobs kept for a
+ * day or the last 200,000 (a deterministic re-add within that time is ignored), failed jobs kept
+ * until the worker has copied them to the dead-letter queue.
  */
 export const ALERT_JOB_OPTIONS = {
   attempts: 8,
   backoff: { type: 'exponential', delay: 500 },
-  removeOnComplete: { age: 24 * 3600, count: 100000 },
+  removeOnComplete: { age: 24 * 3600, count: 200000 },
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
 

@@ -1,6 +1,12 @@
 import { Queue } from 'bullmq';
 import { RedisClient } from '@eagle-eye/redis';
-import { AlertJobName, AlertJobPayloads, alertJobId, QueueName } from '@eagle-eye/contracts';
+import {
+  ALERT_JOB_OPTIONS,
+  AlertJobName,
+  AlertJobPayloads,
+  alertJobId,
+  QueueName,
+} from '@eagle-eye/contracts';
 
 export type AlertJob = {
   [N in AlertJobName]: { name: N; data: AlertJobPayloads[N] };
@@ -17,12 +23,7 @@ export class AlertPublisher {
     this.queue = new Queue(QueueName.Alerts, {
       connection,
       prefix,
-      defaultJobOptions: {
-        attempts: 8,
-        backoff: { type: 'exponential', delay: 500 },
-        removeOnComplete: { age: 86400, count: 200000 },
-        removeOnFail: { age: 7 * 86400 },
-      },
+      defaultJobOptions: ALERT_JOB_OPTIONS,
     });
   }
 
