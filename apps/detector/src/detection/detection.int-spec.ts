@@ -179,6 +179,9 @@ describe.each(['script', 'node'] as const)(
       // chaos scenario: the alert was lost, as the answer then started nothing)
       await h.detection.process([h.entry([s.ended(10)])]);
       expect(victimJobs(h.sink.jobs)).toHaveLength(0);
+      // the end of a watched caller's call whose answer was not applied is kept for lateness
+      const kept = await h.redis.hkeys(h.keys.numCallee(victim));
+      expect(kept.filter((f) => f.startsWith('z'))).toHaveLength(1);
       await h.detection.process([answerRound]);
       expect(victimJobs(h.sink.jobs)).toEqual([
         expect.objectContaining({
@@ -187,10 +190,23 @@ describe.each(['script', 'node'] as const)(
           victim,
           suspect: scammer,
           callAnsweredAt: T0 + 8000,
+          // the call's end from the kept end: the answer plus the talk time
+          callEndedAt: T0 + 18_000,
+          talkTimeS: 10,
         }),
       ]);
       // nothing is left watching the call, which is over
       expect(await dueLeft()).toBe(0);
+      // an ordinary caller's ended call keeps nothing on the called number
+      const [friend, neighbour] = [token(), token()];
+      await h.detection.process([
+        h.entry([
+          ev('ATTEMPT', 'chat-1', friend, neighbour, T0),
+          ev('ANSWERED', 'chat-1', friend, neighbour, T0 + 5000),
+          ev('ENDED', 'chat-1', friend, neighbour, T0 + 125_000, { talk: 120 }),
+        ]),
+      ]);
+      expect(await h.redis.exists(h.keys.numCallee(neighbour))).toBe(0);
     });
 
     it('raises the alert a replica claimed and died before adding, when its answer comes back after the call ended', async () => {
@@ -219,6 +235,8 @@ describe.each(['script', 'node'] as const)(
           severity: 'warning',
           stepS: 0,
           callAnsweredAt: T0 + 8000,
+          callEndedAt: T0 + 18_000,
+          talkTimeS: 10,
         }),
       ]);
       // the job the dead replica would have added (same id): had it been added, this one is ignored

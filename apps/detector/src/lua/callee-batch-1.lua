@@ -11,7 +11,9 @@
   <stem>n:<callee>:v     callee state hash (empty, hence gone, when nothing is going on):
                            `c<call>` call context (opaque JSON) while the call is in progress;
                            `a<call>` "level|step|answeredAt" alert state of a call in progress;
-                           `z<call>` "endedAt|talk|level" an alerted call that ended (kept for lateness);
+                           `z<call>` "endedAt|talk|level" an alerted call that ended, or (level 0) one
+                           whose answer was not applied before its end, from a watched caller
+                           (o+8): kept for lateness, so an answer that comes after its end knows it;
                            `s<caller>` last time a suspect caller reached this number;
                            `o<caller>` cooldown: no new alert for this pair before this time
   <stem>n:<callee>:f     familiarity: `<caller>` = 1 the callee called it, `t<caller>` = 1 they talked
@@ -35,7 +37,8 @@
     o+5 call fingerprint
     o+6 caller fingerprint
     o+7 talk seconds (ended)
-    o+8 1 when the caller's own score makes it a suspect
+    o+8 answered: 1 when the caller's own score makes it a suspect; ended: 1 when the caller is
+        watched, so that an answer coming after this end would still be alerted (its end is kept)
     o+9 call context JSON (answered)
     o+10 ring window, ms (distinct suspect callers counted over it)
     o+11 minimum talk seconds that make a pair familiar
@@ -121,6 +124,10 @@ local function event(o)
         h['c' .. call], h['a' .. call] = nil, nil
         -- only an alerted call needs remembering after its end (CallEnded, no post-call alert)
         if level > 0 then set = { 'z' .. call, ts .. '|' .. ARGV[o + 7] .. '|' .. (level == 1 and '1' or '2') } end
+      elseif ARGV[o + 8] == '1' then
+        -- the answer was not applied (it comes after its end, or the call was not watched when it
+        -- was answered): the end is kept, so that a late answer's alert has the call's talk time
+        set = { 'z' .. call, ts .. '|' .. ARGV[o + 7] .. '|0' }
       end
       -- A long call makes the pair familiar, unless it was alerted: a scammer's call must not
       -- whitelist the scammer for the next one.

@@ -279,8 +279,13 @@ export interface CalleeEventArgs {
   callFp: string;
   callerFp: string;
   talkS: number;
-  /** the caller's own score makes it a suspect */
+  /** answered: the caller's own score makes it a suspect */
   suspect: boolean;
+  /**
+   * ended: the caller is watched, so that an answer arriving after this end would still raise its
+   * alert; the script then keeps the end when the answer was not applied (callee-batch-1.lua `z`)
+   */
+  keepEnd: boolean;
   /** call context JSON (answered), '' otherwise */
   ctx: string;
   ringMs: number;
@@ -354,7 +359,7 @@ export class CalleeBatch {
       e.callFp,
       e.callerFp,
       e.talkS,
-      e.suspect ? 1 : 0,
+      (e.type === 'E' ? e.keepEnd : e.suspect) ? 1 : 0,
       e.ctx,
       e.ringMs,
       e.minTalkS,

@@ -385,6 +385,7 @@ describe('caller windows: offline reference vs caller-batch-1.lua', () => {
         callerFp: caller,
         talkS,
         suspect: false,
+        keepEnd: false,
         ctx: '',
         ringMs: 3600_000,
         minTalkS: 60,

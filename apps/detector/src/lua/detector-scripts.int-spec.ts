@@ -31,7 +31,7 @@ export function keySlot(key: string): number {
 // Changing a script changes its SHA: update the pin deliberately, together with the script.
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '7494951c870ec4e5568d8f0e92b90d50dc7cf590',
-  'callee-batch-1.lua': '8217d97134cd420ba43d3251375ef123bf1cf6f7',
+  'callee-batch-1.lua': '0929ee5853fe78524c72620b2c3020c728e31536',
   'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
   'caller-notes-1.lua': '8c324238b85edd39deacc8ad5d7d1b3e0ca03a34',
   'caller-state-read-1.lua': '423bc8453c16bcb3eaee2f54a760f84160965815',

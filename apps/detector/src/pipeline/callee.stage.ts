@@ -96,6 +96,8 @@ export class CalleeStage {
           ctx: w.ev.type === 'ANSWERED' ? JSON.stringify(stored) : '',
           // the callee's own windows count a received call once: when the caller script applied its end
           countReceived: w.ev.type === 'ENDED' && w.status === CallerStatus.Applied && (w.ev.talk ?? 0) > 0,
+          // an end whose answer is not applied yet is kept when that answer, coming late, would alert
+          keepEnd: w.ev.type === 'ENDED' && this.trackable(w),
         }),
       );
     });
@@ -143,10 +145,14 @@ export class CalleeStage {
           const job = live
             ? this.victimJob('victim_on_call', w, w.ev.t, level === 2 ? 'critical' : 'warning', score, 0)
             : this.victimJob('post_call', w, w.ev.t, sev, score, 0);
+          // the end: in this round, or kept by the callee script (the answer's time plus the talk)
           const end = endOf.get(w.callFp);
           if (end) {
             job.data.callEndedAt = end.t;
             job.data.talkTimeS = end.talk ?? 0;
+          } else if (ended) {
+            job.data.callEndedAt = w.ev.t + talk * 1000;
+            job.data.talkTimeS = talk;
           }
           jobs.push(job);
         });

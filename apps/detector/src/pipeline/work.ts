@@ -169,7 +169,7 @@ export function calleeEvent(
   t: number,
   w: Work,
   type: 'N' | 'E',
-  x: { talk: number; suspect: boolean; ctx: string; countReceived?: boolean },
+  x: { talk: number; suspect: boolean; ctx: string; countReceived?: boolean; keepEnd?: boolean },
 ): CalleeEventArgs {
   return {
     op,
@@ -180,6 +180,7 @@ export function calleeEvent(
     callerFp: w.callerFp,
     talkS: x.talk,
     suspect: x.suspect,
+    keepEnd: x.keepEnd ?? false,
     ctx: x.ctx,
     ringMs: num(w.rules.ring_relay, 'windowS') * 1000,
     minTalkS: num(w.rules.familiar, 'minTalkS'),

@@ -309,6 +309,7 @@ describe('legacy windows hash -> CallerState (design B switch)', () => {
         callerFp: s.from,
         talkS: s.talkS,
         suspect: false,
+        keepEnd: false,
         ctx: '',
         ringMs: HOUR,
         minTalkS: MIN_TALK_S,
