@@ -29,17 +29,18 @@ local NONE, SAME, NOLISTS = spack('<B', 0), spack('<B', 2), spack('<HH', 0, 0)
 -- many as EXISTS counted have been found, the rest are known absent without asking. (EXISTS counts
 -- a key named twice twice, so a number listed for two carriers can only make the count too high:
 -- the numbers after it are then asked, as before.)
-local function each(cmd, keys)
+local function mget(keys)
   local r = {}
   for a = 1, #keys, 1000 do
-    local part = redis.call(cmd, unpack(keys, a, min(a + 999, #keys)))
-    if cmd == 'EXISTS' then
-      r[1] = (r[1] or 0) + part
-    else
-      for j = 1, #part do r[a + j - 1] = part[j] end
-    end
+    local part = redis.call('MGET', unpack(keys, a, min(a + 999, #keys)))
+    for j = 1, #part do r[a + j - 1] = part[j] end
   end
   return r
+end
+local function existing(keys)
+  local c = 0
+  for a = 1, #keys, 1000 do c = c + redis.call('EXISTS', unpack(keys, a, min(a + 999, #keys))) end
+  return c
 end
 local n = tonumber(ARGV[1])
 local kls, kws, kss, wants = {}, {}, {}, {}
@@ -51,9 +52,9 @@ for i = 1, n do
   wants[i] = want
   if want ~= -1 then kss[#kss + 1] = nb .. ':s' end
 end
-local strings = #kss > 0 and each('MGET', kss) or {}
-local lists = n > 0 and each('EXISTS', kls)[1] or 0
-local received = n > 0 and each('EXISTS', kws)[1] or 0
+local strings = mget(kss)
+local lists = existing(kls)
+local received = existing(kws)
 -- The reply is built as one flat list of pieces joined once at the end: every string Lua makes
 -- costs Redis more than the bytes in it, and a windows string packed into a piece would be copied
 -- twice more.
@@ -84,6 +85,7 @@ for i = 1, n do
   local rv, flat = 0, {}
   if received > 0 then
     local kw = kws[i]
+    local v = false
     if want == -2 then
       -- every field is wanted: the revision is one of them (no HGET of it first)
       flat = redis.call('HGETALL', kw)
@@ -91,12 +93,12 @@ for i = 1, n do
         if flat[f] == 'rv' then rv = tonumber(flat[f + 1]) end
       end
     else
-      local v = redis.call('HGET', kw, 'rv')
+      v = redis.call('HGET', kw, 'rv')
       rv = tonumber(v or '0')
       if rv ~= tonumber(ARGV[o + 3]) then flat = redis.call('HGETALL', kw) end
-      if v and #flat == 0 then received = received - 1 end
     end
-    if #flat > 0 then received = received - 1 end
+    -- one of the hashes EXISTS counted has been found
+    if v or #flat > 0 then received = received - 1 end
   end
   out[k + 1], k = spack('<IH', rv, #flat / 2), k + 1
   for f = 1, #flat, 2 do

@@ -34,7 +34,7 @@ const PINNED: Record<string, string> = {
   'callee-batch-1.lua': '0929ee5853fe78524c72620b2c3020c728e31536',
   'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
   'caller-notes-1.lua': '8c324238b85edd39deacc8ad5d7d1b3e0ca03a34',
-  'caller-state-read-1.lua': '423bc8453c16bcb3eaee2f54a760f84160965815',
+  'caller-state-read-1.lua': '955663e72ffb5f6d4f8d5c8e7f63b1e89105512d',
   'caller-state-write-1.lua': 'e1b99a19f3f999f2b10aaa7ac1801795fdbccb8b',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
