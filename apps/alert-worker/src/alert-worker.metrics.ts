@@ -70,6 +70,20 @@ export const alertEscalations = new Counter({
   registers,
 });
 
+export const alertEscalationSweeps = new Counter({
+  name: 'eagleeye_alert_escalation_sweeps_total',
+  help: 'Escalation sweeps (alerts unclaimed in time routed to police), by result (ok, error: tried again next interval)',
+  labelNames: ['result'] as const,
+  registers,
+});
+
+export const alertEscalationSweepSeconds = new Histogram({
+  name: 'eagleeye_alert_escalation_sweep_seconds',
+  help: 'Duration of one escalation sweep: its statements and the publication of what they escalated',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers,
+});
+
 export const alertQueueJobs = new Gauge({
   name: 'eagleeye_alert_queue_jobs',
   help: 'Jobs in the alerts queue and its dead-letter queue, by queue and state',

@@ -8,7 +8,7 @@ import { AlertQueues } from './alert.queues';
 import { ALERT_WRITE_BATCH, AlertRepository } from './alert.repository';
 import { AlertService } from './alert.service';
 import { AlertWorkerConfig, ALERT_WORKER_CONFIG } from './config';
-import { EscalationScheduler } from './escalation.scheduler';
+import { EscalationSweep } from './escalation.sweep';
 import { RetentionService } from './retention/retention.service';
 
 @Module({})
@@ -32,9 +32,9 @@ export class AlertWorkerModule {
         AlertQueues,
         AlertRepository,
         AlertPublisher,
-        EscalationScheduler,
         AlertService,
         AlertProcessor,
+        EscalationSweep,
         RetentionService,
       ],
     };

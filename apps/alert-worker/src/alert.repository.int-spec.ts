@@ -117,6 +117,69 @@ describe('AlertRepository on real PostgreSQL', () => {
     expect(await repo.escalateUnclaimed(c.alertId)).toEqual([]);
   });
 
+  it('escalates in a sweep the open alerts raised long enough ago, oldest first, each once', async () => {
+    // raised 30 and 31 days ago, far beyond what any other test here writes, so only these are due
+    const day = 86_400_000;
+    const old = (d: number) => job({ raisedAt: Date.now() - d * day, eventTimeMs: Date.now() - d * day });
+    const [a] = await repo.upsertCallAlert(old(31));
+    const [b] = await repo.upsertCallAlert(old(30));
+    const [claimed] = await repo.upsertCallAlert(old(31));
+    const [recent] = await repo.upsertCallAlert(old(1));
+    await db.pool.query(
+      `UPDATE alerts SET state = 'claimed', claimed_by = 'op', claimed_at = now() WHERE id = $1`,
+      [claimed.alertId],
+    );
+    const due = 29 * 86400;
+    const first = await repo.escalateDue(due, 1);
+    expect(first.map((c) => c.alertId)).toEqual([a.alertId]);
+    expect(first[0]).toMatchObject({ created: false });
+    expect(first[0].view).toMatchObject({
+      id: a.alertId,
+      state: 'escalated',
+      routedToPolice: true,
+      policeReason: 'unclaimed',
+    });
+    expect((await repo.escalateDue(due, 10)).map((c) => c.alertId)).toEqual([b.alertId]);
+    expect(await repo.escalateDue(due, 10)).toEqual([]);
+    const { rows } = await db.pool.query<{ id: string; state: string; n: number }>(
+      `SELECT a.id, a.state, (SELECT count(*)::int FROM alert_history h
+                                WHERE h.alert_id = a.id AND h.action = 'escalated' AND h.actor = 'system') AS n
+         FROM alerts a WHERE a.id = ANY($1::bigint[]) ORDER BY a.id`,
+      [[a.alertId, b.alertId, claimed.alertId, recent.alertId]],
+    );
+    expect(rows.map((r) => [r.state, r.n])).toEqual([
+      ['escalated', 1],
+      ['escalated', 1],
+      ['claimed', 0],
+      ['open', 0],
+    ]);
+    await expect(repo.escalateDue(-1, 10)).rejects.toMatchObject({ code: '22023' });
+    await expect(repo.escalateDue(60, 0)).rejects.toMatchObject({ code: '22023' });
+  });
+
+  it('escalates each due alert once when two sweeps run at once', async () => {
+    const day = 86_400_000;
+    const ids = (
+      await Promise.all(
+        Array.from({ length: 12 }, () =>
+          repo.upsertCallAlert(job({ raisedAt: Date.now() - 40 * day, eventTimeMs: Date.now() - 40 * day })),
+        ),
+      )
+    ).map(([c]) => c.alertId);
+    const other = createPool(db.url, { max: 2 });
+    try {
+      const second = new AlertRepository(other);
+      const due = 39 * 86400;
+      const [x, y] = await Promise.all([repo.escalateDue(due, 5), second.escalateDue(due, 5)]);
+      const rest = await repo.escalateDue(due, 100);
+      const all = [...x, ...y, ...rest].map((c) => c.alertId).sort();
+      expect(all).toEqual([...ids].sort());
+      expect(new Set(all).size).toBe(ids.length);
+    } finally {
+      await other.end();
+    }
+  });
+
   it('hands out change numbers in commit order under concurrency', async () => {
     const jobs = Array.from({ length: 20 }, () => job());
     await Promise.all(jobs.map((j) => repo.upsertCallAlert(j)));
@@ -362,6 +425,7 @@ describe('the write functions as the app role', () => {
         'alert_write_call',
         'alert_write_call_end',
         'alert_write_escalation',
+        'alert_write_escalation_due',
         'alert_write_suspect',
       ].map((proname) => ({ proname, prosecdef: false })),
     );
@@ -371,6 +435,9 @@ describe('the write functions as the app role', () => {
     expect(changes.map((c) => c.length)).toEqual([1, 1, 1, 1, 1]);
     const id = changes[0][0].alertId;
     expect(await repo.escalateUnclaimed(id)).toHaveLength(1);
+    // the sweep too, as the app role: the partial index and the change-sequence lock are its to use
+    const [late] = await repo.upsertCallAlert(job({ raisedAt: Date.now() - 3_600_000 }));
+    expect((await repo.escalateDue(1800, 10)).map((c) => c.alertId)).toEqual([late.alertId]);
     for (const sql of [
       `UPDATE alert_history SET actor = 'someone else' WHERE alert_id = ${id}`,
       `DELETE FROM alert_history WHERE alert_id = ${id}`,

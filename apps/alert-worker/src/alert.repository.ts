@@ -99,9 +99,26 @@ export class AlertRepository {
     ]);
   }
 
-  /** Routes an alert nobody claimed to police; a no-op once it was claimed, escalated or closed. */
+  /**
+   * Routes an alert nobody claimed to police; a no-op once it was claimed, escalated or closed. (The
+   * timer job of a worker before the escalation sweep: such jobs may still be queued after an upgrade.)
+   */
   async escalateUnclaimed(alertId: string): Promise<AlertWrite[]> {
     return this.write('escalation', [alertId]);
+  }
+
+  /**
+   * The escalation sweep (migration 100): routes to police, oldest first, at most `limit` open alerts
+   * raised `afterS` seconds ago or more, in one statement of its own (its own transaction), and
+   * returns them as consoles receive them. Nothing due costs one index read and takes no lock.
+   */
+  async escalateDue(afterS: number, limit: number): Promise<AlertWrite[]> {
+    const { rows } = await this.pool.query<{ alert_id: string; created: boolean; view: AlertView }>({
+      name: 'alert_write_escalation_due',
+      text: `SELECT alert_id, created, alert_view_of(alert_id) AS view FROM alert_write_escalation_due($1, $2)`,
+      values: [afterS, limit],
+    });
+    return rows.map((r) => ({ alertId: r.alert_id, created: r.created, view: r.view }));
   }
 
   async findCallAlerts(carrierId: string, callId: string, kind?: string): Promise<AlertChange[]> {

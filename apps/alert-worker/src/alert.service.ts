@@ -10,7 +10,6 @@ import {
 import { AlertChange, AlertRepository, AlertWrite, PublishableAlert } from './alert.repository';
 import { AlertPublisher } from './alert.publisher';
 import { ALERT_WORKER_CONFIG, AlertWorkerConfig } from './config';
-import { EscalationScheduler } from './escalation.scheduler';
 import {
   alertEndToEndSeconds,
   alertJobStageSeconds,
@@ -28,10 +27,10 @@ export interface JobRun {
 
 /**
  * One method per job: persist (exactly once, by the table's unique keys), then publish the alert as
- * the write left it (returned by the same statement) and schedule the escalation timer. A retry
- * whose write finds nothing to change still publishes what the database holds and schedules,
- * because the run that wrote it may have died before doing so (consoles drop an event whose seq
- * they already have).
+ * the write left it (returned by the same statement). A retry whose write finds nothing to change
+ * still publishes what the database holds, because the run that wrote it may have died before
+ * doing so (consoles drop an event whose seq they already have). Escalation of alerts nobody
+ * claimed is the sweep's (escalation.sweep.ts), not a timer per alert.
  */
 @Injectable()
 export class AlertService {
@@ -40,7 +39,6 @@ export class AlertService {
   constructor(
     private readonly repo: AlertRepository,
     private readonly publisher: AlertPublisher,
-    private readonly escalations: EscalationScheduler,
     @Inject(ALERT_WORKER_CONFIG) private readonly config: AlertWorkerConfig,
   ) {}
 
@@ -72,6 +70,11 @@ export class AlertService {
     return this.afterCommit(touched, changes, {}, run);
   }
 
+  /**
+   * The escalation timer job of a worker before the sweep (a delayed job per alert): those still
+   * queued after an upgrade fire as they were due and escalate as the sweep would (or find the
+   * alert escalated already and change nothing).
+   */
   async escalateUnclaimed(job: EscalateUnclaimedJob, run: JobRun): Promise<number> {
     const changes = await timedDb(
       AlertTimerJobName.EscalateUnclaimed,
@@ -105,8 +108,6 @@ export class AlertService {
         ? changes.map((c) => ({ view: c.view, created: c.created }))
         : await this.repo.loadForPublish(touched.map((c) => c.alertId));
     for (const a of alerts) {
-      // published first: the escalation timer is not on the way to the console. A crash between the
-      // two leaves the job unfinished, and its retry schedules (a deterministic job id) and publishes again
       this.publisher.publish(a, run.traceId);
       const what = `alert ${a.view.id} ${a.created ? 'created' : 'updated'} (${a.view.kind}, ${a.view.severity}, seq ${a.view.seq})`;
       if (a.created) this.logger.log(what);
@@ -120,8 +121,6 @@ export class AlertService {
         alertEndToEndSeconds.observe({ from: 'ingested' }, Math.max(0, now - times.ingestedAtMs) / 1000);
       }
     }
-    for (const a of alerts)
-      if (a.view.state === 'open') await this.escalations.schedule(a.view.id, a.view.raisedAt);
     return changes.length;
   }
 }

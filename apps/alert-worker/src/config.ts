@@ -31,6 +31,8 @@ export const AlertWorkerConfigSchema = baseSchema.extend({
   ALERT_WORKER_WRITE_BATCH: env.int(32, 1, MAX_WRITE_BATCH),
   /** an alert no carrier operator has claimed within this time goes to the police of its region */
   ALERT_ESCALATE_AFTER_S: env.int(300, 1, 86400),
+  /** how often the worker looks for alerts due for that escalation (one indexed statement), ms */
+  ALERT_ESCALATION_SWEEP_MS: env.int(1000, 100, 60000),
   /** how long a job stays locked to a worker; a killed worker's jobs are retried after it */
   ALERT_WORKER_LOCK_MS: env.int(30000, 1000, 600000),
   ALERT_WORKER_STALLED_INTERVAL_MS: env.int(15000, 500, 600000),

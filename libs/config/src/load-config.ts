@@ -89,7 +89,7 @@ export const baseSchema = z.object({
     .optional(),
   /**
    * a Redis server of its own for the BullMQ alerts queue (the detector's alert jobs, the alert
-   * worker, its escalation timers and dead letters, the console's dead-letter admin), apart from the
+   * worker and its dead letters, the console's dead-letter admin), apart from the
    * state Redis, so that queue commands do not wait behind the detector's scripts. A single server
    * only (a cluster node is refused at start); give it the AOF/fsync policy of the state Redis
    * (deploy/redis/redis.conf). Unset: the queue stays on REDIS_URL / REDIS_CLUSTER_NODES

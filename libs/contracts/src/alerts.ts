@@ -194,7 +194,11 @@ export const ALERT_JOB_OPTIONS = {
   removeOnFail: { age: 7 * 24 * 3600 },
 } as const;
 
-/** Jobs the alert worker schedules for itself on the alerts queue. */
+/**
+ * Jobs the alert worker scheduled for itself on the alerts queue before the escalation sweep (a
+ * delayed job per alert, id `esc|<alertId>`). It schedules none now and still processes those left
+ * queued by an earlier version.
+ */
 export enum AlertTimerJobName {
   /** fires when an alert has not been claimed by a carrier operator in time: route it to police */
   EscalateUnclaimed = 'escalate-unclaimed',
@@ -202,11 +206,6 @@ export enum AlertTimerJobName {
 
 export interface EscalateUnclaimedJob {
   alertId: string;
-}
-
-/** Deterministic id: one escalation timer per alert. */
-export function escalationJobId(alertId: string): string {
-  return `esc|${alertId}`;
 }
 
 /** Alert jobs that exhausted their retries, copied here for SREs (same job id as the original). */
