@@ -85,6 +85,11 @@ describe('Prometheus rules', () => {
                 series: 'eagleeye_alert_dead_letters_total{name="raise",service="alert-worker"}',
                 values: '0x1440 1x60',
               },
+              // the escalation sweep fails every second from minute 1440
+              {
+                series: 'eagleeye_alert_escalation_sweeps_total{result="error",service="alert-worker"}',
+                values: '0x1440 0+60x60',
+              },
               { series: 'eagleeye_build_info{app="ingest",version="0.1.0"}', values: '1x1500' },
               { series: 'eagleeye_build_info{app="detector",version="0.1.0"}', values: '1x1500' },
               { series: 'eagleeye_build_info{app="alert-worker",version="0.1.0"}', values: '1x1500' },
@@ -103,6 +108,16 @@ describe('Prometheus rules', () => {
               {
                 eval_time: '1450m',
                 alertname: 'EagleEyeAlertDeadLetters',
+                exp_alerts: [{ exp_labels: { severity: 'critical' } }],
+              },
+              {
+                eval_time: '1438m',
+                alertname: 'EagleEyeEscalationSweepFailing',
+                exp_alerts: [],
+              },
+              {
+                eval_time: '1450m',
+                alertname: 'EagleEyeEscalationSweepFailing',
                 exp_alerts: [{ exp_labels: { severity: 'critical' } }],
               },
               {
