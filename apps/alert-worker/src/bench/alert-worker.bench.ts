@@ -19,8 +19,10 @@ import { AlertWorkerConfigSchema } from '../config';
 /**
  * Alert worker throughput and latency on the real Redis and PostgreSQL of REDIS_URL/DATABASE_URL,
  * in a throw-away schema and key prefix: enqueues N victim-on-call jobs (as the detector does),
- * waits for N rows, prints alerts/s and the worker's own latency histograms (queue wait and the
- * PostgreSQL transaction per job, commit -> publish, the writes per transaction).
+ * waits for N rows, prints alerts/s, Redis's CPU, requests and commands per alert (its INFO
+ * counters: run it on a Redis nothing else uses), this process's CPU per alert, and the worker's
+ * own latency histograms (queue wait and the PostgreSQL transaction per job, commit -> publish,
+ * the writes per transaction).
  *
  *   node -r ./scripts/register-paths.js dist/apps/alert-worker/src/bench/alert-worker.bench.js [N] [--rate R]
  *
@@ -82,6 +84,8 @@ async function main(): Promise<void> {
         opts: { ...ALERT_JOB_OPTIONS, jobId: alertJobId(AlertJobName.VictimOnCall, job) },
       };
     };
+    const redisBefore = await redisCounters(redis);
+    const cpuBefore = process.cpuUsage();
     const start = Date.now();
     if (rate) {
       // one job at a time, each when it is due (catching up if a tick came late)
@@ -105,6 +109,8 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 100));
     }
     const seconds = (Date.now() - start) / 1000;
+    const redisAfter = await redisCounters(redis);
+    const cpu = process.cpuUsage(cpuBefore);
     const metrics = await metricsRegistry.getMetricsAsJSON();
     const quantiles = (name: string, labels: Record<string, string> = {}, seconds = true) => {
       const m = metrics.find((x) => x.name === name);
@@ -135,6 +141,16 @@ async function main(): Promise<void> {
       `alerts persisted: ${rows} of ${n} in ${seconds.toFixed(1)} s = ${(rows / seconds).toFixed(0)} alerts/s` +
         (rate ? ` (added at ${rate}/s)` : ' (queued at once)'),
     );
+    // Redis's own counters over the run: everything the server served meanwhile (the worker, the
+    // job adds, this benchmark's few commands; any other client of a shared server too)
+    const per = (k: keyof RedisCounters) => (redisAfter[k] - redisBefore[k]) / Math.max(1, rows);
+    console.log(
+      `Redis per alert: ${(per('cpuS') * 1e6).toFixed(0)} us of CPU, ${per('reads').toFixed(1)} requests read, ` +
+        `${per('commands').toFixed(1)} commands (scripts' own included)`,
+    );
+    console.log(
+      `this process per alert (the worker and the job adds): ${((cpu.user + cpu.system) / Math.max(1, rows)).toFixed(0)} us of CPU`,
+    );
     const stage = 'eagleeye_alert_job_stage_seconds';
     console.log(`queue wait: ${quantiles(stage, { stage: 'queue_wait' })}`);
     console.log(`PostgreSQL transaction: ${quantiles(stage, { stage: 'postgres' })}`);
@@ -152,6 +168,23 @@ async function main(): Promise<void> {
     await admin.query(`DROP SCHEMA ${schema} CASCADE`);
     await admin.end();
   }
+}
+
+interface RedisCounters {
+  cpuS: number;
+  reads: number;
+  commands: number;
+}
+
+/** The server's CPU seconds (user + system), requests read and commands processed, from INFO. */
+async function redisCounters(redis: ReturnType<typeof createRedis>): Promise<RedisCounters> {
+  const info = await redis.info();
+  const field = (k: string) => Number(new RegExp(`^${k}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return {
+    cpuS: field('used_cpu_user') + field('used_cpu_sys'),
+    reads: field('total_reads_processed'),
+    commands: field('total_commands_processed'),
+  };
 }
 
 // exits when done: a connection the app's shutdown leaves open would keep the process alive
