@@ -1,31 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { VictimOnCallJob } from '@eagle-eye/contracts';
 import { Pool } from 'pg';
 import { createPool, seedDemo } from '@eagle-eye/db';
-import { createTestSchema, TestSchema, uniqueId } from '@eagle-eye/testing';
+import { createTestSchema, TestSchema } from '@eagle-eye/testing';
 import { AlertRepository } from './alert.repository';
-
-const tok = () => `p1.k1.${randomBytes(16).toString('base64url').slice(0, 22)}`;
-
-function job(over: Partial<VictimOnCallJob> = {}): VictimOnCallJob {
-  const now = Date.now();
-  return {
-    kind: 'victim_on_call',
-    carrierId: 'carrier-a',
-    callId: uniqueId('c'),
-    victim: tok(),
-    suspect: tok(),
-    region: '510100',
-    severity: 'warning',
-    score: 70,
-    reasons: [{ rule: 'fanout', points: 30, text: 'called 90 different people', reportOnly: false }],
-    callAnsweredAt: now - 60000,
-    stepS: 60,
-    eventTimeMs: now,
-    raisedAt: now,
-    ...over,
-  };
-}
+import { victimJob as job, markClaimed, tok, victimJobRaisedAgo } from './test/alert-fixtures';
 
 describe('AlertRepository on real PostgreSQL', () => {
   let db: TestSchema;
@@ -120,15 +98,12 @@ describe('AlertRepository on real PostgreSQL', () => {
   it('escalates in a sweep the open alerts raised long enough ago, oldest first, each once', async () => {
     // raised 30 and 31 days ago, far beyond what any other test here writes, so only these are due
     const day = 86_400_000;
-    const old = (d: number) => job({ raisedAt: Date.now() - d * day, eventTimeMs: Date.now() - d * day });
+    const old = (d: number) => victimJobRaisedAgo(d * day);
     const [a] = await repo.upsertCallAlert(old(31));
     const [b] = await repo.upsertCallAlert(old(30));
     const [claimed] = await repo.upsertCallAlert(old(31));
     const [recent] = await repo.upsertCallAlert(old(1));
-    await db.pool.query(
-      `UPDATE alerts SET state = 'claimed', claimed_by = 'op', claimed_at = now() WHERE id = $1`,
-      [claimed.alertId],
-    );
+    await markClaimed(db.pool, claimed.alertId);
     const due = 29 * 86400;
     const first = await repo.escalateDue(due, 1);
     expect(first.map((c) => c.alertId)).toEqual([a.alertId]);
@@ -160,11 +135,7 @@ describe('AlertRepository on real PostgreSQL', () => {
   it('escalates each due alert once when two sweeps run at once', async () => {
     const day = 86_400_000;
     const ids = (
-      await Promise.all(
-        Array.from({ length: 12 }, () =>
-          repo.upsertCallAlert(job({ raisedAt: Date.now() - 40 * day, eventTimeMs: Date.now() - 40 * day })),
-        ),
-      )
+      await Promise.all(Array.from({ length: 12 }, () => repo.upsertCallAlert(victimJobRaisedAgo(40 * day))))
     ).map(([c]) => c.alertId);
     const other = createPool(db.url, { max: 2 });
     try {
@@ -436,7 +407,7 @@ describe('the write functions as the app role', () => {
     const id = changes[0][0].alertId;
     expect(await repo.escalateUnclaimed(id)).toHaveLength(1);
     // the sweep too, as the app role: the partial index and the change-sequence lock are its to use
-    const [late] = await repo.upsertCallAlert(job({ raisedAt: Date.now() - 3_600_000 }));
+    const [late] = await repo.upsertCallAlert(victimJobRaisedAgo(3_600_000));
     expect((await repo.escalateDue(1800, 10)).map((c) => c.alertId)).toEqual([late.alertId]);
     for (const sql of [
       `UPDATE alert_history SET actor = 'someone else' WHERE alert_id = ${id}`,

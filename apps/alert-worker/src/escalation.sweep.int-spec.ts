@@ -1,39 +1,17 @@
-import { randomBytes } from 'node:crypto';
-import { VictimOnCallJob } from '@eagle-eye/contracts';
 import { createPool, seedDemo } from '@eagle-eye/db';
-import { createTestSchema, TestSchema, uniqueId } from '@eagle-eye/testing';
+import { createTestSchema, TestSchema } from '@eagle-eye/testing';
 import { alertEscalations, alertEscalationSweeps } from './alert-worker.metrics';
 import { AlertPublisher } from './alert.publisher';
 import { AlertRepository, PublishableAlert } from './alert.repository';
 import { AlertWorkerConfigSchema } from './config';
 import { EscalationSweep } from './escalation.sweep';
+import { markClaimed, victimJobRaisedAgo as job } from './test/alert-fixtures';
 
 /**
  * The escalation sweep on the real PostgreSQL: what is due is escalated and published once, what
  * is not due or no longer open is left alone, the timer runs it, and a database away is a counted,
  * logged failure the next sweep recovers from.
  */
-const tok = () => `p1.k1.${randomBytes(16).toString('base64url').slice(0, 22)}`;
-
-function job(raisedAgoMs: number): VictimOnCallJob {
-  const at = Date.now() - raisedAgoMs;
-  return {
-    kind: 'victim_on_call',
-    carrierId: 'carrier-a',
-    callId: uniqueId('c'),
-    victim: tok(),
-    suspect: tok(),
-    region: '510100',
-    severity: 'warning',
-    score: 70,
-    reasons: [],
-    callAnsweredAt: at - 60000,
-    stepS: 60,
-    eventTimeMs: at,
-    raisedAt: at,
-  };
-}
-
 const config = (over: Record<string, string> = {}) =>
   AlertWorkerConfigSchema.parse({ NODE_ENV: 'test', ALERT_ESCALATE_AFTER_S: '60', ...over });
 
@@ -66,10 +44,7 @@ describe('EscalationSweep on real PostgreSQL', () => {
     const [due] = await repo.upsertCallAlert(job(120_000));
     const [soon] = await repo.upsertCallAlert(job(10_000));
     const [claimed] = await repo.upsertCallAlert(job(120_000));
-    await db.pool.query(
-      `UPDATE alerts SET state = 'claimed', claimed_by = 'op', claimed_at = now() WHERE id = $1`,
-      [claimed.alertId],
-    );
+    await markClaimed(db.pool, claimed.alertId);
     const sweep = new EscalationSweep(repo, publisher, config());
     const escalations = await counter(alertEscalations);
     const ok = await counter(alertEscalationSweeps, 'ok');
