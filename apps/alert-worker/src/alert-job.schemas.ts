@@ -1,5 +1,6 @@
 import { z } from '@eagle-eye/config';
 import {
+  ALERT_BATCH_MAX_ITEMS,
   AlertJobName,
   AlertTimerJobName,
   CALL_ID,
@@ -133,6 +134,25 @@ export const suspectNumberSchema = z.object({
 export const escalateSchema = z.object({
   alertId: z.string().regex(/^\d{1,18}$/),
 }) satisfies z.ZodType<EscalateUnclaimedJob>;
+
+/**
+ * A batch of a detector round's alert jobs (libs/contracts alert-batch.ts). Only its shape is checked
+ * here; each item's data is checked by its own job's schema when it is applied, so one bad item
+ * costs that item, not the batch.
+ */
+export const alertBatchSchema = z.object({
+  items: z
+    .array(
+      z.object({
+        name: z.enum(Object.values(AlertJobName) as [AlertJobName, ...AlertJobName[]]),
+        id: z.string().min(1).max(300),
+        data: z.unknown(),
+      }),
+    )
+    .min(1)
+    // a newer detector may send more per batch than this one does: twice the limit is still taken
+    .max(2 * ALERT_BATCH_MAX_ITEMS),
+});
 
 export type WorkerJobName = AlertJobName | AlertTimerJobName;
 export const WORKER_JOB_NAMES: WorkerJobName[] = [

@@ -1,11 +1,19 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
-import { AlertJobName, AlertTimerJobName, DeadLetterJob, QueueName } from '@eagle-eye/contracts';
+import {
+  ALERT_BATCH_JOB,
+  AlertBatchItem,
+  AlertJobName,
+  AlertTimerJobName,
+  DeadLetterJob,
+  QueueName,
+} from '@eagle-eye/contracts';
 import { failSpan, ReadinessRegistry, SpanKind, startSpan, withSpan } from '@eagle-eye/observability';
 import { isSpanContextValid } from '@opentelemetry/api';
 import { duplicateClient, RedisKeys } from '@eagle-eye/redis';
 import { z } from '@eagle-eye/config';
 import {
+  alertBatchSchema,
   callEndedSchema,
   describeIssues,
   escalateSchema,
@@ -102,18 +110,78 @@ export class AlertProcessor implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async process(job: Job): Promise<number> {
-    const handler = this.handlers[job.name as WorkerJobName] as Handler | undefined;
-    if (!handler) throw new UnrecoverableError(`no handler for alert job "${job.name}"`);
-    const run: JobRun = { retry: job.attemptsStarted > 1 || job.attemptsMade > 0 || job.stalledCounter > 0 };
-    if (!run.retry) {
-      const due = job.timestamp + (job.delay ?? 0);
-      alertJobStageSeconds.observe(
-        { stage: 'queue_wait', job: job.name },
-        Math.max(0, Date.now() - due) / 1000,
-      );
+    if (job.name === ALERT_BATCH_JOB) return this.processBatch(job);
+    const run: JobRun = { retry: isRetry(job) };
+    if (!run.retry) observeQueueWait(job, job.name);
+    try {
+      return await this.apply(job.name, job.data, run, job.attemptsMade + 1);
+    } catch (e) {
+      if (isPermanentDbError(e))
+        throw new UnrecoverableError(`rejected by the database: ${(e as Error).message}`);
+      throw e;
     }
+  }
+
+  /**
+   * A detector round's alert jobs in one queue job (libs/contracts alert-batch.ts). Items of one
+   * call or one suspect number are applied in the batch's order, one after another; other items
+   * at the same time, up to ALERT_WORKER_CONCURRENCY. An item that cannot be applied for good
+   * (malformed, refused by the database) is dead-lettered alone under its own id and the others go
+   * on. An error a retry may cure stops that item's call or number and, once the others are done,
+   * fails the batch, which is retried whole (the items already applied change nothing again); on
+   * the last attempt the items left are dead-lettered each instead.
+   */
+  private async processBatch(job: Job): Promise<number> {
+    const parsed = alertBatchSchema.safeParse(job.data);
+    if (!parsed.success) throw new UnrecoverableError(`invalid payload: ${describeIssues(parsed.error)}`);
+    const items = parsed.data.items as AlertBatchItem[];
+    const retry = isRetry(job);
+    if (!retry) for (const it of items) observeQueueWait(job, it.name);
+    const attempt = job.attemptsMade + 1;
+    const lastAttempt = attempt >= (job.opts.attempts ?? 1);
+    const groups = new Map<string, AlertBatchItem[]>();
+    for (const it of items) {
+      const k = orderKey(it);
+      const g = groups.get(k);
+      if (g) g.push(it);
+      else groups.set(k, [it]);
+    }
+    let changed = 0;
+    let transient: unknown;
+    const left: AlertBatchItem[] = [];
+    const queue = [...groups.values()];
+    const lane = async (): Promise<void> => {
+      for (let g = queue.shift(); g; g = queue.shift()) {
+        for (let i = 0; i < g.length; i++) {
+          try {
+            changed += await this.apply(g[i].name, g[i].data, { retry }, attempt);
+          } catch (e) {
+            if (isUnrecoverable(e) || isPermanentDbError(e)) {
+              await this.deadLetterItem(job, g[i], e as Error);
+              continue;
+            }
+            transient ??= e;
+            left.push(...g.slice(i));
+            break;
+          }
+        }
+      }
+    };
+    const lanes = Math.min(groups.size, this.config.ALERT_WORKER_CONCURRENCY);
+    await Promise.all(Array.from({ length: lanes }, lane));
+    if (transient !== undefined) {
+      if (!lastAttempt) throw transient;
+      for (const it of left) await this.deadLetterItem(job, it, transient as Error);
+    }
+    return changed;
+  }
+
+  /** Applies one alert job under a span of its own, in the trace of the detector's span for it. */
+  private async apply(name: string, data: unknown, run: JobRun, attempt: number): Promise<number> {
+    const handler = this.handlers[name as WorkerJobName] as Handler | undefined;
+    if (!handler) throw new UnrecoverableError(`no handler for alert job "${name}"`);
     // one span per job, in the trace of the detector's span for the alert (a new trace for timers)
-    const tp = (job.data as { traceparent?: unknown } | null)?.traceparent;
+    const tp = (data as { traceparent?: unknown } | null)?.traceparent;
     const span = startSpan('alert.job', {
       parent: typeof tp === 'string' ? tp : undefined,
       kind: SpanKind.CONSUMER,
@@ -121,32 +189,52 @@ export class AlertProcessor implements OnApplicationBootstrap, OnModuleDestroy {
         'messaging.system': 'bullmq',
         'messaging.destination.name': QueueName.Alerts,
         'messaging.operation': 'process',
-        'eagleeye.job.name': job.name,
-        'eagleeye.job.attempt': job.attemptsMade + 1,
+        'eagleeye.job.name': name,
+        'eagleeye.job.attempt': attempt,
       },
     });
     const sc = span.spanContext();
     if (isSpanContextValid(sc)) run.traceId = sc.traceId;
     return withSpan(span, async () => {
       try {
-        const changed = await handler(job.data, run);
-        alertJobs.inc({ name: job.name, result: changed ? 'ok' : 'noop' });
+        const changed = await handler(data, run);
+        alertJobs.inc({ name, result: changed ? 'ok' : 'noop' });
         span.setAttribute('eagleeye.alert.changes', changed);
         span.end();
         return changed;
       } catch (e) {
         failSpan(span, e);
-        if (isPermanentDbError(e))
-          throw new UnrecoverableError(`rejected by the database: ${(e as Error).message}`);
         throw e;
       }
     });
   }
 
+  /**
+   * A batch item that failed for good, copied to the dead-letter queue as if it had been a job of
+   * its own (its name, data and id: a retry from the console adds it alone). If that copy cannot be
+   * made the batch fails and is retried, so the item is never dropped unrecorded.
+   */
+  private async deadLetterItem(job: Job, item: AlertBatchItem, err: Error): Promise<void> {
+    const reason = isPermanentDbError(err) ? `rejected by the database: ${err.message}` : err.message;
+    alertJobs.inc({ name: item.name, result: 'dead_letter' });
+    alertDeadLetters.inc({ name: item.name });
+    this.logger.error(
+      `alert job ${item.id} (${item.name}, in batch ${job.id}) dead-lettered after ${job.attemptsMade + 1} attempts: ${reason}`,
+    );
+    const dead: DeadLetterJob = {
+      name: item.name,
+      data: item.data,
+      originalJobId: item.id,
+      failedReason: reason,
+      attemptsMade: job.attemptsMade + 1,
+      failedAt: Date.now(),
+    };
+    await this.queues.deadLetter.add(item.name, dead, { jobId: item.id });
+  }
+
   private async onFailed(job: Job, err: Error): Promise<void> {
     const attempts = job.opts.attempts ?? 1;
-    const final =
-      err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= attempts;
+    const final = isUnrecoverable(err) || job.attemptsMade >= attempts;
     if (!final) {
       alertJobs.inc({ name: job.name, result: 'retry' });
       this.logger.warn(`alert job ${job.id} (${job.name}) failed, will retry: ${err.message}`);
@@ -184,6 +272,28 @@ export class AlertProcessor implements OnApplicationBootstrap, OnModuleDestroy {
       // Redis away: readiness says so; the gauge keeps its last value
     }
   }
+}
+
+function isRetry(job: Job): boolean {
+  return job.attemptsStarted > 1 || job.attemptsMade > 0 || job.stalledCounter > 0;
+}
+
+function isUnrecoverable(e: unknown): boolean {
+  return e instanceof UnrecoverableError || (e as Error | undefined)?.name === 'UnrecoverableError';
+}
+
+/** How long a job waited in the queue (its first run only), under the name of each alert job it carries. */
+function observeQueueWait(job: Job, name: string): void {
+  const due = job.timestamp + (job.delay ?? 0);
+  alertJobStageSeconds.observe({ stage: 'queue_wait', job: name }, Math.max(0, Date.now() - due) / 1000);
+}
+
+/** Items of one call, or of one suspect number, are applied in their batch's order. */
+function orderKey(item: AlertBatchItem): string {
+  const d = (item.data ?? {}) as { carrierId?: unknown; callId?: unknown; suspect?: unknown };
+  return item.name === AlertJobName.SuspectNumber
+    ? `s|${String(d.carrierId)}|${String(d.suspect)}`
+    : `c|${String(d.carrierId)}|${String(d.callId)}`;
 }
 
 export function assertEveryJobHasAHandler(handlers: Partial<Record<string, unknown>>): void {

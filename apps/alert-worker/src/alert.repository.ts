@@ -157,17 +157,21 @@ export class AlertRepository {
    * at one flush per job. Writes that arrive while a statement is running wait, then share the next
    * one (`alert_write_batch`, up to maxBatch): each in a block of its own (a failing write rolls back
    * alone and its job retries, the others commit), all under one lock and one flush, the statement
-   * its own transaction. A write arriving when none is running starts at once, alone.
+   * its own transaction. A write arriving when none is running starts once the writes made in the
+   * same turn of the event loop have joined it (the items of an alert-batch job).
    */
   private write(kind: WriteKind, args: unknown[]): Promise<AlertWrite[]> {
     return new Promise((resolve, reject) => {
       this.pending.push({ kind, args, resolve, reject });
-      if (!this.committing) void this.commitPending();
+      if (this.committing) return;
+      this.committing = true;
+      // after the microtasks of this turn: the writes a batch job's items make at the same moment
+      // share the first statement instead of one going alone and the rest waiting for its flush
+      setImmediate(() => void this.commitPending());
     });
   }
 
   private async commitPending(): Promise<void> {
-    this.committing = true;
     try {
       while (this.pending.length) await this.commitBatch(this.pending.splice(0, this.maxBatch));
     } finally {

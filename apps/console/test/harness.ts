@@ -3,7 +3,11 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { io, Socket } from 'socket.io-client';
 import {
+  ALERT_BATCH_JOB,
   ALERT_JOB_OPTIONS,
+  AlertBatchItem,
+  AlertBatchJob,
+  alertBatchJobId,
   AlertJobName,
   AlertView,
   alertJobId,
@@ -132,26 +136,7 @@ export class Stack {
   }
 
   async enqueueVictim(overrides: Partial<VictimOnCallJob> = {}): Promise<VictimOnCallJob> {
-    const now = Date.now();
-    const job: VictimOnCallJob = {
-      kind: 'victim_on_call',
-      carrierId: 'carrier-a',
-      callId: uniqueId('call'),
-      victim: token(),
-      suspect: token(),
-      region: '510100',
-      severity: 'warning',
-      score: 70,
-      reasons: [
-        { rule: 'fanout', points: 30, text: 'called 143 different people in the last hour' },
-        { rule: 'long_answered', points: 40, text: 'the call has lasted more than 3 minutes' },
-      ],
-      callAnsweredAt: now - 200_000,
-      stepS: 180,
-      eventTimeMs: now - 50,
-      raisedAt: now,
-      ...overrides,
-    };
+    const job = victimJob(overrides);
     await this.queue.add(AlertJobName.VictimOnCall, job, {
       ...ALERT_JOB_OPTIONS,
       jobId: alertJobId(AlertJobName.VictimOnCall, job),
@@ -160,24 +145,24 @@ export class Stack {
   }
 
   async enqueueSuspect(overrides: Partial<SuspectNumberJob> = {}): Promise<SuspectNumberJob> {
-    const now = Date.now();
-    const job: SuspectNumberJob = {
-      kind: 'suspect_number',
-      carrierId: 'carrier-b',
-      suspect: token(),
-      region: '510700',
-      severity: 'critical',
-      score: 120,
-      reasons: [{ rule: 'sim_farm', points: 30, text: 'handset seen with 9 SIMs this week' }],
-      eventTimeMs: now,
-      raisedAt: now,
-      ...overrides,
-    };
+    const job = suspectJob(overrides);
     await this.queue.add(AlertJobName.SuspectNumber, job, {
       ...ALERT_JOB_OPTIONS,
       jobId: alertJobId(AlertJobName.SuspectNumber, job),
     });
     return job;
+  }
+
+  /** One alert-batch job carrying these items, as the detector sends a round's alerts. */
+  async enqueueBatch(items: AlertBatchItem[], opts: { attempts?: number } = {}): Promise<string> {
+    const data: AlertBatchJob = { items };
+    const jobId = alertBatchJobId(items);
+    await this.queue.add(ALERT_BATCH_JOB, data, {
+      ...ALERT_JOB_OPTIONS,
+      ...(opts.attempts ? { attempts: opts.attempts, backoff: { type: 'fixed', delay: 100 } } : {}),
+      jobId,
+    });
+    return jobId;
   }
 
   async alertRows(
@@ -191,6 +176,47 @@ export class Stack {
       )
     ).rows;
   }
+}
+
+/** A victim-on-call job of carrier-a for a new call, three minutes into it. */
+export function victimJob(overrides: Partial<VictimOnCallJob> = {}): VictimOnCallJob {
+  const now = Date.now();
+  return {
+    kind: 'victim_on_call',
+    carrierId: 'carrier-a',
+    callId: uniqueId('call'),
+    victim: token(),
+    suspect: token(),
+    region: '510100',
+    severity: 'warning',
+    score: 70,
+    reasons: [
+      { rule: 'fanout', points: 30, text: 'called 143 different people in the last hour' },
+      { rule: 'long_answered', points: 40, text: 'the call has lasted more than 3 minutes' },
+    ],
+    callAnsweredAt: now - 200_000,
+    stepS: 180,
+    eventTimeMs: now - 50,
+    raisedAt: now,
+    ...overrides,
+  };
+}
+
+/** A critical suspect-number job of carrier-b. */
+export function suspectJob(overrides: Partial<SuspectNumberJob> = {}): SuspectNumberJob {
+  const now = Date.now();
+  return {
+    kind: 'suspect_number',
+    carrierId: 'carrier-b',
+    suspect: token(),
+    region: '510700',
+    severity: 'critical',
+    score: 120,
+    reasons: [{ rule: 'sim_farm', points: 30, text: 'handset seen with 9 SIMs this week' }],
+    eventTimeMs: now,
+    raisedAt: now,
+    ...overrides,
+  };
 }
 
 /** A well-formed pseudonym token (random digest). */

@@ -19,7 +19,7 @@ import {
   uniqueId,
   waitForHttp,
 } from '@eagle-eye/testing';
-import { ev, fanout, token } from './test/harness';
+import { ev, fanout, findAlertJob, token } from './test/harness';
 
 const PORT = Number(process.env.EE_DETECTOR_TEST_PORT ?? 9112);
 const metric = async (name: string): Promise<string> =>
@@ -78,7 +78,8 @@ describe('the built detector', () => {
       // the severity depends on how many rules agree (the learned model adds its points to the
       // hand-set ones): this test is about the path, so either level will do
       const ids = ['warning', 'critical'].map((sev) => `voc|carrier-a|e2e-call|victim_on_call|${sev}|0`);
-      const findJob = async () => (await queue.getJob(ids[0])) ?? (await queue.getJob(ids[1]));
+      const findJob = async () =>
+        ((await findAlertJob(queue, ids[0])) ?? (await findAlertJob(queue, ids[1])))?.item;
       const deadline = Date.now() + 10_000;
       while (!(await findJob()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const job = await findJob();

@@ -251,3 +251,14 @@ export const partitionHandovers = once(
       registers: [metricsRegistry],
     }),
 );
+
+export const alertQueueJobsAdded = once(
+  'eagleeye_detector_alert_queue_jobs_total',
+  () =>
+    new Counter({
+      name: 'eagleeye_detector_alert_queue_jobs_total',
+      help: 'Jobs added to the alerts queue: `single` carries one alert job, `batch` two or more of one round (alert-batch)',
+      labelNames: ['job'],
+      registers: [metricsRegistry],
+    }),
+);

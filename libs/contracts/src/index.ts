@@ -1,6 +1,7 @@
 export * from './handoff';
 export * from './handoff-packed';
 export * from './alerts';
+export * from './alert-batch';
 export * from './backtests';
 export * as ingestV1 from './generated/eagleeye/v1/ingest';
 export * from './ids';

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
-import { ALERTS_DEAD_LETTER_QUEUE, AlertTimerJobName, ingestV1, QueueName } from '@eagle-eye/contracts';
+import { ALERTS_DEAD_LETTER_QUEUE, alertJobItems, ingestV1, QueueName } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
 import { CallerState, LONG_CALL_S } from '@eagle-eye/scoring';
 import type { SentEvent } from './carrier';
@@ -231,7 +231,8 @@ export async function alertJobs(
   const dl = new Queue(ALERTS_DEAD_LETTER_QUEUE, { connection, prefix: keys.bullPrefix() });
   try {
     const jobs = await q.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
-    const stuck = jobs.filter((j) => j && j.name !== (AlertTimerJobName.EscalateUnclaimed as string)).length;
+    // alert jobs, a round's batch counted by the alerts it carries (the worker's timers are not)
+    const stuck = jobs.reduce((n, j) => n + (j ? alertJobItems(j).length : 0), 0);
     const dead = (await dl.getJobCounts('waiting')).waiting ?? 0;
     const reasons = new Map<string, number>();
     for (const j of dead ? await dl.getJobs(['waiting'], 0, 999) : []) {

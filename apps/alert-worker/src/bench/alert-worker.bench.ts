@@ -4,7 +4,12 @@ import { NestFactory } from '@nestjs/core';
 import { JobsOptions, Queue } from 'bullmq';
 import { loadConfig } from '@eagle-eye/config';
 import {
+  ALERT_BATCH_JOB,
+  ALERT_BATCH_MAX_ITEMS,
   ALERT_JOB_OPTIONS,
+  AlertBatchJob,
+  alertBatchItem,
+  alertBatchJobId,
   AlertJobName,
   alertJobId,
   QueueName,
@@ -24,16 +29,22 @@ import { AlertWorkerConfigSchema } from '../config';
  * own latency histograms (queue wait and the PostgreSQL transaction per job, commit -> publish,
  * the writes per transaction).
  *
- *   node -r ./scripts/register-paths.js dist/apps/alert-worker/src/bench/alert-worker.bench.js [N] [--rate R]
+ *   node -r ./scripts/register-paths.js dist/apps/alert-worker/src/bench/alert-worker.bench.js [N] [--rate R] [--batch B]
  *
  * Without --rate the N jobs are queued at once (a burst: throughput); with --rate R they are added
  * one at a time at R a second (latency at a steady rate, e.g. 40: the whole-stack half-load rate).
+ * With --batch B (2-200) the alerts go B to a queue job, as the detector sends a round's alerts
+ * (alert-batch); at --rate R such a job is added every B/R seconds.
  */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const rateAt = args.indexOf('--rate');
   const rate = rateAt >= 0 ? Number(args.splice(rateAt, 2)[1]) : 0;
   if (rateAt >= 0 && !(rate > 0 && rate <= 10000)) throw new Error('--rate takes alerts per second, 1-10000');
+  const batchAt = args.indexOf('--batch');
+  const batch = batchAt >= 0 ? Number(args.splice(batchAt, 2)[1]) : 1;
+  if (!(Number.isInteger(batch) && batch >= 1 && batch <= ALERT_BATCH_MAX_ITEMS))
+    throw new Error(`--batch takes alerts per queue job, 1-${ALERT_BATCH_MAX_ITEMS}`);
   const n = Math.min(Number(args[0] ?? 2000), 50000);
   const id = randomBytes(4).toString('hex');
   const schema = `bench_${id}`;
@@ -61,7 +72,9 @@ async function main(): Promise<void> {
   });
   try {
     const tok = () => `p1.bench.${randomBytes(16).toString('base64url').slice(0, 22)}`;
-    const makeJob = (i: number): { name: string; data: VictimOnCallJob; opts: JobsOptions } => {
+    const makeJob = (
+      i: number,
+    ): { name: AlertJobName.VictimOnCall; data: VictimOnCallJob; opts: JobsOptions } => {
       const now = Date.now();
       const job: VictimOnCallJob = {
         kind: 'victim_on_call',
@@ -79,10 +92,26 @@ async function main(): Promise<void> {
         raisedAt: now,
       };
       return {
-        name: AlertJobName.VictimOnCall,
+        name: AlertJobName.VictimOnCall as const,
         data: job,
         opts: { ...ALERT_JOB_OPTIONS, jobId: alertJobId(AlertJobName.VictimOnCall, job) },
       };
+    };
+    // jobs of `batch` alerts from the i-th on (one job of its own when batch is 1)
+    const makeJobs = (i: number, count: number): { name: string; data: unknown; opts: JobsOptions }[] => {
+      const jobs = Array.from({ length: count }, (_, k) => makeJob(i + k));
+      if (batch === 1) return jobs;
+      const out: { name: string; data: unknown; opts: JobsOptions }[] = [];
+      for (let k = 0; k < jobs.length; k += batch) {
+        const items = jobs.slice(k, k + batch).map((j) => alertBatchItem(j.name, j.data));
+        const data: AlertBatchJob = { items };
+        out.push({
+          name: ALERT_BATCH_JOB,
+          data,
+          opts: { ...ALERT_JOB_OPTIONS, jobId: alertBatchJobId(items) },
+        });
+      }
+      return out;
     };
     const redisBefore = await redisCounters(redis);
     const cpuBefore = process.cpuUsage();
@@ -90,17 +119,15 @@ async function main(): Promise<void> {
     if (rate) {
       // one job at a time, each when it is due (catching up if a tick came late)
       for (let i = 0; i < n;) {
-        const due = Math.floor(((Date.now() - start) * rate) / 1000) + 1;
-        for (; i < Math.min(due, n); i++) {
-          const j = makeJob(i);
+        const due = (Math.floor(((Date.now() - start) * rate) / 1000 / batch) + 1) * batch;
+        for (; i < Math.min(due, n); i += batch) {
+          const [j] = makeJobs(i, Math.min(batch, n - i));
           await queue.add(j.name, j.data, j.opts);
         }
-        await new Promise((r) => setTimeout(r, Math.max(1, 1000 / rate / 2)));
+        await new Promise((r) => setTimeout(r, Math.max(1, (1000 * batch) / rate / 2)));
       }
     } else {
-      for (let i = 0; i < n; i += 500) {
-        await queue.addBulk(Array.from({ length: Math.min(500, n - i) }, (_, k) => makeJob(i + k)));
-      }
+      for (let i = 0; i < n; i += 500) await queue.addBulk(makeJobs(i, Math.min(500, n - i)));
     }
     const deadline = Date.now() + 300000;
     let rows = 0;
@@ -139,7 +166,8 @@ async function main(): Promise<void> {
     };
     console.log(
       `alerts persisted: ${rows} of ${n} in ${seconds.toFixed(1)} s = ${(rows / seconds).toFixed(0)} alerts/s` +
-        (rate ? ` (added at ${rate}/s)` : ' (queued at once)'),
+        (rate ? ` (added at ${rate}/s)` : ' (queued at once)') +
+        (batch > 1 ? `, ${batch} to a queue job` : ', one to a queue job'),
     );
     // Redis's own counters over the run: everything the server served meanwhile (the worker, the
     // job adds, this benchmark's few commands; any other client of a shared server too)

@@ -3,6 +3,7 @@ import { Job, Queue } from 'bullmq';
 import {
   ALERT_JOB_OPTIONS,
   ALERTS_DEAD_LETTER_QUEUE,
+  ALERT_BATCH_JOB,
   AlertJobName,
   AlertTimerJobName,
   DeadLetterJob,
@@ -35,6 +36,7 @@ export interface RetryResult {
 const WORKER_JOB_NAMES: readonly string[] = [
   ...Object.values(AlertJobName),
   ...Object.values(AlertTimerJobName),
+  ALERT_BATCH_JOB,
 ];
 
 /** A dead letter that cannot be put back (no handler for its name, or its job changed meanwhile). */

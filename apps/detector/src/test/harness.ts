@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Redis from 'ioredis';
-import { alertJobId, HandoffEntry, HandoffEvent } from '@eagle-eye/contracts';
+import { Job, Queue } from 'bullmq';
+import { AlertBatchItem, alertJobId, alertJobItems, HandoffEntry, HandoffEvent } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
 import { CallerModelsRepository, RulesRepository } from '@eagle-eye/rules';
 import {
@@ -189,4 +190,22 @@ export async function snapshot(redis: Redis, prefix: string): Promise<Record<str
     }
   } while (cursor !== '0');
   return out;
+}
+
+/**
+ * The alert job with this id on the alerts queue, whether it went as a job of its own or as an item
+ * of a round's alert-batch job (undefined when there is none yet).
+ */
+export async function findAlertJob(
+  queue: Queue,
+  id: string,
+): Promise<{ item: AlertBatchItem; job: Job } | undefined> {
+  const own = await queue.getJob(id);
+  if (own) return { item: alertJobItems(own)[0], job: own };
+  const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized']);
+  for (const job of jobs) {
+    const item = job ? alertJobItems(job).find((it) => it.id === id) : undefined;
+    if (item) return { item, job };
+  }
+  return undefined;
 }
