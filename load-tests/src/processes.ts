@@ -109,10 +109,18 @@ function wrap(name: string, proc: ChildProcess): Child {
   };
 }
 
-/** Starts a built app (dist/apps/<app>/src/main.js) the way `npm run stack` does. */
+/**
+ * Starts a built app (dist/apps/<app>/src/main.js) the way `npm run stack` does. BENCH_NODE_ARGS
+ * adds node arguments to the apps named in BENCH_NODE_ARGS_APPS (comma-separated; all when unset),
+ * for example `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" BENCH_NODE_ARGS_APPS=detector`
+ * to profile the detector (node refuses --cpu-prof in NODE_OPTIONS).
+ */
 export function startApp(app: string, name: string, env: Record<string, string>): Child {
   const main = distFile(`apps/${app}/src/main.js`);
-  const proc = spawn(process.execPath, ['-r', REGISTER, main], {
+  const only = process.env.BENCH_NODE_ARGS_APPS?.split(',').map((a) => a.trim());
+  const extra =
+    !only || only.includes(app) ? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+  const proc = spawn(process.execPath, [...extra, '-r', REGISTER, main], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
