@@ -1,13 +1,4 @@
-import {
-  ALERTS_DEAD_LETTER_QUEUE,
-  AlertJobName,
-  alertBatchItem,
-  alertJobId,
-  CallEndedJob,
-  DeadLetterJob,
-} from '@eagle-eye/contracts';
-import { RedisKeys } from '@eagle-eye/redis';
-import { Queue } from 'bullmq';
+import { AlertJobName, alertBatchItem, alertJobId, CallEndedJob, DeadLetterJob } from '@eagle-eye/contracts';
 import { Stack, suspectJob, until, victimJob } from './harness';
 
 /**
@@ -19,19 +10,13 @@ import { Stack, suspectJob, until, victimJob } from './harness';
  */
 describe('alert batches', () => {
   const stack = new Stack();
-  let deadQueue: Queue;
   let supervisor: string;
 
   beforeAll(async () => {
     await stack.start();
-    deadQueue = new Queue(ALERTS_DEAD_LETTER_QUEUE, {
-      connection: stack.redis,
-      prefix: new RedisKeys(stack.prefix).bullPrefix(),
-    });
     supervisor = await stack.login('supervisor', 'demo-supervisor');
   }, 90000);
   afterAll(async () => {
-    await deadQueue?.close();
     await stack.stop();
   }, 60000);
 
@@ -50,7 +35,10 @@ describe('alert batches', () => {
     raisedAt: at,
   });
   const deadLetter = (id: string) =>
-    until(async () => (await deadQueue.getJob(id))?.data as DeadLetterJob | undefined, `dead letter ${id}`);
+    until(
+      async () => (await stack.deadQueue.getJob(id))?.data as DeadLetterJob | undefined,
+      `dead letter ${id}`,
+    );
 
   it('applies every item of a batch: a call alert and its end, and a suspect number of another carrier', async () => {
     const call = victimJob();
@@ -114,7 +102,7 @@ describe('alert batches', () => {
     expect(
       await until(async () => (await alertOf('call_id', refused.callId))[0], 'the retried item'),
     ).toMatchObject({ carrier_id: 'carrier-batch-new' });
-    expect(await deadQueue.getJob(refusedId)).toBeUndefined();
+    expect(await stack.deadQueue.getJob(refusedId)).toBeUndefined();
   }, 60000);
 
   it('retries the batch on an error a retry may cure, then dead-letters only the items still failing, each with what follows it for its call', async () => {

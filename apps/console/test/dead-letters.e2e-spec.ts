@@ -1,6 +1,4 @@
-import { ALERTS_DEAD_LETTER_QUEUE, AlertJobName, alertJobId, DeadLetterJob } from '@eagle-eye/contracts';
-import { RedisKeys } from '@eagle-eye/redis';
-import { Queue } from 'bullmq';
+import { AlertJobName, alertJobId, DeadLetterJob } from '@eagle-eye/contracts';
 import { Stack, until } from './harness';
 
 /**
@@ -11,19 +9,13 @@ import { Stack, until } from './harness';
  */
 describe('dead letters: retry', () => {
   const stack = new Stack();
-  let deadQueue: Queue;
   let supervisor: string;
 
   beforeAll(async () => {
     await stack.start();
-    deadQueue = new Queue(ALERTS_DEAD_LETTER_QUEUE, {
-      connection: stack.redis,
-      prefix: new RedisKeys(stack.prefix).bullPrefix(),
-    });
     supervisor = await stack.login('supervisor', 'demo-supervisor');
   }, 90000);
   afterAll(async () => {
-    await deadQueue?.close();
     await stack.stop();
   }, 60000);
 
@@ -53,7 +45,7 @@ describe('dead letters: retry', () => {
     expect((await retry(operator, id)).status).toBe(403);
     expect((await retry(officer, id)).status).toBe(403);
     expect((await stack.api(operator, 'GET', '/api/admin/dead-letters')).status).toBe(403);
-    expect(await deadQueue.getJob(id)).toBeDefined();
+    expect(await stack.deadQueue.getJob(id)).toBeDefined();
 
     await stack.db.pool.query(`INSERT INTO carriers (id, name) VALUES ('carrier-new', 'Carrier New')`);
     const r = await retry(supervisor, id);
@@ -66,7 +58,7 @@ describe('dead letters: retry', () => {
       carrier_id: 'carrier-new',
       state: 'open',
     });
-    expect(await deadQueue.getJob(id)).toBeUndefined();
+    expect(await stack.deadQueue.getJob(id)).toBeUndefined();
     const list = await stack.api(supervisor, 'GET', '/api/admin/dead-letters');
     expect((list.body.items as { id: string }[]).map((d) => d.id)).not.toContain(id);
     const audit = await stack.db.pool.query(
@@ -98,7 +90,7 @@ describe('dead letters: retry', () => {
       carrier_id: 'carrier-late',
       state: 'open',
     });
-    expect(await deadQueue.getJob(id)).toBeUndefined();
+    expect(await stack.deadQueue.getJob(id)).toBeUndefined();
   }, 60000);
 
   it('refuses a job no worker handles, an unknown id and a malformed one', async () => {
@@ -110,11 +102,11 @@ describe('dead letters: retry', () => {
       attemptsMade: 1,
       failedAt: Date.now(),
     };
-    await deadQueue.add('no-such-job', stray, { jobId: 'stray-1' });
+    await stack.deadQueue.add('no-such-job', stray, { jobId: 'stray-1' });
     const r = await retry(supervisor, 'stray-1');
     expect(r.status).toBe(422);
     expect(r.body.message).toContain('no worker handles job "no-such-job"');
-    expect(await deadQueue.getJob('stray-1')).toBeDefined(); // left for an SRE to look at
+    expect(await stack.deadQueue.getJob('stray-1')).toBeDefined(); // left for an SRE to look at
     expect((await retry(supervisor, 'no-such-dead-letter')).status).toBe(404);
     expect((await retry(supervisor, 'bad:id')).status).toBe(400);
   }, 30000);

@@ -3,6 +3,7 @@ import { Queue } from 'bullmq';
 import Redis from 'ioredis';
 import { io, Socket } from 'socket.io-client';
 import {
+  ALERTS_DEAD_LETTER_QUEUE,
   ALERT_BATCH_JOB,
   ALERT_JOB_OPTIONS,
   AlertBatchItem,
@@ -37,6 +38,8 @@ export class Stack {
   prefix = uniqueId('e');
   redis!: Redis;
   queue!: Queue;
+  /** the worker's dead-letter queue (alerts-dead-letter) */
+  deadQueue!: Queue;
   console?: RunningApp;
   worker?: RunningApp;
   consolePort = 0;
@@ -50,6 +53,10 @@ export class Stack {
     await seedDemo(this.db.pool);
     this.redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
     this.queue = new Queue(QueueName.Alerts, {
+      connection: this.redis,
+      prefix: new RedisKeys(this.prefix).bullPrefix(),
+    });
+    this.deadQueue = new Queue(ALERTS_DEAD_LETTER_QUEUE, {
       connection: this.redis,
       prefix: new RedisKeys(this.prefix).bullPrefix(),
     });
@@ -93,6 +100,7 @@ export class Stack {
     await this.worker?.stop();
     await this.console?.stop();
     await this.queue?.close();
+    await this.deadQueue?.close();
     if (this.redis) {
       await dropRedisPrefix(this.redis, this.prefix);
       this.redis.disconnect();
