@@ -145,26 +145,49 @@ function carve(bytes: number): [ArrayBuffer, number] {
   return [slab, at];
 }
 
-/** The six rings of one state over two shared arrays. */
-function rings(sizes: readonly [number, number][]): Ring[] {
+/** The six rings' sizes (slots, counters per slot) and where each starts in the shared arrays. */
+interface RingLayout {
+  sizes: readonly (readonly [number, number])[];
+  slots: number;
+  values: number;
+  ib: readonly number[];
+  vb: readonly number[];
+}
+
+/** layouts by lateness: every state of a detector has the same (computed once, not per state) */
+const layouts = new Map<number, RingLayout>();
+
+function layoutFor(late: number): RingLayout {
+  let l = layouts.get(late);
+  if (l) return l;
+  const dSize = Math.floor((DAY + late) / D) + 2;
+  const ySize = Math.floor(((WEEK_DAYS - 1) * DAY + late) / DAY) + 2;
+  const sizes: [number, number][] = [
+    [Math.floor((tenMinutes + late) / M) + 2, 1],
+    [Math.floor((hour + late) / H) + 2, 6],
+    [dSize, 8],
+    [ySize, 8],
+    [dSize, 2],
+    [ySize, 2],
+  ];
+  const ib: number[] = [];
+  const vb: number[] = [];
   let slots = 0;
   let values = 0;
   for (const [size, fields] of sizes) {
+    ib.push(slots);
+    vb.push(values);
     slots += size;
     values += size * fields;
   }
-  // one part of a slab for both (zeroed: never used before); the bucket indexes start at -1
-  const [store, at] = carve(4 * (slots + values));
-  const idx = new Int32Array(store, at, slots).fill(-1);
-  const v = new Uint32Array(store, at + 4 * slots, values);
-  let ib = 0;
-  let vb = 0;
-  return sizes.map(([size, fields]) => {
-    const r = new Ring(size, fields, idx, ib, v, vb);
-    ib += size;
-    vb += size * fields;
-    return r;
-  });
+  l = { sizes, slots, values, ib, vb };
+  layouts.set(late, l);
+  return l;
+}
+
+/** Ring k of a layout over the shared arrays. */
+function ring(l: RingLayout, k: number, idx: Int32Array, v: Uint32Array): Ring {
+  return new Ring(l.sizes[k][0], l.sizes[k][1], idx, l.ib[k], v, l.vb[k]);
 }
 
 interface Guard {
@@ -195,17 +218,17 @@ export class CallerState {
   private readonly i: Ring;
 
   constructor(private readonly opts: CallerStateOptions) {
-    const late = opts.latenessMs;
-    const dSize = Math.floor((DAY + late) / D) + 2;
-    const ySize = Math.floor(((WEEK_DAYS - 1) * DAY + late) / DAY) + 2;
-    [this.m, this.h, this.d, this.y, this.j, this.i] = rings([
-      [Math.floor((tenMinutes + late) / M) + 2, 1],
-      [Math.floor((hour + late) / H) + 2, 6],
-      [dSize, 8],
-      [ySize, 8],
-      [dSize, 2],
-      [ySize, 2],
-    ]);
+    const l = layoutFor(opts.latenessMs);
+    // one part of a slab for both arrays (zeroed: never used before); the bucket indexes start at -1
+    const [store, at] = carve(4 * (l.slots + l.values));
+    const idx = new Int32Array(store, at, l.slots).fill(-1);
+    const v = new Uint32Array(store, at + 4 * l.slots, l.values);
+    this.m = ring(l, 0, idx, v);
+    this.h = ring(l, 1, idx, v);
+    this.d = ring(l, 2, idx, v);
+    this.y = ring(l, 3, idx, v);
+    this.j = ring(l, 4, idx, v);
+    this.i = ring(l, 5, idx, v);
   }
 
   /**

@@ -11,7 +11,9 @@
                          (caller-batch-1.lua, the script windows, stores `<callee>` = 1 and keeps
                          each day's callees in a HyperLogLog `<stem>n:<number>:x<day>`, asked for
                          such a field.)
-  ARGV[1] TTL of a familiarity hash, seconds (set when a field is added to it, and once a day)
+  ARGV[1] TTL of a familiarity hash, seconds: the familiarity's own plus a day (set on the number's
+          first attempt of each day and when a talked field is added; a hash without a TTL gets
+          one when any field is added)
   then 4 fields per operation: op, number token, callee fingerprint, UTC day (event time)
     'a' a new attempt: was the callee new for the day, and new ever? The callee's field updated
     'A' the same, for the number's first attempt of the day that the detector saw: the TTL set
@@ -52,7 +54,17 @@ for o = 2, #ARGV, 4 do
     if nv then redis.call('HSET', kf, x, nv) end
     out[#out + 1] = distinct and '1' or '0'
     out[#out + 1] = new and '1' or '0'
-    if op == 'A' or new then redis.call('EXPIRE', kf, FAM_TTL) end
+    -- The TTL is set again on the number's first attempt of each day, and it is a day longer than
+    -- the familiarity lasts: a callee first called later that day stays at least as long as the
+    -- familiarity after its call. A callee new ever only makes sure the hash has a TTL at all (NX:
+    -- one it has is left alone, and nothing is written): for a number calling new callees all day
+    -- (the benchmark's traffic, a fan-out scammer's) that was an EXPIRE written to the append-only
+    -- file per attempt (issue 13).
+    if op == 'A' then
+      redis.call('EXPIRE', kf, FAM_TTL)
+    elseif new then
+      redis.call('EXPIRE', kf, FAM_TTL, 'NX')
+    end
   end
 end
 return table.concat(out)

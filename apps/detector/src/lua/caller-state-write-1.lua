@@ -1,7 +1,8 @@
 --[[
   Node caller windows (DETECTOR_CALLER_WINDOWS=node): writes the windows strings of a key group's
   numbers that a round changed, each only if the stored string is still the revision the detector
-  read (or none, revision 0): a replica never overwrites a newer write of another.
+  read (or none, revision 0): a replica never overwrites a newer write of another (a string found
+  to be another revision is put back in the same call).
 
   KEYS[1] <stem>           the group's key stem (caller-state-read-1.lua lists the keys)
   ARGV[1] TTL of a windows string, ms (it keeps 7 days of day buckets)
@@ -17,12 +18,14 @@ local out = {}
 for o = 2, #ARGV, 4 do
   local nb = STEM .. 'n:' .. ARGV[o]
   local ks = nb .. ':s'
-  -- only the stored revision (bytes 2..5; '' when there is no string) is read, not the string
-  local cur = redis.call('GETRANGE', ks, 1, 4)
+  -- Written at once, and the string it replaced compared after: one key lookup per number instead
+  -- of two (a GETRANGE of the revision, then the SET), since another revision is rare (two replicas
+  -- on one number). That one is then put back, with a whole TTL again (its own rest is gone): a
+  -- string kept a little longer, never a newer one lost.
+  local old = redis.call('SET', ks, ARGV[o + 2], 'PX', TTL, 'GET')
   local rev = 0
-  if #cur == 4 then rev = sunpack('<I', cur) end
+  if old and #old >= 5 then rev = sunpack('<I', old, 2) end
   if rev == tonumber(ARGV[o + 1]) then
-    redis.call('SET', ks, ARGV[o + 2], 'PX', TTL)
     if ARGV[o + 3] == '1' then
       local kw = nb .. ':w'
       local drop = {}
@@ -37,6 +40,11 @@ for o = 2, #ARGV, 4 do
     end
     out[#out + 1] = '0'
   else
+    if old then
+      redis.call('SET', ks, old, 'PX', TTL)
+    else
+      redis.call('DEL', ks)
+    end
     out[#out + 1] = '1'
   end
 end

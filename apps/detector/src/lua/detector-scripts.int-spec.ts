@@ -33,9 +33,9 @@ const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '7494951c870ec4e5568d8f0e92b90d50dc7cf590',
   'callee-batch-1.lua': '0929ee5853fe78524c72620b2c3020c728e31536',
   'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
-  'caller-notes-1.lua': '8c324238b85edd39deacc8ad5d7d1b3e0ca03a34',
+  'caller-notes-1.lua': '87c6154599afc1bdf8de15aff8fdb92203641118',
   'caller-state-read-1.lua': '955663e72ffb5f6d4f8d5c8e7f63b1e89105512d',
-  'caller-state-write-1.lua': 'e1b99a19f3f999f2b10aaa7ac1801795fdbccb8b',
+  'caller-state-write-1.lua': '5b3c2725e7dd7b847067bc6be11063c3fe3702e3',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
 
@@ -205,8 +205,14 @@ describe('detector Lua scripts, caller windows in the detector (DETECTOR_CALLER_
     const known = token();
     await h.redis.expire(fKey, 1000);
     await h.detection.process([h.entry(call(caller, known, T0 + 600_000, 30))]);
-    // a new callee: the familiarity hash gets its TTL again; a known one does not
+    // a new callee later in the day leaves the TTL the day's first attempt set ...
+    expect(await h.redis.ttl(fKey)).toBeLessThanOrEqual(1000);
+    expect(await h.redis.ttl(fKey)).toBeGreaterThan(0);
+    // ... and gives a hash without one its TTL
+    await h.redis.persist(fKey);
+    await h.detection.process([h.entry(call(caller, token(), T0 + 900_000, 30))]);
     expect(await h.redis.ttl(fKey)).toBeGreaterThan(fam - 5);
+    // a known callee changes nothing
     await h.redis.expire(fKey, 1000);
     await h.detection.process([h.entry(call(caller, known, T0 + 1_200_000, 30))]);
     expect(await h.redis.ttl(fKey)).toBeLessThanOrEqual(1000);
@@ -219,6 +225,40 @@ describe('detector Lua scripts, caller windows in the detector (DETECTOR_CALLER_
     await h.detection.process([h.entry(call(caller, known, T0 + 86_400_000, 30))]);
     expect(await h.redis.ttl(fKey)).toBeGreaterThan(fam - 5);
   });
+  it('writes a windows string only over the revision it was read at, leaving another as it finds it', async () => {
+    const n = token();
+    const stem = h.keys.groupStem(h.keys.keyGroup(n));
+    const sKey = h.keys.numState(n);
+    const scripts = new DetectorScripts(h.redis);
+    await scripts.load();
+    // a string whose bytes 2..5 hold its revision
+    const blob = (rev: number, fill: number): Buffer => {
+      const b = Buffer.alloc(40, fill);
+      b[0] = 2;
+      b.writeUInt32LE(rev, 1);
+      return b;
+    };
+    const write = async (read: number, b: Buffer): Promise<unknown> =>
+      (
+        await scripts.run([{ script: 'caller-state-write', keys: [stem], args: [600_000, n, read, b, '0'] }])
+      )[0];
+    // none stored (revision 0): written, with the TTL
+    expect(await write(0, blob(1, 7))).toBe('0');
+    expect(await h.redis.getBuffer(sKey)).toEqual(blob(1, 7));
+    expect(await h.redis.pttl(sKey)).toBeGreaterThan(590_000);
+    // a replica that read none meanwhile finds revision 1: not written, revision 1 left as it was
+    expect(await write(0, blob(1, 9))).toBe('1');
+    expect(await h.redis.getBuffer(sKey)).toEqual(blob(1, 7));
+    expect(await h.redis.pttl(sKey)).toBeGreaterThan(0);
+    // the replica that read revision 1 writes revision 2
+    expect(await write(1, blob(2, 8))).toBe('0');
+    expect(await h.redis.getBuffer(sKey)).toEqual(blob(2, 8));
+    // a string gone since it was read (expired) is not written by the replica that read it
+    await h.redis.del(sKey);
+    expect(await write(2, blob(3, 1))).toBe('1');
+    expect(await h.redis.exists(sKey)).toBe(0);
+  });
+
   it("drops a number's received-call buckets once no window can read them", async () => {
     const victim = token();
     const wKey = h.keys.numWindows(victim);

@@ -263,7 +263,6 @@ export class CallerStage {
         const l = loaded.get(w.ev.caller) as Loaded;
         const s = l.state;
         const ask = asked[i];
-        const [newDistinct, newEver] = ask ? notes.flagsOf(ask) : [false, false];
         const ev: StateEvent = {
           t: w.ev.t,
           type: TYPE_CODE[w.ev.type],
@@ -272,8 +271,8 @@ export class CallerStage {
           shortCallS: num(w.rules.alert_policy, 'shortCallS'),
           region: w.ev.region ?? '',
           device: w.ev.device && w.ev.type === 'ATTEMPT' ? numberFp(w.ev.device) : '',
-          newDistinct,
-          newEver,
+          newDistinct: ask ? notes.newDistinct(ask) : false,
+          newEver: ask ? notes.newEver(ask) : false,
         };
         const bit = ev.type === 'A' ? CallMask.Attempt : ev.type === 'N' ? CallMask.Answered : CallMask.Ended;
         const prior = s.guards.get(w.callFp)?.mask ?? 0;

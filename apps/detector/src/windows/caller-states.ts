@@ -536,10 +536,14 @@ export class CallerNotes {
     };
   }
 
-  /** [new distinct callee of the day, never called before] of an attempt. */
-  flagsOf(ref: [number, number]): [boolean, boolean] {
-    const f = this.replies.get(ref[0]) ?? '';
-    return [f.charCodeAt(ref[1]) === 49, f.charCodeAt(ref[1] + 1) === 49];
+  /** Whether an attempt's callee was new for the number's day (two booleans, not a pair: asked per attempt). */
+  newDistinct(ref: [number, number]): boolean {
+    return (this.replies.get(ref[0]) ?? '').charCodeAt(ref[1]) === 49;
+  }
+
+  /** Whether the number had never called an attempt's callee. */
+  newEver(ref: [number, number]): boolean {
+    return (this.replies.get(ref[0]) ?? '').charCodeAt(ref[1] + 1) === 49;
   }
 }
 
