@@ -100,6 +100,38 @@ describe('clear numbers', () => {
     );
   });
 
+  it('decides ASCII identifiers in one pass exactly as the normalised pattern does (property)', () => {
+    const reference = (id: string): boolean =>
+      /\p{Nd}{11,}|\+\p{Nd}{8,}/u.test(id.normalize('NFKC').replace(/[\s\-.()_:/\u00B7]/gu, ''));
+    const chars = fc.constantFrom(
+      ...'0123456789'.split(''),
+      ...'0123456789'.split(''),
+      '+',
+      ' ',
+      '\t',
+      '-',
+      '.',
+      '(',
+      ')',
+      '_',
+      ':',
+      '/',
+      'a',
+      'x',
+      'Z',
+      '#',
+      '\u00B7', // a middle dot, and full-width digits: the full way
+      '\uFF11',
+    );
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 40 }), (cs) => {
+        const id = cs.join('');
+        expect(idLooksLikeNumber(id)).toBe(reference(id));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('never flags a pseudonym token (property)', () => {
     const p = new Pseudonymiser(Buffer.alloc(32, 7), 'k1');
     fc.assert(
