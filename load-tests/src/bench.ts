@@ -30,6 +30,9 @@ import {
   detectorsOwning,
   heapOf,
   RedisObserver,
+  RedisStalls,
+  STALL_THRESHOLD_MS,
+  stallsLine,
 } from './observe';
 import { LoadgenOptions, LoadgenResult, nowMs } from './open-loop';
 import { freeClusterPorts, freePort, REPO_ROOT, runLoadgenChild, startTool, waitForLine } from './processes';
@@ -95,6 +98,11 @@ export interface LatencyLevel {
   variant?: 'A' | 'B';
   /** CPU per event over the level, from the processes' own counters (optional: older results lack it) */
   cpuUsPerEvent?: Record<string, number>;
+  /**
+   * where the benchmark's own Redis held every client up during the level (its latency monitor at
+   * STALL_THRESHOLD_MS, and AOF rewrites started): absent on a Redis the run did not start
+   */
+  redisStalls?: RedisStalls;
 }
 
 export interface BenchResult {
@@ -234,6 +242,9 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     log,
   });
   const obs = new RedisObserver(services.redisUrl, prefix, stack.partitions);
+  // the benchmark's own Redis: an empty append-only file and the latency monitor (Redis stalls per level)
+  const watchStalls = services.private;
+  if (watchStalls) await obs.startStallWatch(STALL_THRESHOLD_MS);
   // Ctrl-C (or a test's timeout) must not leave apps or services behind.
   let interrupted = false;
   const onSignal = (sig: NodeJS.Signals): void => {
@@ -472,6 +483,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       const m0 = await snapshotMetrics(appsNow());
       const c0 = await cpuSnapshot();
       const d0 = await detectorEvents(stack.detectorMetricsUrls());
+      const st0 = watchStalls ? await obs.stalls().catch(() => null) : null;
       const res = await load(
         {
           mode: 'open',
@@ -504,6 +516,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       const m1 = await snapshotMetrics(appsNow());
       const c1 = await cpuSnapshot();
       const d1 = await detectorEvents(stack.detectorMetricsUrls());
+      const st1 = st0 ? await obs.stalls(st0.aofRewritesTotal).catch(() => null) : null;
       // over the level and its tail (the probes' alerts)
       const cpuUsPerEvent = cpuPerEvent(c0.cpu, c1.cpu, res.events.acked, d1 - d0);
       const lv: LatencyLevel = {
@@ -522,6 +535,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
           raisedToStored: summarise(raisedToStored),
           storedToConsole: summarise(storedToConsole),
         },
+        ...(st1 ? { redisStalls: st1 } : {}),
       };
       lv.stages = stageBreakdown(m0, m1, lv.latency);
       const l = lv.latency;
@@ -962,7 +976,8 @@ export function latencyLine(lv: LatencyLevel): string {
     `p50/p99 ${lv.latency.p50Ms}/${lv.latency.p99Ms} ms; stage p50/p99 ms: ${stages}` +
     (wait !== null && wait !== undefined ? `; hand-off wait p50 ~${wait}` : '') +
     (lv.stages?.roundEvents ? `; ${lv.stages.roundEvents.mean} events/round` : '') +
-    (lv.cpuUsPerEvent ? `; cpu us/event ${cpuLine(lv.cpuUsPerEvent)}` : '')
+    (lv.cpuUsPerEvent ? `; cpu us/event ${cpuLine(lv.cpuUsPerEvent)}` : '') +
+    (lv.redisStalls ? `; ${stallsLine(lv.redisStalls)}` : '')
   );
 }
 

@@ -3,6 +3,29 @@ import { handoffEntryEventCount } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
 import { assertLoopbackUrl } from './loopback';
 
+/** Redis stalls over a span (RedisObserver.stalls). */
+export interface RedisStalls {
+  /** AOF rewrites started in the span (each forks and holds commands up while it starts) */
+  aofRewrites: number;
+  aofRewritesTotal: number;
+  /** latency-monitor events: seconds with a stall at or above the threshold, and the longest (ms) */
+  events: Record<string, { seconds: number; maxMs: number }>;
+}
+
+/** Redis's latency monitor threshold in the benchmark's own Redis, ms. */
+export const STALL_THRESHOLD_MS = 10;
+
+/** `redis stalls >= 10 ms: aof-fsync-always 12 s (max 51 ms), command 2 s (max 30 ms); AOF rewrites 1` */
+export function stallsLine(st: RedisStalls): string {
+  const events = Object.entries(st.events)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, e]) => `${name} ${e.seconds} s (max ${e.maxMs} ms)`);
+  return (
+    `redis stalls >= ${STALL_THRESHOLD_MS} ms: ${events.join(', ') || 'none'}; ` +
+    `AOF rewrites ${st.aofRewrites}`
+  );
+}
+
 /** One sample of a Prometheus text exposition: `name{labels} value`. */
 export interface PromSample {
   name: string;
@@ -130,6 +153,43 @@ export class RedisObserver {
     for (const m of stats.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm))
       commands[m[1]] = { calls: Number(m[2]), usec: Number(m[3]) };
     return { cpuS: f('used_cpu_user') + f('used_cpu_sys'), commands };
+  }
+
+  /**
+   * Where Redis held every client up during a span (the benchmark's own Redis, with the latency
+   * monitor on: see startStallWatch): AOF rewrites started, and per latency-monitor event
+   * (`aof-fsync-always`, `command`, `fork`, ...) the seconds with a stall at or above the threshold
+   * and the longest. Reading clears the monitor, so consecutive spans do not overlap.
+   */
+  async stalls(rewritesBefore = 0): Promise<RedisStalls> {
+    const info = await this.redis.info('persistence');
+    const rewrites = Number(/aof_rewrites:(\d+)/.exec(info)?.[1] ?? 0);
+    const events: Record<string, { seconds: number; maxMs: number }> = {};
+    const latest = (await this.redis.call('LATENCY', 'LATEST')) as [string, number, number, number][];
+    for (const [name] of latest) {
+      const history = (await this.redis.call('LATENCY', 'HISTORY', name)) as [number, number][];
+      events[name] = { seconds: history.length, maxMs: Math.max(0, ...history.map(([, ms]) => Number(ms))) };
+    }
+    await this.redis.call('LATENCY', 'RESET');
+    return { aofRewrites: rewrites - rewritesBefore, aofRewritesTotal: rewrites, events };
+  }
+
+  /**
+   * The benchmark's own Redis only: an empty append-only file to start from (a rewrite of the
+   * flushed data set, waited for), so the rewrites a run meets are its own and not what earlier
+   * runs left in the file, and the latency monitor on at `thresholdMs`.
+   */
+  async startStallWatch(thresholdMs: number, timeoutMs = 60_000): Promise<void> {
+    await this.redis.config('SET', 'latency-monitor-threshold', String(thresholdMs));
+    const inProgress = async (): Promise<boolean> =>
+      /aof_rewrite_in_progress:1/.test(await this.redis.info('persistence'));
+    const deadline = Date.now() + timeoutMs;
+    // a rewrite Redis started itself must end before another can be asked for
+    while ((await inProgress()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await this.redis.bgrewriteaof();
+    await new Promise((r) => setTimeout(r, 100));
+    while ((await inProgress()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await this.redis.call('LATENCY', 'RESET');
   }
 
   async usedMemory(): Promise<number> {

@@ -1,4 +1,5 @@
 import type { BenchResult, LatencyLevel } from './bench';
+import { stallsLine } from './observe';
 import { describeMachine } from './machine';
 import type { StageBreakdown } from './stages';
 
@@ -130,6 +131,10 @@ export function formatReport(r: BenchResult): string {
         `${sp.toRaised.p50Ms} / ${sp.toRaised.p99Ms}, raisedAt -> worker's PostgreSQL transaction ` +
         `${sp.raisedToStored.p50Ms} / ${sp.raisedToStored.p99Ms}, -> console client ${sp.storedToConsole.p50Ms} / ${sp.storedToConsole.p99Ms}`,
     );
+  }
+  // Redis held every client up: a latency level's tail is often here (fsync, a rewrite's fork)
+  for (const lv of r.latency) {
+    if (lv.redisStalls) out.push(`      ${lv.fraction * 100} %, ${stallsLine(lv.redisStalls)}`);
   }
   const ds = r.durationStep;
   if (ds) {
