@@ -535,7 +535,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
           raisedToStored: summarise(raisedToStored),
           storedToConsole: summarise(storedToConsole),
         },
-        ...(st1 ? { redisStalls: st1 } : {}),
+        ...(st0 && st1 ? { redisStalls: { ...st1, aofRewriteAtStart: st0.aofRewriteInProgress } } : {}),
       };
       lv.stages = stageBreakdown(m0, m1, lv.latency);
       const l = lv.latency;

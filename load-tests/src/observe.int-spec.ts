@@ -41,6 +41,10 @@ describe('RedisObserver stalls', () => {
     );
     const span = await obs.stalls(start.aofRewritesTotal);
     expect(span.aofRewrites).toBe(0);
+    expect(span.aofRewriteInProgress).toBe(false);
+    expect(stallsLine({ ...span, aofRewriteAtStart: true })).toMatch(
+      /AOF rewrites 0 \(and one running as the level started\)$/,
+    );
     expect(span.events.command?.seconds).toBeGreaterThanOrEqual(1);
     expect(span.events.command?.maxMs).toBeGreaterThanOrEqual(35);
     expect(stallsLine(span)).toMatch(/command \d+ s \(max \d+ ms\); AOF rewrites 0$/);

@@ -8,6 +8,10 @@ export interface RedisStalls {
   /** AOF rewrites started in the span (each forks and holds commands up while it starts) */
   aofRewrites: number;
   aofRewritesTotal: number;
+  /** a rewrite running as the span was read (at its start: one begun before it, finishing in it) */
+  aofRewriteInProgress: boolean;
+  /** set on a level: a rewrite was running as the level started */
+  aofRewriteAtStart?: boolean;
   /** latency-monitor events: seconds with a stall at or above the threshold, and the longest (ms) */
   events: Record<string, { seconds: number; maxMs: number }>;
 }
@@ -22,7 +26,8 @@ export function stallsLine(st: RedisStalls): string {
     .map(([name, e]) => `${name} ${e.seconds} s (max ${e.maxMs} ms)`);
   return (
     `redis stalls >= ${STALL_THRESHOLD_MS} ms: ${events.join(', ') || 'none'}; ` +
-    `AOF rewrites ${st.aofRewrites}`
+    `AOF rewrites ${st.aofRewrites}` +
+    (st.aofRewriteAtStart ? ' (and one running as the level started)' : '')
   );
 }
 
@@ -159,11 +164,13 @@ export class RedisObserver {
    * Where Redis held every client up during a span (the benchmark's own Redis, with the latency
    * monitor on: see startStallWatch): AOF rewrites started, and per latency-monitor event
    * (`aof-fsync-always`, `command`, `fork`, ...) the seconds with a stall at or above the threshold
-   * and the longest. Reading clears the monitor, so consecutive spans do not overlap.
+   * and the longest. Redis counts a rewrite when it starts. Reading clears the monitor, so
+   * consecutive spans do not overlap.
    */
   async stalls(rewritesBefore = 0): Promise<RedisStalls> {
     const info = await this.redis.info('persistence');
     const rewrites = Number(/aof_rewrites:(\d+)/.exec(info)?.[1] ?? 0);
+    const aofRewriteInProgress = /aof_rewrite_in_progress:1/.test(info);
     const events: Record<string, { seconds: number; maxMs: number }> = {};
     const latest = (await this.redis.call('LATENCY', 'LATEST')) as [string, number, number, number][];
     for (const [name] of latest) {
@@ -171,7 +178,12 @@ export class RedisObserver {
       events[name] = { seconds: history.length, maxMs: Math.max(0, ...history.map(([, ms]) => Number(ms))) };
     }
     await this.redis.call('LATENCY', 'RESET');
-    return { aofRewrites: rewrites - rewritesBefore, aofRewritesTotal: rewrites, events };
+    return {
+      aofRewrites: rewrites - rewritesBefore,
+      aofRewritesTotal: rewrites,
+      aofRewriteInProgress,
+      events,
+    };
   }
 
   /**
