@@ -193,14 +193,17 @@ export class RedisObserver {
    */
   async startStallWatch(thresholdMs: number, timeoutMs = 60_000): Promise<void> {
     await this.redis.config('SET', 'latency-monitor-threshold', String(thresholdMs));
-    const inProgress = async (): Promise<boolean> =>
-      /aof_rewrite_in_progress:1/.test(await this.redis.info('persistence'));
     const deadline = Date.now() + timeoutMs;
+    const rewriteEnded = async (): Promise<void> => {
+      while (/aof_rewrite_in_progress:1/.test(await this.redis.info('persistence'))) {
+        if (Date.now() > deadline) throw new Error(`an append-only rewrite ran past ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
     // a rewrite Redis started itself must end before another can be asked for
-    while ((await inProgress()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await rewriteEnded();
     await this.redis.bgrewriteaof();
-    await new Promise((r) => setTimeout(r, 100));
-    while ((await inProgress()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await rewriteEnded();
     await this.redis.call('LATENCY', 'RESET');
   }
 

@@ -48,9 +48,8 @@ export function containsClearNumber(text: string): boolean {
 
 /** The ASCII characters ID_SEPARATORS removes: \s (tab to carriage return, space) - . ( ) _ : / */
 const ID_SEPARATOR_ASCII = ((): boolean[] => {
-  const t = new Array<boolean>(128).fill(false);
-  for (let c = 0; c < 128; c++) t[c] = new RegExp(ID_SEPARATORS.source, 'u').test(String.fromCharCode(c));
-  return t;
+  const one = new RegExp(ID_SEPARATORS.source, 'u'); // without /g: test() keeps no position
+  return Array.from({ length: 128 }, (_, c) => one.test(String.fromCharCode(c)));
 })();
 
 /**
