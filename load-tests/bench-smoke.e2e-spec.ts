@@ -155,6 +155,8 @@ describe('npm run bench:smoke', () => {
           eventsPerS: level?.eventsPerS,
           achieved: level?.achievedEventsPerS,
           cpuUsPerEvent: level?.cpuUsPerEvent,
+          detectorEvents: level?.detectorEvents,
+          unscraped: half?.unscraped,
         })}\nbenchmark log:\n${run.stderr.split('\n').slice(-80).join('\n')}`,
       );
     }

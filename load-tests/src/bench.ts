@@ -98,6 +98,8 @@ export interface LatencyLevel {
   variant?: 'A' | 'B';
   /** CPU per event over the level, from the processes' own counters (optional: older results lack it) */
   cpuUsPerEvent?: Record<string, number>;
+  /** events the detectors applied over the level and its tail (their processed counters) */
+  detectorEvents?: number;
   /**
    * where the benchmark's own Redis held every client up during the level (its latency monitor at
    * STALL_THRESHOLD_MS, and AOF rewrites started): absent on a Redis the run did not start
@@ -530,6 +532,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         latency: summarise(h),
         ackLatency: res.ackLatency,
         cpuUsPerEvent,
+        detectorEvents: d1 - d0,
         split: {
           toRaised: summarise(toRaised),
           raisedToStored: summarise(raisedToStored),
@@ -977,7 +980,8 @@ export function latencyLine(lv: LatencyLevel): string {
     (wait !== null && wait !== undefined ? `; hand-off wait p50 ~${wait}` : '') +
     (lv.stages?.roundEvents ? `; ${lv.stages.roundEvents.mean} events/round` : '') +
     (lv.cpuUsPerEvent ? `; cpu us/event ${cpuLine(lv.cpuUsPerEvent)}` : '') +
-    (lv.redisStalls ? `; ${stallsLine(lv.redisStalls)}` : '')
+    (lv.redisStalls ? `; ${stallsLine(lv.redisStalls)}` : '') +
+    (lv.stages?.unscraped.length ? `; metrics not scraped at one end: ${lv.stages.unscraped.join(', ')}` : '')
   );
 }
 

@@ -1,4 +1,4 @@
-import { parseProm } from './observe';
+import { parseProm, PromSample } from './observe';
 import {
   bucketQuantile,
   histogramOf,
@@ -206,6 +206,29 @@ describe('stage histograms between two scrapes', () => {
     // no alert in the detection latency: the hand-off wait cannot be sized
     expect(b.path.handoffWaitP50Ms).toBeNull();
     expect(b.stages.map((s) => s.key)).toEqual(STAGES.map((s) => s.key));
+  });
+
+  it('takes each process on its own: one scraped at one end only is left out and named, a restarted one counts from zero', () => {
+    const rounds = (n: number, events: number): PromSample[] =>
+      parseProm(within('eagleeye_detector_round_events', '', '100', '500', n, events));
+    // detector-2 answered the first scrape only; detector-3 was restarted in between (its count went down)
+    const before: MetricsSnapshot = new Map([
+      ['detector-1', rounds(10, 400)],
+      ['detector-2', rounds(500, 450)],
+      ['detector-3', rounds(300, 400)],
+    ]);
+    const after: MetricsSnapshot = new Map([
+      ['detector-1', rounds(30, 400)],
+      ['detector-3', rounds(5, 400)],
+    ]);
+    const b = stageBreakdown(before, after, LATENCY);
+    // 20 rounds of detector-1 and the 5 detector-3 made since its restart; none of detector-2's history
+    expect(b.roundEvents).toMatchObject({ rounds: 25, events: 25 * 400, mean: 400 });
+    expect(b.unscraped).toEqual(['detector-2']);
+    // merged before subtracting, detector-2's history would have cancelled what the others did
+    expect(
+      stageBreakdown(before, new Map([...after, ['detector-2', rounds(500, 450)]]), LATENCY).unscraped,
+    ).toEqual([]);
   });
 
   it("gives the victim-on-call jobs' queue wait a row of its own, off the path; the queue wait has every job's", () => {

@@ -9,15 +9,19 @@ import { PromSample, scrape } from './observe';
  * the buckets; a quantile past the last finite bucket is reported as that bound, flagged `above`.
  */
 
-/** The metrics of every app of a stack at one moment, by app name (detector-1, ingest, ...). */
+/**
+ * The metrics of every app of a stack at one moment, by app name (detector-1, ingest, ...). An app
+ * whose scrape failed is absent.
+ */
 export type MetricsSnapshot = Map<string, PromSample[]>;
 
 export async function snapshotMetrics(apps: { name: string; url: string }[]): Promise<MetricsSnapshot> {
   const out: MetricsSnapshot = new Map();
   await Promise.all(
     apps.map(async (a) => {
-      // an app that does not answer (busy, restarting) contributes nothing rather than failing the run
-      out.set(a.name, await scrape(a.url).catch(() => []));
+      // an app that does not answer (busy, restarting) is left out rather than failing the run
+      const samples = await scrape(a.url).catch(() => null);
+      if (samples) out.set(a.name, samples);
     }),
   );
   return out;
@@ -203,6 +207,8 @@ export interface StageRow {
 
 export interface StageBreakdown {
   note: string;
+  /** apps scraped at one end of the span only (their figures are left out of every stage) */
+  unscraped: string[];
   stages: StageRow[];
   /** events per detector round in the same span */
   roundEvents: { rounds: number; events: number; mean: number; p50: number; p99: number } | null;
@@ -227,11 +233,26 @@ export interface StageBreakdown {
 
 const ms = (s: number): number => Math.round(s * 1e6) / 1000;
 
-function merged(snap: MetricsSnapshot, spec: Pick<StageSpec, 'app' | 'metric' | 'filter'>): HistogramData {
+/**
+ * What happened between two snapshots in one histogram, over every process of `spec.app`, taken
+ * process by process: only processes scraped both times count (a process missing from one
+ * snapshot would otherwise subtract its whole history from the others', or add it), and a process
+ * whose count went down was restarted in between: what it has now is all it did since (as
+ * Prometheus's rate() takes a counter reset).
+ */
+function spanOf(
+  before: MetricsSnapshot,
+  after: MetricsSnapshot,
+  spec: Pick<StageSpec, 'app' | 'metric' | 'filter'>,
+): HistogramData {
   let h: HistogramData = { buckets: new Map(), sum: 0, count: 0 };
-  for (const [name, samples] of snap) {
+  for (const [name, samples] of after) {
     if (name !== spec.app && !name.startsWith(`${spec.app}-`)) continue;
-    h = addHistograms(h, histogramOf(samples, spec.metric, spec.filter));
+    const was = before.get(name);
+    if (!was) continue;
+    const a = histogramOf(samples, spec.metric, spec.filter);
+    const b = histogramOf(was, spec.metric, spec.filter);
+    h = addHistograms(h, a.count < b.count ? a : subtractHistograms(a, b));
   }
   return h;
 }
@@ -243,12 +264,9 @@ export function stageBreakdown(
   measured: LatencySummary,
   specs: StageSpec[] = STAGES,
 ): StageBreakdown {
-  const re = subtractHistograms(
-    merged(after, { app: 'detector', metric: 'eagleeye_detector_round_events' }),
-    merged(before, { app: 'detector', metric: 'eagleeye_detector_round_events' }),
-  );
+  const re = spanOf(before, after, { app: 'detector', metric: 'eagleeye_detector_round_events' });
   const stages: StageRow[] = specs.map((s) => {
-    const d = subtractHistograms(merged(after, s), merged(before, s));
+    const d = spanOf(before, after, s);
     const p99 = bucketQuantile(d, 0.99);
     const row: StageRow = {
       key: s.key,
@@ -277,6 +295,9 @@ export function stageBreakdown(
   );
   const handoffWaitP50Ms = detection?.count ? r1(Math.max(0, detection.p50Ms - roundP50Ms)) : null;
   return {
+    unscraped: [...new Set([...before.keys(), ...after.keys()])].filter(
+      (n) => !before.has(n) || !after.has(n),
+    ),
     note:
       'per stage: observations between the scrapes before and after; p50/p99 interpolated inside the ' +
       'histogram buckets (as fine as the buckets); round stages are per detector round, the others per ' +
