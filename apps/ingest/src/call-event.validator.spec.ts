@@ -110,6 +110,17 @@ describe('validateBatch', () => {
     expect(JSON.stringify(callee)).not.toMatch(/13812345678/);
   });
 
+  it('accepts UUID event and call ids, also those whose digits run on across the dashes', () => {
+    const ids = ['12345678-9012-4abc-8def-0123456789ab', '0ABCDEF1-2345-4678-9012-345678901234'];
+    const { valid, rejected } = validateBatch(
+      ids.map((id, i) => ev({ eventId: id, callId: ids[1 - i] })),
+      NOW,
+      LIMITS,
+    );
+    expect(rejected).toEqual([]);
+    expect(valid.map((v) => v.id)).toEqual(ids);
+  });
+
   it('refuses a repeated event id in one batch, keeps the first', () => {
     const { valid, rejected } = validateBatch(
       [ev({}), ev({ callId: 'other' }), ev({ eventId: 'ev-2' })],

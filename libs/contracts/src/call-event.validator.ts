@@ -82,7 +82,7 @@ function checkId(field: string, value: string): Refusal | undefined {
 function clearNumberInId(field: string): Refusal {
   return new Refusal(
     Reason.CLEAR_PHONE_NUMBER,
-    `${field} contains a digit run that looks like a phone number (11+ digits); use an id without it (the value was not stored)`,
+    `${field} contains a digit run that looks like a phone number (11+ digits in a row, separators ignored); use an id without it, a UUID for instance (the value was not stored)`,
   );
 }
 

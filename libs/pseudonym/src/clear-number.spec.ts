@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { containsClearNumber, idLooksLikeNumber, redactClearNumbers } from './clear-number';
 import { classifyPseudonym, Pseudonymiser } from './pseudonym';
@@ -46,6 +47,23 @@ describe('clear numbers', () => {
     'accepts the identifier %s',
     (id) => expect(idLooksLikeNumber(id)).toBe(false),
   );
+
+  it('accepts every random UUID, judged as a UUID and not as digits joined across its dashes', () => {
+    // joined, these hold 11 digits in a row (1 in 18 random UUIDs does)
+    for (const id of ['12345678-9012-4abc-8def-0123456789ab', '0ABCDEF1-2345-4678-9012-345678901234'])
+      expect(idLooksLikeNumber(id)).toBe(false);
+    let refused = 0;
+    for (let i = 0; i < 20000; i++) if (idLooksLikeNumber(randomUUID())) refused++;
+    expect(refused).toBe(0);
+    // not UUIDs: all digits, a dash out of place, a character that is not hex, one too long
+    for (const id of [
+      '13812345-6780-1234-5678-901234567890',
+      '13812345-67801-234-5678-9012345678ab',
+      '13812345-6780-1234-5678-90123456789g',
+      '13812345-6780-1234-5678-90123456789ab',
+    ])
+      expect(idLooksLikeNumber(id)).toBe(true);
+  });
 
   // mobile numbers (CN) and landlines, in the ways people and switches write them
   const mobile = fc
@@ -102,6 +120,7 @@ describe('clear numbers', () => {
 
   it('decides ASCII identifiers in one pass exactly as the normalised pattern does (property)', () => {
     const reference = (id: string): boolean =>
+      !/^(?=.*[a-f])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id) &&
       /\p{Nd}{11,}|\+\p{Nd}{8,}/u.test(id.normalize('NFKC').replace(/[\s\-.()_:/\u00B7]/gu, ''));
     const chars = fc.constantFrom(
       ...'0123456789'.split(''),
@@ -128,6 +147,20 @@ describe('clear numbers', () => {
         const id = cs.join('');
         expect(idLooksLikeNumber(id)).toBe(reference(id));
       }),
+      { numRuns: 3000 },
+    );
+    // UUID-shaped: mostly digits (the UUIDs that hold number-like runs), now and then one character
+    // put in anywhere from the set above
+    const hex = fc.constantFrom(...'0123456789'.repeat(3).split(''), ...'abcdefABCDEF'.split(''));
+    const uuidLike = fc
+      .tuple(fc.array(hex, { minLength: 32, maxLength: 32 }), fc.option(fc.tuple(fc.nat(35), chars)))
+      .map(([h, put]) => {
+        const s = h.join('');
+        const id = `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+        return put ? id.slice(0, put[0]) + put[1] + id.slice(put[0] + 1) : id;
+      });
+    fc.assert(
+      fc.property(uuidLike, (id) => expect(idLooksLikeNumber(id)).toBe(reference(id))),
       { numRuns: 3000 },
     );
   });
