@@ -106,6 +106,14 @@ export const baseSchema = z.object({
     'postgres://eagleeye:eagleeye-dev@127.0.0.1:5440/eagleeye',
   ),
   SHUTDOWN_TIMEOUT_MS: env.int(10000, 100, 120000),
+  /**
+   * V8's allocation-site pretenuring (its default): objects from a place in the code whose objects
+   * have mostly outlived a young-generation collection are then made in the old generation. The
+   * apps' per-batch objects live about as long as a round or a batch, so pretenured ones filled
+   * the old generation with garbage (the detector's grew 17 MB a second at 5,000 events/s, against
+   * 4.5 without it) and made every scavenge slower. Off unless set (docs/performance-log.md)
+   */
+  V8_ALLOCATION_SITE_PRETENURING: env.bool(false),
 });
 export type BaseConfig = z.infer<typeof baseSchema>;
 

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { setFlagsFromString } from 'node:v8';
 import { DynamicModule, INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
@@ -57,6 +58,9 @@ export async function runService<S extends z.ZodObject>(
     throw e;
   }
   const base = config as unknown as z.infer<typeof baseSchema>;
+  // before the app allocates anything of its own: V8 reads the flag when a collection decides what
+  // to pretenure (V8_ALLOCATION_SITE_PRETENURING in libs/config)
+  if (!base.V8_ALLOCATION_SITE_PRETENURING) setFlagsFromString('--no-allocation-site-pretenuring');
   try {
     await def.preflight?.(config);
   } catch (e) {
