@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { CallerModel } from './caller-model';
+import { CallerModel, leafInputs } from './caller-model';
 import { callerFeatures, describeFeature, FEATURE_NAMES } from './features';
 import { emptyWindows } from './windows';
 
@@ -25,6 +25,27 @@ describe('caller-risk model', () => {
     expect(m.thresholds.suspect).toBeGreaterThan(0.5);
     expect(m.thresholds.suspect).toBeLessThan(1);
     expect(m.file.metrics.first_day_precision).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('warms every branch: one input per leaf of every tree reaches that leaf, scored alike both ways', () => {
+    const inputs = leafInputs(m.file);
+    let o = 0;
+    m.file.trees.forEach((t, k) => {
+      const leaves = t.f.map((f, i) => (f < 0 ? i : -1)).filter((i) => i >= 0);
+      // the tree's own inputs come in a row, one per leaf, left to right
+      const reached = inputs.slice(o, o + leaves.length).map((x) => {
+        let i = 0;
+        while (t.f[i] >= 0) i = x[t.f[i]] <= t.t[i] ? t.l[i] : t.r[i];
+        return i;
+      });
+      expect({ tree: k, reached: [...reached].sort((a, b) => a - b) }).toEqual({
+        tree: k,
+        reached: [...leaves].sort((a, b) => a - b),
+      });
+      o += leaves.length;
+    });
+    expect(o).toBe(inputs.length);
+    for (const x of inputs.slice(0, 200)) expect(m.raw(x)).toBeCloseTo(m.rawByTable(x), 9);
   });
 
   it('path contributions add up to the margin above the average sample', () => {

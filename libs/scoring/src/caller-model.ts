@@ -196,11 +196,53 @@ function compile(file: CallerModelFile): (x: ArrayLike<number>) => number {
     groups.push(new Function('x', parts.join('\n')) as (x: ArrayLike<number>) => number);
   }
   const base = Number(lit(file.baseline, 'baseline'));
-  return (x) => {
+  const compiled = (x: ArrayLike<number>): number => {
     let s = base;
     for (let i = 0; i < groups.length; i++) s += groups[i](x);
     return s;
   };
+  // Every branch taken once before the JIT compiles the functions: a branch it has never seen run
+  // is compiled as a deoptimisation ("insufficient type feedback"), so each leaf first reached in
+  // traffic threw the function back to the interpreter, which boxes every feature read and every
+  // sum (about 2 KB of garbage per event in the detector) until the next optimisation.
+  for (let pass = 0; pass < 2; pass++) for (const x of leafInputs(file)) compiled(x);
+  return compiled;
+}
+
+/**
+ * One feature vector per leaf of every tree that reaches that leaf (the other trees go wherever it
+ * takes them): each split on the way bounds its feature, (lo, hi], and the vector takes a value in
+ * every bound (hi, or above lo when only lo is set), 0 for a feature the path does not test.
+ */
+export function leafInputs(file: CallerModelFile): Float64Array[] {
+  const out: Float64Array[] = [];
+  const lo = new Float64Array(FEATURE_COUNT);
+  const hi = new Float64Array(FEATURE_COUNT);
+  for (const t of file.trees) {
+    lo.fill(-Infinity);
+    hi.fill(Infinity);
+    const walk = (i: number, depth: number): void => {
+      const f = t.f[i];
+      if (f < 0 || depth > 64) {
+        const x = new Float64Array(FEATURE_COUNT);
+        for (let k = 0; k < FEATURE_COUNT; k++) {
+          if (hi[k] !== Infinity) x[k] = hi[k];
+          else if (lo[k] !== -Infinity) x[k] = lo[k] + Math.max(1, Math.abs(lo[k]));
+        }
+        out.push(x);
+        return;
+      }
+      const [l, h] = [lo[f], hi[f]];
+      hi[f] = Math.min(h, t.t[i]);
+      walk(t.l[i], depth + 1);
+      hi[f] = h;
+      lo[f] = Math.max(l, t.t[i]);
+      walk(t.r[i], depth + 1);
+      lo[f] = l;
+    };
+    walk(0, 0);
+  }
+  return out;
 }
 
 export function calibrate(raw: number, a: number, b: number): number {
