@@ -113,6 +113,13 @@ export const callbackProbes = once(
     }),
 );
 
+/**
+ * What adds to eagleeye_detector_model_scores_total when it is read: the model registries count
+ * their evaluations (one per scored event) in plain numbers and fold them in here, since a labelled
+ * increment of prom-client hashes its labels and allocates on every call.
+ */
+export const modelScoreSources = new Set<() => void>();
+
 export const modelScores = once(
   'eagleeye_detector_model_scores_total',
   () =>
@@ -121,6 +128,9 @@ export const modelScores = once(
       help: 'Caller-risk model evaluations by model version and outcome: suspect, below, missing (version not loaded yet); shadow models count as role="shadow"',
       labelNames: ['model', 'role', 'outcome'],
       registers: [metricsRegistry],
+      collect() {
+        for (const fold of modelScoreSources) fold();
+      },
     }),
 );
 

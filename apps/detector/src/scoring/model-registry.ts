@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { CallerModelsRepository } from '@eagle-eye/rules';
 import { CallerModel } from '@eagle-eye/scoring';
-import { modelScores } from '../metrics';
+import { modelScores, modelScoreSources } from '../metrics';
 
 // From source (apps/detector/src/scoring) or the build (dist/apps/detector/src/scoring): the model
 // file is not compiled, so the build finds it beside the sources.
@@ -13,11 +13,14 @@ export const BUNDLED_MODEL_PATH =
     join(__dirname, '..', '..', '..', '..', '..', 'apps', 'detector', 'models', 'caller-risk.json'),
   ].find((p) => existsSync(p)) ?? join(__dirname, '..', '..', 'models', 'caller-risk.json');
 
+type Outcome = 'suspect' | 'below' | 'missing';
+const OUTCOMES: readonly Outcome[] = ['suspect', 'below', 'missing'];
+
 /** Which model a version names: '' is the detector's bundled model. */
 export interface ModelSource {
   resolve(version: string): CallerModel | null;
   /** counts one evaluation (metrics per model version) */
-  observe?(version: string, role: 'decide' | 'shadow', outcome: 'suspect' | 'below' | 'missing'): void;
+  observe?(version: string, role: 'decide' | 'shadow', outcome: Outcome): void;
 }
 
 /**
@@ -38,6 +41,7 @@ export class ModelRegistry implements ModelSource {
   ) {
     this.bundled = CallerModel.load(path);
     this.models.set(this.bundled.version, this.bundled);
+    modelScoreSources.add(this.fold);
   }
 
   async start(): Promise<void> {
@@ -67,16 +71,35 @@ export class ModelRegistry implements ModelSource {
     return m;
   }
 
-  private readonly counters = new Map<string, { inc(): void }>();
+  /** evaluations not yet folded into the counter, by version ('' the bundled one), role and outcome */
+  private readonly counts = new Map<string, Record<'decide' | 'shadow', Record<Outcome, number>>>();
 
-  observe(version: string, role: 'decide' | 'shadow', outcome: 'suspect' | 'below' | 'missing'): void {
-    const key = `${version}\t${role}\t${outcome}`;
-    let c = this.counters.get(key);
+  /** Counts one evaluation: a number here, folded into the labelled counter when it is read. */
+  observe(version: string, role: 'decide' | 'shadow', outcome: Outcome): void {
+    let c = this.counts.get(version);
     if (!c) {
-      c = modelScores.labels(version || this.bundled.version, role, outcome);
-      this.counters.set(key, c);
+      c = { decide: { suspect: 0, below: 0, missing: 0 }, shadow: { suspect: 0, below: 0, missing: 0 } };
+      this.counts.set(version, c);
     }
-    c.inc();
+    c[role][outcome]++;
+  }
+
+  /** Adds the evaluations counted since the last time to eagleeye_detector_model_scores_total. */
+  readonly fold = (): void => {
+    for (const [version, byRole] of this.counts)
+      for (const role of ['decide', 'shadow'] as const)
+        for (const outcome of OUTCOMES) {
+          const n = byRole[role][outcome];
+          if (!n) continue;
+          byRole[role][outcome] = 0;
+          modelScores.inc({ model: version || this.bundled.version, role, outcome }, n);
+        }
+  };
+
+  /** Folds what is counted and stops folding (the module is closing). */
+  onModuleDestroy(): void {
+    this.fold();
+    modelScoreSources.delete(this.fold);
   }
 
   private fetch(version: string): void {
