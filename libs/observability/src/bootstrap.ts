@@ -37,6 +37,16 @@ export interface ServiceDefinition<S extends z.ZodObject> {
   afterListen?: (app: INestApplication, config: z.infer<S>) => Promise<void>;
 }
 
+/**
+ * The V8 settings of libs/config (V8_ALLOCATION_SITE_PRETENURING), applied before the process
+ * allocates anything of its own: V8 reads the flag whenever a collection decides what to pretenure.
+ */
+export function applyV8Settings(
+  config: Pick<z.infer<typeof baseSchema>, 'V8_ALLOCATION_SITE_PRETENURING'>,
+): void {
+  if (!config.V8_ALLOCATION_SITE_PRETENURING) setFlagsFromString('--no-allocation-site-pretenuring');
+}
+
 function fail(name: string, message: string, code: number): never {
   process.stderr.write(`[${name}] ${message}\n`);
   process.exit(code);
@@ -58,9 +68,7 @@ export async function runService<S extends z.ZodObject>(
     throw e;
   }
   const base = config as unknown as z.infer<typeof baseSchema>;
-  // before the app allocates anything of its own: V8 reads the flag when a collection decides what
-  // to pretenure (V8_ALLOCATION_SITE_PRETENURING in libs/config)
-  if (!base.V8_ALLOCATION_SITE_PRETENURING) setFlagsFromString('--no-allocation-site-pretenuring');
+  applyV8Settings(base);
   try {
     await def.preflight?.(config);
   } catch (e) {

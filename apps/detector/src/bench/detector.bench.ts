@@ -15,6 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { HandoffEntry, handoffPartition, packEvents, unpackEvents } from '@eagle-eye/contracts';
+import { baseSchema, loadConfig } from '@eagle-eye/config';
+import { applyV8Settings } from '@eagle-eye/observability';
 import { createRedis, DEFAULT_KEY_GROUPS, RedisKeys } from '@eagle-eye/redis';
 import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
 import { AlertJob } from '../detection/alert.publisher';
@@ -24,6 +26,8 @@ import { formatBreakdown, RedisBreakdown, scriptNames } from './redis-breakdown'
 import { BENCH_DETECTION_OPTIONS, syntheticTraffic } from './synthetic-traffic';
 
 async function main(): Promise<void> {
+  // the V8 settings the detector runs with (V8_ALLOCATION_SITE_PRETENURING)
+  applyV8Settings(loadConfig(baseSchema.pick({ V8_ALLOCATION_SITE_PRETENURING: true })));
   const target = Number(process.argv[2] ?? 200_000);
   const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390');
   // REDIS_KEY_GROUPS: key groups (one script call per group and stage in a round), 64 by default

@@ -1,4 +1,5 @@
 import { AlertJobName, HandoffEvent, SuspectNumberJob, VictimOnCallJob } from '@eagle-eye/contracts';
+import { callbackProbes } from '../metrics';
 import { AlertJob } from './alert.publisher';
 import { call, ev, fanout, Harness, snapshot, startHarness, T0, token } from '../test/harness';
 
@@ -484,6 +485,15 @@ describe.each(['script', 'node'] as const)(
       return out;
     }
 
+    /** eagleeye_detector_callback_probes_total: the alerting probes and all of them */
+    async function probes(): Promise<{ alert: number; total: number }> {
+      const values = (await callbackProbes.get()).values;
+      return {
+        alert: values.find((v) => v.labels.result === 'alert')?.value ?? 0,
+        total: values.reduce((n, v) => n + v.value, 0),
+      };
+    }
+
     it('alerts a call-back to a one-ring number with the caller as the victim, and ends it', async () => {
       const ring = token();
       const victim = token();
@@ -548,11 +558,16 @@ describe.each(['script', 'node'] as const)(
         rounds.push(...call(courier, token(), T0 - (40 - i) * 60_000, i % 5 ? 20 : 0));
       rounds.push(...call(friend, person, T0 - 3600_000, 0));
       await h.detection.process([h.entry(rounds)]);
+      const before = await probes();
       // answers and ends in separate batches, as long calls arrive
       const backs = [call(person, courier, T0, 300), call(person, friend, T0 + 1000, 900)];
       await h.detection.process([h.entry(backs.flatMap((c) => c.slice(0, 2)))]);
       await h.detection.process([h.entry(backs.map((c) => c[2]))]);
       expect(victimJobs(h.sink.jobs)).toEqual([]);
+      // both answers were probed (counted per round), neither alerted
+      const after = await probes();
+      expect(after.total - before.total).toBe(2);
+      expect(after.alert).toBe(before.alert);
     });
   },
 );

@@ -196,15 +196,18 @@ export class CalleeStage {
         }
       });
     });
+    // counted per round: a labelled increment hashes its labels and allocates each time
+    const probeResults = { alert: 0, report_only: 0, ordinary: 0 };
     probeWork.forEach((w, i) => {
       const profile = probed.event(probeRefs[i]).windows;
       const score = scoreCallback(w.rules, profile);
       const sev = victimSeverity(w.rules, score);
-      callbackProbes.inc({ result: sev ? 'alert' : score.total ? 'report_only' : 'ordinary' });
+      probeResults[sev ? 'alert' : score.total ? 'report_only' : 'ordinary']++;
       // the usual alert already covers the call; a call whose end is in this very batch is over
       if (!sev || claimedCalls.has(w.callFp) || endedHere.has(w.callFp)) return;
       this.callbackClaims(w, sev, score, claims, onClaim, jobs);
     });
+    for (const [result, n] of Object.entries(probeResults)) if (n) callbackProbes.inc({ result }, n);
     const [r3] = await Promise.all([this.windows.claimAlerts(claims), due.exec()]);
     r3.forEach((res, i) => onClaim[i](res));
 
