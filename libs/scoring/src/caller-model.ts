@@ -205,7 +205,8 @@ function compile(file: CallerModelFile): (x: ArrayLike<number>) => number {
   // is compiled as a deoptimisation ("insufficient type feedback"), so each leaf first reached in
   // traffic threw the function back to the interpreter, which boxes every feature read and every
   // sum (about 2 KB of garbage per event in the detector) until the next optimisation.
-  for (let pass = 0; pass < 2; pass++) for (const x of leafInputs(file)) compiled(x);
+  const inputs = leafInputs(file);
+  for (let pass = 0; pass < 2; pass++) for (const x of inputs) compiled(x);
   return compiled;
 }
 
@@ -232,7 +233,8 @@ export function leafInputs(file: CallerModelFile): Float64Array[] {
         out.push(x);
         return;
       }
-      const [l, h] = [lo[f], hi[f]];
+      const l = lo[f];
+      const h = hi[f];
       hi[f] = Math.min(h, t.t[i]);
       walk(t.l[i], depth + 1);
       hi[f] = h;
