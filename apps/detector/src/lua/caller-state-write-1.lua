@@ -14,10 +14,9 @@
 ]]
 local STEM, TTL = KEYS[1], ARGV[1]
 local sunpack, sbyte = struct.unpack, string.byte
-local out = {}
+local out, k = {}, 0
 for o = 2, #ARGV, 4 do
-  local nb = STEM .. 'n:' .. ARGV[o]
-  local ks = nb .. ':s'
+  local ks = STEM .. 'n:' .. ARGV[o] .. ':s'
   -- Written at once, and the string it replaced compared after: one key lookup per number instead
   -- of two (a GETRANGE of the revision, then the SET), since another revision is rare (two replicas
   -- on one number). That one is then put back, with a whole TTL again (its own rest is gone): a
@@ -27,7 +26,7 @@ for o = 2, #ARGV, 4 do
   if old and #old >= 5 then rev = sunpack('<I', old, 2) end
   if rev == tonumber(ARGV[o + 1]) then
     if ARGV[o + 3] == '1' then
-      local kw = nb .. ':w'
+      local kw = STEM .. 'n:' .. ARGV[o] .. ':w'
       local drop = {}
       for _, f in ipairs(redis.call('HKEYS', kw)) do
         local b = sbyte(f)
@@ -38,14 +37,16 @@ for o = 2, #ARGV, 4 do
       end
       for k = 1, #drop, 500 do redis.call('HDEL', kw, unpack(drop, k, math.min(k + 499, #drop))) end
     end
-    out[#out + 1] = '0'
+    k = k + 1
+    out[k] = '0'
   else
     if old then
       redis.call('SET', ks, old, 'PX', TTL)
     else
       redis.call('DEL', ks)
     end
-    out[#out + 1] = '1'
+    k = k + 1
+    out[k] = '1'
   end
 end
 return table.concat(out)

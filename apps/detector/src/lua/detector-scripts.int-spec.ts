@@ -33,9 +33,9 @@ const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '7494951c870ec4e5568d8f0e92b90d50dc7cf590',
   'callee-batch-1.lua': '0929ee5853fe78524c72620b2c3020c728e31536',
   'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
-  'caller-notes-1.lua': '87c6154599afc1bdf8de15aff8fdb92203641118',
-  'caller-state-read-1.lua': '955663e72ffb5f6d4f8d5c8e7f63b1e89105512d',
-  'caller-state-write-1.lua': '5b3c2725e7dd7b847067bc6be11063c3fe3702e3',
+  'caller-notes-1.lua': 'fa4cb9a8e8457967fecb031d474968ec196962a7',
+  'caller-state-read-1.lua': 'ee242c51cc8157a8f5d75dea9f584667421baa8e',
+  'caller-state-write-1.lua': '998e5691e0f610161c531e7eb50d4121509261fe',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
 
