@@ -11,7 +11,7 @@ import { eventFingerprint } from './event-fingerprint';
 import { HandoffRepository } from './handoff.repository';
 
 // Changing the script is a contract change: update the pin deliberately.
-const HANDOFF_SHA = '6d15b8be3917c6c867e83239d6327eaf27608f24';
+const HANDOFF_SHA = '6f81f8cce459e839d25809febf76f2f57e9ac2cf';
 
 describe('HandoffRepository (real Redis)', () => {
   let admin: Redis;
