@@ -35,7 +35,7 @@ for o = 2, #ARGV, 4 do
           drop[#drop + 1] = f
         end
       end
-      for k = 1, #drop, 500 do redis.call('HDEL', kw, unpack(drop, k, math.min(k + 499, #drop))) end
+      for d = 1, #drop, 500 do redis.call('HDEL', kw, unpack(drop, d, math.min(d + 499, #drop))) end
     end
     k = k + 1
     out[k] = '0'

@@ -35,7 +35,7 @@ const PINNED: Record<string, string> = {
   'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
   'caller-notes-1.lua': 'fa4cb9a8e8457967fecb031d474968ec196962a7',
   'caller-state-read-1.lua': 'ee242c51cc8157a8f5d75dea9f584667421baa8e',
-  'caller-state-write-1.lua': '998e5691e0f610161c531e7eb50d4121509261fe',
+  'caller-state-write-1.lua': 'ccee87b993039dc66a592fc9903092e428217576',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
 };
 
