@@ -1,3 +1,4 @@
+import { baseSchema, loadConfig } from '@eagle-eye/config';
 import { DEFAULT_KEY_GROUPS, keyGroupOf, RedisKeys } from './keys';
 
 describe('RedisKeys key groups', () => {
@@ -37,5 +38,10 @@ describe('RedisKeys key groups', () => {
     expect(() => new RedisKeys('ee', 16385)).toThrow(/1 to 16384/);
     expect(() => new RedisKeys('ee', 2.5)).toThrow(/1 to 16384/);
     expect(new RedisKeys('ee').groups).toBe(DEFAULT_KEY_GROUPS);
+  });
+
+  it("uses the configuration's default group count (REDIS_KEY_GROUPS unset)", () => {
+    const config = loadConfig(baseSchema.pick({ REDIS_KEY_GROUPS: true }), {});
+    expect(config.REDIS_KEY_GROUPS).toBe(DEFAULT_KEY_GROUPS);
   });
 });
