@@ -80,10 +80,23 @@ for app in "${APPS[@]}"; do
 done
 for i in "${!APPS[@]}"; do
   app=${APPS[$i]}; port=${PORTS[$app]}
-  for _ in $(seq 1 150); do
+  # 30 s to become ready; longer while the app reports progress of start-up work (the detector
+  # moving keys to another REDIS_KEY_GROUPS logs a "key layout" line every two seconds)
+  log="$RUN_DIR/logs/$app.log"; idle=0; seen=$(stat -c %s "$log" 2>/dev/null || echo 0); said=0
+  while [ $idle -lt 150 ]; do
     curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    kill -0 "${PIDS[$i]}" 2>/dev/null || { ee_say "$app exited; last lines of its log:"; tail -5 "$RUN_DIR/logs/$app.log"; exit 1; }
+    kill -0 "${PIDS[$i]}" 2>/dev/null || { ee_say "$app exited; last lines of its log:"; tail -5 "$log"; exit 1; }
     sleep 0.2
+    idle=$((idle + 1))
+    size=$(stat -c %s "$log" 2>/dev/null || echo 0)
+    if [ "$size" != "$seen" ]; then
+      seen=$size
+      line=$(tail -n 1 "$log" | grep -o 'key layout [^"]*' || true)
+      if [ -n "$line" ]; then
+        idle=0
+        if [ $((SECONDS - said)) -ge 5 ]; then ee_say "$app: $line"; said=$SECONDS; fi
+      fi
+    fi
   done
   curl -fs "http://127.0.0.1:$port/readyz" >/dev/null || { ee_say "$app is not ready on :$port"; exit 1; }
   ee_say "$app ready: http://127.0.0.1:$port/healthz /readyz /metrics"

@@ -60,7 +60,7 @@ export class DetectorRuntime implements OnApplicationBootstrap, BeforeApplicatio
     const layout = await migrateKeyLayout(this.redis, this.keys, (l) => this.logger.log(l));
     if (!layout.current)
       this.logger.log(
-        `key layout ${layout.layout}: ${layout.scanned} keys scanned, ${layout.moved} moved, ${layout.merged} merged in ${layout.seconds} s`,
+        `key layout ${layout.layout}: ${layout.scanned.toLocaleString('en-US')} keys scanned, ${layout.moved.toLocaleString('en-US')} moved, ${layout.merged.toLocaleString('en-US')} merged in ${layout.seconds} s`,
       );
     try {
       await this.rules.start();

@@ -5,12 +5,12 @@
  * Prefix: `ee` by default; tests use a random prefix per test so they never see each other's keys.
  */
 /**
- * Key groups of a deployment unless REDIS_KEY_GROUPS says otherwise (see RedisKeys.keyGroup). Each
- * group costs every round's scripts a call of their own: on one Redis server 16 cost less
- * (docs/performance-log.md, "Sixteen key groups"), but changing the count moves every key at the
- * detector's start, so the default stays.
+ * Key groups of a deployment unless REDIS_KEY_GROUPS says otherwise (see RedisKeys.keyGroup). 64
+ * until December 2026: each group costs every round's scripts a call of their own, and with 64 a
+ * 500-event round gave each group about 8 numbers (docs/performance-log.md, "Sixteen key groups").
+ * A keyspace of another count is moved at the detector's start (migrateKeyLayout).
  */
-export const DEFAULT_KEY_GROUPS = 64;
+export const DEFAULT_KEY_GROUPS = 16;
 
 /** The key group of a token: FNV-1a of the token (salted, so it is independent of hand-off partitions). */
 export function keyGroupOf(token: string, groups: number): number {

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   applyV8Settings(loadConfig(baseSchema.pick({ V8_ALLOCATION_SITE_PRETENURING: true })));
   const target = Number(process.argv[2] ?? 200_000);
   const redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6390');
-  // REDIS_KEY_GROUPS: key groups (one script call per group and stage in a round), 64 by default
+  // REDIS_KEY_GROUPS: key groups (one script call per group and stage in a round), 16 by default
   const keys = new RedisKeys(
     `bench${randomBytes(3).toString('hex')}`,
     Number(process.env.REDIS_KEY_GROUPS ?? DEFAULT_KEY_GROUPS),

@@ -339,7 +339,7 @@ describe('per-group scripts on one Redis server: one request per script and roun
   async function runHour(mode: 'script' | 'node', maxArgs: number) {
     const prefix = uniqueId('gr');
     prefixes.push(prefix);
-    // many groups, so that a request carries many calls
+    // many groups, so that a request carries many calls (the default has 16)
     const keys = new RedisKeys(prefix, 64);
     await redis.set(keys.detectorObservingSince(), String(start - 30 * 86400_000));
     const scripts = new DetectorScripts(redis, maxArgs);
