@@ -1,5 +1,5 @@
 import { Cluster } from 'ioredis';
-import { dropClusterPrefix, startTestCluster, TestCluster, uniqueId } from '@eagle-eye/testing';
+import { clusterForTests, uniqueId } from '@eagle-eye/testing';
 import { migrateKeyLayout } from './key-layout';
 import { RedisKeys } from './keys';
 import { keySlot } from './pipelines';
@@ -12,24 +12,14 @@ import { createRedisClient, masters } from './redis';
 jest.setTimeout(60_000);
 
 describe('key layout migration on Redis Cluster', () => {
-  let local: TestCluster;
-  let cluster: Cluster;
   const prefix = uniqueId('klc');
-
-  beforeAll(async () => {
-    local = await startTestCluster();
-    cluster = createRedisClient({ url: 'redis://127.0.0.1', clusterNodes: local.nodes }) as Cluster;
-    await cluster.cluster('INFO');
-  });
-  afterAll(async () => {
-    if (cluster) {
-      await dropClusterPrefix(cluster, prefix);
-      cluster.disconnect();
-    }
-    await local?.stop();
-  });
+  const cl = clusterForTests(
+    prefix,
+    (nodes) => createRedisClient({ url: 'redis://127.0.0.1', clusterNodes: nodes }) as Cluster,
+  );
 
   it('moves 64-group keys to 16 groups across masters, keeping values and TTLs', async () => {
+    const { cluster } = cl;
     const g64 = new RedisKeys(prefix, 64);
     const g16 = new RedisKeys(prefix, 16);
     const toks = Array.from({ length: 1500 }, (_, i) => `p1.t.${String(i).padStart(22, '0')}`);

@@ -1,11 +1,5 @@
 import Redis, { Cluster } from 'ioredis';
-import {
-  connectTestRedis,
-  dropClusterPrefix,
-  startTestCluster,
-  TestCluster,
-  uniqueId,
-} from '@eagle-eye/testing';
+import { clusterForTests, connectTestRedis, uniqueId } from '@eagle-eye/testing';
 import { execPerNode, keySlot, perNodePipeline, SlotCommand } from './pipelines';
 import { createRedisClient, isCluster, loadScriptEverywhere, masters } from './redis';
 
@@ -17,21 +11,14 @@ import { createRedisClient, isCluster, loadScriptEverywhere, masters } from './r
 jest.setTimeout(60_000);
 
 describe('per-node pipelines', () => {
-  let local: TestCluster;
-  let cluster: Cluster;
   const prefix = uniqueId('pl');
-
-  beforeAll(async () => {
-    local = await startTestCluster();
-    cluster = createRedisClient({ url: 'redis://127.0.0.1', clusterNodes: local.nodes }) as Cluster;
-    await cluster.cluster('INFO');
-  });
-  afterAll(async () => {
-    if (cluster) {
-      await dropClusterPrefix(cluster, prefix);
-      cluster.disconnect();
-    }
-    await local?.stop();
+  const test = clusterForTests(
+    prefix,
+    (nodes) => createRedisClient({ url: 'redis://127.0.0.1', clusterNodes: nodes }) as Cluster,
+  );
+  let cluster: Cluster;
+  beforeAll(() => {
+    cluster = test.cluster;
   });
 
   it('hashes keys to the slots Redis computes (hash tags included)', async () => {

@@ -58,3 +58,31 @@ export async function dropClusterPrefix(cluster: Cluster, prefix: string): Promi
     await p.exec();
   }
 }
+
+/** What clusterForTests fills in before the tests of its describe block run. */
+export interface ClusterForTests {
+  local: TestCluster;
+  cluster: Cluster;
+}
+
+/**
+ * A three-master test cluster and a client for the tests of one describe block: started (and the
+ * slot map read) before them; after them, the keys containing `prefix` are dropped, the client
+ * disconnected and the cluster stopped. `connect` makes the client from REDIS_CLUSTER_NODES.
+ */
+export function clusterForTests(prefix: string, connect: (nodes: string) => Cluster): ClusterForTests {
+  const it = {} as ClusterForTests;
+  beforeAll(async () => {
+    it.local = await startTestCluster();
+    it.cluster = connect(it.local.nodes);
+    await it.cluster.cluster('INFO');
+  });
+  afterAll(async () => {
+    if (it.cluster) {
+      await dropClusterPrefix(it.cluster, prefix);
+      it.cluster.disconnect();
+    }
+    await it.local?.stop();
+  });
+  return it;
+}
