@@ -27,6 +27,23 @@ describe('heap trend over a soak', () => {
     expect(t.slopeMiBPerMin).toBeGreaterThan(1.5);
   });
 
+  it('counts full collections per window and will not call growth without one in the last window', () => {
+    // a floor that rises, and full collections in every window but the last
+    const samples = saw(10, 60, 2).map((x) => ({ ...x, majorGcs: Math.min(Math.floor(x.t / 30_000), 15) }));
+    const t = heapTrend('detector', samples, 5);
+    expect(t.majorGcsPerWindow).toHaveLength(5);
+    expect(t.majorGcsPerWindow?.[4]).toBe(0);
+    expect(t.majorGcsPerWindow?.slice(0, 3).every((n) => n > 0)).toBe(true);
+    expect(t.flat).toBe(false);
+    expect(t.undecided).toBe(true);
+    // with a collection in the last window the growth stands
+    const collected = saw(10, 60, 2).map((x) => ({ ...x, majorGcs: Math.floor(x.t / 30_000) }));
+    expect(heapTrend('detector', collected, 5).undecided).toBe(false);
+    // without counts: no verdict on collections at all
+    expect(heapTrend('detector', saw(10, 60, 2), 5).undecided).toBeUndefined();
+    expect(t.series[1]).toEqual([5, 63.2]);
+  });
+
   it('copes with few samples', () => {
     expect(heapTrend('console', [], 5).samples).toBe(0);
     expect(heapTrend('console', saw(0, 50, 0), 5).firstWindowMinMiB).toBe(50);

@@ -13,21 +13,41 @@ export interface HeapTrend {
   maxMiB: number;
   rssLastMiB: number;
   flat: boolean;
+  /**
+   * full (mark-compact) collections inside each window, when the samples carry the app's count of
+   * them: a window without one has old-generation garbage in every sample, so its minimum
+   * overstates the live set
+   */
+  majorGcsPerWindow?: number[];
+  /**
+   * the verdict cannot stand: the live set seems to grow, but the last window had no full
+   * collection (its minimum is not a live set)
+   */
+  undecided?: boolean;
+  /** the samples (seconds since the first, heap used in MiB), for a reader to see the sawtooth */
+  series: [number, number][];
 }
 
 /** Heap trend: minima per window (the live set between collections), growth and slope. */
 export function heapTrend(
   app: string,
-  samples: { t: number; used: number; rss: number }[],
+  samples: { t: number; used: number; rss: number; majorGcs?: number }[],
   windows: number,
 ): HeapTrend {
   const warm = samples.slice(Math.floor(samples.length * 0.1));
   const w = Math.max(1, Math.min(windows, warm.length));
   const size = Math.max(1, Math.floor(warm.length / w));
   const mins: number[] = [];
+  const gcs: number[] = [];
+  const counted = warm.length > 0 && warm.every((x) => x.majorGcs !== undefined);
   for (let i = 0; i < w; i++) {
-    const part = warm.slice(i * size, i === w - 1 ? warm.length : (i + 1) * size);
-    if (part.length) mins.push(Math.min(...part.map((s) => s.used)));
+    const from = i * size;
+    const part = warm.slice(from, i === w - 1 ? warm.length : (i + 1) * size);
+    if (!part.length) continue;
+    mins.push(Math.min(...part.map((s) => s.used)));
+    // collections since the sample before the window (or its first sample)
+    const before = warm[Math.max(0, from - 1)];
+    if (counted) gcs.push((part[part.length - 1].majorGcs as number) - (before.majorGcs as number));
   }
   const first = mins[0] ?? 0;
   const last = mins[mins.length - 1] ?? 0;
@@ -43,6 +63,8 @@ export function heapTrend(
     slope = den > 0 ? num / den : 0;
   }
   const growth = last - first;
+  const flat = growth < Math.max(first * 0.1, 4 * 2 ** 20);
+  const t0 = samples[0]?.t ?? 0;
   return {
     app,
     samples: samples.length,
@@ -54,6 +76,8 @@ export function heapTrend(
     maxMiB: mib(Math.max(0, ...samples.map((s) => s.used))),
     rssLastMiB: mib(samples[samples.length - 1]?.rss ?? 0),
     // "Flat": the live set after warm-up grew by less than 10 % (or 4 MiB) over the soak.
-    flat: growth < Math.max(first * 0.1, 4 * 2 ** 20),
+    flat,
+    ...(counted ? { majorGcsPerWindow: gcs, undecided: !flat && gcs[gcs.length - 1] === 0 } : {}),
+    series: samples.map((x) => [Math.round((x.t - t0) / 100) / 10, mib(x.used)]),
   };
 }

@@ -68,6 +68,8 @@ export interface HeapSample {
   heapUsedBytes: number;
   heapTotalBytes: number;
   rssBytes: number;
+  /** full (mark-compact) collections so far */
+  majorGcs: number;
 }
 
 /** Node heap and RSS of an app, from its /metrics (prom-client default metrics, unprefixed). */
@@ -77,6 +79,7 @@ export async function heapOf(metricsUrl: string): Promise<HeapSample> {
     heapUsedBytes: sum(s, 'nodejs_heap_size_used_bytes'),
     heapTotalBytes: sum(s, 'nodejs_heap_size_total_bytes'),
     rssBytes: sum(s, 'process_resident_memory_bytes'),
+    majorGcs: sum(s, 'nodejs_gc_duration_seconds_count', { kind: 'major' }),
   };
 }
 

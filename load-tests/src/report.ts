@@ -225,9 +225,11 @@ export function formatReport(r: BenchResult): string {
           `  ${a.app}: live heap first -> last window`,
           `${a.firstWindowMinMiB} -> ${a.lastWindowMinMiB} MiB`,
           `${a.growthMiB >= 0 ? '+' : ''}${a.growthMiB} MiB (${a.growthPct} %), slope ${a.slopeMiBPerMin} MiB/min, ` +
-            `max ${a.maxMiB} MiB, rss ${a.rssLastMiB} MiB: ${a.flat ? 'flat' : 'GROWS'}`,
+            `max ${a.maxMiB} MiB, rss ${a.rssLastMiB} MiB: ${a.flat ? 'flat' : a.undecided ? 'undecided (no full collection in the last window)' : 'GROWS'}`,
         ),
       );
+      if (a.majorGcsPerWindow)
+        out.push(`      full collections per window: ${a.majorGcsPerWindow.join(', ')}`);
     }
   }
   out.push('');
