@@ -35,7 +35,6 @@ import { BENCH_DETECTION_OPTIONS, fixedHourOfTraffic } from '../apps/detector/sr
 import { Args } from './src/args';
 import { freePort } from './src/processes';
 
-const ROUND = 2000;
 const HOUR = 3600_000;
 /** the fixed tokens' salt: the counts in the README came from these numbers */
 const SALT = 'redis-instructions';
@@ -97,13 +96,19 @@ async function main(): Promise<void> {
   const args = new Args(process.argv.slice(2), ['help']);
   if (args.flag('help')) {
     console.log(
-      'usage: npm run bench:redis-instructions -- [--subscribers 1000] [--json FILE]\n' +
-        'Counts the instructions Redis executes per detector event (valgrind callgrind).',
+      'usage: npm run bench:redis-instructions -- [--subscribers 1000] [--round 2000] [--caller-windows node|script] [--json FILE]\n' +
+        'Counts the instructions Redis executes per detector event (valgrind callgrind). --round: events per\n' +
+        "detector round (the whole stack's rounds hold a few hundred at 5,000 events/s); --caller-windows: where\n" +
+        "the caller windows are applied, as DETECTOR_CALLER_WINDOWS (default node, the detector's default).",
     );
     return;
   }
   const subscribers = args.num('subscribers', 1000, 100, 200_000);
   const jsonOut = args.str('json');
+  const round = args.num('round', 2000, 10, 100_000);
+  const callerWindows = args.str('caller-windows') ?? 'node';
+  if (callerWindows !== 'node' && callerWindows !== 'script')
+    throw new Error(`--caller-windows must be node or script, not ${callerWindows}`);
   need('valgrind', 'apt-get install valgrind');
   need('redis-server', 'apt-get install redis-server');
 
@@ -149,14 +154,14 @@ async function main(): Promise<void> {
       scripts,
       rules: { forCarrier: () => rules },
       alerts: { publish: async (jobs: AlertJob[]) => void (alerts += jobs.length) },
-      options: BENCH_DETECTION_OPTIONS,
+      options: { ...BENCH_DETECTION_OPTIONS, callerWindows },
     });
     const start = Date.UTC(2026, 10, 24, 8);
     const run = async (events: HandoffEvent[], label: string): Promise<void> => {
-      for (let i = 0; i < events.length; i += ROUND) {
-        await detection.process([{ carrierId: 'carrier-a', events: events.slice(i, i + ROUND) }]);
+      for (let i = 0; i < events.length; i += round) {
+        await detection.process([{ carrierId: 'carrier-a', events: events.slice(i, i + round) }]);
         process.stderr.write(
-          `\r[instructions] ${label}: ${Math.min(i + ROUND, events.length)}/${events.length} events`,
+          `\r[instructions] ${label}: ${Math.min(i + round, events.length)}/${events.length} events`,
         );
       }
       process.stderr.write('\n');
@@ -181,6 +186,8 @@ async function main(): Promise<void> {
       .map(([c, k]) => `${c} ${(k / n).toFixed(2)}`);
     const result = {
       subscribers,
+      round,
+      callerWindows,
       events: n,
       instructions,
       instructionsPerEvent: Math.round(instructions / n),
@@ -192,7 +199,7 @@ async function main(): Promise<void> {
     console.log(
       [
         `Redis instructions per detector event (callgrind): ${result.instructionsPerEvent.toLocaleString('en-US')}`,
-        `  ${n} events of ${subscribers} subscribers' measured hour, ${instructions.toLocaleString('en-US')} instructions, ${result.alerts} alerts`,
+        `  ${n} events of ${subscribers} subscribers' measured hour in rounds of ${round}, caller windows: ${callerWindows}, ${instructions.toLocaleString('en-US')} instructions, ${result.alerts} alerts`,
         `  commands per event: ${perEvent.join(', ')}`,
       ].join('\n'),
     );

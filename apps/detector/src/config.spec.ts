@@ -1,5 +1,11 @@
 import { loadConfig } from '@eagle-eye/config';
-import { callerWindows, DetectorConfigSchema, scriptRequestArgs } from './config';
+import {
+  callerWindows,
+  callerWriteDelayMs,
+  DetectorConfigSchema,
+  detectionOptions,
+  scriptRequestArgs,
+} from './config';
 
 describe('detector configuration', () => {
   const base = {
@@ -31,5 +37,14 @@ describe('detector configuration', () => {
     expect(load({}).DETECTOR_PARTITION_LEASE_MS).toBe(10000);
     expect(load({ DETECTOR_PARTITION_LEASE_MS: '0' }).DETECTOR_PARTITION_LEASE_MS).toBe(0);
     expect(() => load({ DETECTOR_PARTITION_LEASE_MS: 'soon' })).toThrow(/DETECTOR_PARTITION_LEASE_MS/);
+  });
+
+  it('defers windows writes 10 s, never without leases, at most half the claim idle time', () => {
+    expect(callerWriteDelayMs(load({}))).toBe(10000);
+    expect(detectionOptions(load({})).callerWriteDelayMs).toBe(10000);
+    expect(callerWriteDelayMs(load({ DETECTOR_WINDOWS_WRITE_DELAY_MS: '0' }))).toBe(0);
+    expect(callerWriteDelayMs(load({ DETECTOR_PARTITION_LEASE_MS: '0' }))).toBe(0);
+    expect(callerWriteDelayMs(load({ DETECTOR_CLAIM_IDLE_MS: '3000' }))).toBe(1500);
+    expect(() => load({ DETECTOR_WINDOWS_WRITE_DELAY_MS: '-5' })).toThrow(/DETECTOR_WINDOWS_WRITE_DELAY_MS/);
   });
 });

@@ -76,6 +76,16 @@ export const DetectorConfigSchema = baseSchema.extend({
   DETECTOR_CALLER_STATES_HELD: env.int(50000, 0, 10_000_000),
   /** the bundled caller-risk model file ('' = apps/detector/models/caller-risk.json) */
   DETECTOR_MODEL_PATH: env.string(''),
+  /**
+   * 'node' windows with partition leases: how long a changed number's windows may wait in the
+   * detector before they are written, ms (in event time or wall time, whichever passes first). A
+   * number's events within it cost one write; a round's hand-off entries are acknowledged once
+   * every number it changed is written, so a replica that dies meanwhile has them applied again,
+   * onto the windows written before. 0: written by every round. At most half of
+   * DETECTOR_CLAIM_IDLE_MS (entries waiting longer would be taken over as a dead replica's). Without
+   * leases (DETECTOR_PARTITION_LEASE_MS=0) always 0: two replicas would apply the same numbers
+   */
+  DETECTOR_WINDOWS_WRITE_DELAY_MS: env.int(10000, 0, 300000),
 });
 export type DetectorConfig = z.infer<typeof DetectorConfigSchema>;
 export const DETECTOR_CONFIG = Symbol('DETECTOR_CONFIG');
@@ -90,6 +100,12 @@ export function scriptRequestArgs(config: DetectorConfig): number {
   return config.DETECTOR_SCRIPT_REQUEST_ARGS ?? (callerWindows(config) === 'node' ? 500 : 2000);
 }
 
+/** DETECTOR_WINDOWS_WRITE_DELAY_MS as it applies: 0 without partition leases, at most half the claim idle time. */
+export function callerWriteDelayMs(config: DetectorConfig): number {
+  if (config.DETECTOR_PARTITION_LEASE_MS === 0) return 0;
+  return Math.min(config.DETECTOR_WINDOWS_WRITE_DELAY_MS, Math.floor(config.DETECTOR_CLAIM_IDLE_MS / 2));
+}
+
 /** The detection service's settings from the detector's configuration (live and backtest alike). */
 export function detectionOptions(config: DetectorConfig): DetectionOptions {
   return {
@@ -102,5 +118,6 @@ export function detectionOptions(config: DetectorConfig): DetectionOptions {
     partitions: config.HANDOFF_PARTITIONS,
     callerWindows: callerWindows(config),
     callerStatesHeld: config.DETECTOR_CALLER_STATES_HELD,
+    callerWriteDelayMs: callerWriteDelayMs(config),
   };
 }

@@ -212,6 +212,24 @@ export const callerStates = {
         registers: [metricsRegistry],
       }),
   ),
+  deferred: once(
+    'eagleeye_detector_caller_state_changes_deferred_total',
+    () =>
+      new Counter({
+        name: 'eagleeye_detector_caller_state_changes_deferred_total',
+        help: 'Caller windows changes kept in memory to be written later (DETECTOR_WINDOWS_WRITE_DELAY_MS): written strings over these is the share of writes saved',
+        registers: [metricsRegistry],
+      }),
+  ),
+  dirty: once(
+    'eagleeye_detector_caller_states_dirty',
+    () =>
+      new Gauge({
+        name: 'eagleeye_detector_caller_states_dirty',
+        help: 'Numbers whose changed caller windows wait to be written (their rounds are not acknowledged yet)',
+        registers: [metricsRegistry],
+      }),
+  ),
   held: once(
     'eagleeye_detector_caller_states_held',
     () =>

@@ -44,6 +44,29 @@ export class DetectionService {
     return this.callees.finish(staged);
   }
 
+  /**
+   * Whether the hand-off entries of a round (its Staged.round) may be acknowledged: what its caller
+   * stage changed is in Redis (caller windows writes may be deferred, DETECTOR_WINDOWS_WRITE_DELAY_MS).
+   */
+  durable(round: number | undefined): boolean {
+    return this.callers.durable(round);
+  }
+
+  /** Whether deferred caller windows are due to be written (all of them: any waiting). */
+  windowsDue(all: boolean): boolean {
+    return this.callers.windowsDue(all);
+  }
+
+  /** Writes the deferred caller windows that are due (all: every one waiting). */
+  flushWindows(all: boolean): Promise<number> {
+    return this.callers.flushWindows(all);
+  }
+
+  /** Forgets the caller windows held that wait for no write: partitions were taken over from another replica. */
+  forgetHeld(): Promise<void> {
+    return this.callers.forgetHeld();
+  }
+
   /** Duration-step checks due at `now` (event time; the event clock's now when not given). */
   sweep(now?: number, limit = SWEEP_LIMIT): Promise<number> {
     return this.sweeper.sweep(now, limit);

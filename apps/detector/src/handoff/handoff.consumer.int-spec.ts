@@ -29,6 +29,7 @@ import {
 import { EventClock } from './event-clock';
 import { HandoffConsumer } from './handoff.consumer';
 import { PartitionLeases } from './partition-leases';
+import { eventsProcessed } from '../metrics';
 
 const PARTITIONS = 4;
 
@@ -137,6 +138,67 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     } finally {
       await consumer.stop();
     }
+  });
+
+  it('with deferred windows writes acknowledges a round once what it changed is written, and writes all at stop', async () => {
+    const deferred = (delayMs: number) =>
+      createDetection({
+        redis: h.redis,
+        keys: h.keys,
+        scripts: h.scripts,
+        rules: h.rules,
+        alerts: publisher,
+        options: {
+          ...TEST_DETECTION_OPTIONS,
+          partitions: PARTITIONS,
+          callerWindows: 'node',
+          callerWriteDelayMs: delayMs,
+        },
+        eventClock: clock,
+      });
+    const pending = async (): Promise<number> => {
+      let n = 0;
+      for (let p = 0; p < PARTITIONS; p++)
+        n += ((await h.redis.xpending(h.keys.handoffStream(p), HANDOFF_GROUP)) as [number])[0];
+      return n;
+    };
+    const written = async (numbers: string[]): Promise<number> =>
+      (await Promise.all(numbers.map((n) => h.redis.exists(h.keys.numState(n))))).reduce((a, b) => a + b, 0);
+    const options = { partitions: PARTITIONS, consumer: 'replica-d', readCount: 50, claimIdleMs: 60_000 };
+    const applied = async () =>
+      (await eventsProcessed.get()).values.find((v) => v.labels.result === 'applied')?.value ?? 0;
+
+    // written 1.5 s after the change: until then the entries stay pending, then they are acknowledged
+    const callers = Array.from({ length: 5 }, () => token());
+    let consumer = new HandoffConsumer(h.redis, h.keys, deferred(1500), clock, options);
+    await consumer.start();
+    try {
+      const before = await applied();
+      await handOver(callers.flatMap((c) => fanout(c, Date.now() - 5000, 4)));
+      await until(async () => ((await applied()) >= before + 20 ? true : undefined));
+      expect(await pending()).toBeGreaterThan(0);
+      expect(await written(callers)).toBe(0);
+      await until(async () => ((await pending()) === 0 ? true : undefined), 10_000);
+      expect(await written(callers)).toBe(callers.length);
+    } finally {
+      await consumer.stop();
+    }
+
+    // a delay longer than the test: stopping writes what waits, then acknowledges it
+    const more = Array.from({ length: 5 }, () => token());
+    consumer = new HandoffConsumer(h.redis, h.keys, deferred(60_000), clock, options);
+    await consumer.start();
+    try {
+      const before = await applied();
+      await handOver(more.flatMap((c) => fanout(c, Date.now() - 5000, 4)));
+      await until(async () => ((await applied()) >= before + 20 ? true : undefined));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await pending()).toBeGreaterThan(0);
+    } finally {
+      await consumer.stop();
+    }
+    expect(await pending()).toBe(0);
+    expect(await written(more)).toBe(more.length);
   });
 
   it('keeps each call in order while rounds overlap (first stage of one, second stage of the previous)', async () => {

@@ -46,6 +46,14 @@ export class HandoffConsumer {
    * cannot name streams of different slots: there the pause is a sleep
    */
   private waker: Redis | null = null;
+  /**
+   * rounds applied (both stages) and not acknowledged yet, oldest first: with deferred caller
+   * windows writes (DETECTOR_WINDOWS_WRITE_DELAY_MS) a round is acknowledged once what it changed
+   * is written (DetectionService.durable)
+   */
+  private readonly unacked: { batches: Batch[]; round: number | undefined }[] = [];
+  /** PartitionLeases.acquisitions when the loop last looked */
+  private acquisitions = 0;
 
   constructor(
     private readonly redis: Redis,
@@ -107,6 +115,15 @@ export class HandoffConsumer {
   async stop(): Promise<void> {
     this.running = false;
     await this.loop;
+    // what waits to be written, then the rounds it makes durable (else the next owner applies them again)
+    try {
+      await this.detection.flushWindows(true);
+      await this.ackDurable();
+    } catch (e) {
+      this.logger.warn(
+        `caller windows not written at stop (the next owner applies their rounds again): ${(e as Error).message}`,
+      );
+    }
     this.waker?.disconnect();
     this.waker = null;
     // after the last round's acknowledgement: the next owners take the partitions over at once
@@ -315,12 +332,27 @@ export class HandoffConsumer {
     return { partition, ids, entries };
   }
 
-  /** Applies the entries, both stages, then acknowledges them. */
+  /**
+   * Applies the entries, both stages, then acknowledges them (a pending list read again, a
+   * takeover, tests): what the rounds changed is written first, so that the next read of the
+   * pending list does not return them again.
+   */
   private async apply(batches: Batch[]): Promise<number> {
     if (!batches.length) return 0;
-    await this.detection.process(batches.flatMap((b) => b.entries));
-    await this.ack(batches);
+    const staged = await this.detection.applyCallers(batches.flatMap((b) => b.entries));
+    await this.detection.finish(staged);
+    await this.detection.flushWindows(true);
+    this.unacked.push({ batches, round: staged.round });
+    await this.ackDurable();
     return batches.reduce((n, b) => n + b.ids.length, 0);
+  }
+
+  /** Acknowledges the rounds, oldest first, whose caller windows changes are all written. */
+  private async ackDurable(): Promise<void> {
+    let k = 0;
+    while (k < this.unacked.length && this.detection.durable(this.unacked[k].round)) k++;
+    if (!k) return;
+    await this.timed('ack', this.ack(this.unacked.splice(0, k).flatMap((u) => u.batches)));
   }
 
   /** Observes how long `work` takes under its stage (successful or not: a failed stage took time too). */
@@ -374,9 +406,17 @@ export class HandoffConsumer {
           next = null;
           second = Promise.resolve();
           secondSettled = true;
+          // the rounds not acknowledged are in the pending list: read again below
+          this.unacked.length = 0;
           this.leases.settled();
           while (this.running && (await this.poll('0')) > 0);
           pendingFirst = false;
+        }
+        if (this.leases.acquisitions !== this.acquisitions) {
+          // numbers of partitions taken over may have been written by their last owner since this
+          // replica held them: read again rather than applied onto and refused at the write
+          this.acquisitions = this.leases.acquisitions;
+          await this.detection.forgetHeld();
         }
         // `next`: the read made as the last round's caller stage ended (as it started, with readAhead)
         const prefetched = next !== null;
@@ -397,9 +437,10 @@ export class HandoffConsumer {
             next.catch(() => undefined);
           }
           await this.timed('wait', second); // throws if the previous round failed: its entries are read again
-          second = this.timed('finish', this.detection.finish(staged)).then(() =>
-            this.timed('ack', this.ack(batches)),
-          );
+          second = this.timed('finish', this.detection.finish(staged)).then(() => {
+            this.unacked.push({ batches, round: staged.round });
+            return this.ackDurable();
+          });
           secondSettled = false;
           second.then(
             () => (secondSettled = true),
@@ -419,6 +460,14 @@ export class HandoffConsumer {
           }
         }
         // else what arrived since that read (made as the last round's caller stage ended) is read at once
+        // Deferred caller windows: written once due when no round comes to write them, and all of
+        // them while a partition is being handed over (it is released once its rounds are acknowledged).
+        const all = this.leases.handingOver;
+        if (this.detection.windowsDue(all) && (all || !batches.length)) {
+          await second;
+          await this.detection.flushWindows(all);
+          await this.ackDurable();
+        }
         if (Date.now() - this.lastClaim > this.opts.claimIdleMs / 2) {
           this.lastClaim = Date.now();
           await second;

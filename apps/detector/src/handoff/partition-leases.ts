@@ -134,6 +134,14 @@ export class PartitionLeases {
     return this.opts.leaseMs > 0;
   }
 
+  /** partitions this replica has taken (each time): another replica may have written their numbers before */
+  acquisitions = 0;
+
+  /** Partitions left this replica's share and wait for their rounds' acknowledgement to be released. */
+  get handingOver(): boolean {
+    return this.leaving.size > 0;
+  }
+
   /** The partitions to read new entries of, ascending. */
   reading(): readonly number[] {
     if (!this.enabled) return this.all;
@@ -324,6 +332,7 @@ export class PartitionLeases {
           if (!this.owned.has(part)) {
             this.owned.add(part);
             this.leaving.delete(part);
+            this.acquisitions++;
             partitionHandovers.inc({ kind: 'acquired' });
           }
         } else if (this.owned.delete(part)) this.leaving.set(part, this.wall());

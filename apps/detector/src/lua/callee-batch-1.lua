@@ -30,7 +30,11 @@
   ARGV[4] TTL of the windows hash, seconds
   ARGV[5] n, the number of events
   then n events of 12 fields each (event i at offset o = 5 + 12 * (i - 1)):
-    o+1 op: 'a' apply, 'r' read (the sweep, a late answer)
+    o+1 op: 'a' apply, 'r' read (the sweep, a late answer), 'c' count a received call only (an
+        ended call with talk, applied by op 'a' without o+12: the detector defers the writes of
+        the caller's windows, DETECTOR_WINDOWS_WRITE_DELAY_MS, and counts the call once they are
+        stored, so that an event applied again after a restart is counted once; o+8 is then 1 when
+        op 'a' found the callee had called the caller before, and o+9 to o+12 are not read)
     o+2 called number token
     o+3 event time, epoch ms (read: the sweep's event-time now)
     o+4 type: 'N' answered, 'E' ended
@@ -71,12 +75,49 @@ local function buckets(t)
   return b
 end
 
+-- Counts a call the number received, ended at t with talk, in its windows hash `kw`; `back`: it had
+-- called the caller before (a call back).
+local function count(kw, t, back)
+  local B = buckets(t)
+  local jf = 'J' .. B[1]
+  if redis.call('HINCRBY', kw, jf, '1') == 1 then
+    redis.call('EXPIRE', kw, HIST_TTL)
+    -- a new 2-hour bucket: received-call buckets no window can read any more are dropped (the
+    -- caller script's housekeeping drops them too, but only for a number that also calls, and
+    -- not at all when the detector keeps the caller windows: DETECTOR_CALLER_WINDOWS=node)
+    local jkeep, ikeep = floor((t - 86400000 - late) / 7200000), floor((t - 518400000 - late) / 86400000)
+    local drop = {}
+    for _, f in ipairs(redis.call('HKEYS', kw)) do
+      local b, d = sbyte(f), sbyte(f, 2) or 0
+      if d >= 48 and d <= 57 then
+        if (b == 74 or b == 75) and tonumber(string.sub(f, 2)) < jkeep then drop[#drop + 1] = f
+        elseif (b == 73 or b == 82) and tonumber(string.sub(f, 2)) < ikeep then drop[#drop + 1] = f end
+      end
+    end
+    if #drop > 0 then redis.call('HDEL', kw, unpack(drop)) end
+  end
+  redis.call('HINCRBY', kw, 'I' .. B[2], '1')
+  -- the received calls' revision: the detector reads the fields again only when it changed
+  redis.call('HINCRBY', kw, 'rv', '1')
+  if back then
+    redis.call('HINCRBY', kw, 'K' .. B[1], '1')
+    redis.call('HINCRBY', kw, 'R' .. B[2], '1')
+  end
+end
+
+local COUNTED = spack('<BBIHidBIIc0', 0, 0, 0, 0, -1, 0, 0, 0, 0, '')
+
 local function event(o)
   local op, ts, typ = ARGV[o + 1], ARGV[o + 3], ARGV[o + 4]
   local t = tonumber(ts)
   local call, caller, ring = ARGV[o + 5], ARGV[o + 6], tonumber(ARGV[o + 10])
   local nb = STEM .. 'n:' .. ARGV[o + 2]
   local kv, kf, kw = nb .. ':v', nb .. ':f', nb .. ':w'
+  if op == 'c' then
+    if tonumber(ARGV[o + 7]) > 0 then count(kw, t, ARGV[o + 8] == '1') end
+    out[#out + 1] = COUNTED
+    return
+  end
 
 
   local h = {}
@@ -140,31 +181,7 @@ local function event(o)
   -- A received call counts in the callee's own windows (its incoming share, who calls it back); the
   -- caller script's replay guard decided it is the first time (field o+12).
   if op == 'a' and typ == 'E' and ARGV[o + 12] == '1' and tonumber(ARGV[o + 7]) > 0 then
-    local B = buckets(t)
-    local jf = 'J' .. B[1]
-    if redis.call('HINCRBY', kw, jf, '1') == 1 then
-      redis.call('EXPIRE', kw, HIST_TTL)
-      -- a new 2-hour bucket: received-call buckets no window can read any more are dropped (the
-      -- caller script's housekeeping drops them too, but only for a number that also calls, and
-      -- not at all when the detector keeps the caller windows: DETECTOR_CALLER_WINDOWS=node)
-      local jkeep, ikeep = floor((t - 86400000 - late) / 7200000), floor((t - 518400000 - late) / 86400000)
-      local drop = {}
-      for _, f in ipairs(redis.call('HKEYS', kw)) do
-        local b, d = sbyte(f), sbyte(f, 2) or 0
-        if d >= 48 and d <= 57 then
-          if (b == 74 or b == 75) and tonumber(string.sub(f, 2)) < jkeep then drop[#drop + 1] = f
-          elseif (b == 73 or b == 82) and tonumber(string.sub(f, 2)) < ikeep then drop[#drop + 1] = f end
-        end
-      end
-      if #drop > 0 then redis.call('HDEL', kw, unpack(drop)) end
-    end
-    redis.call('HINCRBY', kw, 'I' .. B[2], '1')
-    -- the received calls' revision: the detector reads the fields again only when it changed
-    redis.call('HINCRBY', kw, 'rv', '1')
-    if bits % 2 == 1 then
-      redis.call('HINCRBY', kw, 'K' .. B[1], '1')
-      redis.call('HINCRBY', kw, 'R' .. B[2], '1')
-    end
+    count(kw, t, bits % 2 == 1)
   end
 
   -- Count distinct suspect callers in the ring window; on apply, drop what has expired.

@@ -271,7 +271,8 @@ export { CallerStatus };
 
 /** One answered or ended call (or a read) for callee-batch-1.lua, in the fields of its header. */
 export interface CalleeEventArgs {
-  op: 'a' | 'r';
+  /** 'a' apply, 'r' read, 'c' count a received call only (its caller's windows were written since) */
+  op: 'a' | 'r' | 'c';
   /** the called number */
   token: string;
   t: number;
@@ -292,6 +293,8 @@ export interface CalleeEventArgs {
   minTalkS: number;
   /** count the received call in the callee's own windows (an end with talk, applied the first time) */
   countReceived: boolean;
+  /** op 'c': the callee had called the caller before (op 'a''s familiarity bit 1): a call back */
+  back?: boolean;
 }
 
 /** What callee-batch-1.lua takes once per call. */
@@ -359,7 +362,7 @@ export class CalleeBatch {
       e.callFp,
       e.callerFp,
       e.talkS,
-      (e.type === 'E' ? e.keepEnd : e.suspect) ? 1 : 0,
+      (e.op === 'c' ? e.back : e.type === 'E' ? e.keepEnd : e.suspect) ? 1 : 0,
       e.ctx,
       e.ringMs,
       e.minTalkS,

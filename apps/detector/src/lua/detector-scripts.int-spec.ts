@@ -31,9 +31,9 @@ export function keySlot(key: string): number {
 // Changing a script changes its SHA: update the pin deliberately, together with the script.
 const PINNED: Record<string, string> = {
   'alert-claim-1.lua': '7494951c870ec4e5568d8f0e92b90d50dc7cf590',
-  'callee-batch-1.lua': '0929ee5853fe78524c72620b2c3020c728e31536',
+  'callee-batch-1.lua': '3f9634f3e7e5017b49aadf36aa98f78df009d09d',
   'caller-batch-1.lua': '070dae34bc4bfc3f2f8b9502d5cf5c5dbc73d2a5',
-  'caller-notes-1.lua': 'fa4cb9a8e8457967fecb031d474968ec196962a7',
+  'caller-notes-1.lua': '3c3d067d8b05f98cca042c893ec0357035dc319d',
   'caller-state-read-1.lua': 'ee242c51cc8157a8f5d75dea9f584667421baa8e',
   'caller-state-write-1.lua': 'ccee87b993039dc66a592fc9903092e428217576',
   'due-claim-1.lua': '2fd26fa336722215457ca9a67ee1ea6c696543aa',
@@ -404,10 +404,12 @@ describe('per-group scripts on one Redis server: one request per script and roun
     prefixes.push(prefix);
     const keys = new RedisKeys(prefix);
     const [a, b] = [token(), token()];
+    // each call's attempts are other calls (tags) than the last's: a repeat, not a replay
+    let tag = 0;
     const notes = (n: string, famTtl: number): ScriptCall => ({
       script: 'caller-notes',
       keys: [keys.groupStem(keys.keyGroup(n))],
-      args: [famTtl, 'A', n, 'fp-1', 20000, 'a', n, 'fp-2', 20000],
+      args: [famTtl, 'A', n, 'fp-1', 20000, ++tag, 'a', n, 'fp-2', 20000, ++tag],
     });
     const read = (n: string): ScriptCall => ({
       script: 'caller-state-read',
@@ -441,13 +443,15 @@ describe('per-group scripts on one Redis server: one request per script and roun
     await scripts.load();
     const D = 20400;
     // each attempt's two flags: new for its day, never called before
-    const attempt = async (callee: string, day: number, op = 'a'): Promise<unknown> =>
+    // each call its own tag (a replay of one is tested below)
+    let tags = 100;
+    const attempt = async (callee: string, day: number, op = 'a', tag = tags++): Promise<unknown> =>
       (
         await scripts.run([
           {
             script: 'caller-notes',
             keys: [keys.groupStem(keys.keyGroup(n))],
-            args: [7200, op, n, callee, day],
+            args: [7200, op, n, callee, day, tag],
           },
         ])
       )[0];
@@ -469,16 +473,56 @@ describe('per-group scripts on one Redis server: one request per script and roun
     await redis.hset(keys.numFamiliar(n), 'z', '1');
     await redis.pfadd(keys.numDistinct(n, D + 3), 'z');
     expect(await attempt('z', D + 3)).toBe('00');
-    expect(await redis.hget(keys.numFamiliar(n), 'z')).toBe(String(2 * (D + 3)));
+    // the day, then the call's tag (2^33 and 2^32 apart: not the first call ever to z)
+    expect(await redis.hget(keys.numFamiliar(n), 'z')).toBe(String(2 * (D + 3) * 2 ** 33 + (tags - 1)));
     await redis.del(keys.numDistinct(n, D + 3));
     // a long talk marks the pair; the TTL is set when a field is added and on the day's first attempt
     await scripts.run([
-      { script: 'caller-notes', keys: [keys.groupStem(keys.keyGroup(n))], args: [7200, 't', n, 'x', 0] },
+      { script: 'caller-notes', keys: [keys.groupStem(keys.keyGroup(n))], args: [7200, 't', n, 'x', 0, 0] },
     ]);
     expect(await redis.hget(keys.numFamiliar(n), 'tx')).toBe('1');
     expect(await redis.ttl(keys.numFamiliar(n))).toBeGreaterThan(7000);
     // no other key for the number: no HyperLogLog per day made
     expect(await redis.keys(`${keys.prefix}:*`)).toEqual([keys.numFamiliar(n)]);
+  });
+
+  it('answers a replayed attempt as the first time: the call that made the day, asked again', async () => {
+    const keys = new RedisKeys(uniqueId('nr'));
+    prefixes.push(keys.prefix);
+    const n = token();
+    const scripts = new DetectorScripts(redis);
+    await scripts.load();
+    const D = 20400;
+    const attempt = async (callee: string, day: number, tag: number): Promise<unknown> =>
+      (
+        await scripts.run([
+          {
+            script: 'caller-notes',
+            keys: [keys.groupStem(keys.keyGroup(n))],
+            args: [7200, 'a', n, callee, day, tag],
+          },
+        ])
+      )[0];
+    // the first call ever to x, then the same call applied again (windows written before it)
+    expect(await attempt('x', D, 7)).toBe('11');
+    const stored = await redis.hget(keys.numFamiliar(n), 'x');
+    expect(await attempt('x', D, 7)).toBe('11');
+    expect(await redis.hget(keys.numFamiliar(n), 'x')).toBe(stored);
+    // another call the same day: neither new for the day nor new ever
+    expect(await attempt('x', D, 8)).toBe('00');
+    // the next day's first call, replayed: new for its day, not new ever, both times
+    expect(await attempt('x', D + 1, 9)).toBe('10');
+    expect(await attempt('x', D + 1, 9)).toBe('10');
+    // the tag of an earlier day does not answer for a later one
+    expect(await attempt('x', D + 2, 7)).toBe('10');
+    expect(await attempt('x', D + 2, 7)).toBe('10');
+    expect(await attempt('x', D + 2, 8)).toBe('00');
+    // a value written before tags (2 * day alone) is read as before, and tagged from then on
+    await redis.hset(keys.numFamiliar(n), 'y', String(2 * D));
+    expect(await attempt('y', D, 3)).toBe('00');
+    expect(await attempt('y', D + 1, 3)).toBe('10');
+    expect(await attempt('y', D + 1, 3)).toBe('10');
+    expect(await redis.hget(keys.numFamiliar(n), 'y')).toBe(String((2 * (D + 1) + 1) * 2 ** 33 + 3));
   });
 
   it('reads a key group with one MGET and two EXISTS, asking each number only for what is there', async () => {
@@ -573,7 +617,7 @@ describe('per-group scripts on one Redis server: one request per script and roun
     const notes = (n: string): ScriptCall => ({
       script: 'caller-notes',
       keys: [keys.groupStem(keys.keyGroup(n))],
-      args: [7200, 'A', n, 'fp-1', 20000],
+      args: [7200, 'A', n, 'fp-1', 20000, 1],
     });
     expect(await scripts.run([notes(a), notes(b)])).toEqual(['11', '11']);
     expect(await redis.script('EXISTS', sha(groups))).toEqual([1]);

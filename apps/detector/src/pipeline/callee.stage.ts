@@ -3,7 +3,7 @@ import { HandoffEvent, Severity, VictimOnCallJob } from '@eagle-eye/contracts';
 import { failSpan } from '@eagle-eye/observability';
 import { num } from '@eagle-eye/rules';
 import { AlertJob } from '../detection/alert.publisher';
-import { CallerEventArgs } from '../lua/caller-args';
+import { CalleeEventArgs, CallerEventArgs } from '../lua/caller-args';
 import { CallerStatus, CallMask } from '../lua/caller-reply';
 import { callbackProbes, eventsProcessed } from '../metrics';
 import { isSuspect, Score, scoreCall, scoreCallback, stepReached, victimSeverity } from '../scoring/score';
@@ -21,6 +21,11 @@ import {
   storedCall,
   Work,
 } from './work';
+
+/** An end with talk that the caller windows applied for the first time: counted as a received call. */
+function received(w: Work): boolean {
+  return w.ev.type === 'ENDED' && w.status === CallerStatus.Applied && (w.ev.talk ?? 0) > 0;
+}
 
 /**
  * Second stage of a round: the callee side of answered and ended calls (and, for answered calls,
@@ -84,6 +89,8 @@ export class CalleeStage {
     // one callee script call per key group, then the probes' caller-side reads (after the callee
     // writes of the same round, as one pipeline)
     const callees = this.windows.newCalleeBatch();
+    const states = this.windows.callerStates;
+    const deferred = !!states?.deferred;
     const calleeRefs = calleeWork.map((w) => {
       // a late answer only reads the callee's side: its call is over, nothing is to be watched
       if (lateAnswer(w))
@@ -94,8 +101,9 @@ export class CalleeStage {
           talk: w.ev.talk ?? 0,
           suspect: !!w.caller && isSuspect(w.rules, w.caller),
           ctx: w.ev.type === 'ANSWERED' ? JSON.stringify(stored) : '',
-          // the callee's own windows count a received call once: when the caller script applied its end
-          countReceived: w.ev.type === 'ENDED' && w.status === CallerStatus.Applied && (w.ev.talk ?? 0) > 0,
+          // the callee's own windows count a received call once: when the caller script applied
+          // its end (with deferred caller windows writes: below, once those windows are written)
+          countReceived: !deferred && received(w),
           // an end whose answer is not applied yet is kept when that answer, coming late, would alert
           keepEnd: w.ev.type === 'ENDED' && this.trackable(w),
         }),
@@ -104,6 +112,24 @@ export class CalleeStage {
     const probes = this.windows.newCallerReads();
     const probeRefs = probeWork.map((w) => probes.add(this.calleeProfile(w)));
     const { callees: calleeReply, callerReads: probed } = await this.windows.runCallees(callees, probes);
+    if (states && deferred) {
+      // Received calls of the ends applied: counted once the caller's windows holding each end are
+      // written (a replay of the end then finds it applied), a call back as op 'a' found it.
+      const now: CalleeEventArgs[] = [];
+      calleeWork.forEach((w, i) => {
+        if (!received(w)) return;
+        const back = (calleeReply(calleeRefs[i]).familiar & 1) === 1;
+        const count = calleeEvent('c', w.ev.t, w, 'E', {
+          talk: w.ev.talk ?? 0,
+          suspect: false,
+          ctx: '',
+          back,
+        });
+        // written meanwhile (or at once, moved from the script windows): counted now
+        if (!states.countAfterWrite(w.ev.caller, count)) now.push(count);
+      });
+      if (now.length) await this.windows.countReceived(now);
+    }
 
     // alert claims and due-time bookkeeping, in event order
     const claims: AlertClaim[] = [];

@@ -186,6 +186,7 @@ export class CallerStage {
     span: Span,
   ): Promise<Staged> {
     if (!inTimeOrder(works)) works.sort((a, b) => a.ev.t - b.ev.t);
+    const round = states.beginRound(works[works.length - 1].ev.t);
     const observingSince = await this.windows.observingSince(works[0].ev.t);
     const pairs = (ws: Work[]) => ws.map((w): [string, string] => [w.ev.caller, w.carrierId]);
     // the numbers this replica does not hold are read first (their state decides what is new);
@@ -225,7 +226,7 @@ export class CallerStage {
         const day = Math.floor(w.ev.t / DAY);
         const first = states.firstOfDay(tok, day);
         if (first) firsts.push([tok, day]);
-        asked[i] = notes.attempt(tok, w.calleeFp, day, first);
+        asked[i] = notes.attempt(tok, w.calleeFp, day, first, w.callFp);
       } else if (w.ev.type === 'ENDED' && (w.ev.talk ?? 0) >= num(w.rules.familiar, 'minTalkS')) {
         notes.talked(tok, w.calleeFp);
       }
@@ -310,6 +311,9 @@ export class CallerStage {
       conflicts = await states.write(changed);
     }
     states.observe();
+    // with deferred writes: the numbers changed long enough ago (a conflict throws: apply() drops
+    // what is held, and the rounds not yet durable are applied again)
+    await states.flush(false);
 
     const jobs: AlertJob[] = [];
     const suspectKeys: string[] = [];
@@ -321,6 +325,42 @@ export class CallerStage {
       const sev = severities[i];
       if (sev) this.alerts.suspect(w, regions[i], sev, jobs, suspectKeys);
     }
-    return { works, stats, jobs, suspectKeys, span };
+    return { works, stats, jobs, suspectKeys, span, round };
+  }
+
+  /**
+   * Whether everything the caller stage of `round` (Staged.round) changed is in Redis, so that its
+   * hand-off entries may be acknowledged (always, unless caller windows writes are deferred).
+   */
+  durable(round: number | undefined): boolean {
+    return round === undefined || !this.states || this.states.durable(round);
+  }
+
+  /** Whether flushWindows(all) has anything to write now. */
+  windowsDue(all: boolean): boolean {
+    return !!this.states && this.states.due(all);
+  }
+
+  /** Forgets the caller windows held that wait for no write (partitions were taken over). */
+  async forgetHeld(): Promise<void> {
+    const states = this.states;
+    if (states) await states.exclusive(async () => states.forgetWritten());
+  }
+
+  /**
+   * Writes the caller windows that wait (deferred writes): those changed long enough ago, or all.
+   * A failure drops what is held, as a failed round does.
+   */
+  async flushWindows(all: boolean): Promise<number> {
+    const states = this.states;
+    if (!states?.due(all)) return 0;
+    return states.exclusive(async () => {
+      try {
+        return await states.flush(all);
+      } catch (e) {
+        states.clear();
+        throw e;
+      }
+    });
   }
 }

@@ -15,6 +15,12 @@ export interface DetectionOptions extends WindowsOptions {
   callerWindows?: 'script' | 'node';
   /** 'node' windows: numbers held in memory between rounds (DETECTOR_CALLER_STATES_HELD) */
   callerStatesHeld?: number;
+  /**
+   * 'node' windows: how long a changed number's windows may wait in the detector before they are
+   * written (DETECTOR_WINDOWS_WRITE_DELAY_MS); 0 writes them every round. The hand-off entries of a
+   * round are acknowledged only once every number it changed has been written.
+   */
+  callerWriteDelayMs?: number;
 }
 
 /** The rule set of each carrier (the rules cache; fixed rules in backtests and benchmarks). */
@@ -68,6 +74,8 @@ export interface Staged {
   suspectKeys: string[];
   /** the round's span (one per round, linked to the batches it applied), ended by the callee stage */
   span?: Span;
+  /** the caller windows' round (CallerStates.beginRound): acknowledged once durable */
+  round?: number;
 }
 
 /** Call context stored on the callee's key while the call runs (what the sweep needs to re-score). */
@@ -165,11 +173,18 @@ export function callerEvent(
 
 /** One answered or ended call (or a read) for the callee-batch script, on the called number. */
 export function calleeEvent(
-  op: 'a' | 'r',
+  op: 'a' | 'r' | 'c',
   t: number,
   w: Work,
   type: 'N' | 'E',
-  x: { talk: number; suspect: boolean; ctx: string; countReceived?: boolean; keepEnd?: boolean },
+  x: {
+    talk: number;
+    suspect: boolean;
+    ctx: string;
+    countReceived?: boolean;
+    keepEnd?: boolean;
+    back?: boolean;
+  },
 ): CalleeEventArgs {
   return {
     op,
@@ -185,6 +200,7 @@ export function calleeEvent(
     ringMs: num(w.rules.ring_relay, 'windowS') * 1000,
     minTalkS: num(w.rules.familiar, 'minTalkS'),
     countReceived: x.countReceived ?? false,
+    back: x.back,
   };
 }
 

@@ -1,4 +1,4 @@
-import { HandoffEvent } from '@eagle-eye/contracts';
+import { fnv1a32, HandoffEvent } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
 import { defaultRule, ResolvedRules, RULE_IDS } from '@eagle-eye/rules';
 import { CallerState, LONG_CALL_S } from '@eagle-eye/scoring';
@@ -7,7 +7,7 @@ import Redis from 'ioredis';
 import { AlertJob } from '../detection/alert.publisher';
 import { createDetection, DetectionService } from '../detection/detection.service';
 import { BENCH_DETECTION_OPTIONS, fixedHourOfTraffic } from '../bench/synthetic-traffic';
-import { numberFp } from '../detection/fingerprint';
+import { callFp, numberFp } from '../detection/fingerprint';
 import { DetectorScripts } from '../lua/detector-scripts';
 import { callerStates as metrics } from '../metrics';
 import { Staged } from '../pipeline/work';
@@ -63,6 +63,7 @@ describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => 
     mode: 'script' | 'node',
     prefix = uniqueId('cs'),
     jobs: AlertJob[] = [],
+    callerWriteDelayMs = 0,
   ): Promise<{ d: DetectionService; keys: RedisKeys; jobs: AlertJob[] }> {
     const keys = new RedisKeys(prefix);
     if (!prefixes.includes(prefix)) prefixes.push(prefix);
@@ -73,7 +74,7 @@ describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => 
       scripts,
       rules: { forCarrier: () => rules },
       alerts: { publish: async (j) => void jobs.push(...j) },
-      options: { ...BENCH_DETECTION_OPTIONS, callerWindows: mode },
+      options: { ...BENCH_DETECTION_OPTIONS, callerWindows: mode, callerWriteDelayMs },
       clock: () => 0,
     });
     return { d, keys, jobs };
@@ -190,6 +191,77 @@ describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => 
     expect(await read(new RedisKeys(prefix))).toEqual(await read(single.keys));
   }, 300_000);
 
+  it('defers windows writes and, after a replica dies before writing, applies its rounds again to the same end', async () => {
+    const part = rounds.slice(0, 24);
+    const numbers = [...new Set(part.flat().flatMap((e) => [e.caller, e.callee]))];
+    const end = part[part.length - 1].at(-1)!.t;
+    const opts = { latenessMs: BENCH_DETECTION_OPTIONS.latenessMs, longCallS: LONG_CALL_S };
+    /** what Redis ends with: windows strings (read at the end), familiarity and received calls */
+    const stored = async (keys: RedisKeys) =>
+      Promise.all(
+        numbers.map(async (n) => {
+          const blob = await redis.getBuffer(keys.numState(n));
+          const w = await redis.hgetall(keys.numWindows(n));
+          delete w.rv; // how many times received calls were counted in, not what they are
+          return {
+            state: blob ? CallerState.decode(blob, opts).read(end) : null,
+            familiar: await redis.hgetall(keys.numFamiliar(n)),
+            received: w,
+          };
+        }),
+      );
+    /**
+     * The rounds through a replica as the hand-off consumer runs them: each acknowledged once
+     * durable. `crashAfter`: the replica dies after that round (what it held is lost) and a new
+     * one applies the rounds not acknowledged again, then the rest.
+     */
+    const consume = async (prefix: string, delay: number, crashAfter = -1) => {
+      let r = await detection('node', prefix, [], delay);
+      let unacked: { i: number; round: number | undefined }[] = [];
+      let replayed = 0;
+      for (let i = 0; i < part.length; i++) {
+        const staged = await r.d.applyCallers([{ carrierId: 'carrier-a', events: part[i] }]);
+        await r.d.finish(staged);
+        unacked.push({ i, round: staged.round });
+        unacked = unacked.filter((u) => !r.d.durable(u.round));
+        if (i === crashAfter) {
+          r = await detection('node', prefix, [], delay);
+          const again = unacked.map((u) => u.i);
+          replayed = again.length;
+          unacked = [];
+          for (const k of again) {
+            const s2 = await r.d.applyCallers([{ carrierId: 'carrier-a', events: part[k] }]);
+            await r.d.finish(s2);
+            unacked.push({ i: k, round: s2.round });
+          }
+        }
+      }
+      await r.d.flushWindows(true);
+      expect(unacked.filter((u) => !r.d.durable(u.round))).toEqual([]);
+      return replayed;
+    };
+    const written = (await metrics.written.get()).values[0]?.value ?? 0;
+    const deferredBefore = (await metrics.deferred.get()).values[0]?.value ?? 0;
+    const every = uniqueId('cs');
+    await consume(every, 0);
+    const writesEvery = ((await metrics.written.get()).values[0]?.value ?? 0) - written;
+    // five minutes of event time: a number's events of about two rounds share one write
+    const deferred = uniqueId('cs');
+    await consume(deferred, 300_000);
+    const writesDeferred = ((await metrics.written.get()).values[0]?.value ?? 0) - written - writesEvery;
+    expect((await metrics.deferred.get()).values[0]?.value ?? 0).toBeGreaterThan(deferredBefore);
+    expect(writesDeferred).toBeLessThan(writesEvery * 0.9);
+    const crashed = uniqueId('cs');
+    const replayed = await consume(crashed, 300_000, 15);
+    expect(replayed).toBeGreaterThan(0);
+    prefixes.push(every, deferred, crashed);
+    const reference = await stored(new RedisKeys(every));
+    expect(reference.filter((x) => x.state).length).toBeGreaterThan(500);
+    expect(reference.filter((x) => Object.keys(x.received).length).length).toBeGreaterThan(300);
+    expect(await stored(new RedisKeys(deferred))).toEqual(reference);
+    expect(await stored(new RedisKeys(crashed))).toEqual(reference);
+  }, 300_000);
+
   it("sets the day's familiarity TTL when a round whose notes failed is applied again", async () => {
     const { d, keys } = await detection('node');
     const t = START + 3600_000;
@@ -208,7 +280,10 @@ describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => 
     await redis.del(fam);
     await redis.hset(fam, numberFp(callee), String(2 * (day - 1)));
     await d.process([{ carrierId: 'carrier-a', events: round }]);
-    expect(await redis.hget(fam, numberFp(callee))).toBe(String(2 * day + 1));
+    // the day (called the day before too), then the call's tag
+    expect(await redis.hget(fam, numberFp(callee))).toBe(
+      String((2 * day + 1) * 2 ** 33 + fnv1a32(callFp('carrier-a', 'ttl-c1'))),
+    );
     expect(await redis.ttl(fam)).toBeGreaterThan(0);
   });
 });

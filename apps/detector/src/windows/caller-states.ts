@@ -1,3 +1,4 @@
+import { fnv1a32 } from '@eagle-eye/contracts';
 import { RedisKeys } from '@eagle-eye/redis';
 import {
   CallerState,
@@ -10,7 +11,7 @@ import {
   ReceivedCalls,
   receivedCalls,
 } from '@eagle-eye/scoring';
-import { BatchRef } from '../lua/caller-args';
+import { BatchRef, CalleeBatch, CalleeEventArgs } from '../lua/caller-args';
 import { CallerReply, CallerStatus } from '../lua/caller-reply';
 import { DetectorScripts, ScriptCall } from '../lua/detector-scripts';
 import { callerStates as metrics } from '../metrics';
@@ -42,6 +43,13 @@ export interface CallerStatesOptions extends CallerStateOptions {
   familiarTtlS: number;
   /** numbers whose windows the detector keeps between rounds */
   maxHeld: number;
+  /**
+   * how long a changed number's windows may wait before they are written, ms (0: written by the
+   * round that changed them); see CallerStates.durable
+   */
+  writeDelayMs?: number;
+  /** TTL of the callee state hash, seconds (callee-batch-1.lua's counts of received calls) */
+  windowTtlS?: number;
 }
 
 const NO_RECEIVED: ReceivedCalls = Object.freeze({
@@ -70,10 +78,24 @@ export interface Loaded {
  */
 interface Held {
   blob: Buffer;
-  /** the revision of that string */
+  /** the revision stored in Redis (what the next write goes over); the string's own, unless dirty */
   rev: number;
   received: ReceivedCalls;
   rv: number;
+  /** changed since it was last written (deferred writes) */
+  dirty?: Dirty;
+}
+
+/** A number whose windows wait to be written. */
+interface Dirty {
+  /** the first round that changed it since its last write */
+  round: number;
+  /** when (wall clock, ms) */
+  since: number;
+  /** when in event time (the newest event time of the rounds begun then) */
+  at: number;
+  /** received calls of its ended calls, counted once its windows are written (callee-batch-1.lua op 'c') */
+  counts: CalleeEventArgs[];
 }
 
 /** The received-call windows read at `at`, into the windows (callee-batch-1.lua counts them in the hash). */
@@ -180,6 +202,17 @@ export class CallerStates {
   ) {
     this.stateOpts = { latenessMs: opts.latenessMs, longCallS: opts.longCallS };
   }
+
+  /** caller stages begun (beginRound) */
+  private round = 0;
+  /** the newest event time of the rounds begun */
+  private eventNow = 0;
+  /** rounds up to this one lost what they changed (clear()): never durable, their entries are applied again */
+  private lost = 0;
+  /** numbers changed and not written yet, in the order they were first changed (deferred writes) */
+  private readonly dirty = new Map<string, Held>();
+  /** the first round of the numbers being written by flush() right now (Infinity: none) */
+  private writingFrom = Infinity;
 
   /** numbers read by source since the last flush (one counter update per source and round) */
   private readonly counts = { held: 0, redis: 0, 'script-hash': 0, new: 0 };
@@ -386,12 +419,173 @@ export class CallerStates {
     return new CallerNotes(this.keys, this.opts.familiarTtlS + 86400);
   }
 
+  /** Starts a caller stage's round whose newest event is at `eventT`; returns its number (see durable). */
+  beginRound(eventT: number): number {
+    if (eventT > this.eventNow) this.eventNow = eventT;
+    return ++this.round;
+  }
+
+  /** Whether windows changes wait to be written (DETECTOR_WINDOWS_WRITE_DELAY_MS > 0). */
+  get deferred(): boolean {
+    return (this.opts.writeDelayMs ?? 0) > 0;
+  }
+
   /**
-   * Writes the changed states, each over the revision it was read at: one script call per key group.
-   * Returns the numbers another revision was found for (not written; forgotten here, so the next
-   * load reads them again). The written ones are held.
+   * Whether everything round `round` changed is in Redis: its hand-off entries may then be
+   * acknowledged. Without deferred writes, every round that finished its caller stage is.
+   */
+  durable(round: number): boolean {
+    if (!this.deferred) return true;
+    if (round <= this.lost) return false;
+    const first = this.dirty.values().next();
+    const oldest = Math.min(this.writingFrom, first.done ? Infinity : (first.value.dirty as Dirty).round);
+    return round < oldest;
+  }
+
+  /** Numbers whose windows wait to be written. */
+  get dirtyCount(): number {
+    return this.dirty.size;
+  }
+
+  /**
+   * Whether flush(all) has anything to write now: a number changed the delay ago in wall time or in
+   * event time (a replay faster than real time writes as often per event-time second as live
+   * traffic, so that the received calls counted after the writes are as current).
+   */
+  due(all: boolean, now = Date.now()): boolean {
+    const first = this.dirty.values().next();
+    if (first.done) return false;
+    return all || this.isDue(first.value.dirty as Dirty, now);
+  }
+
+  private isDue(d: Dirty, now: number): boolean {
+    const delay = this.opts.writeDelayMs ?? 0;
+    return d.since <= now - delay || d.at <= this.eventNow - delay;
+  }
+
+  /**
+   * Changed states: written now (each over the revision it was read at, one script call per key
+   * group), or with deferred writes kept as changed and written by a later flush(). Returns the
+   * numbers another revision was found for (not written; forgotten here, so the next load reads
+   * them again). A state built from the script windows' hash is always written at once (the write
+   * moves the hash's fields).
    */
   async write(changed: Map<string, Loaded>): Promise<string[]> {
+    if (!this.deferred || !changed.size) return this.writeNow(changed);
+    const now = Date.now();
+    const legacy = new Map<string, Loaded>();
+    for (const [token, l] of changed) {
+      if (l.legacy) {
+        legacy.set(token, l);
+        continue;
+      }
+      const blob = l.state.encode(this.scratch);
+      let h = this.held.get(token);
+      if (h) {
+        this.held.delete(token);
+        h.blob = blob;
+        h.received = l.received;
+        h.rv = l.rv;
+      } else h = { blob, rev: l.state.rev, received: l.received, rv: l.rv };
+      // most recently used last (the LRU's order)
+      this.held.set(token, h);
+      if (!h.dirty) {
+        h.dirty = { round: this.round, since: now, at: this.eventNow, counts: [] };
+        this.dirty.set(token, h);
+      }
+    }
+    metrics.deferred.inc(changed.size - legacy.size);
+    metrics.dirty.set(this.dirty.size);
+    return this.writeNow(legacy);
+  }
+
+  /**
+   * With deferred writes, a received call of an ended call whose caller `token` has windows waiting
+   * to be written: counted once they are (true). False: count it now (the caller's windows with
+   * the call's end are in Redis already).
+   */
+  countAfterWrite(token: string, count: CalleeEventArgs): boolean {
+    const d = this.held.get(token)?.dirty;
+    if (!d) return false;
+    d.counts.push(count);
+    return true;
+  }
+
+  /**
+   * Writes the numbers changed at least DETECTOR_WINDOWS_WRITE_DELAY_MS ago (all of them when
+   * `all`), each over the revision stored, then counts their ended calls' received calls. Run it in
+   * exclusive(): a caller stage must not change them meanwhile. Throws when another replica wrote
+   * one of them meanwhile: what this replica applied since is then unknown to Redis, so everything
+   * held is dropped and the rounds not yet durable are applied again from their hand-off entries.
+   */
+  async flush(all: boolean): Promise<number> {
+    if (!this.due(all)) return 0;
+    const now = Date.now();
+    const due: [string, Held][] = [];
+    // in the order they were first changed: wall and event times both ascend
+    for (const [token, h] of this.dirty) {
+      if (!all && !this.isDue(h.dirty as Dirty, now)) break;
+      due.push([token, h]);
+    }
+    this.writingFrom = (due[0][1].dirty as Dirty).round;
+    for (const [token] of due) this.dirty.delete(token);
+    const byGroup = new Map<number, (string | number | Buffer)[]>();
+    const ttlMs = (this.opts.historyTtlS + 86400) * 1000;
+    let bytes = 0;
+    for (const [token, h] of due) {
+      const g = this.keys.keyGroup(token);
+      let a = byGroup.get(g);
+      if (!a) byGroup.set(g, (a = [ttlMs]));
+      // the string carries the revision it becomes (bytes 2..5)
+      h.blob.writeUInt32LE((h.rev + 1) >>> 0, 1);
+      bytes += h.blob.length;
+      a.push(token, h.rev, h.blob, '0');
+    }
+    const replies = await this.runWrites([...byGroup.keys()], byGroup);
+    let conflicts = 0;
+    for (const r of replies)
+      for (let i = 0, f = String(r); i < f.length; i++) if (f.charCodeAt(i) === 49) conflicts++;
+    if (conflicts) {
+      metrics.conflicts.inc(conflicts);
+      this.clear();
+      throw new Error(
+        `caller windows of ${conflicts} numbers were written by another replica since this one read them: ` +
+          'what it applied since is dropped and applied again from the hand-off',
+      );
+    }
+    const counts = new CalleeBatch(this.keys, {
+      latenessMs: this.opts.latenessMs,
+      stateTtlS: this.opts.windowTtlS ?? this.opts.historyTtlS,
+      familiarTtlS: this.opts.familiarTtlS,
+      historyTtlS: this.opts.historyTtlS,
+    });
+    for (const [, h] of due) {
+      h.rev = (h.rev + 1) >>> 0;
+      const d = h.dirty as Dirty;
+      h.dirty = undefined;
+      for (const c of d.counts) counts.add(c);
+    }
+    if (counts.size) await this.scripts.run(counts.calls());
+    this.writingFrom = Infinity;
+    metrics.written.inc(due.length);
+    metrics.bytes.inc(bytes);
+    metrics.dirty.set(this.dirty.size);
+    this.evict();
+    return due.length;
+  }
+
+  /** caller-state-write-1.lua, one call per key group with that group's arguments; replies in order. */
+  private runWrites(groups: number[], args: Map<number, (string | number | Buffer)[]>): Promise<unknown[]> {
+    return this.scripts.run(
+      groups.map((g) => ({
+        script: 'caller-state-write' as const,
+        keys: [this.keys.groupStem(g)],
+        args: args.get(g) as (string | number | Buffer)[],
+      })),
+    );
+  }
+
+  private async writeNow(changed: Map<string, Loaded>): Promise<string[]> {
     if (!changed.size) return [];
     const byGroup = new Map<number, string[]>();
     const args = new Map<number, (string | number | Buffer)[]>();
@@ -414,13 +608,7 @@ export class CallerStates {
       (byGroup.get(g) as string[]).push(token);
     }
     const groups = [...byGroup.keys()];
-    const replies = await this.scripts.run(
-      groups.map((g) => ({
-        script: 'caller-state-write' as const,
-        keys: [this.keys.groupStem(g)],
-        args: args.get(g) as (string | number | Buffer)[],
-      })),
-    );
+    const replies = await this.runWrites(groups, args);
     const conflicts: string[] = [];
     groups.forEach((g, c) => {
       const flags = String(replies[c]);
@@ -466,16 +654,36 @@ export class CallerStates {
     const over = this.held.size - this.opts.maxHeld;
     if (over <= 0) return;
     let n = 0;
-    for (const token of this.held.keys()) {
-      if (n++ >= over) break;
+    for (const [token, h] of this.held) {
+      if (n >= over) break;
+      // a number waiting to be written stays (it is recent: the LRU's end)
+      if (h.dirty) continue;
       this.held.delete(token);
+      n++;
     }
-    metrics.evicted.inc(over);
+    metrics.evicted.inc(n);
   }
 
-  /** Forgets every number (tests; a replica that must not trust what it holds). */
+  /**
+   * Forgets the numbers held that wait for no write (run in exclusive()): after this replica took
+   * partitions over, whose numbers another replica may have written since this one held them.
+   */
+  forgetWritten(): void {
+    for (const [token, h] of this.held) if (!h.dirty) this.held.delete(token);
+    metrics.held.set(this.held.size);
+  }
+
+  /**
+   * Forgets every number (tests; a replica that must not trust what it holds), those waiting to be
+   * written too: the rounds that changed them are never durable and are applied again.
+   */
   clear(): void {
     this.held.clear();
+    this.decoded.clear();
+    if (this.dirty.size || this.writingFrom !== Infinity) this.lost = this.round;
+    this.dirty.clear();
+    this.writingFrom = Infinity;
+    metrics.dirty.set(0);
   }
 
   /** The round's counters and the held-state gauge into the metrics. */
@@ -502,10 +710,13 @@ export class CallerNotes {
     private readonly head: (string | number)[] = [famTtlS],
   ) {}
 
-  /** A new attempt; returns its reference ([group, offset of its two flags]). */
-  attempt(token: string, callee: string, day: number, firstOfDay: boolean): [number, number] {
+  /**
+   * A new attempt; returns its reference ([group, offset of its two flags]). `call` is the call's
+   * fingerprint: asked again for the same call (a replay), the script answers as the first time.
+   */
+  attempt(token: string, callee: string, day: number, firstOfDay: boolean, call: string): [number, number] {
     const g = this.keys.keyGroup(token);
-    this.argsOf(g).push(firstOfDay ? 'A' : 'a', token, callee, day);
+    this.argsOf(g).push(firstOfDay ? 'A' : 'a', token, callee, day, fnv1a32(call));
     const at = this.flags.get(g) ?? 0;
     this.flags.set(g, at + 2);
     return [g, at];
@@ -513,7 +724,7 @@ export class CallerNotes {
 
   /** An ended call that talked long enough to make the pair familiar. */
   talked(token: string, callee: string): void {
-    this.argsOf(this.keys.keyGroup(token)).push('t', token, callee, 0);
+    this.argsOf(this.keys.keyGroup(token)).push('t', token, callee, 0, 0);
   }
 
   private argsOf(g: number): (string | number)[] {
@@ -648,6 +859,8 @@ export function createCallerStates(
       historyTtlS: o.historyTtlS,
       familiarTtlS: o.familiarTtlS,
       maxHeld: o.callerStatesHeld ?? 50_000,
+      writeDelayMs: o.callerWriteDelayMs ?? 0,
+      windowTtlS: o.windowTtlS,
     },
     (fields, opts) => callerStateFromHash(new Map(fields), opts),
   );

@@ -170,6 +170,13 @@ export class WindowsRepository {
     };
   }
 
+  /** callee-batch-1.lua op 'c': received calls counted in the callees' windows, one round trip. */
+  async countReceived(counts: CalleeEventArgs[]): Promise<void> {
+    const batch = this.newCalleeBatch();
+    for (const c of counts) batch.add(c);
+    await this.scripts.run(batch.calls());
+  }
+
   /** alert-claim-1.lua for each claim (a call-back's registration first), in order, one round trip. */
   async claimAlerts(claims: AlertClaim[]): Promise<ClaimStatus[]> {
     const calls: ScriptCall[] = [];
