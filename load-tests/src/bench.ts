@@ -26,6 +26,7 @@ import {
   CommandStat,
   commandsPerEvent,
   cpuSecondsOf,
+  detectorCounter,
   detectorEvents,
   detectorsOwning,
   heapOf,
@@ -96,6 +97,11 @@ export interface LatencyLevel {
   loadAverage?: number;
   /** a `--latency-at` run with `--alt-env`: A (the stack as started) or B (those settings) */
   variant?: 'A' | 'B';
+  /**
+   * caller windows strings written per event applied over the level (each a `SET` and the string's
+   * bytes in the append-only file; DETECTOR_WINDOWS_WRITE_DELAY_MS saves some)
+   */
+  windowsWritesPerEvent?: number;
   /** CPU per event over the level, from the processes' own counters (optional: older results lack it) */
   cpuUsPerEvent?: Record<string, number>;
   /** events the detectors applied over the level and its tail (their processed counters) */
@@ -485,6 +491,9 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       const m0 = await snapshotMetrics(appsNow());
       const c0 = await cpuSnapshot();
       const d0 = await detectorEvents(stack.detectorMetricsUrls());
+      const writes = () =>
+        detectorCounter(stack.detectorMetricsUrls(), 'eagleeye_detector_caller_state_writes_total');
+      const w0 = await writes();
       const st0 = watchStalls ? await obs.stalls().catch(() => null) : null;
       const res = await load(
         {
@@ -518,6 +527,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       const m1 = await snapshotMetrics(appsNow());
       const c1 = await cpuSnapshot();
       const d1 = await detectorEvents(stack.detectorMetricsUrls());
+      const w1 = await writes();
       const st1 = st0 ? await obs.stalls(st0.aofRewritesTotal).catch(() => null) : null;
       // over the level and its tail (the probes' alerts)
       const cpuUsPerEvent = cpuPerEvent(c0.cpu, c1.cpu, res.events.acked, d1 - d0);
@@ -533,6 +543,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         ackLatency: res.ackLatency,
         cpuUsPerEvent,
         detectorEvents: d1 - d0,
+        ...(d1 > d0 ? { windowsWritesPerEvent: Math.round(((w1 - w0) / (d1 - d0)) * 1000) / 1000 } : {}),
         split: {
           toRaised: summarise(toRaised),
           raisedToStored: summarise(raisedToStored),
@@ -980,6 +991,7 @@ export function latencyLine(lv: LatencyLevel): string {
     (wait !== null && wait !== undefined ? `; hand-off wait p50 ~${wait}` : '') +
     (lv.stages?.roundEvents ? `; ${lv.stages.roundEvents.mean} events/round` : '') +
     (lv.cpuUsPerEvent ? `; cpu us/event ${cpuLine(lv.cpuUsPerEvent)}` : '') +
+    (lv.windowsWritesPerEvent !== undefined ? `; windows writes/event ${lv.windowsWritesPerEvent}` : '') +
     (lv.redisStalls ? `; ${stallsLine(lv.redisStalls)}` : '') +
     (lv.stages?.unscraped.length ? `; metrics not scraped at one end: ${lv.stages.unscraped.join(', ')}` : '')
   );

@@ -90,8 +90,13 @@ export async function cpuSecondsOf(metricsUrl: string): Promise<number> {
 
 /** Events the detector replicas have taken off the hand-off (applied, duplicate, late, malformed). */
 export async function detectorEvents(metricsUrls: string[]): Promise<number> {
+  return detectorCounter(metricsUrls, 'eagleeye_detector_events_total');
+}
+
+/** A detector counter summed over its labels and every replica. */
+export async function detectorCounter(metricsUrls: string[], name: string): Promise<number> {
   let n = 0;
-  for (const u of metricsUrls) n += sum(await scrape(u), 'eagleeye_detector_events_total');
+  for (const u of metricsUrls) n += sum(await scrape(u), name);
   return n;
 }
 
