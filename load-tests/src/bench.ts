@@ -711,6 +711,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         });
         failOnErrors('scaling fill', fill);
         const backlog = await obs.backlogEvents(1_000_000);
+        const applied0 = await detectorEvents(stack.detectorMetricsUrls()).catch(() => 0);
         const started = nowMs();
         const starting = Array.from({ length: replicas }, () => stack.addDetector());
         const samples: { t: number; n: number }[] = [];
@@ -723,7 +724,13 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
             // another owns none until the other hands them over at its next lease renewal)
             const owning = await detectorsOwning(urls).catch(() => 0);
             if (n >= 0 && owning === replicas) samples.push({ t: nowMs(), n });
-            if ((await obs.backlogEntries()) === 0) drainedAt = nowMs();
+            // drained once every entry is read and its round applied (acknowledgements follow the
+            // deferred windows writes: DETECTOR_WINDOWS_WRITE_DELAY_MS later when idle)
+            if (
+              (await obs.backlogEvents()) === 0 &&
+              (n >= applied0 + backlog || (await obs.backlogEntries()) === 0)
+            )
+              drainedAt = nowMs();
             else await new Promise((res2) => setTimeout(res2, 100));
           }
         })();

@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createRedisClient, masters, perNodePipeline, RedisClient, RedisKeys } from '@eagle-eye/redis';
-import { detectorsOwning, scrape, sum } from './observe';
+import { createRedisClient, masters, RedisClient, RedisKeys } from '@eagle-eye/redis';
+import { detectorsOwning, scrape, sum, unreadHandoff } from './observe';
 import { nowMs } from './open-loop';
 import { REPO_ROOT, runLoadgenChild } from './processes';
 import { BenchStack } from './stack';
@@ -122,10 +122,11 @@ async function appliedEvents(urls: string[]): Promise<number | null> {
   return answered.length ? answered.reduce((a, b) => a + b, 0) : null;
 }
 
-async function backlogEntries(client: RedisClient, keys: RedisKeys, partitions: number): Promise<number> {
-  const p = perNodePipeline(client);
-  for (let i = 0; i < partitions; i++) p.xlen(keys.handoffStream(i));
-  return (await p.exec()).reduce((n, [err, v]) => n + (err ? 0 : Number(v)), 0);
+/** Entries in the hand-off streams: read and not yet acknowledged ones too (0: all written). */
+async function handoffLength(client: RedisClient, keys: RedisKeys, partitions: number): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < partitions; i++) n += await client.xlen(keys.handoffStream(i));
+  return n;
 }
 
 export async function runClusterScaling(o: ClusterScalingOptions): Promise<ClusterScalingRow[]> {
@@ -194,9 +195,13 @@ export async function runClusterScaling(o: ClusterScalingOptions): Promise<Clust
           if (startFailure) throw startFailure;
           if (nowMs() - began > 900_000) throw new Error('the backlog did not drain within 15 minutes');
           await sample();
+          // drained once every entry is read and applied (acknowledgements follow the deferred
+          // windows writes, DETECTOR_WINDOWS_WRITE_DELAY_MS later when idle: not waited for)
+          const last = samples[samples.length - 1];
           if (
             (samples.length || stack.detectorMetricsUrls().length === replicas) &&
-            (await backlogEntries(client, keys, stack.partitions)) === 0
+            (await unreadHandoff(client, keys, stack.partitions)).entries === 0 &&
+            ((last?.n ?? 0) >= backlog || (await handoffLength(client, keys, stack.partitions)) === 0)
           )
             break;
           await new Promise((r) => setTimeout(r, 100));

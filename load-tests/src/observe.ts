@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
-import { handoffEntryEventCount } from '@eagle-eye/contracts';
-import { RedisKeys } from '@eagle-eye/redis';
+import { HANDOFF_GROUP, handoffEntryEventCount } from '@eagle-eye/contracts';
+import { RedisClient, RedisKeys } from '@eagle-eye/redis';
 import { assertLoopbackUrl } from './loopback';
 
 /** Redis stalls over a span (RedisObserver.stalls). */
@@ -125,7 +125,11 @@ export class RedisObserver {
     this.keys = new RedisKeys(prefix);
   }
 
-  /** Hand-off entries not yet applied (the detector deletes an entry once applied). */
+  /**
+   * Hand-off entries in the streams: not yet read, or read and not yet acknowledged (the detector
+   * deletes an entry once what its round changed is written, up to DETECTOR_WINDOWS_WRITE_DELAY_MS
+   * after it was applied). Zero when everything is applied and written: a quiet stack.
+   */
   async backlogEntries(): Promise<number> {
     const p = this.redis.pipeline();
     for (let i = 0; i < this.partitions; i++) p.xlen(this.keys.handoffStream(i));
@@ -133,24 +137,9 @@ export class RedisObserver {
     return res.reduce((n, [err, v]) => n + (err ? 0 : Number(v)), 0);
   }
 
-  /** Events in the backlog, counted exactly (the remaining entries, decoded). */
+  /** Events in entries the detectors have not read yet (see unreadHandoff): how far behind they are. */
   async backlogEvents(limitEntries = 20000): Promise<number> {
-    let events = 0;
-    let seen = 0;
-    for (let i = 0; i < this.partitions && seen < limitEntries; i++) {
-      const entries = await this.redis.xrange(
-        this.keys.handoffStream(i),
-        '-',
-        '+',
-        'COUNT',
-        limitEntries - seen,
-      );
-      for (const [, fields] of entries) {
-        seen++;
-        events += handoffEntryEventCount(fields);
-      }
-    }
-    return events;
+    return (await unreadHandoff(this.redis, this.keys, this.partitions, limitEntries)).events;
   }
 
   /**
@@ -282,4 +271,40 @@ export interface CommandPerEvent {
   command: string;
   usPerEvent: number;
   callsPerEvent: number;
+}
+
+/**
+ * The hand-off entries after the detectors' consumer group's last-delivered id (not read yet), and
+ * their events (counted exactly up to `limitEntries` entries). Entries read but not yet acknowledged
+ * are not in it: the detector holds them applied until what they changed is written
+ * (DETECTOR_WINDOWS_WRITE_DELAY_MS), so the stream's length is no measure of how far behind it is.
+ */
+export async function unreadHandoff(
+  redis: RedisClient,
+  keys: RedisKeys,
+  partitions: number,
+  limitEntries = 20000,
+): Promise<{ entries: number; events: number }> {
+  let entries = 0;
+  let events = 0;
+  for (let i = 0; i < partitions && entries < limitEntries; i++) {
+    const key = keys.handoffStream(i);
+    let from = '-';
+    try {
+      const groups = (await redis.xinfo('GROUPS', key)) as unknown[][];
+      for (const g of groups) {
+        const f = new Map<string, unknown>();
+        for (let k = 0; k + 1 < g.length; k += 2) f.set(String(g[k]), g[k + 1]);
+        if (f.get('name') === HANDOFF_GROUP) from = `(${String(f.get('last-delivered-id'))}`;
+      }
+    } catch {
+      // no stream yet (no group either): everything in it is unread
+    }
+    const rows = await redis.xrange(key, from, '+', 'COUNT', limitEntries - entries);
+    for (const [, fields] of rows) {
+      entries++;
+      events += handoffEntryEventCount(fields);
+    }
+  }
+  return { entries, events };
 }
