@@ -758,7 +758,10 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
     // which step raised it (and is not mistaken for a post-call alert).
     const probeTalkS = (stepsS[1] ?? firstStepS) + 15;
     await phase(`soak: ${cfg.soakS} s at 50 % (${round(basis * 0.5)} events/s)`, async () => {
-      const heap = new Map<string, { t: number; used: number; rss: number; majorGcs: number }[]>();
+      const heap = new Map<
+        string,
+        { t: number; used: number; rss: number; majorGcs: number; live: number }[]
+      >();
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
@@ -767,7 +770,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
             const h = await heapOf(stack.metricsUrl(a)).catch(() => null);
             if (!h) continue;
             const list = heap.get(a.name) ?? [];
-            list.push({ t, used: h.heapUsedBytes, rss: h.rssBytes, majorGcs: h.majorGcs });
+            list.push({ t, used: h.heapUsedBytes, rss: h.rssBytes, majorGcs: h.majorGcs, live: h.liveBytes });
             heap.set(a.name, list);
           }
           await new Promise((res2) => setTimeout(res2, cfg.heapEveryS * 1000));

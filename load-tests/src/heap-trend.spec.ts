@@ -44,6 +44,33 @@ describe('heap trend over a soak', () => {
     expect(t.series[1]).toEqual([5, 63.2]);
   });
 
+  it("judges by the apps' live set after full collections when the samples carry it", () => {
+    // heap in use: a floor that rises 2 MiB a minute (garbage kept longer); the live set after each
+    // full collection (every 30 s) stays at 50 MiB, with noise
+    const samples = saw(10, 60, 2).map((x) => {
+      const gc = Math.floor(x.t / 30_000);
+      return { ...x, majorGcs: gc, live: (50 + (gc % 3) - 1) * MiB };
+    });
+    const t = heapTrend('detector', samples, 5);
+    expect(t.flat).toBe(true);
+    expect(t.growthMiB).toBeGreaterThan(10);
+    expect(t.liveFirstMiB).toBeCloseTo(50, 0);
+    expect(Math.abs(t.liveGrowthMiB as number)).toBeLessThanOrEqual(1);
+    // a live set that grows is called so, whatever the heap in use does
+    const leaking = saw(10, 60, 0).map((x) => {
+      const gc = Math.floor(x.t / 30_000);
+      return { ...x, majorGcs: gc, live: (40 + gc) * MiB };
+    });
+    const l = heapTrend('detector', leaking, 5);
+    expect(l.growthMiB).toBe(0);
+    expect(l.flat).toBe(false);
+    expect(l.undecided).toBe(false);
+    expect(l.liveGrowthMiB).toBeGreaterThan(10);
+    // samples before the first full collection (live 0) are left out of the medians
+    const early = leaking.map((x, i) => (i < 20 ? { ...x, live: 0 } : x));
+    expect(heapTrend('detector', early, 5).liveFirstMiB).toBeGreaterThan(40);
+  });
+
   it('copes with few samples', () => {
     expect(heapTrend('console', [], 5).samples).toBe(0);
     expect(heapTrend('console', saw(0, 50, 0), 5).firstWindowMinMiB).toBe(50);

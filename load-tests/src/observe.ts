@@ -70,6 +70,8 @@ export interface HeapSample {
   rssBytes: number;
   /** full (mark-compact) collections so far */
   majorGcs: number;
+  /** the live set after the last full collection (eagleeye_heap_live_bytes; 0: none yet) */
+  liveBytes: number;
 }
 
 /** Node heap and RSS of an app, from its /metrics (prom-client default metrics, unprefixed). */
@@ -80,6 +82,7 @@ export async function heapOf(metricsUrl: string): Promise<HeapSample> {
     heapTotalBytes: sum(s, 'nodejs_heap_size_total_bytes'),
     rssBytes: sum(s, 'process_resident_memory_bytes'),
     majorGcs: sum(s, 'nodejs_gc_duration_seconds_count', { kind: 'major' }),
+    liveBytes: sum(s, 'eagleeye_heap_live_bytes'),
   };
 }
 

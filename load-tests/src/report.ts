@@ -219,15 +219,34 @@ export function formatReport(r: BenchResult): string {
     out.push(
       `  Node heap over a ${h.soakS} s soak at ${n(h.eventsPerS)} events/s (acked ${n(h.achievedEventsPerS)}/s):`,
     );
+    const signed = (x: number) => `${x >= 0 ? '+' : ''}${x}`;
     for (const a of h.apps) {
-      out.push(
-        row(
-          `  ${a.app}: live heap first -> last window`,
-          `${a.firstWindowMinMiB} -> ${a.lastWindowMinMiB} MiB`,
-          `${a.growthMiB >= 0 ? '+' : ''}${a.growthMiB} MiB (${a.growthPct} %), slope ${a.slopeMiBPerMin} MiB/min, ` +
-            `max ${a.maxMiB} MiB, rss ${a.rssLastMiB} MiB: ${a.flat ? 'flat' : a.undecided ? 'undecided (no full collection in the last window)' : 'GROWS'}`,
-        ),
-      );
+      const verdict = a.flat
+        ? 'flat'
+        : a.undecided
+          ? 'undecided (no full collection in the last window)'
+          : 'GROWS';
+      const minima = `${a.firstWindowMinMiB} -> ${a.lastWindowMinMiB} MiB`;
+      const rest = `slope ${a.slopeMiBPerMin} MiB/min, max ${a.maxMiB} MiB, rss ${a.rssLastMiB} MiB`;
+      if (a.liveFirstMiB !== undefined && a.liveLastMiB !== undefined && a.liveGrowthMiB !== undefined) {
+        const pct = a.liveFirstMiB > 0 ? Math.round((a.liveGrowthMiB / a.liveFirstMiB) * 1000) / 10 : 0;
+        out.push(
+          row(
+            `  ${a.app}: live set after full collections, first -> last window`,
+            `${a.liveFirstMiB} -> ${a.liveLastMiB} MiB`,
+            `${signed(a.liveGrowthMiB)} MiB (${pct} %): ${verdict}`,
+          ),
+        );
+        out.push(`      heap in use, windows' minima ${minima} (${signed(a.growthMiB)} MiB), ${rest}`);
+      } else {
+        out.push(
+          row(
+            `  ${a.app}: live heap first -> last window`,
+            minima,
+            `${signed(a.growthMiB)} MiB (${a.growthPct} %), ${rest}: ${verdict}`,
+          ),
+        );
+      }
       if (a.majorGcsPerWindow)
         out.push(`      full collections per window: ${a.majorGcsPerWindow.join(', ')}`);
     }

@@ -87,6 +87,7 @@ describe('the dashboard and the alert rules name only metrics the apps serve', (
       const text = exposition.get(a.name)!;
       expect(text).toMatch(new RegExp(`^process_cpu_seconds_total\\{service="${a.name}"\\} `, 'm'));
       expect(text).toMatch(/^nodejs_heap_size_used_bytes\{/m);
+      expect(text).toMatch(/^eagleeye_heap_live_bytes\{/m);
       expect(text).not.toMatch(/^eagleeye_(process|nodejs)_/m);
       const build = new RegExp(
         `^eagleeye_build_info\\{(?=[^}]*app="${a.name}")(?=[^}]*version="\\d+\\.\\d+\\.\\d+")[^}]*\\} 1$`,
