@@ -127,6 +127,18 @@ function stringOf(payload: string, k: number): string {
   return payload.substring(starts[k], ends[k]);
 }
 
+/**
+ * Field k as a string of its own. A substring of 13 characters or more is, in V8, a view of the
+ * whole payload (a sliced string) that keeps the payload alive as long as it lives; the numbers'
+ * tokens outlive their entry (the detector keys the numbers it holds, their day's TTL marks and the
+ * windows waiting to be written by them), and a heap snapshot found some 4,000 payloads, 16.5 MB,
+ * kept alive that way. A one-character concatenation flattened and cut again copies the token into
+ * a string of its own, about 15 ns.
+ */
+function ownStringOf(payload: string, k: number): string {
+  return (' ' + payload.substring(starts[k], ends[k])).slice(1);
+}
+
 function optionalString(payload: string, k: number): string | undefined {
   return ends[k] === starts[k] ? undefined : payload.substring(starts[k], ends[k]);
 }
@@ -171,8 +183,8 @@ export function unpackEvents(payload: string): HandoffEvent[] {
       call: stringOf(payload, 1),
       type,
       t: numberOf(payload, 3),
-      caller: stringOf(payload, 4),
-      callee: stringOf(payload, 5),
+      caller: ownStringOf(payload, 4),
+      callee: ownStringOf(payload, 5),
       cls,
       country: stringOf(payload, 7),
       att,

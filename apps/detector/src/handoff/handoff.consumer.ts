@@ -24,6 +24,18 @@ export interface ConsumerOptions {
 
 type StreamReply = [string, [string, string[] | null][]][] | null;
 type Batch = { partition: number; ids: string[]; entries: HandoffEntry[] };
+/** What acknowledging a batch needs: its partition and entry ids (not its events). */
+type Acked = Pick<Batch, 'partition' | 'ids'>;
+
+/**
+ * A round's batches as they wait for acknowledgement: without their entries, which deferred windows
+ * writes would otherwise keep alive for DETECTOR_WINDOWS_WRITE_DELAY_MS (every event of the last
+ * ten seconds, copied by each young-generation collection until promoted, then old-generation
+ * garbage).
+ */
+function toAck(batches: Batch[]): Acked[] {
+  return batches.map((b) => ({ partition: b.partition, ids: b.ids }));
+}
 
 /**
  * Reads every hand-off partition through the consumer group, applies the entries, then XACK+XDEL
@@ -51,7 +63,7 @@ export class HandoffConsumer {
    * windows writes (DETECTOR_WINDOWS_WRITE_DELAY_MS) a round is acknowledged once what it changed
    * is written (DetectionService.durable)
    */
-  private readonly unacked: { batches: Batch[]; round: number | undefined }[] = [];
+  private readonly unacked: { batches: Acked[]; round: number | undefined }[] = [];
   /** PartitionLeases.acquisitions when the loop last looked */
   private acquisitions = 0;
 
@@ -342,7 +354,7 @@ export class HandoffConsumer {
     const staged = await this.detection.applyCallers(batches.flatMap((b) => b.entries));
     await this.detection.finish(staged);
     await this.detection.flushWindows(true);
-    this.unacked.push({ batches, round: staged.round });
+    this.unacked.push({ batches: toAck(batches), round: staged.round });
     await this.ackDurable();
     return batches.reduce((n, b) => n + b.ids.length, 0);
   }
@@ -362,7 +374,7 @@ export class HandoffConsumer {
   }
 
   /** XACK + XDEL of applied entries, with the partitions' watermarks in the same round trip. */
-  private async ack(batches: Batch[]): Promise<void> {
+  private async ack(batches: Acked[]): Promise<void> {
     const p = perNodePipeline(this.redis);
     for (const b of batches) {
       const key = this.keys.handoffStream(b.partition);
@@ -438,7 +450,7 @@ export class HandoffConsumer {
           }
           await this.timed('wait', second); // throws if the previous round failed: its entries are read again
           second = this.timed('finish', this.detection.finish(staged)).then(() => {
-            this.unacked.push({ batches, round: staged.round });
+            this.unacked.push({ batches: toAck(batches), round: staged.round });
             return this.ackDurable();
           });
           secondSettled = false;
