@@ -72,7 +72,7 @@ export const DetectorConfigSchema = baseSchema.extend({
    * more arguments per event; below 2,000 it costs more CPU)
    */
   DETECTOR_SCRIPT_REQUEST_ARGS: z.coerce.number().int().min(0).max(10_000_000).optional(),
-  /** 'node' windows: numbers whose windows a replica keeps in memory between rounds (as their strings, about 0.5 KB each) */
+  /** 'node' windows: numbers whose windows a replica keeps in memory between rounds (as their strings, about 0.5 KB each); also the most whose deferred writes may wait: past it the oldest are written before their delay */
   DETECTOR_CALLER_STATES_HELD: env.int(50000, 0, 10_000_000),
   /** the bundled caller-risk model file ('' = apps/detector/models/caller-risk.json) */
   DETECTOR_MODEL_PATH: env.string(''),

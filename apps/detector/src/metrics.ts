@@ -221,6 +221,15 @@ export const callerStates = {
         registers: [metricsRegistry],
       }),
   ),
+  early: once(
+    'eagleeye_detector_caller_state_writes_early_total',
+    () =>
+      new Counter({
+        name: 'eagleeye_detector_caller_state_writes_early_total',
+        help: 'Caller windows written before DETECTOR_WINDOWS_WRITE_DELAY_MS because more than DETECTOR_CALLER_STATES_HELD numbers waited (a detector behind its traffic)',
+        registers: [metricsRegistry],
+      }),
+  ),
   dirty: once(
     'eagleeye_detector_caller_states_dirty',
     () =>

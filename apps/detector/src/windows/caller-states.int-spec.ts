@@ -64,6 +64,7 @@ describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => 
     prefix = uniqueId('cs'),
     jobs: AlertJob[] = [],
     callerWriteDelayMs = 0,
+    callerStatesHeld?: number,
   ): Promise<{ d: DetectionService; keys: RedisKeys; jobs: AlertJob[] }> {
     const keys = new RedisKeys(prefix);
     if (!prefixes.includes(prefix)) prefixes.push(prefix);
@@ -74,7 +75,7 @@ describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => 
       scripts,
       rules: { forCarrier: () => rules },
       alerts: { publish: async (j) => void jobs.push(...j) },
-      options: { ...BENCH_DETECTION_OPTIONS, callerWindows: mode, callerWriteDelayMs },
+      options: { ...BENCH_DETECTION_OPTIONS, callerWindows: mode, callerWriteDelayMs, callerStatesHeld },
       clock: () => 0,
     });
     return { d, keys, jobs };
@@ -215,8 +216,9 @@ describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => 
      * durable. `crashAfter`: the replica dies after that round (what it held is lost) and a new
      * one applies the rounds not acknowledged again, then the rest.
      */
-    const consume = async (prefix: string, delay: number, crashAfter = -1) => {
-      let r = await detection('node', prefix, [], delay);
+    const consume = async (prefix: string, delay: number, crashAfter = -1, held?: number) => {
+      let r = await detection('node', prefix, [], delay, held);
+      let mostWaiting = 0;
       let unacked: { i: number; round: number | undefined }[] = [];
       let replayed = 0;
       for (let i = 0; i < part.length; i++) {
@@ -224,6 +226,7 @@ describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => 
         await r.d.finish(staged);
         unacked.push({ i, round: staged.round });
         unacked = unacked.filter((u) => !r.d.durable(u.round));
+        mostWaiting = Math.max(mostWaiting, (await metrics.dirty.get()).values[0]?.value ?? 0);
         if (i === crashAfter) {
           r = await detection('node', prefix, [], delay);
           const again = unacked.map((u) => u.i);
@@ -238,6 +241,7 @@ describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => 
       }
       await r.d.flushWindows(true);
       expect(unacked.filter((u) => !r.d.durable(u.round))).toEqual([]);
+      if (held !== undefined) expect(mostWaiting).toBeLessThanOrEqual(held);
       return replayed;
     };
     const written = (await metrics.written.get()).values[0]?.value ?? 0;
@@ -254,12 +258,18 @@ describe('caller windows in the detector (DETECTOR_CALLER_WINDOWS=node)', () => 
     const crashed = uniqueId('cs');
     const replayed = await consume(crashed, 300_000, 15);
     expect(replayed).toBeGreaterThan(0);
-    prefixes.push(every, deferred, crashed);
+    // at most 60 numbers may wait (DETECTOR_CALLER_STATES_HELD): the oldest are written early
+    const earlyBefore = (await metrics.early.get()).values[0]?.value ?? 0;
+    const bounded = uniqueId('cs');
+    await consume(bounded, 300_000, -1, 60);
+    expect((await metrics.early.get()).values[0]?.value ?? 0).toBeGreaterThan(earlyBefore);
+    prefixes.push(every, deferred, crashed, bounded);
     const reference = await stored(new RedisKeys(every));
     expect(reference.filter((x) => x.state).length).toBeGreaterThan(500);
     expect(reference.filter((x) => Object.keys(x.received).length).length).toBeGreaterThan(300);
     expect(await stored(new RedisKeys(deferred))).toEqual(reference);
     expect(await stored(new RedisKeys(crashed))).toEqual(reference);
+    expect(await stored(new RedisKeys(bounded))).toEqual(reference);
   }, 300_000);
 
   it("sets the day's familiarity TTL when a round whose notes failed is applied again", async () => {

@@ -41,7 +41,10 @@ export interface CallerStatesOptions extends CallerStateOptions {
   historyTtlS: number;
   /** TTL of the familiarity hash, seconds (a day is added, as the script adds) */
   familiarTtlS: number;
-  /** numbers whose windows the detector keeps between rounds */
+  /**
+   * numbers whose windows the detector keeps between rounds; also the most that wait to be written
+   * (deferred writes): past it the oldest are written before their delay
+   */
   maxHeld: number;
   /**
    * how long a changed number's windows may wait before they are written, ms (0: written by the
@@ -455,7 +458,7 @@ export class CallerStates {
   due(all: boolean, now = Date.now()): boolean {
     const first = this.dirty.values().next();
     if (first.done) return false;
-    return all || this.isDue(first.value.dirty as Dirty, now);
+    return all || this.dirty.size > this.opts.maxHeld || this.isDue(first.value.dirty as Dirty, now);
   }
 
   private isDue(d: Dirty, now: number): boolean {
@@ -522,11 +525,18 @@ export class CallerStates {
     if (!this.due(all)) return 0;
     const now = Date.now();
     const due: [string, Held][] = [];
-    // in the order they were first changed: wall and event times both ascend
+    // In the order they were first changed: wall and event times both ascend. Past maxHeld numbers
+    // waiting, the oldest are written early: a detector behind its traffic changes more numbers in
+    // a delay than it holds, and each waiting one costs about a kilobyte of heap until written.
+    let early = 0;
     for (const [token, h] of this.dirty) {
-      if (!all && !this.isDue(h.dirty as Dirty, now)) break;
+      if (!all && !this.isDue(h.dirty as Dirty, now)) {
+        if (this.dirty.size - due.length <= this.opts.maxHeld) break;
+        early++;
+      }
       due.push([token, h]);
     }
+    if (early) metrics.early.inc(early);
     this.writingFrom = (due[0][1].dirty as Dirty).round;
     for (const [token] of due) this.dirty.delete(token);
     const byGroup = new Map<number, (string | number | Buffer)[]>();
