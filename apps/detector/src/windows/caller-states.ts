@@ -527,7 +527,7 @@ export class CallerStates {
     const due: [string, Held][] = [];
     // In the order they were first changed: wall and event times both ascend. Past maxHeld numbers
     // waiting, the oldest are written early: a detector behind its traffic changes more numbers in
-    // a delay than it holds, and each waiting one costs about a kilobyte of heap until written.
+    // a delay than it holds, and each waiting one keeps its string and its received calls' counts.
     let early = 0;
     for (const [token, h] of this.dirty) {
       if (!all && !this.isDue(h.dirty as Dirty, now)) {
