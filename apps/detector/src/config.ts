@@ -20,8 +20,14 @@ export const DetectorConfigSchema = baseSchema.extend({
     ),
   /** read and apply the hand-off streams (off: only the HTTP endpoints, for tools) */
   DETECTOR_CONSUME: env.bool(true),
-  /** stream entries read per partition per round */
+  /** stream entries read per partition per round, at most */
   DETECTOR_READ_COUNT: env.int(100, 1, 10000),
+  /**
+   * events a round aims at: the entries read per partition follow the events per entry seen, so a
+   * detector behind its traffic applies rounds of about this many events rather than
+   * DETECTOR_READ_COUNT entries of every partition (about 50,000 events with 16 partitions)
+   */
+  DETECTOR_ROUND_EVENTS: env.int(8000, 100, 1000000),
   /**
    * read the next round as a round starts rather than when its caller stage ends: one round trip
    * less per round, but under steady traffic every event then waits a whole round more (about a

@@ -108,6 +108,7 @@ function detectorProviders(config: DetectorConfig): Provider[] {
             partitions: config.HANDOFF_PARTITIONS,
             consumer: config.DETECTOR_CONSUMER_NAME,
             readCount: config.DETECTOR_READ_COUNT,
+            roundEvents: config.DETECTOR_ROUND_EVENTS,
             claimIdleMs: config.DETECTOR_CLAIM_IDLE_MS,
             readAhead: config.DETECTOR_READ_AHEAD,
             idlePollMs: config.DETECTOR_IDLE_POLL_MS,

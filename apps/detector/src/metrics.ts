@@ -152,7 +152,10 @@ export const roundStageSeconds = once(
     }),
 );
 
-/** Events per hand-off round (a round reads up to DETECTOR_READ_COUNT entries per partition). */
+/**
+ * Events per hand-off round (a round asks each partition for about DETECTOR_ROUND_EVENTS events'
+ * worth of entries, DETECTOR_READ_COUNT at most).
+ */
 export const roundEvents = once(
   'eagleeye_detector_round_events',
   () =>
@@ -296,6 +299,17 @@ export const alertQueueJobsAdded = once(
       name: 'eagleeye_detector_alert_queue_jobs_total',
       help: 'Jobs added to the alerts queue: `single` carries one alert job, `batch` two or more of one round (alert-batch)',
       labelNames: ['job'],
+      registers: [metricsRegistry],
+    }),
+);
+
+/** Entries the last read asked of each partition (RoundSize: DETECTOR_ROUND_EVENTS over the events per entry seen). */
+export const readEntries = once(
+  'eagleeye_detector_read_entries',
+  () =>
+    new Gauge({
+      name: 'eagleeye_detector_read_entries',
+      help: 'Hand-off entries the last read asked of each partition',
       registers: [metricsRegistry],
     }),
 );

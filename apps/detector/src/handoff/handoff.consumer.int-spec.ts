@@ -240,6 +240,43 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     expect(calleeEvents).toBeGreaterThanOrEqual(80);
   });
 
+  it('with DETECTOR_ROUND_EVENTS reads a backlog in rounds of about that many events, whatever DETECTOR_READ_COUNT allows', async () => {
+    const consumer = new HandoffConsumer(h.redis, h.keys, detection, clock, {
+      partitions: PARTITIONS,
+      consumer: 'replica-rounds',
+      readCount: 50, // alone: the whole backlog below in one round
+      roundEvents: 100,
+      claimIdleMs: 60_000,
+    });
+    const rounds: number[] = [];
+    const applyCallers = detection.applyCallers.bind(detection);
+    jest.spyOn(detection, 'applyCallers').mockImplementation((entries: HandoffEntry[]) => {
+      rounds.push(entries.reduce((n, e) => n + e.events.length, 0));
+      return applyCallers(entries);
+    });
+    // 120 calls of three events between numbers never seen: about 90 entries of 7 events
+    const now = Date.now();
+    const events: HandoffEvent[] = [];
+    for (let i = 0; i < 120; i++) events.push(...call(token(), token(), now - 100_000 + i * 100, 5));
+    await handOver(events);
+    await consumer.start();
+    try {
+      await until(async () => {
+        let left = 0;
+        for (let p = 0; p < PARTITIONS; p++) left += await h.redis.xlen(h.keys.handoffStream(p));
+        return left === 0 ? true : undefined;
+      }, 20_000);
+    } finally {
+      await consumer.stop();
+    }
+    expect(rounds.reduce((a, b) => a + b, 0)).toBe(events.length);
+    // the first read takes one entry per partition (no events per entry seen yet), then three
+    // entries of 7 events per partition: 84 events
+    expect(rounds[0]).toBeLessThanOrEqual(PARTITIONS * 7);
+    expect(Math.max(...rounds)).toBeLessThanOrEqual(100);
+    expect(rounds.length).toBeGreaterThanOrEqual(Math.ceil(events.length / 100));
+  });
+
   it('takes over the entries of a consumer that died before acknowledging them', async () => {
     const dead = new HandoffConsumer(h.redis, h.keys, detection, clock, {
       partitions: PARTITIONS,

@@ -3,14 +3,21 @@ import Redis from 'ioredis';
 import { decodeHandoffEntry, HANDOFF_GROUP, HandoffEntry } from '@eagle-eye/contracts';
 import { isCluster, perNodePipeline, RedisClient, RedisKeys } from '@eagle-eye/redis';
 import { DetectionService } from '../detection/detection.service';
-import { eventsProcessed, roundEvents, roundStageSeconds, streamLag } from '../metrics';
+import { eventsProcessed, readEntries, roundEvents, roundStageSeconds, streamLag } from '../metrics';
 import { EventClock } from './event-clock';
 import { PartitionLeases } from './partition-leases';
+import { RoundSize } from './round-size';
 
 export interface ConsumerOptions {
   partitions: number;
   consumer: string;
+  /** entries read per partition and round at most (DETECTOR_READ_COUNT) */
   readCount: number;
+  /**
+   * events a round aims at (DETECTOR_ROUND_EVENTS): the entries asked of each partition follow the
+   * events per entry seen (RoundSize); without it, always `readCount`
+   */
+  roundEvents?: number;
   claimIdleMs: number;
   /**
    * read the next round as a round starts, while its caller stage runs (DETECTOR_READ_AHEAD): saves
@@ -66,6 +73,8 @@ export class HandoffConsumer {
   private readonly unacked: { batches: Acked[]; round: number | undefined }[] = [];
   /** PartitionLeases.acquisitions when the loop last looked */
   private acquisitions = 0;
+  /** entries per partition and read, for rounds of about DETECTOR_ROUND_EVENTS events */
+  private readonly size: RoundSize | null;
 
   constructor(
     private readonly redis: Redis,
@@ -83,6 +92,7 @@ export class HandoffConsumer {
       leaseMs: 0,
     }),
   ) {
+    this.size = opts.roundEvents ? new RoundSize(opts.roundEvents, opts.readCount) : null;
     // A read in flight when the connection drops (Redis killed, a reset) may have run: its entries
     // are then pending to this consumer while ioredis, resending the read once reconnected, gets
     // the next ones. Nothing else would read them again (claimStale leaves a consumer's own
@@ -156,6 +166,7 @@ export class HandoffConsumer {
     const partitions = id === '>' ? this.leases.reading() : this.leases.pendingReadable();
     if (!partitions.length) return [];
     const p = perNodePipeline(this.redis);
+    const count = this.count(partitions.length);
     for (const i of partitions) {
       p.call(
         this.keys.handoffStream(i),
@@ -164,7 +175,7 @@ export class HandoffConsumer {
         HANDOFF_GROUP,
         this.opts.consumer,
         'COUNT',
-        this.opts.readCount,
+        count,
         'STREAMS',
         this.keys.handoffStream(i),
         id,
@@ -183,7 +194,27 @@ export class HandoffConsumer {
     } finally {
       this.leases.readDone(batches.map((b) => b.partition));
     }
+    this.sized(batches);
     return batches;
+  }
+
+  /** Entries to ask of each of `partitions` partitions in the next read. */
+  private count(partitions: number): number {
+    const n = this.size ? this.size.count(partitions) : this.opts.readCount;
+    readEntries.set(n);
+    return n;
+  }
+
+  /** Feeds what a read returned to the round size. */
+  private sized(batches: Batch[]): void {
+    if (!this.size || !batches.length) return;
+    let entries = 0;
+    let events = 0;
+    for (const b of batches) {
+      entries += b.entries.length;
+      for (const e of b.entries) events += e.events.length;
+    }
+    this.size.observe(entries, events);
   }
 
   /**
@@ -206,7 +237,7 @@ export class HandoffConsumer {
       HANDOFF_GROUP,
       this.opts.consumer,
       'COUNT',
-      this.opts.readCount,
+      this.count(partitions.length),
       'BLOCK',
       ms,
       'STREAMS',
@@ -226,6 +257,7 @@ export class HandoffConsumer {
       const partition = partitionOf.get(key);
       if (partition !== undefined && rows.length) woke.set(partition, this.decode(partition, rows));
     }
+    this.sized([...woke.values()]);
     // (its batches are in flight like a read's: counted once each, below)
     this.leases.readDone(woke.keys());
     for (const b of await this.read('>')) {
