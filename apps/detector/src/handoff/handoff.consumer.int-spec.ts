@@ -85,6 +85,15 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     await tx.exec();
   }
 
+  /** Waits until every partition's stream is empty: every entry applied, acknowledged and deleted. */
+  async function drained(ms = 5000): Promise<void> {
+    await until(async () => {
+      let left = 0;
+      for (let p = 0; p < PARTITIONS; p++) left += await h.redis.xlen(h.keys.handoffStream(p));
+      return left === 0 ? true : undefined;
+    }, ms);
+  }
+
   async function until<T>(fn: () => Promise<T | undefined>, ms = 5000): Promise<T> {
     const end = Date.now() + ms;
     for (;;) {
@@ -123,11 +132,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
       expect(data.raisedAt).toBeGreaterThanOrEqual(data.ingestedAtMs ?? Infinity);
       expect(job.opts.removeOnComplete).toEqual({ age: 86400, count: 200000 });
       // every entry acknowledged and deleted
-      await until(async () => {
-        let left = 0;
-        for (let p = 0; p < PARTITIONS; p++) left += await h.redis.xlen(h.keys.handoffStream(p));
-        return left === 0 ? true : undefined;
-      });
+      await drained();
       for (let p = 0; p < PARTITIONS; p++) {
         const pending = (await h.redis.xpending(h.keys.handoffStream(p), HANDOFF_GROUP)) as [number];
         expect(pending[0]).toBe(0);
@@ -218,11 +223,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     await handOver(events.sort((a, b) => a.t - b.t));
     await consumer.start();
     try {
-      await until(async () => {
-        let left = 0;
-        for (let p = 0; p < PARTITIONS; p++) left += await h.redis.xlen(h.keys.handoffStream(p));
-        return left === 0 ? true : undefined;
-      }, 20_000);
+      await drained(20_000);
     } finally {
       await consumer.stop();
     }
@@ -261,11 +262,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     await handOver(events);
     await consumer.start();
     try {
-      await until(async () => {
-        let left = 0;
-        for (let p = 0; p < PARTITIONS; p++) left += await h.redis.xlen(h.keys.handoffStream(p));
-        return left === 0 ? true : undefined;
-      }, 20_000);
+      await drained(20_000);
     } finally {
       await consumer.stop();
     }
@@ -502,11 +499,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
       await handOver(Array.from({ length: 6 }, () => fanout(token(), T0, 2)).flat());
       await until(async () => (applied.length ? true : undefined), 10_000);
       expect(applied[0] - sent).toBeLessThan(1000);
-      await until(async () => {
-        let left = 0;
-        for (let p = 0; p < PARTITIONS; p++) left += await h.redis.xlen(h.keys.handoffStream(p));
-        return left === 0 ? true : undefined;
-      }, 10_000);
+      await drained(10_000);
       // the woken round had every partition's entry of the hand-over, not just the first one's
       expect(applied).toHaveLength(1);
     } finally {
