@@ -28,6 +28,7 @@ import {
   cpuSecondsOf,
   detectorCounter,
   detectorEvents,
+  unappliedEvents,
   detectorsOwning,
   heapOf,
   RedisObserver,
@@ -52,8 +53,13 @@ export interface StepOutcome {
   lateBatches: number;
   failedBatches: number;
   rejectedEvents: number;
-  /** events still in the hand-off when sending stopped */
+  /** events still unread in the hand-off when sending stopped */
   backlogEventsAtEnd: number;
+  /**
+   * events ingest had accepted and the detectors had not applied (both stages) when sending stopped:
+   * the unread ones and those in rounds in flight (the step's verdict)
+   */
+  unappliedEventsAtEnd: number;
   /** share of one core each process used during the step (redis, ingest, detector-1, ...) */
   cpuPct: Record<string, number>;
   /**
@@ -419,6 +425,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       const t1 = nowMs();
       const c1 = await cpuSnapshot();
       const backlog = await obs.backlogEvents();
+      const unapplied = await unappliedEvents(stack.ingestMetricsUrls(), stack.detectorMetricsUrls());
       const d1 = await detectorEvents(stack.detectorMetricsUrls());
       const s1 = await dedupeNow().catch(() => null);
       const secs = (t1 - t0) / 1000;
@@ -435,7 +442,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       if (res.batches.failed) why.push(`${res.batches.failed} batches failed`);
       if (res.achievedEventsPerS < 0.95 * rate) why.push(`ingest acked only ${res.achievedEventsPerS}/s`);
       if (res.ackLatency.p99Ms > 1000) why.push(`ack p99 ${res.ackLatency.p99Ms} ms`);
-      if (backlog > rate) why.push(`detector ${backlog} events behind`);
+      if (unapplied > rate) why.push(`detector ${unapplied} events behind (${backlog} unread)`);
       if (res.events.rejected)
         why.push(`${res.events.rejected} events rejected (${Object.keys(res.rejections).join(', ')})`);
       const o: StepOutcome = {
@@ -448,6 +455,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
         failedBatches: res.batches.failed,
         rejectedEvents: res.events.rejected,
         backlogEventsAtEnd: backlog,
+        unappliedEventsAtEnd: unapplied,
         cpuPct,
         cpuUsPerEvent,
         luaCallsPerEvent: Math.round((lua?.callsPerEvent ?? 0) * 100) / 100,
@@ -462,7 +470,7 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       };
       log(
         `  ${rate} events/s: ${o.passed ? 'PASS' : 'FAIL'} (acked ${o.achievedEventsPerS}/s, detector ${o.detectorEventsPerS}/s, ` +
-          `ack p99 ${o.ackP99Ms} ms, backlog ${backlog}) ${o.passed ? '' : o.why}\n` +
+          `ack p99 ${o.ackP99Ms} ms, unapplied ${unapplied}, unread ${backlog}) ${o.passed ? '' : o.why}\n` +
           `    cpu % of a core: ${Object.entries(cpuPct)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}; Lua ${o.luaCallsPerEvent} calls, ${o.luaUsPerEvent} us in Redis per event\n` +

@@ -96,6 +96,27 @@ export async function detectorEvents(metricsUrls: string[]): Promise<number> {
   return detectorCounter(metricsUrls, 'eagleeye_detector_events_total');
 }
 
+/**
+ * Events ingest accepted that the detectors have not yet taken through both stages: ingest's
+ * accepted events less the detectors' processed ones (any result). Unlike the hand-off's unread
+ * entries it also counts what a detector has read into rounds still in flight, which the unread
+ * entries miss (a detector behind its traffic holds a round or two of them: up to about 50,000
+ * events a round before rounds were bounded by DETECTOR_ROUND_EVENTS).
+ */
+export async function unappliedEvents(ingestUrls: string[], detectorUrls: string[]): Promise<number> {
+  const ingest = await Promise.all(ingestUrls.map((u) => scrape(u)));
+  const detectors = await Promise.all(detectorUrls.map((u) => scrape(u)));
+  return unappliedOf(ingest, detectors);
+}
+
+/** unappliedEvents from the scraped metrics of every ingest and every detector replica. */
+export function unappliedOf(ingest: PromSample[][], detectors: PromSample[][]): number {
+  let n = 0;
+  for (const m of ingest) n += sum(m, 'eagleeye_ingest_events_total', { result: 'accepted' });
+  for (const m of detectors) n -= sum(m, 'eagleeye_detector_events_total');
+  return Math.max(0, n);
+}
+
 /** A detector counter summed over its labels and every replica. */
 export async function detectorCounter(metricsUrls: string[], name: string): Promise<number> {
   let n = 0;

@@ -270,6 +270,10 @@ export class BenchStack {
     return this.apps.filter((a) => a.app === 'detector').map((a) => this.metricsUrl(a));
   }
 
+  ingestMetricsUrls(): string[] {
+    return this.apps.filter((a) => a.app === 'ingest').map((a) => this.metricsUrl(a));
+  }
+
   /** An app that exited under load is a finding, not something to hide. */
   assertAlive(): void {
     for (const a of this.apps) {
