@@ -79,9 +79,16 @@ describe('npm run bench:smoke', () => {
     expect(r.throughput.ceilingProbe?.detectorEventsPerS).toBeGreaterThan(0);
     expect(r.throughput.steps.length).toBeGreaterThan(0);
     for (const s of r.throughput.steps) {
-      expect([s.targetEventsPerS, s.achievedEventsPerS, s.detectorEventsPerS, s.ackP99Ms].every(finite)).toBe(
-        true,
-      );
+      expect(
+        [
+          s.targetEventsPerS,
+          s.achievedEventsPerS,
+          s.detectorEventsPerS,
+          s.ackP99Ms,
+          s.unappliedEventsAtEnd,
+        ].every(finite),
+      ).toBe(true);
+      expect(s.unappliedEventsAtEnd).toBeGreaterThanOrEqual(0);
       expect(s.why).not.toBe('');
     }
     if (r.throughput.sustainedEventsPerS !== null) {
