@@ -34,8 +34,16 @@ export const DetectorConfigSchema = baseSchema.extend({
    * round's time of the event -> console latency); for comparisons
    */
   DETECTOR_READ_AHEAD: env.bool(false),
-  /** pause after a read of the hand-off that found nothing, ms */
+  /**
+   * pause after a read of the hand-off that found nothing, ms, where it cannot be a blocking read (a
+   * Redis Cluster; the previous round still in its second stage)
+   */
   DETECTOR_IDLE_POLL_MS: env.int(10, 1, 1000),
+  /**
+   * longest wait of an idle detector's blocking read of the hand-off, ms: it ends as soon as an entry
+   * arrives; the loop looks at its other duties (deferred writes due, takeovers, leases) between waits
+   */
+  DETECTOR_IDLE_BLOCK_MS: env.int(100, 1, 5000),
   /**
    * lease on each hand-off partition, ms: each replica reads only the partitions it holds (its share
    * of the live replicas, renewed every third of this), so one replica applies each calling number;

@@ -112,6 +112,7 @@ function detectorProviders(config: DetectorConfig): Provider[] {
             claimIdleMs: config.DETECTOR_CLAIM_IDLE_MS,
             readAhead: config.DETECTOR_READ_AHEAD,
             idlePollMs: config.DETECTOR_IDLE_POLL_MS,
+            idleBlockMs: config.DETECTOR_IDLE_BLOCK_MS,
           },
           new PartitionLeases(redis, keys, {
             partitions: config.HANDOFF_PARTITIONS,

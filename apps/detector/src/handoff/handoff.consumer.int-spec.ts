@@ -27,9 +27,9 @@ import {
   token,
 } from '../test/harness';
 import { EventClock } from './event-clock';
-import { HandoffConsumer } from './handoff.consumer';
+import { ConsumerOptions, HandoffConsumer } from './handoff.consumer';
 import { PartitionLeases } from './partition-leases';
-import { eventsProcessed } from '../metrics';
+import { eventsProcessed, roundStageSeconds } from '../metrics';
 
 const PARTITIONS = 4;
 
@@ -94,6 +94,17 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
     }, ms);
   }
 
+  /** A consumer of this test's partitions: 100 entries a read, takeovers after a minute, unless `opts` says otherwise. */
+  function newConsumer(consumer: string, opts: Partial<ConsumerOptions> = {}): HandoffConsumer {
+    return new HandoffConsumer(h.redis, h.keys, detection, clock, {
+      partitions: PARTITIONS,
+      consumer,
+      readCount: 100,
+      claimIdleMs: 60_000,
+      ...opts,
+    });
+  }
+
   async function until<T>(fn: () => Promise<T | undefined>, ms = 5000): Promise<T> {
     const end = Date.now() + ms;
     for (;;) {
@@ -105,12 +116,7 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
   }
 
   it('alerts a victim on a call through the real stream, consumer group and queue, and acks everything', async () => {
-    const consumer = new HandoffConsumer(h.redis, h.keys, detection, clock, {
-      partitions: PARTITIONS,
-      consumer: 'replica-1',
-      readCount: 50,
-      claimIdleMs: 60_000,
-    });
+    const consumer = newConsumer('replica-1', { readCount: 50 });
     await consumer.start();
     try {
       const scammer = token();
@@ -242,13 +248,8 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
   });
 
   it('with DETECTOR_ROUND_EVENTS reads a backlog in rounds of about that many events, whatever DETECTOR_READ_COUNT allows', async () => {
-    const consumer = new HandoffConsumer(h.redis, h.keys, detection, clock, {
-      partitions: PARTITIONS,
-      consumer: 'replica-rounds',
-      readCount: 50, // alone: the whole backlog below in one round
-      roundEvents: 100,
-      claimIdleMs: 60_000,
-    });
+    // DETECTOR_READ_COUNT 50 alone: the whole backlog below in one round
+    const consumer = newConsumer('replica-rounds', { readCount: 50, roundEvents: 100 });
     const rounds: number[] = [];
     const applyCallers = detection.applyCallers.bind(detection);
     jest.spyOn(detection, 'applyCallers').mockImplementation((entries: HandoffEntry[]) => {
@@ -483,13 +484,13 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
         return detection.applyCallers(entries);
       },
     });
-    // a pause of 3 s after every read that finds nothing
+    // idle pauses of up to 3 s
     const consumer = new HandoffConsumer(h.redis, h.keys, watched, clock, {
       partitions: PARTITIONS,
       consumer: 'idle',
       readCount: 100,
       claimIdleMs: 60_000,
-      idlePollMs: 3000,
+      idleBlockMs: 3000,
     });
     await consumer.start();
     try {
@@ -502,6 +503,32 @@ describe('hand-off stream -> detector -> BullMQ alerts queue', () => {
       await drained(10_000);
       // the woken round had every partition's entry of the hand-over, not just the first one's
       expect(applied).toHaveLength(1);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
+  it('idle, makes only blocking reads: no read of every partition between them', async () => {
+    const consumer = newConsumer('idle-reads', { idleBlockMs: 100 });
+    // every read of all partitions (empty ones too) is timed under the 'read' stage
+    const reads = async () =>
+      (await roundStageSeconds.get()).values.find(
+        (v) => v.metricName === 'eagleeye_detector_round_stage_seconds_count' && v.labels.stage === 'read',
+      )?.value ?? 0;
+    await consumer.start();
+    try {
+      await new Promise((r) => setTimeout(r, 300)); // idle by now
+      const before = await reads();
+      await new Promise((r) => setTimeout(r, 1000)); // about ten blocking reads that find nothing
+      // (one read of every partition after each blocking read, as before, made ten)
+      expect((await reads()) - before).toBe(0);
+      // and an entry arriving still ends the pause at once
+      const applied = (await eventsProcessed.get()).values.reduce((n, v) => n + v.value, 0);
+      const sent = Date.now();
+      await handOver(fanout(token(), T0, 2));
+      await drained(5000);
+      expect(Date.now() - sent).toBeLessThan(2000);
+      expect((await eventsProcessed.get()).values.reduce((n, v) => n + v.value, 0)).toBeGreaterThan(applied);
     } finally {
       await consumer.stop();
     }
