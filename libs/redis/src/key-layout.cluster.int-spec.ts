@@ -3,7 +3,7 @@ import { clusterForTests, uniqueId } from '@eagle-eye/testing';
 import { migrateKeyLayout } from './key-layout';
 import { RedisKeys } from './keys';
 import { keySlot } from './pipelines';
-import { createRedisClient, masters } from './redis';
+import { createRedisClient, loadScriptEverywhere, masters } from './redis';
 
 /**
  * The key-layout migration on a real three-master Redis Cluster: keys move between slots served by
@@ -50,5 +50,18 @@ describe('key layout migration on Redis Cluster', () => {
     for (const node of masters(cluster)) left += (await node.keys(`${prefix}:*:migrating`)).length;
     expect(left).toBe(0);
     expect(await migrateKeyLayout(cluster, g16)).toMatchObject({ current: true });
+  });
+
+  it('loads a script on every master with a client just created, before it knows the masters', async () => {
+    const fresh = createRedisClient({ url: 'redis://127.0.0.1', clusterNodes: cl.local.nodes }) as Cluster;
+    try {
+      // the client learns the masters from the slots it loads after connecting: none known yet
+      expect(masters(fresh)).toEqual([]);
+      const sha = await loadScriptEverywhere(fresh, "return 'klc'");
+      expect(masters(fresh)).toHaveLength(3);
+      for (const node of masters(fresh)) expect(await node.script('EXISTS', sha)).toEqual([1]);
+    } finally {
+      fresh.disconnect();
+    }
   });
 });

@@ -2,7 +2,7 @@ import type { Cluster } from 'ioredis';
 import Redis from 'ioredis';
 import { RedisKeys } from './keys';
 import { perNodePipeline } from './pipelines';
-import { masters, RedisClient } from './redis';
+import { readyMasters, RedisClient } from './redis';
 
 /** How far a key-layout migration got: moved, merged into a key already written, left as they were. */
 export interface KeyLayoutReport {
@@ -66,7 +66,7 @@ export async function migrateKeyLayout(
     const escaped = keys.prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
     // one pass over each master's keys with a hash tag: target() picks the per-number and
     // per-handset keys of any layout (`{n:`, `{d:`, `{g<j>}`) and leaves the rest
-    for (const node of masters(redis)) {
+    for (const node of await readyMasters(redis)) {
       let cursor = '0';
       do {
         const [next, found] = await node.scan(cursor, 'MATCH', `${escaped}:{*`, 'COUNT', 1000);

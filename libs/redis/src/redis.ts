@@ -110,11 +110,47 @@ export function masters(client: RedisClient): Redis[] {
 }
 
 /**
+ * The masters once the client knows them. A Redis Cluster client learns them from the slots it loads
+ * after connecting, which a loaded machine can take seconds to answer (a load that times out is
+ * retried): until then masters() is empty, and a start-up step over every master would silently do
+ * nothing (found by the benchmark smoke on a fresh machine: SCRIPT LOAD on no master, the detector
+ * refused to start). Waits for the client to be ready, up to `timeoutMs`.
+ */
+export async function readyMasters(client: RedisClient, timeoutMs = 30_000): Promise<Redis[]> {
+  if (isCluster(client) && client.status !== 'ready') {
+    if (client.status === 'wait') await client.connect();
+    else
+      await new Promise<void>((resolve, reject) => {
+        const done = (e?: Error): void => {
+          clearTimeout(timer);
+          client.off('ready', ready);
+          client.off('end', ended);
+          if (e) reject(e);
+          else resolve();
+        };
+        const ready = (): void => done();
+        const ended = (): void => done(new Error('the Redis Cluster connection ended before it was ready'));
+        const timer = setTimeout(
+          () =>
+            done(new Error(`the Redis Cluster was not ready within ${timeoutMs} ms (its slots not loaded)`)),
+          timeoutMs,
+        );
+        client.once('ready', ready);
+        client.once('end', ended);
+      });
+  }
+  const nodes = masters(client);
+  if (!nodes.length) throw new Error('no master of the Redis Cluster is known (its slots not loaded)');
+  return nodes;
+}
+
+/**
  * SCRIPT LOAD on every master (a script loaded on one node is unknown to the others) and the SHA
  * Redis computed; throws when the masters disagree.
  */
 export async function loadScriptEverywhere(client: RedisClient, source: string): Promise<string> {
-  const shas = await Promise.all(masters(client).map((n) => n.script('LOAD', source) as Promise<string>));
+  const nodes = await readyMasters(client);
+  const shas = await Promise.all(nodes.map((n) => n.script('LOAD', source) as Promise<string>));
   if (new Set(shas).size !== 1) throw new Error(`the masters computed different SHAs: ${shas.join(', ')}`);
   return shas[0];
 }

@@ -6,7 +6,7 @@ import {
   SuspectNumberJob,
   VictimOnCallJob,
 } from '@eagle-eye/contracts';
-import { masters, RedisKeys } from '@eagle-eye/redis';
+import { readyMasters, RedisKeys } from '@eagle-eye/redis';
 import type { AlertJob } from '../detection/alert.publisher';
 import { createDetection, DetectionDeps } from '../detection/detection.service';
 import { DetectorScripts } from '../lua/detector-scripts';
@@ -311,7 +311,7 @@ function ops(redis: ReplayRedis): KeyspaceOps {
 async function dropKeyspace(redis: ReplayRedis, prefix: string): Promise<void> {
   if (!/^bt-[0-9a-f]{16}$/.test(prefix)) throw new Error(`refusing to delete keys under ${prefix}`);
   // every master of a cluster holds some of them; one key per UNLINK (they span many slots)
-  for (const node of masters(redis)) {
+  for (const node of await readyMasters(redis)) {
     let cursor = '0';
     do {
       const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
