@@ -28,13 +28,15 @@ import {
   cpuSecondsOf,
   detectorCounter,
   detectorEvents,
-  unappliedEvents,
   detectorsOwning,
   heapOf,
   RedisObserver,
   RedisStalls,
+  scrape,
   STALL_THRESHOLD_MS,
   stallsLine,
+  sum,
+  unappliedOf,
 } from './observe';
 import { LoadgenOptions, LoadgenResult, nowMs } from './open-loop';
 import { freeClusterPorts, freePort, REPO_ROOT, runLoadgenChild, startTool, waitForLine } from './processes';
@@ -425,8 +427,11 @@ export async function runBench(cfg: BenchConfig, log: Log): Promise<BenchResult>
       const t1 = nowMs();
       const c1 = await cpuSnapshot();
       const backlog = await obs.backlogEvents();
-      const unapplied = await unappliedEvents(stack.ingestMetricsUrls(), stack.detectorMetricsUrls());
-      const d1 = await detectorEvents(stack.detectorMetricsUrls());
+      // one scrape of each app for both the detectors' count and what is not applied yet
+      const ingestMetrics = await Promise.all(stack.ingestMetricsUrls().map((u) => scrape(u)));
+      const detectorMetrics = await Promise.all(stack.detectorMetricsUrls().map((u) => scrape(u)));
+      const unapplied = unappliedOf(ingestMetrics, detectorMetrics);
+      const d1 = detectorMetrics.reduce((n, m) => n + sum(m, 'eagleeye_detector_events_total'), 0);
       const s1 = await dedupeNow().catch(() => null);
       const secs = (t1 - t0) / 1000;
       const cpuPct: Record<string, number> = {};

@@ -97,19 +97,13 @@ export async function detectorEvents(metricsUrls: string[]): Promise<number> {
 }
 
 /**
- * Events ingest accepted that the detectors have not yet taken through both stages: ingest's
+ * Events ingest accepted that the detectors have not yet taken through both stages, from the scraped
+ * metrics of every ingest and every detector replica: ingest's
  * accepted events less the detectors' processed ones (any result). Unlike the hand-off's unread
  * entries it also counts what a detector has read into rounds still in flight, which the unread
  * entries miss (a detector behind its traffic holds a round or two of them: up to about 50,000
  * events a round before rounds were bounded by DETECTOR_ROUND_EVENTS).
  */
-export async function unappliedEvents(ingestUrls: string[], detectorUrls: string[]): Promise<number> {
-  const ingest = await Promise.all(ingestUrls.map((u) => scrape(u)));
-  const detectors = await Promise.all(detectorUrls.map((u) => scrape(u)));
-  return unappliedOf(ingest, detectors);
-}
-
-/** unappliedEvents from the scraped metrics of every ingest and every detector replica. */
 export function unappliedOf(ingest: PromSample[][], detectors: PromSample[][]): number {
   let n = 0;
   for (const m of ingest) n += sum(m, 'eagleeye_ingest_events_total', { result: 'accepted' });

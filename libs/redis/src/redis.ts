@@ -119,6 +119,8 @@ export function masters(client: RedisClient): Redis[] {
 export async function readyMasters(client: RedisClient, timeoutMs = 30_000): Promise<Redis[]> {
   if (isCluster(client) && client.status !== 'ready') {
     if (client.status === 'wait') await client.connect();
+    // (not events.once: it rejects on the first 'error', and a slots load that timed out, the case
+    // waited for here, emits one before the client retries)
     else
       await new Promise<void>((resolve, reject) => {
         const done = (e?: Error): void => {
